@@ -1,0 +1,3 @@
+module hybridgen
+
+go 1.26.8
