@@ -1,0 +1,80 @@
+# hybridgen: two commands on a fresh machine.
+#   make run   installs what is missing, builds the web app and the binary, serves on :8080
+#   make test  installs what is missing, then go vet, go test, fuzzing, TypeScript checks,
+#              unit tests and the browser tests in headless Chromium
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := run
+
+BIN        := bin/hybridgen
+ADDR       ?= 127.0.0.1:8080
+CHROMIUM   := /usr/bin/chromium
+WEB_DIST   := web/apps/canvas/dist
+EMBED_DIR  := internal/webapp/dist
+GO_SOURCES := $(shell find cmd internal -name '*.go' -not -path '*/testdata/*' 2>/dev/null)
+VERSION    := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+# Fuzz targets run for FUZZTIME each by `make test`: package:FuzzName.
+FUZZ_TARGETS :=
+FUZZTIME   ?= 10s
+
+.PHONY: run test build deps web-deps chromium web-build go-vet go-test go-fuzz web-check web-unit browser-test clean
+
+run: build
+	./$(BIN) serve -addr $(ADDR)
+
+build: web-build $(BIN)
+
+$(BIN): $(GO_SOURCES) go.mod $(wildcard go.sum) $(EMBED_DIR)/index.html
+	go build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/hybridgen
+
+web/node_modules/.package-lock.json: web/package-lock.json web/package.json
+	cd web && npm ci --no-audit --no-fund
+	@touch $@
+
+web-deps: web/node_modules/.package-lock.json
+
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		echo "installing Debian's chromium"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+deps: web-deps chromium
+
+web-build: web-deps
+	cd web && npm run build
+	find $(EMBED_DIR) -mindepth 1 -not -name .gitkeep -delete
+	cp -R $(WEB_DIST)/. $(EMBED_DIR)/
+
+$(EMBED_DIR)/index.html:
+	$(MAKE) web-build
+
+go-vet:
+	go vet ./...
+
+go-test:
+	go test -count=1 ./...
+
+go-fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$pkg $$name for $(FUZZTIME)"; \
+		go test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
+
+web-check: web-deps
+	cd web && npm run check
+
+web-unit: web-deps
+	cd web && npm run test:unit
+
+browser-test: deps build
+	cd web && HYBRIDGEN_BIN=$(CURDIR)/$(BIN) npm run test:browser
+
+test: deps go-vet build go-test go-fuzz web-check web-unit browser-test
+	@echo "make test: all checks passed"
+
+clean:
+	rm -rf bin $(WEB_DIST) web/tests/.build
+	find $(EMBED_DIR) -mindepth 1 -not -name .gitkeep -delete
