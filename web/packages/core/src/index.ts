@@ -22,4 +22,5 @@ export type {
   WebGPUUnavailable,
   WebGPUUnavailableReason,
 } from './capabilities/types.js';
+export * from './engine/index.js';
 export { formatBytes, GiB, MiB } from './util/bytes.js';
