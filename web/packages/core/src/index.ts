@@ -22,4 +22,29 @@ export type {
   WebGPUUnavailable,
   WebGPUUnavailableReason,
 } from './capabilities/types.js';
+export type { RouteAttempt } from './router/errors.js';
+export { AllRoutesFailedError, NoRouteError } from './router/errors.js';
+export type { NoRoute, RouteInput, RoutePlan } from './router/policy.js';
+export { decideRoute } from './router/policy.js';
+export type { Router, RouterOptions } from './router/router.js';
+export { createRouter } from './router/router.js';
+export type {
+  CloudRenderer,
+  CloudStatus,
+  FallbackNote,
+  GenerateRequest,
+  GenerateResult,
+  ImageSource,
+  LocalDraftReport,
+  LocalRenderer,
+  LocalStatus,
+  Quality,
+  RenderOptions,
+  RenderOutput,
+  RenderRequest,
+  RenderSettings,
+  RouteMode,
+  RouteProgress,
+  StageTimings,
+} from './router/types.js';
 export { formatBytes, GiB, MiB } from './util/bytes.js';
