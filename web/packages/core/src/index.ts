@@ -22,6 +22,14 @@ export type {
   WebGPUUnavailable,
   WebGPUUnavailableReason,
 } from './capabilities/types.js';
+export type { CloudClient, CloudClientOptions, WaitOptions } from './cloud/client.js';
+export { createCloudClient } from './cloud/client.js';
+export type { FieldProblem } from './cloud/errors.js';
+export { BudgetExceededError, CloudApiError, CloudJobError, CloudUnreachableError, RateLimitedError, UnauthorizedError } from './cloud/errors.js';
+export type { CloudRendererOptions } from './cloud/renderer.js';
+export { cloudSize, createCloudRenderer } from './cloud/renderer.js';
+export type { DraftReportBody, ImageRequestBody, JobStatus, JobView, ServerConfig, UsageReport, UsageRow } from './cloud/wire.js';
+export { FINAL_JOB_STATUSES } from './cloud/wire.js';
 export type { RouteAttempt } from './router/errors.js';
 export { AllRoutesFailedError, NoRouteError } from './router/errors.js';
 export type { NoRoute, RouteInput, RoutePlan } from './router/policy.js';
@@ -48,3 +56,4 @@ export type {
   StageTimings,
 } from './router/types.js';
 export { formatBytes, GiB, MiB } from './util/bytes.js';
+export { blobToDataUrl } from './util/data-url.js';
