@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { openPage } from '../harness/browser.js';
 import { useSuite } from '../harness/fixtures.js';
 
 // The app exactly as `make run` serves it: the Vite build embedded in the binary.

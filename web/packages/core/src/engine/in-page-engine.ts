@@ -18,17 +18,17 @@ import { createSessions, type GraphRole } from './sessions.js';
 import { ClipTokenizer } from './tokenizer.js';
 import type {
   BackendFallback,
-  CallOptions,
-  DebugAction,
+  EngineCallOptions,
+  EngineDebugAction,
+  EngineGenerateRequest,
+  EngineLoadRequest,
+  EngineLoadResult,
+  EngineRecovery,
   EngineState,
   EngineStatus,
+  EngineUnloadResult,
   GeneratedImage,
-  GenerateRequest,
-  LoadRequest,
-  LoadResult,
   LocalEngine,
-  Recovery,
-  UnloadResult,
 } from './types.js';
 
 /** Options of {@link createInPageEngine}. */
@@ -45,8 +45,8 @@ export interface InPageEngineOptions {
 
 interface Loaded {
   readonly parts: PipelineParts;
-  readonly request: LoadRequest;
-  readonly result: LoadResult;
+  readonly request: EngineLoadRequest;
+  readonly result: EngineLoadResult;
   readonly device: GPUDevice | null;
 }
 
@@ -58,7 +58,7 @@ function message(error: unknown): string {
 export class InPageEngine implements LocalEngine {
   private readonly queue = new SerialQueue();
   private loaded: Loaded | null = null;
-  private lastRequest: LoadRequest | null = null;
+  private lastRequest: EngineLoadRequest | null = null;
   private state: EngineState = 'idle';
   private lost: string | null = null;
   private lastError: string | null = null;
@@ -67,15 +67,15 @@ export class InPageEngine implements LocalEngine {
 
   constructor(private readonly options: InPageEngineOptions = {}) {}
 
-  load(request: LoadRequest, options: CallOptions = {}): Promise<LoadResult> {
+  load(request: EngineLoadRequest, options: EngineCallOptions = {}): Promise<EngineLoadResult> {
     return this.queue.run(() => this.track(this.doLoad(request, options, [])), options.signal);
   }
 
-  generate(request: GenerateRequest, options: CallOptions = {}): Promise<GeneratedImage> {
+  generate(request: EngineGenerateRequest, options: EngineCallOptions = {}): Promise<GeneratedImage> {
     return this.queue.run(() => this.track(this.doGenerate(request, options)), options.signal);
   }
 
-  unload(options: CallOptions = {}): Promise<UnloadResult> {
+  unload(options: EngineCallOptions = {}): Promise<EngineUnloadResult> {
     return this.queue.run(async () => {
       const releasedSessions = await this.release();
       this.state = this.lastRequest ? 'unloaded' : 'idle';
@@ -83,11 +83,11 @@ export class InPageEngine implements LocalEngine {
     }, options.signal);
   }
 
-  status(_options: CallOptions = {}): Promise<EngineStatus> {
+  status(_options: EngineCallOptions = {}): Promise<EngineStatus> {
     return Promise.resolve(this.snapshot());
   }
 
-  async debug(action: DebugAction, _options: CallOptions = {}): Promise<void> {
+  async debug(action: EngineDebugAction, _options: EngineCallOptions = {}): Promise<void> {
     if (action.kind === 'crash') {
       setTimeout(() => {
         throw new Error('engine crash requested by a test hook');
@@ -145,7 +145,12 @@ export class InPageEngine implements LocalEngine {
     return (session, feeds) => (lost ? Promise.race([session.run(feeds), lost]) : session.run(feeds));
   }
 
-  private async doLoad(request: LoadRequest, options: CallOptions, inherited: BackendFallback[], only?: readonly Backend[]): Promise<LoadResult> {
+  private async doLoad(
+    request: EngineLoadRequest,
+    options: EngineCallOptions,
+    inherited: BackendFallback[],
+    only?: readonly Backend[],
+  ): Promise<EngineLoadResult> {
     if (this.disposed) throw new EngineError('the engine is disposed');
     const start = performance.now();
     const { signal, onProgress } = options;
@@ -204,7 +209,7 @@ export class InPageEngine implements LocalEngine {
             throwIfAborted(signal);
             await runPipeline(parts, { prompt: '', seed: 0, steps: 1 });
           }
-          const result: LoadResult = {
+          const result: EngineLoadResult = {
             modelId: request.model.id,
             backend,
             reasons: plan.reasons,
@@ -251,7 +256,7 @@ export class InPageEngine implements LocalEngine {
   }
 
   /** After a device loss: reload on the same backend, else fall back to the next one. */
-  private async recover(options: CallOptions, reason: string): Promise<Recovery> {
+  private async recover(options: EngineCallOptions, reason: string): Promise<EngineRecovery> {
     const from = this.loaded?.result.backend ?? 'webgpu-f32';
     const request = this.loaded?.request ?? this.lastRequest;
     if (!request) throw new EngineNotLoadedError('nothing to recover: no model was loaded');
@@ -265,10 +270,10 @@ export class InPageEngine implements LocalEngine {
     }
   }
 
-  private async doGenerate(request: GenerateRequest, options: CallOptions): Promise<GeneratedImage> {
+  private async doGenerate(request: EngineGenerateRequest, options: EngineCallOptions): Promise<GeneratedImage> {
     if (this.disposed) throw new EngineError('the engine is disposed');
     let reloaded = false;
-    let recovery: Recovery | undefined;
+    let recovery: EngineRecovery | undefined;
     if (this.lost) {
       recovery = await this.recover(options, this.lost);
       reloaded = true;

@@ -27,7 +27,7 @@ export { createInPageEngine, InPageEngine, type InPageEngineOptions } from './in
 export type { EngineModel, ModelFileEntry, ModelFileRole, ModelFileSource, ModelVariant, PipelineConfig } from './model.js';
 export { onnxGraphUsesFloat16 } from './onnx-scan.js';
 export { gaussianNoise, MAX_SEED, Pcg32 } from './prng.js';
-export type * from './protocol.js';
+export type * as EngineProtocol from './protocol.js';
 export type { RuntimeOptions } from './runtime.js';
 export { eulerSchedule, eulerStep, MAX_STEPS, SD_TURBO_SCHEDULER, scaleModelInput, trailingTimesteps } from './scheduler.js';
 export { type BackendPlan, planBackends } from './select-backend.js';

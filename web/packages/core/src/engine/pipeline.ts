@@ -16,7 +16,7 @@ import type { OrtModule } from './runtime.js';
 import { eulerSchedule, eulerStep, MAX_STEPS, scaleModelInput } from './scheduler.js';
 import type { GraphRole } from './sessions.js';
 import type { ClipTokenizer } from './tokenizer.js';
-import type { EngineProgress, GeneratedImage, GenerateRequest, GenerationTimings } from './types.js';
+import type { EngineGenerateRequest, EngineProgress, GeneratedImage, GenerationTimings } from './types.js';
 
 /** Tensor names of the production contract. */
 const NAMES = {
@@ -90,7 +90,7 @@ function timestepTensor(ort: OrtModule, type: string, t: number): Tensor {
 }
 
 /** Validates a request and fills in the seed and steps. */
-export function normaliseRequest(request: GenerateRequest): { prompt: string; seed: number; steps: number } {
+export function normaliseRequest(request: EngineGenerateRequest): { prompt: string; seed: number; steps: number } {
   const steps = request.steps ?? 1;
   if (!Number.isInteger(steps) || steps < 1 || steps > MAX_STEPS)
     throw new InvalidRequestError(`steps must be an integer from 1 to ${MAX_STEPS}, got ${steps}`);
@@ -101,7 +101,7 @@ export function normaliseRequest(request: GenerateRequest): { prompt: string; se
 }
 
 /** Makes one image. Checks `signal` before every stage and UNet step. */
-export async function runPipeline(parts: PipelineParts, request: GenerateRequest, options: RunPipelineOptions = {}): Promise<GeneratedImage> {
+export async function runPipeline(parts: PipelineParts, request: EngineGenerateRequest, options: RunPipelineOptions = {}): Promise<GeneratedImage> {
   const { ort, sessions, config, ioTypes, size, run } = parts;
   const { signal, onProgress } = options;
   const { prompt, seed, steps } = normaliseRequest(request);

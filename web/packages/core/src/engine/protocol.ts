@@ -10,22 +10,31 @@
  */
 
 import type { SerializedError } from './errors.js';
-import type { DebugAction, EngineProgress, EngineStatus, GeneratedImage, GenerateRequest, LoadRequest, LoadResult, UnloadResult } from './types.js';
+import type {
+  EngineDebugAction,
+  EngineGenerateRequest,
+  EngineLoadRequest,
+  EngineLoadResult,
+  EngineProgress,
+  EngineStatus,
+  EngineUnloadResult,
+  GeneratedImage,
+} from './types.js';
 
 /** Payloads of the calls, by operation. */
 export interface EngineRequests {
-  load: LoadRequest;
-  generate: GenerateRequest;
+  load: EngineLoadRequest;
+  generate: EngineGenerateRequest;
   unload: Record<string, never>;
   status: Record<string, never>;
-  debug: DebugAction;
+  debug: EngineDebugAction;
 }
 
 /** Results of the calls, by operation. */
 export interface EngineResults {
-  load: LoadResult;
+  load: EngineLoadResult;
   generate: GeneratedImage;
-  unload: UnloadResult;
+  unload: EngineUnloadResult;
   status: EngineStatus;
   debug: null;
 }

@@ -8,7 +8,7 @@ import type { Backend, BackendRejection, ChooseBackendOptions } from '../backend
 import type { EngineModel, ModelFileSource } from './model.js';
 
 /** Options every operation takes. */
-export interface CallOptions {
+export interface EngineCallOptions {
   /** Aborts the operation; it rejects with `EngineAbortedError` carrying `signal.reason`. */
   readonly signal?: AbortSignal;
   /** Milliseconds before the call rejects with `EngineTimeoutError` (worker engine; default per operation). */
@@ -18,7 +18,7 @@ export interface CallOptions {
 }
 
 /** What `load` needs. */
-export interface LoadRequest {
+export interface EngineLoadRequest {
   readonly model: EngineModel;
   /** Where the files come from: URLs or Blobs (OPFS Files). */
   readonly source: ModelFileSource;
@@ -42,7 +42,7 @@ export interface BackendFallback {
 }
 
 /** What `load` returns. */
-export interface LoadResult {
+export interface EngineLoadResult {
   readonly modelId: string;
   readonly backend: Backend;
   /** Why this backend (from chooseBackend, or "requested by the caller"). */
@@ -58,7 +58,7 @@ export interface LoadResult {
 }
 
 /** What `generate` needs. */
-export interface GenerateRequest {
+export interface EngineGenerateRequest {
   readonly prompt: string;
   /** uint32; random when omitted. Returned with the image. */
   readonly seed?: number;
@@ -79,7 +79,7 @@ export interface GenerationTimings {
 }
 
 /** How the engine recovered from a failure during this call. */
-export interface Recovery {
+export interface EngineRecovery {
   readonly kind: 'reloaded' | 'fell-back' | 'worker-restarted';
   readonly from: Backend;
   readonly to: Backend;
@@ -100,7 +100,7 @@ export interface GeneratedImage {
   /** Set when the model had to be (re)loaded for this call. */
   readonly reloaded?: boolean;
   /** Set when the engine recovered from a device loss or crash for this call. */
-  readonly recovery?: Recovery;
+  readonly recovery?: EngineRecovery;
 }
 
 /** What the engine is doing. */
@@ -120,7 +120,7 @@ export interface EngineStatus {
 }
 
 /** What `unload` returns. */
-export interface UnloadResult {
+export interface EngineUnloadResult {
   /** Sessions released by this call (0 when nothing was loaded). */
   readonly releasedSessions: number;
 }
@@ -134,7 +134,7 @@ export type EngineProgress =
   | { readonly stage: 'unet'; readonly step: number; readonly steps: number };
 
 /** Test and diagnostics hooks; not for production use. */
-export type DebugAction =
+export type EngineDebugAction =
   /** Destroys the WebGPU device the engine uses (simulates a device loss). */
   | { readonly kind: 'destroy-device' }
   /** Kills the host with an uncaught error (in a worker: the worker dies). */
@@ -146,14 +146,14 @@ export type DebugAction =
  */
 export interface LocalEngine {
   /** Creates the sessions (text encoder, UNet, VAE decoder) and warms the shaders. Replaces any loaded model. */
-  load(request: LoadRequest, options?: CallOptions): Promise<LoadResult>;
+  load(request: EngineLoadRequest, options?: EngineCallOptions): Promise<EngineLoadResult>;
   /** Makes one image. Reloads the last model first when it was unloaded (idle, device loss). */
-  generate(request: GenerateRequest, options?: CallOptions): Promise<GeneratedImage>;
+  generate(request: EngineGenerateRequest, options?: EngineCallOptions): Promise<GeneratedImage>;
   /** Releases the sessions and their GPU buffers; the model reloads on the next `generate`. */
-  unload(options?: CallOptions): Promise<UnloadResult>;
-  status(options?: CallOptions): Promise<EngineStatus>;
+  unload(options?: EngineCallOptions): Promise<EngineUnloadResult>;
+  status(options?: EngineCallOptions): Promise<EngineStatus>;
   /** Test hooks (device loss, crash). */
-  debug(action: DebugAction, options?: CallOptions): Promise<void>;
+  debug(action: EngineDebugAction, options?: EngineCallOptions): Promise<void>;
   /** Stops the engine for good (terminates the worker). Pending calls reject. */
   dispose(): void;
 }

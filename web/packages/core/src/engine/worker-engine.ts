@@ -8,7 +8,17 @@
 
 import { deserializeError, EngineAbortedError, EngineError, EngineTimeoutError, serializeError, WorkerCrashedError } from './errors.js';
 import type { EngineOperation, EngineRequests, EngineResults, FromWorkerMessage, ToWorkerMessage } from './protocol.js';
-import type { CallOptions, DebugAction, EngineStatus, GeneratedImage, GenerateRequest, LoadRequest, LoadResult, LocalEngine, UnloadResult } from './types.js';
+import type {
+  EngineCallOptions,
+  EngineDebugAction,
+  EngineGenerateRequest,
+  EngineLoadRequest,
+  EngineLoadResult,
+  EngineStatus,
+  EngineUnloadResult,
+  GeneratedImage,
+  LocalEngine,
+} from './types.js';
 
 /** Default timeouts per operation, in milliseconds. */
 export const DEFAULT_TIMEOUTS: Readonly<Record<EngineOperation, number>> = {
@@ -33,7 +43,7 @@ interface Pending {
   readonly op: EngineOperation;
   resolve(value: unknown): void;
   reject(error: Error): void;
-  readonly onProgress: CallOptions['onProgress'];
+  readonly onProgress: EngineCallOptions['onProgress'];
 }
 
 /** A {@link LocalEngine} that runs in a dedicated Web Worker. */
@@ -41,7 +51,7 @@ export class WorkerEngine implements LocalEngine {
   private worker: Worker | null = null;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
-  private lastLoad: LoadRequest | null = null;
+  private lastLoad: EngineLoadRequest | null = null;
   private needsReload = false;
   private disposed = false;
   private readonly timeouts: Record<EngineOperation, number>;
@@ -50,14 +60,14 @@ export class WorkerEngine implements LocalEngine {
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   }
 
-  async load(request: LoadRequest, options: CallOptions = {}): Promise<LoadResult> {
+  async load(request: EngineLoadRequest, options: EngineCallOptions = {}): Promise<EngineLoadResult> {
     const result = await this.call('load', request, options);
     this.lastLoad = request;
     this.needsReload = false;
     return result;
   }
 
-  async generate(request: GenerateRequest, options: CallOptions = {}): Promise<GeneratedImage> {
+  async generate(request: EngineGenerateRequest, options: EngineCallOptions = {}): Promise<GeneratedImage> {
     let restarted = false;
     if (this.needsReload && this.lastLoad) {
       await this.call('load', this.lastLoad, options);
@@ -68,17 +78,17 @@ export class WorkerEngine implements LocalEngine {
     return restarted ? { ...image, reloaded: true } : image;
   }
 
-  unload(options: CallOptions = {}): Promise<UnloadResult> {
+  unload(options: EngineCallOptions = {}): Promise<EngineUnloadResult> {
     if (!this.worker) return Promise.resolve({ releasedSessions: 0 });
     return this.call('unload', {}, options);
   }
 
-  async status(options: CallOptions = {}): Promise<EngineStatus> {
+  async status(options: EngineCallOptions = {}): Promise<EngineStatus> {
     const status = await this.call('status', {}, options);
     return this.needsReload ? { ...status, canReload: this.lastLoad !== null } : status;
   }
 
-  async debug(action: DebugAction, options: CallOptions = {}): Promise<void> {
+  async debug(action: EngineDebugAction, options: EngineCallOptions = {}): Promise<void> {
     await this.call('debug', action, options);
   }
 
@@ -135,7 +145,7 @@ export class WorkerEngine implements LocalEngine {
     else pending.reject(deserializeError(message.error));
   }
 
-  private call<Op extends EngineOperation>(op: Op, payload: EngineRequests[Op], options: CallOptions): Promise<EngineResults[Op]> {
+  private call<Op extends EngineOperation>(op: Op, payload: EngineRequests[Op], options: EngineCallOptions): Promise<EngineResults[Op]> {
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(new EngineAbortedError(signal.reason));
     let worker: Worker;

@@ -12,7 +12,7 @@
 import { deserializeError, serializeError } from './errors.js';
 import { InPageEngine, type InPageEngineOptions } from './in-page-engine.js';
 import type { CallMessage, FromWorkerMessage, ToWorkerMessage } from './protocol.js';
-import type { CallOptions, EngineProgress } from './types.js';
+import type { EngineCallOptions, EngineProgress } from './types.js';
 
 /** The part of a worker's global scope the host uses. */
 export interface WorkerScope {
@@ -30,7 +30,7 @@ export function serveEngine(scope: WorkerScope, options: Omit<InPageEngineOption
   });
   const controllers = new Map<number, AbortController>();
 
-  const dispatch = (message: CallMessage, call: CallOptions): Promise<unknown> => {
+  const dispatch = (message: CallMessage, call: EngineCallOptions): Promise<unknown> => {
     switch (message.op) {
       case 'load':
         return engine.load(message.payload, call);
