@@ -77,6 +77,8 @@ function sessionOptions(
 ): import('onnxruntime-web/webgpu').InferenceSession.SessionOptions {
   const base = {
     graphOptimizationLevel: 'all' as const,
+    // Warnings such as "some nodes were not assigned to the preferred execution providers" (shape ops on CPU) are expected.
+    logSeverityLevel: 3 as const,
     enableMemPattern: false,
     enableCpuMemArena: false,
     freeDimensionOverrides: dimensionOverrides(role, opts.pipeline, opts.size),
