@@ -130,6 +130,7 @@ type stats struct {
 // submitLocked creates a job and queues it.
 func (e *Emulator) submitLocked(req runRequest, route string, now time.Time) *job {
 	sync := route == "runsync"
+	e.sweepLocked(now) // bounds memory in long development runs
 	j := &job{
 		id: newJobID(), input: req.input, invalid: req.invalid, policy: req.policy,
 		webhook: req.webhook, sync: sync, status: statusInQueue,

@@ -267,7 +267,10 @@ type scrubbedError struct {
 	text string
 }
 
+// Error is the scrubbed text.
 func (e *scrubbedError) Error() string { return e.text }
+
+// Unwrap keeps the original error for errors.Is/As.
 func (e *scrubbedError) Unwrap() error { return e.err }
 
 // errorMessage extracts the explanation from an error answer: the "error"
