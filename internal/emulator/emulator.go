@@ -28,6 +28,9 @@
 //	GET    /_emulator/requests  a [RequestLog]: requests per route, /cancel calls, jobs created
 //	POST   /_emulator/reset     forget jobs, faults, counts; workers go cold
 //
+// Injected HTTP faults fire before authentication, like a misbehaving
+// gateway in front of RunPod; every request is counted first.
+//
 // Deviations from RunPod, on purpose: /runsync honours any ?wait= (RunPod
 // clamps it to 1..300 s) so tests stay fast; /stream is not served; an
 // empty Config.APIKey turns authentication off.

@@ -50,8 +50,7 @@ type job struct {
 	finished time.Time
 	delay    time.Duration
 	exec     time.Duration
-	workerID string
-	assigned bool // a worker took it (it may still be cold starting)
+	workerID string // set when a worker takes it (it may still be cold starting)
 	output   *sdxlOutput
 	errText  string
 
@@ -270,7 +269,7 @@ type wireHealth struct {
 // background.
 func (e *Emulator) deliverWebhook(url string, body wireJob) {
 	data, err := json.Marshal(body)
-	if err != nil {
+	if err != nil || e.closed {
 		return
 	}
 	e.reqs.Webhooks++

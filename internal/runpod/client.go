@@ -174,6 +174,10 @@ func (c *Client) do(ctx context.Context, req request, out any) error {
 		case errors.As(err, &apiErr):
 			retry = retryableStatus(req.mode, apiErr.StatusCode) && retryAfter <= MaxRetryAfter
 		case ctx.Err() != nil:
+			if req.mode == retrySubmit && !neverConnected(err) {
+				// The request may have reached RunPod before the caller gave up.
+				return fmt.Errorf("runpod: %s: %w: %w", req.op, ctx.Err(), ErrSubmitUncertain)
+			}
 			return fmt.Errorf("runpod: %s: %w", req.op, ctx.Err())
 		default:
 			retry = retryableTransport(ctx, req.mode, err)

@@ -117,3 +117,35 @@ func TestSubmitRetriedWhenNeverConnected(t *testing.T) {
 		t.Fatalf("err = %v after %d attempts; want a plain dial error after 3", err, attempts)
 	}
 }
+
+func TestCallerGivingUpMidSubmitIsUncertain(t *testing.T) {
+	e := newEnv(t, emulator.Config{})
+	e.inject(t, emulator.Fault{Route: "run", Kind: emulator.FaultDelay, DelayMS: 300},
+		emulator.Fault{Route: "status", Kind: emulator.FaultDelay, DelayMS: 300})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := e.client.Run(ctx, smallInput("x"), RunOptions{})
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, ErrSubmitUncertain) {
+		t.Fatalf("run: %v, want DeadlineExceeded and ErrSubmitUncertain", err)
+	}
+	ctx, cancel = context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err = e.client.Status(ctx, "any")
+	if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrSubmitUncertain) {
+		t.Fatalf("status: %v, want only DeadlineExceeded", err)
+	}
+	if l := e.emu.Requests(); l.Counts["run"] != 1 || l.Counts["status"] != 1 {
+		t.Errorf("counts = %v, want no retry after the caller gave up", l.Counts)
+	}
+}
+
+func TestSlowAttemptTimesOutAndIsRetried(t *testing.T) {
+	e := newEnv(t, emulator.Config{}, func(c *ClientConfig) { c.RequestTimeout = 50 * time.Millisecond })
+	e.inject(t, emulator.Fault{Route: "health", Kind: emulator.FaultDelay, DelayMS: 300})
+	if _, err := e.client.Health(testContext(t)); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.emu.Requests().Counts["health"]; n != 2 {
+		t.Errorf("%d health requests, want 2", n)
+	}
+}
