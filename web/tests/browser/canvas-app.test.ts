@@ -34,6 +34,30 @@ describe('the embedded canvas app', () => {
     await context.close();
   });
 
+  it('opens offline after the first visit (service worker)', async () => {
+    const context = await suite().browser.newContext();
+    const page = await context.newPage();
+    await page.goto(suite().server.url);
+    await page.waitForFunction(() => document.documentElement.dataset.serviceWorker === 'controlled', undefined, { timeout: 30_000 });
+    await page.locator('.tl-canvas').waitFor({ state: 'visible' });
+    await context.setOffline(true);
+    await page.reload();
+    await page.locator('.tl-canvas').waitFor({ state: 'visible', timeout: 30_000 });
+    await page.waitForFunction(() => document.fonts.status === 'loaded');
+    expect(await page.evaluate(() => navigator.onLine)).toBe(false);
+    expect(await page.evaluate(() => window.crossOriginIsolated)).toBe(true);
+    // The API is never served from the cache: offline it fails instead of answering stale data.
+    expect(
+      await page.evaluate(() =>
+        fetch('/healthz').then(
+          () => 'answered',
+          () => 'failed',
+        ),
+      ),
+    ).toBe('failed');
+    await context.close();
+  });
+
   it('serves a health route', async () => {
     const response = await fetch(`${suite().server.url}/healthz`);
     expect(response.status).toBe(200);
