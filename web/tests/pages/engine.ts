@@ -126,6 +126,13 @@ const hooks = {
         .then(summarise),
     );
   },
+  /** Generates and measures the page's round trip (the benchmark). */
+  async timedGenerate(request: EngineGenerateRequest) {
+    const start = performance.now();
+    const result = await settle(current().generate(request));
+    const roundTripMs = performance.now() - start;
+    return result.ok ? { ok: true as const, value: { timings: result.value.timings, roundTripMs } } : result;
+  },
   generateWithTimeout: (request: EngineGenerateRequest, timeoutMs: number) => settle(current().generate(request, { timeoutMs }).then(summarise)),
   unload: () => settle(current().unload()),
   status: () => settle<EngineStatus>(current().status()),
