@@ -19,7 +19,11 @@ import { startServer } from '../tests/harness/server.js';
 
 const { values } = parseArgs({
   args: process.argv.slice(3),
-  options: { runs: { type: 'string', default: '7' }, 'gpu-sizes': { type: 'string', default: '64,128' }, 'wasm-sizes': { type: 'string', default: '64,256,512' } },
+  options: {
+    runs: { type: 'string', default: '7' },
+    'gpu-sizes': { type: 'string', default: '64,128' },
+    'wasm-sizes': { type: 'string', default: '64,256,512' },
+  },
 });
 const runs = Number(values.runs);
 // SwiftShader is a CPU emulation of a GPU: large sizes take minutes there.
