@@ -84,7 +84,8 @@ function sessionOptions(
     freeDimensionOverrides: dimensionOverrides(role, opts.pipeline, opts.size),
     ...(externalData.length ? { externalData } : {}),
   };
-  if (opts.backend === 'wasm') return { ...base, executionProviders: ['wasm'] };
+  // No spinning threads after a run: they would steal the cores the pipeline's own JS needs between runs.
+  if (opts.backend === 'wasm') return { ...base, executionProviders: ['wasm'], extra: { session: { intra_op: { allow_spinning: '0' } } } };
   return {
     ...base,
     executionProviders: ['webgpu'],
@@ -92,6 +93,14 @@ function sessionOptions(
     ...(role === 'text_encoder' ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
     ...(opts.graphCapture && role !== 'text_encoder' ? { enableGraphCapture: true } : {}),
   };
+}
+
+function usesFloat16(path: string, bytes: Uint8Array): boolean {
+  try {
+    return onnxGraphUsesFloat16(bytes);
+  } catch (cause) {
+    throw new ModelFormatError(`${path} is not an ONNX model (${cause instanceof Error ? cause.message : String(cause)})`, { cause });
+  }
 }
 
 /** Reads the variant's files and creates its sessions. Releases whatever it created when it fails. */
@@ -122,7 +131,7 @@ export async function createSessions(ort: OrtModule, opts: CreateSessionsOptions
       const externalData = [];
       for (const f of externalFiles) externalData.push({ path: f.path.slice(dirname(entry.path).length), data: await read(f) });
       readFilesMs += performance.now() - t0;
-      if (opts.backend !== 'wasm' && !opts.shaderF16 && onnxGraphUsesFloat16(bytes)) {
+      if (opts.backend !== 'wasm' && !opts.shaderF16 && usesFloat16(entry.path, bytes)) {
         throw new BackendUnavailableError(
           `${entry.path} holds float16 data and this WebGPU adapter has no shader-f16: the engine does not put fp16 graphs on it (use the fp32 variant or WASM)`,
           { details: { role, backend: opts.backend } },
