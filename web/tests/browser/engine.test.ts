@@ -160,6 +160,7 @@ describe('local engine on WASM (no WebGPU), cross-origin isolated', () => {
     const load = unwrap(await ep.page.evaluate(() => window.hgEngine.load({ blobs: true })));
     expect(load.backend).toBe('wasm');
     expect(load.reasons.join(' ')).toMatch(/WASM on \d+ CPU threads, SIMD/);
+    expect(load.wasmThreads).toBeGreaterThanOrEqual(2);
     const image = unwrap(await ep.page.evaluate((r) => window.hgEngine.generate(r), request));
     expect(image).toMatchObject({ width: 64, height: 64, backend: 'wasm', seed: 1234 });
     first = rgba(image.rgbaBase64);
@@ -219,7 +220,8 @@ describe('local engine on WASM (no WebGPU), cross-origin isolated', () => {
   it('runs in the page too (createInPageEngine, one thread there), within tolerance of the worker', async () => {
     const inPage = await openEnginePage(suite(), 'page');
     try {
-      unwrap(await inPage.page.evaluate(() => window.hgEngine.load({ warmUp: false })));
+      const load = unwrap(await inPage.page.evaluate(() => window.hgEngine.load({ warmUp: false })));
+      expect(load.wasmThreads).toBe(1); // ORT's pthread pool would block a window's main thread
       const image = unwrap(await inPage.page.evaluate((r) => window.hgEngine.generate(r), request));
       const diff = pixelDifference(rgba(image.rgbaBase64), first);
       expect(diff.max).toBeLessThanOrEqual(CROSS_BACKEND.max);

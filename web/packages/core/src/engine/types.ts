@@ -52,6 +52,8 @@ export interface EngineLoadResult {
   /** Backends that were tried and failed before this one. */
   readonly fallbacks: readonly BackendFallback[];
   readonly size: number;
+  /** Threads of ORT's WASM runtime (more than 1 only when cross-origin isolated, and never on a window's main thread). */
+  readonly wasmThreads: number;
   /** I/O element types read from the sessions' metadata, per role. */
   readonly ioTypes: Readonly<Record<string, string>>;
   readonly timings: { readonly readFilesMs: number; readonly createSessionsMs: number; readonly warmUpMs: number; readonly totalMs: number };
