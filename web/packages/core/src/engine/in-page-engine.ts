@@ -183,7 +183,6 @@ export class InPageEngine implements LocalEngine {
           pipeline: request.model.pipeline,
           size,
           shaderF16: caps.webgpu.available && caps.webgpu.shaderF16,
-          graphCapture: request.graphCapture ?? false,
           ...(signal ? { signal } : {}),
           ...(onProgress ? { onProgress } : {}),
         });

@@ -37,7 +37,6 @@ export interface CreateSessionsOptions {
   readonly size: number;
   /** The WebGPU adapter has `shader-f16`. */
   readonly shaderF16: boolean;
-  readonly graphCapture: boolean;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: EngineProgress) => void;
 }
@@ -58,7 +57,22 @@ function dimensionOverrides(role: GraphRole, pipeline: PipelineConfig, size: num
   const latent = size / pipeline.vaeScaleFactor;
   const common = { batch: 1, batch_size: 1, sequence: pipeline.textMaxLength, sequence_length: pipeline.textMaxLength };
   if (role === 'text_encoder') return common;
-  if (role === 'unet') return { ...common, channels: pipeline.latentChannels, height: latent, width: latent };
+  if (role === 'unet') {
+    return {
+      ...common,
+      channels: pipeline.latentChannels,
+      height: latent,
+      width: latent,
+      // The names in the ORT Web SD-Turbo demo's exports.
+      unet_sample_batch: 1,
+      unet_sample_channels: pipeline.latentChannels,
+      unet_sample_height: latent,
+      unet_sample_width: latent,
+      unet_time_batch: 1,
+      unet_hidden_batch: 1,
+      unet_hidden_sequence: pipeline.textMaxLength,
+    };
+  }
   return {
     ...common,
     channels: pipeline.latentChannels,
@@ -91,7 +105,9 @@ function sessionOptions(
     executionProviders: ['webgpu'],
     // The text embeddings stay on the GPU and go straight into the UNet.
     ...(role === 'text_encoder' ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
-    ...(opts.graphCapture && role !== 'text_encoder' ? { enableGraphCapture: true } : {}),
+    // No graph capture: ORT requires every input and output of a captured session to be a GPU buffer
+    // ("External buffer must be provided ... when enableGraphCapture is true"), and the UNet's sample and
+    // timestep come from the CPU-side scheduler.
   };
 }
 

@@ -30,8 +30,6 @@ export interface EngineLoadRequest {
   readonly size?: number;
   /** Warm the shaders with one throw-away run (default true). */
   readonly warmUp?: boolean;
-  /** Try WebGPU graph capture (default false: ORT's capture rejects CPU-side inputs such as the timestep). */
-  readonly graphCapture?: boolean;
 }
 
 /** A backend the engine gave up on, and why. */
