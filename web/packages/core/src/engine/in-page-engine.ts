@@ -11,6 +11,7 @@ import type { CapabilityReport } from '../capabilities/types.js';
 import { throwIfAborted } from './abort.js';
 import { DeviceLostError, EngineAbortedError, EngineError, EngineNotLoadedError, InvalidRequestError } from './errors.js';
 import { checkContract, type PipelineParts, runPipeline } from './pipeline.js';
+import { readPipelineConfig } from './pipeline-config.js';
 import { loadOrt, type OrtModule, ortWebGpuDevice, type RuntimeOptions } from './runtime.js';
 import { planBackends } from './select-backend.js';
 import { SerialQueue } from './serial-queue.js';
@@ -160,8 +161,9 @@ export class InPageEngine implements LocalEngine {
     const start = performance.now();
     const { signal, onProgress } = options;
     throwIfAborted(signal);
-    const size = request.size ?? request.model.pipeline.defaultSize;
-    const granule = request.model.pipeline.vaeScaleFactor * 8;
+    const pipeline = readPipelineConfig(request.model.pipeline, request.model.id);
+    const size = request.size ?? pipeline.defaultSize;
+    const granule = pipeline.vaeScaleFactor * 8;
     if (!Number.isInteger(size) || size < granule || size % granule !== 0)
       throw new InvalidRequestError(`size must be a positive multiple of ${granule}, got ${size}`);
     await this.release();
@@ -180,7 +182,7 @@ export class InPageEngine implements LocalEngine {
           variant,
           source: request.source,
           backend,
-          pipeline: request.model.pipeline,
+          pipeline,
           size,
           shaderF16: caps.webgpu.available && caps.webgpu.shaderF16,
           ...(signal ? { signal } : {}),
@@ -191,7 +193,7 @@ export class InPageEngine implements LocalEngine {
           const ioTypes = checkContract(loaded.sessions);
           const tokenizer = new ClipTokenizer(
             loaded.tokenizerJson,
-            { maxLength: request.model.pipeline.textMaxLength, padTokenId: request.model.pipeline.padTokenId },
+            { maxLength: pipeline.textMaxLength, padTokenId: pipeline.padTokenId },
             loaded.tokenizerConfig ?? {},
           );
           const device = backend === 'wasm' ? null : await ortWebGpuDevice(ort);
@@ -199,7 +201,7 @@ export class InPageEngine implements LocalEngine {
             ort,
             sessions: loaded.sessions,
             tokenizer,
-            config: request.model.pipeline,
+            config: pipeline,
             ioTypes,
             size,
             backend,

@@ -24,8 +24,17 @@ export {
 export { type IdleUnloadOptions, unloadWhenHidden, type VisibilitySource } from './idle-unload.js';
 export { imageToPngBlob, vaeOutputToRgba } from './image.js';
 export { createInPageEngine, InPageEngine, type InPageEngineOptions } from './in-page-engine.js';
-export type { EngineModel, ModelFileEntry, ModelFileRole, ModelFileSource, ModelVariant, PipelineConfig } from './model.js';
+export {
+  blobSource,
+  type EngineModel,
+  type ModelFileEntry,
+  type ModelFileRole,
+  type ModelFileSource,
+  type ModelVariant,
+  type PipelineConfig,
+} from './model.js';
 export { onnxGraphUsesFloat16 } from './onnx-scan.js';
+export { readPipelineConfig } from './pipeline-config.js';
 export { gaussianNoise, MAX_SEED, Pcg32 } from './prng.js';
 export type * as EngineProtocol from './protocol.js';
 export type { RuntimeOptions } from './runtime.js';
