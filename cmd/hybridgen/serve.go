@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"os"
 
+	"hybridgen/internal/mirror"
 	"hybridgen/internal/server"
 	"hybridgen/internal/webapp"
 )
@@ -21,6 +23,10 @@ type serveOptions struct {
 	webDir    string
 	isolation bool
 	logFormat string
+	// modelsDir, when set, is served read-only under /models/ (the model mirror).
+	modelsDir string
+	// mirrorTestFaults enables the mirror's test hooks; never in production.
+	mirrorTestFaults bool
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
@@ -31,6 +37,8 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	fs.StringVar(&o.webDir, "web-dir", os.Getenv("HYBRIDGEN_WEB_DIR"), "serve the web app from this directory instead of the embedded build (env HYBRIDGEN_WEB_DIR)")
 	fs.BoolVar(&o.isolation, "cross-origin-isolation", true, "send COOP/COEP so pages are cross-origin isolated (needed for WebAssembly threads)")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&o.modelsDir, "models-dir", os.Getenv("HYBRIDGEN_MODELS_DIR"), "serve this folder of model files under /models/ with Range, ETag (SHA-256) and CORS, as filled by `hybridgen models pull` (env HYBRIDGEN_MODELS_DIR)")
+	fs.BoolVar(&o.mirrorTestFaults, "mirror-test-faults", false, "TEST ONLY: enable the model mirror's fault injection and request counters under /_test/mirror/ (drop connections, throttle); never use in production")
 	if err := fs.Parse(args); err != nil {
 		return o, usageError{err}
 	}
@@ -39,6 +47,9 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	}
 	if o.logFormat != "text" && o.logFormat != "json" {
 		return o, usageError{fmt.Errorf("serve: -log-format must be text or json, got %q", o.logFormat)}
+	}
+	if o.mirrorTestFaults && o.modelsDir == "" {
+		return o, usageError{errors.New("serve: -mirror-test-faults needs -models-dir")}
 	}
 	return o, nil
 }
@@ -65,6 +76,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok", "version": version})
 	})
 	mux.Handle("/", webapp.Handler(app))
+	if opts.modelsDir != "" {
+		mirrorOpts := mirror.Options{Logger: logger}
+		if opts.mirrorTestFaults {
+			mirrorOpts.Faults = mirror.NewFaults()
+			logger.Warn("model mirror test faults enabled: not for production", "route", mirror.FaultsRoute)
+		}
+		models, err := mirror.New(opts.modelsDir, mirrorOpts)
+		if err != nil {
+			return err
+		}
+		defer models.Close()
+		models.Mount(mux)
+		logger.Info("mirroring models", "dir", opts.modelsDir, "route", mirror.RoutePrefix)
+	}
 
 	headers := server.DefaultHeaderPolicy()
 	headers.CrossOriginIsolation = opts.isolation
