@@ -154,6 +154,10 @@ func (fs *Faults) wrap(w http.ResponseWriter, r *http.Request, name string, logg
 	return fw
 }
 
+// dropGrace is how long a cut response waits, flushed, before the connection
+// is closed.
+const dropGrace = 300 * time.Millisecond
+
 // faultWriter counts body bytes, throttles and cuts the connection.
 type faultWriter struct {
 	http.ResponseWriter
@@ -192,6 +196,10 @@ func (w *faultWriter) Write(p []byte) (int, error) {
 	}
 	if cut {
 		_ = http.NewResponseController(w.ResponseWriter).Flush()
+		// Let the client read what was sent before the connection goes: a
+		// browser drops bytes still buffered when it sees the connection fail,
+		// and the cut would then land earlier than asked.
+		time.Sleep(dropGrace)
 		w.logger.Warn("mirror: test fault: dropping connection", "path", w.name, "after_bytes", w.written)
 		panic(http.ErrAbortHandler)
 	}
