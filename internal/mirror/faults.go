@@ -29,6 +29,9 @@ type Fault struct {
 	// BytesPerSecond, when > 0, slows every response body of the file to
 	// this rate.
 	BytesPerSecond int64 `json:"bytesPerSecond,omitempty"`
+	// IgnoreRange, when set, answers every request for the file with the
+	// whole file (200), as servers without range support do.
+	IgnoreRange bool `json:"ignoreRange,omitempty"`
 }
 
 // FileStats counts the requests for one file.
@@ -144,6 +147,10 @@ func (fs *Faults) wrap(w http.ResponseWriter, r *http.Request, name string, logg
 	}
 	fw := &faultWriter{ResponseWriter: w, owner: fs, stats: st, name: name, logger: logger, drop: -1}
 	if f := fs.faults[name]; f != nil {
+		if f.IgnoreRange {
+			r.Header.Del("Range")
+			r.Header.Del("If-Range")
+		}
 		fw.rate = f.BytesPerSecond
 		if f.DropAfterBytes > 0 && f.Times > 0 && r.Method != http.MethodHead {
 			f.Times--

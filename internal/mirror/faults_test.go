@@ -123,3 +123,18 @@ func TestFaultValidation(t *testing.T) {
 		t.Error("a negative fault was accepted")
 	}
 }
+
+func TestIgnoreRange(t *testing.T) {
+	dir := t.TempDir()
+	data := randomBytes(10_000, 7)
+	writeFile(t, dir, "m/a.bin", data)
+	f := start(t, dir, true)
+	putFault(t, f.url, mirror.Fault{Path: "m/a.bin", IgnoreRange: true})
+	resp, body := do(t, "GET", f.url+"/models/m/a.bin", map[string]string{"Range": "bytes=100-"})
+	if resp.StatusCode != 200 || !bytes.Equal(body, data) {
+		t.Fatalf("status %d, %d bytes", resp.StatusCode, len(body))
+	}
+	if s := stats(t, f.url)["m/a.bin"]; s.Range != 1 || s.Ranges[0] != "bytes=100-" {
+		t.Fatalf("the ignored Range is not counted: %+v", s)
+	}
+}

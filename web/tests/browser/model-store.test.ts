@@ -52,6 +52,9 @@ const progressModel = writeTestModel(
   8,
 );
 
+const ignoredModel = writeTestModel(modelsDir, 'ignored', [{ role: 'unet', path: 'unet/model.onnx', bytes: 4 * MB, pin: false }], 9);
+const changedModel = writeTestModel(modelsDir, 'changed', [{ role: 'unet', path: 'unet/model.onnx', bytes: 4 * MB, pin: false }], 10);
+
 // Corrupt the served bytes after the manifest pinned the good hashes.
 const flip = (model: TestModel, index: number, at: number): void => {
   const file = model.files[index];
@@ -94,6 +97,22 @@ function start(page: Page, id: string, model: TestModel, store: Record<string, u
 async function settle(page: Page, id: string, timeout = 60_000): Promise<RunState> {
   await page.waitForFunction((id) => window.hgStore.run(id)?.settled === true, id, { timeout, polling: 50 });
   return (await page.evaluate((id) => window.hgStore.run(id), id)) as unknown as RunState;
+}
+
+/** Starts a throttled download, aborts it past `bytes`, and returns the partial size kept in OPFS. */
+async function partialDownload(page: Page, id: string, model: TestModel, bytes: number): Promise<number> {
+  await start(page, id, model);
+  await page.waitForFunction(
+    ([id, bytes]) => (window.hgStore.run(id)?.events ?? []).some((e) => e.status === 'downloading' && e.doneBytes > bytes),
+    [id, bytes] as const,
+    {
+      polling: 20,
+    },
+  );
+  await page.evaluate((id) => window.hgStore.abort(id), id);
+  expect((await settle(page, id)).error?.name).toBe('AbortError');
+  const file = model.files[0];
+  return (await page.evaluate(() => window.hgStore.opfsListing()))[`hybridgen-models/${model.id}/${file?.path}`] ?? 0;
 }
 
 function readStored(page: Page, model: TestModel) {
@@ -168,6 +187,43 @@ describe('model store against the Go mirror', () => {
     expect(stats?.bodyBytes).toBe(abortModel.totalBytes - partial);
     const [stored] = await readStored(page, abortModel);
     expect(stored?.sha256).toBe(abortModel.files[0]?.sha256);
+  });
+
+  it('restarts cleanly when the server ignores Range', async () => {
+    const faults = mirrorFaults(suite().server.url);
+    await faults.set({ path: 'ignored/unet/model.onnx', bytesPerSecond: 4 * MB });
+    const page = await open(await newContext(), suite().server.url);
+    const partial = await partialDownload(page, 'i1', ignoredModel, 1_000_000);
+    expect(partial).toBeGreaterThan(0);
+    await faults.reset();
+    await faults.set({ path: 'ignored/unet/model.onnx', ignoreRange: true });
+    await start(page, 'i2', ignoredModel);
+    const state = await settle(page, 'i2');
+    expect(state.error).toBeNull();
+    const stats = (await faults.stats())['ignored/unet/model.onnx'];
+    expect(stats?.ranges).toEqual([`bytes=${partial}-`]);
+    expect(stats?.bodyBytes).toBe(ignoredModel.totalBytes);
+    expect(state.events.filter((e) => e.status === 'downloading').map((e) => e.resumedFrom)).not.toContain(partial);
+    const [stored] = await readStored(page, ignoredModel);
+    expect(stored?.sha256).toBe(ignoredModel.files[0]?.sha256);
+  });
+
+  it('restarts cleanly when the file changed on the server (If-Range no longer matches)', async () => {
+    const faults = mirrorFaults(suite().server.url);
+    await faults.set({ path: 'changed/unet/model.onnx', bytesPerSecond: 4 * MB });
+    const page = await open(await newContext(), suite().server.url);
+    const partial = await partialDownload(page, 'e1', changedModel, 1_000_000);
+    await faults.reset();
+    const replacement = writeTestModel(modelsDir, 'changed', [{ role: 'unet', path: 'unet/model.onnx', bytes: 4 * MB, pin: false }], 11);
+    await start(page, 'e2', changedModel);
+    const state = await settle(page, 'e2');
+    expect(state.error).toBeNull();
+    const stats = (await faults.stats())['changed/unet/model.onnx'];
+    expect(stats?.ranges).toEqual([`bytes=${partial}-`]);
+    expect(stats?.bodyBytes).toBe(changedModel.totalBytes); // a 200 with the whole new file, not a 206
+    const [stored] = await readStored(page, changedModel);
+    expect(stored?.sha256).toBe(replacement.files[0]?.sha256);
+    expect(stored?.sha256).not.toBe(changedModel.files[0]?.sha256);
   });
 
   it('detects a file corrupted on the server, deletes it, reports it and never hands it out', async () => {

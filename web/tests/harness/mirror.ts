@@ -89,7 +89,7 @@ export interface MirrorFileStats {
 /** Client of the mirror's test-fault API. */
 export function mirrorFaults(serverUrl: string) {
   return {
-    async set(fault: { path: string; dropAfterBytes?: number; times?: number; bytesPerSecond?: number }): Promise<void> {
+    async set(fault: { path: string; dropAfterBytes?: number; times?: number; bytesPerSecond?: number; ignoreRange?: boolean }): Promise<void> {
       const response = await fetch(`${serverUrl}/_test/mirror/faults`, { method: 'PUT', body: JSON.stringify(fault) });
       if (response.status !== 204) throw new Error(`set fault: ${response.status} ${await response.text()}`);
     },
