@@ -37,7 +37,7 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	fs.StringVar(&o.webDir, "web-dir", os.Getenv("HYBRIDGEN_WEB_DIR"), "serve the web app from this directory instead of the embedded build (env HYBRIDGEN_WEB_DIR)")
 	fs.BoolVar(&o.isolation, "cross-origin-isolation", true, "send COOP/COEP so pages are cross-origin isolated (needed for WebAssembly threads)")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
-	fs.StringVar(&o.modelsDir, "models-dir", os.Getenv("HYBRIDGEN_MODELS_DIR"), "serve this folder of model files under /models/ with Range, ETag (SHA-256) and CORS, as filled by `hybridgen models pull` (env HYBRIDGEN_MODELS_DIR)")
+	fs.StringVar(&o.modelsDir, "models-dir", os.Getenv("HYBRIDGEN_MODELS_DIR"), "serve this folder of model files under /models/ with Range, ETag (SHA-256) and CORS, as filled by hybridgen models pull (env HYBRIDGEN_MODELS_DIR)")
 	fs.BoolVar(&o.mirrorTestFaults, "mirror-test-faults", false, "TEST ONLY: enable the model mirror's fault injection and request counters under /_test/mirror/ (drop connections, throttle); never use in production")
 	if err := fs.Parse(args); err != nil {
 		return o, usageError{err}
