@@ -11,6 +11,7 @@ import {
   parseManifest,
   serializeError,
 } from '@hybridgen/core';
+import { createSHA256 } from 'hash-wasm';
 
 /** A download started by a test, observable while it runs. */
 interface Run {
@@ -101,7 +102,20 @@ async function installOfflineShell(): Promise<boolean> {
   return true;
 }
 
-const hgStore = { start, run, abort, opfsListing, readStored, installOfflineShell, ModelStore };
+/** SHA-256 throughput of hash-wasm on this thread (MB/s), for the download benchmark's ceiling. */
+async function hashThroughput(megabytes: number): Promise<number> {
+  const hasher = await createSHA256();
+  hasher.init();
+  const chunk = crypto.getRandomValues(new Uint8Array(65536)).slice();
+  const big = new Uint8Array(1_000_000);
+  for (let i = 0; i < big.length; i += chunk.length) big.set(chunk.subarray(0, Math.min(chunk.length, big.length - i)), i);
+  const t0 = performance.now();
+  for (let i = 0; i < megabytes; i++) hasher.update(big);
+  hasher.digest('hex');
+  return megabytes / ((performance.now() - t0) / 1000);
+}
+
+const hgStore = { hashThroughput, start, run, abort, opfsListing, readStored, installOfflineShell, ModelStore };
 declare global {
   interface Window {
     hgStore: typeof hgStore;

@@ -2,14 +2,18 @@
 // resume with Range + If-Range, clean restarts, verification.
 //
 // Resume and hashing: hash-wasm's hasher state can be saved and loaded
-// (`save()` / `load()`), so every `checkpointBytes` the file is flushed and
-// the state is stored in the resume record with its byte offset. A later
-// attempt loads the state and re-hashes only the bytes written after the
-// checkpoint (at most one checkpoint interval, read back from OPFS), then
-// asks the server for the rest: no byte on disk is fetched twice. Without a
-// usable checkpoint it re-hashes the whole partial file from OPFS once.
+// (`save()` / `load()`), so every `checkpointBytes` the state is stored in
+// the resume record with its byte offset. A later attempt loads the state and
+// re-hashes only the bytes written after the checkpoint (at most one
+// checkpoint interval, read back from OPFS), then asks the server for the
+// rest: no byte on disk is fetched twice. Without a usable checkpoint it
+// re-hashes the whole partial file from OPFS once. Hashing itself runs in a
+// hash worker beside this one (hash-pipeline.ts), so it overlaps the fetch.
+//
+// Checkpoints are not flushed: after a crash the file may hold fewer (or
+// unflushed) bytes than the record says; a shorter file falls back to a full
+// re-hash, and any bad byte fails verification, which deletes the file.
 
-import { createSHA256, type IHasher } from 'hash-wasm';
 import {
   DownloadError,
   IntegrityError,
@@ -20,10 +24,11 @@ import {
   UnverifiableFileError,
   type VerificationSource,
 } from './errors.js';
+import { createStreamingHasher, type StreamingHasher } from './hash-pipeline.js';
 import { openFile, type ResumeRecord, readJson, removeFile, resumeRecordPath } from './opfs.js';
 import type { DownloadFileSpec, DownloadJob } from './protocol.js';
 import { parseContentRange, serverSha256, strongEtag } from './server-hash.js';
-import { openSyncAccess, type SyncAccessHandle, writeJsonSync } from './sync-access.js';
+import { openSyncAccess, type SyncAccessHandle } from './sync-access.js';
 
 /** What a file download tells its caller as it goes. */
 export type FileUpdate =
@@ -64,14 +69,39 @@ function fromBase64(text: string): Uint8Array {
 }
 
 /** Feeds bytes [from, to) of the file to the hasher. */
-function hashStored(access: SyncAccessHandle, hasher: IHasher, from: number, to: number): void {
-  const buffer = new Uint8Array(Math.min(READ_BACK_BYTES, Math.max(1, to - from)));
+async function hashStored(access: SyncAccessHandle, hasher: StreamingHasher, from: number, to: number): Promise<void> {
   for (let at = from; at < to; ) {
-    const view = buffer.subarray(0, Math.min(buffer.length, to - at));
+    const view = new Uint8Array(Math.min(READ_BACK_BYTES, to - at));
     const n = access.read(view, { at });
     if (n <= 0) throw new StorageUnavailableError(`short read at byte ${at}`);
-    hasher.update(view.subarray(0, n));
+    await hasher.update(view.subarray(0, n));
     at += n;
+  }
+}
+
+/** Keeps the resume record's file open and rewrites it in place. */
+class RecordWriter {
+  #access: SyncAccessHandle | null = null;
+  readonly #dir: FileSystemDirectoryHandle;
+  readonly #path: string;
+  constructor(dir: FileSystemDirectoryHandle, path: string) {
+    this.#dir = dir;
+    this.#path = path;
+  }
+  async write(record: ResumeRecord): Promise<void> {
+    if (!this.#access) {
+      const handle = await openFile(this.#dir, this.#path, true);
+      if (!handle) throw new StorageUnavailableError(`cannot create ${this.#path}`);
+      this.#access = await openSyncAccess(handle);
+    }
+    const bytes = new TextEncoder().encode(JSON.stringify(record));
+    this.#access.truncate(0);
+    this.#access.write(bytes, { at: 0 });
+  }
+  close(): void {
+    this.#access?.flush();
+    this.#access?.close();
+    this.#access = null;
   }
 }
 
@@ -106,34 +136,44 @@ export async function downloadFile(ctx: FileDownloadContext): Promise<FileResult
   if (!handle) throw new StorageUnavailableError(`cannot create ${spec.path} in OPFS`);
   const recordPath = resumeRecordPath(spec.path);
   const access = await openSyncAccess(handle);
+  const records = new RecordWriter(modelDir, recordPath);
+  const hasher = await createStreamingHasher();
   let open = true;
   try {
-    const hasher = await createSHA256();
     let record = await readJson<ResumeRecord>(modelDir, recordPath);
     if (record && record.url !== spec.url) record = null;
     let offset = access.getSize();
+    let generation = 0;
     const restart = (): void => {
       access.truncate(0);
-      hasher.init();
+      hasher.reset();
       offset = 0;
+      generation++;
     };
     if (!record?.etag || offset > record.totalBytes) {
       if (offset > 0) restart();
     } else if (offset > 0) {
       const cp = record.checkpoint;
       if (cp && cp.offset <= offset) {
-        hasher.load(fromBase64(cp.hasherState));
-        hashStored(access, hasher, cp.offset, offset);
+        hasher.reset(fromBase64(cp.hasherState));
+        await hashStored(access, hasher, cp.offset, offset);
       } else {
-        hasher.init();
-        hashStored(access, hasher, 0, offset);
+        await hashStored(access, hasher, 0, offset);
       }
     }
-    const checkpoint = async (): Promise<void> => {
-      if (!record) return;
-      access.flush();
-      record = { ...record, checkpoint: { offset, hasherState: toBase64(hasher.save()) } };
-      await writeJsonSync(modelDir, recordPath, record);
+    // Checkpoints are written as the hash worker catches up, without
+    // stalling the download; `checkpoints` settles when all are written.
+    let checkpoints: Promise<void> = Promise.resolve();
+    const checkpoint = (): void => {
+      const base = record;
+      if (!base) return;
+      const at = offset;
+      const gen = generation;
+      const state = hasher.save();
+      checkpoints = checkpoints.then(async () => {
+        const saved = await state;
+        if (gen === generation) await records.write({ ...base, checkpoint: { offset: at, hasherState: toBase64(saved) } });
+      });
     };
 
     let downloaded = 0;
@@ -203,7 +243,7 @@ export async function downloadFile(ctx: FileDownloadContext): Promise<FileResult
           }
           const verifiedBy: VerificationSource = spec.sha256 ? 'pinned' : 'server';
           record = { url: spec.url, etag: strongEtag(response.headers), expectedSha256: expected, verifiedBy, totalBytes: total, checkpoint: null };
-          await writeJsonSync(modelDir, recordPath, record);
+          await records.write(record);
         }
         const total = record.totalBytes;
         ctx.report({ status: 'downloading', doneBytes: offset, fileBytes: total, resumedFrom, force: true });
@@ -226,13 +266,13 @@ export async function downloadFile(ctx: FileDownloadContext): Promise<FileResult
             // Chromium reports a full quota on sync writes as a short write.
             throw new QuotaError(total - offset, 0);
           }
-          hasher.update(bytes);
           offset += bytes.length;
           downloaded += bytes.length;
           sinceCheckpoint += bytes.length;
+          await hasher.update(bytes); // hands the chunk to the hash worker
           if (sinceCheckpoint >= job.checkpointBytes) {
             sinceCheckpoint = 0;
-            await checkpoint();
+            checkpoint();
           }
           const now = performance.now();
           if (now - lastReport >= job.progressIntervalMs) {
@@ -244,14 +284,15 @@ export async function downloadFile(ctx: FileDownloadContext): Promise<FileResult
         ctx.report({ status: 'downloading', doneBytes: offset, fileBytes: total, resumedFrom, force: true });
       } catch (error) {
         if (signal.aborted) {
-          await checkpoint();
+          checkpoint();
+          await checkpoints;
           throw signal.reason;
         }
         const retriable = error instanceof RetriableError || (attempt.signal.aborted && attempt.signal.reason instanceof RetriableError);
         if (!retriable || error instanceof ModelStoreError) throw error;
         failures++;
         if (failures > job.maxRetries) throw new DownloadError(spec.path, 0, `gave up after ${failures} network failures: ${(error as Error).message}`);
-        await checkpoint();
+        checkpoint();
         await sleep(Math.min(3000, 100 * 2 ** (failures - 1)), signal);
       } finally {
         clearTimeout(stall);
@@ -261,9 +302,11 @@ export async function downloadFile(ctx: FileDownloadContext): Promise<FileResult
 
     if (!record) throw new DownloadError(spec.path, 0, 'no response');
     ctx.report({ status: 'verifying', doneBytes: offset, fileBytes: record.totalBytes });
-    const actual = hasher.digest('hex');
+    await checkpoints;
+    const actual = await hasher.digest();
     access.flush();
     access.close();
+    records.close();
     open = false;
     if (actual !== record.expectedSha256) {
       await removeFile(modelDir, spec.path);
@@ -272,6 +315,10 @@ export async function downloadFile(ctx: FileDownloadContext): Promise<FileResult
     }
     return { bytes: record.totalBytes, sha256: actual, verifiedBy: record.verifiedBy, downloadedBytes: downloaded };
   } finally {
-    if (open) access.close();
+    hasher.close();
+    if (open) {
+      access.close();
+      records.close();
+    }
   }
 }
