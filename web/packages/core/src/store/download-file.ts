@@ -105,6 +105,18 @@ class RecordWriter {
   }
 }
 
+/** Resolves after pending tasks (such as an incoming abort message) have run. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
+
 /** A network-level failure worth retrying. */
 class RetriableError extends Error {
   override readonly name = 'RetriableError';
@@ -273,6 +285,10 @@ export async function downloadFile(ctx: FileDownloadContext): Promise<FileResult
           if (sinceCheckpoint >= job.checkpointBytes) {
             sinceCheckpoint = 0;
             checkpoint();
+            // Buffered chunks resolve as microtasks and would starve the
+            // message that carries an abort: let it in once per checkpoint.
+            await yieldToEventLoop();
+            if (signal.aborted) throw signal.reason;
           }
           const now = performance.now();
           if (now - lastReport >= job.progressIntervalMs) {
