@@ -128,7 +128,7 @@ func (m *manager) submit(ctx context.Context, req ImageRequest) (ledger.Job, boo
 	}})
 	if err != nil {
 		note := "submission refused: " + err.Error()
-		if errors.Is(err, runpod.ErrSubmitUncertain) {
+		if submitUncertain(err) {
 			note = "submission outcome unknown, not retried to avoid a double charge: " + err.Error()
 		}
 		m.forget(job.ID)
@@ -151,6 +151,23 @@ func (m *manager) submit(ctx context.Context, req ImageRequest) (ledger.Job, boo
 	m.log.Info("cloud job submitted", "job_id", job.ID, "remote_id", remote.ID, "target", t.cfg.Name, "client_id", req.ClientID)
 	m.follow(job.ID, remote.ID, t)
 	return job, true, nil
+}
+
+// submitUncertain reports whether a failed /run may still have created a
+// job on RunPod: the client says so, or the server answered 500, 502 or 504
+// (it may have accepted the job before failing).
+func submitUncertain(err error) bool {
+	if errors.Is(err, runpod.ErrSubmitUncertain) {
+		return true
+	}
+	var apiErr *runpod.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.StatusCode {
+		case 500, 502, 504:
+			return true
+		}
+	}
+	return false
 }
 
 func toSDXLInput(req ImageRequest) runpod.SDXLInput {
