@@ -4,6 +4,7 @@
 // Usage:
 //
 //	hybridgen [serve] [flags]   serve the app (the default command)
+//	hybridgen runpod-emulator   serve a RunPod serverless emulator (test double)
 //	hybridgen version           print the version
 //
 // Run `hybridgen help` for the list of commands.
@@ -33,6 +34,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{name: "serve", summary: "serve the canvas app and the API (default)", run: runServe},
+		{name: "runpod-emulator", summary: "serve a RunPod serverless emulator (a test double) for development and tests", run: runEmulator},
 		{name: "version", summary: "print the version", run: func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 			_, err := fmt.Fprintln(stdout, "hybridgen", version)
 			return err

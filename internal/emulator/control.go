@@ -26,9 +26,9 @@ type RequestLog struct {
 // CancelCall is one /cancel request: the job and its state before and
 // after (empty for an unknown job).
 type CancelCall struct {
-	JobID        string `json:"job_id"`
-	StatusBefore string `json:"status_before,omitempty"`
-	StatusAfter  string `json:"status_after,omitempty"`
+	JobID        string `json:"job_id"`                  // the id in the request path
+	StatusBefore string `json:"status_before,omitempty"` // the job's state when the request came
+	StatusAfter  string `json:"status_after,omitempty"`  // the job's state after it
 }
 
 func newRequestLog() RequestLog {

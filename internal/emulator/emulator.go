@@ -18,6 +18,19 @@
 // [Emulator.Requests], [Emulator.Reset] for the same in-process); `hybridgen
 // runpod-emulator` serves it on a port.
 //
+// Control API (no authentication; bind it to loopback):
+//
+//	POST   /_emulator/faults    add faults, e.g. [{"route":"run","kind":"http_429","count":2,"retry_after":1},
+//	                            {"route":"status","kind":"http_500"},{"route":"run","kind":"drop"},
+//	                            {"kind":"job_failed","message":"oom"},{"kind":"job_timed_out"}]
+//	GET    /_emulator/faults    the faults still pending
+//	DELETE /_emulator/faults    drop the pending faults
+//	GET    /_emulator/requests  a [RequestLog]: requests per route, /cancel calls, jobs created
+//	POST   /_emulator/reset     forget jobs, faults, counts; workers go cold
+//
+// Injected HTTP faults fire before authentication, like a misbehaving
+// gateway in front of RunPod; every request is counted first.
+//
 // Deviations from RunPod, on purpose: /runsync honours any ?wait= (RunPod
 // clamps it to 1..300 s) so tests stay fast; /stream is not served; an
 // empty Config.APIKey turns authentication off.

@@ -3,7 +3,10 @@ package emulator_test
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"image/png"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -255,5 +258,30 @@ func TestRunSyncWaits(t *testing.T) {
 	}
 	if r := call(t, "POST", api(srv)+"/runsync?wait=soon", input("x", nil)); r.code != 400 {
 		t.Errorf("bad wait: %d", r.code)
+	}
+}
+
+func TestWebhookGetsTheFinalJob(t *testing.T) {
+	got := make(chan map[string]any, 1)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		got <- body
+	}))
+	defer hook.Close()
+	e, srv := start(t, emulator.Config{})
+	body := input("x", nil)
+	body["webhook"] = hook.URL
+	id := submit(t, srv, body)
+	select {
+	case job := <-got:
+		if job["id"] != id || job["status"] != "COMPLETED" || job["output"] == nil {
+			t.Errorf("webhook body = %.200v", job)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no webhook delivery")
+	}
+	if n := e.Requests().Webhooks; n != 1 {
+		t.Errorf("webhooks = %d", n)
 	}
 }

@@ -45,8 +45,10 @@ var Routes = []string{"run", "runsync", "status", "cancel", "retry", "purge-queu
 // (job_failed, job_timed_out) fire on the next job submitted through Route
 // ("" for run or runsync). Pending faults fire in the order given.
 type Fault struct {
-	Route string    `json:"route,omitempty"`
-	Kind  FaultKind `json:"kind"`
+	// Route is one of [Routes], or "" for any.
+	Route string `json:"route,omitempty"`
+	// Kind is what happens.
+	Kind FaultKind `json:"kind"`
 	// Count is how many times the fault fires: 0 means once, -1 means
 	// every time until the faults are cleared.
 	Count int `json:"count,omitempty"`
@@ -199,6 +201,11 @@ func dropConnection(w http.ResponseWriter) {
 // discardWriter swallows the answer of a request that will be dropped.
 type discardWriter struct{ h http.Header }
 
-func (d discardWriter) Header() http.Header         { return d.h }
+// Header returns a header map nobody reads.
+func (d discardWriter) Header() http.Header { return d.h }
+
+// Write discards b.
 func (d discardWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (d discardWriter) WriteHeader(int)             {}
+
+// WriteHeader discards the status.
+func (d discardWriter) WriteHeader(int) {}

@@ -184,13 +184,11 @@ func (e *Emulator) handleRetry(w http.ResponseWriter, r *http.Request) {
 // worker has taken).
 func (e *Emulator) handlePurge(w http.ResponseWriter, _ *http.Request) {
 	e.mu.Lock()
-	removed := 0
-	for _, q := range [][]*job{e.queue, e.lowQ} {
-		for _, j := range append([]*job(nil), q...) {
-			e.forgetLocked(j)
-			removed++
-		}
+	waiting := append(append([]*job(nil), e.queue...), e.lowQ...)
+	for _, j := range waiting {
+		e.forgetLocked(j)
 	}
+	removed := len(waiting)
 	e.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{"removed": removed, "status": "completed"})
 }

@@ -50,8 +50,7 @@ type job struct {
 	finished time.Time
 	delay    time.Duration
 	exec     time.Duration
-	workerID string
-	assigned bool // a worker took it (it may still be cold starting)
+	workerID string // set when a worker takes it (it may still be cold starting)
 	output   *sdxlOutput
 	errText  string
 
@@ -130,6 +129,7 @@ type stats struct {
 // submitLocked creates a job and queues it.
 func (e *Emulator) submitLocked(req runRequest, route string, now time.Time) *job {
 	sync := route == "runsync"
+	e.sweepLocked(now) // bounds memory in long development runs
 	j := &job{
 		id: newJobID(), input: req.input, invalid: req.invalid, policy: req.policy,
 		webhook: req.webhook, sync: sync, status: statusInQueue,
@@ -269,7 +269,7 @@ type wireHealth struct {
 // background.
 func (e *Emulator) deliverWebhook(url string, body wireJob) {
 	data, err := json.Marshal(body)
-	if err != nil {
+	if err != nil || e.closed {
 		return
 	}
 	e.reqs.Webhooks++

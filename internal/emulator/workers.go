@@ -56,7 +56,6 @@ func (e *Emulator) take(w *worker) (*job, bool) {
 				if _, ok := e.lookupLocked(j.id, now); !ok || j.status != statusInQueue {
 					continue
 				}
-				j.assigned = true
 				j.workerID = w.id
 				w.busy = true
 				return j, w.coldLocked(e.cfg.IdleTimeout, now)

@@ -174,6 +174,10 @@ func (c *Client) do(ctx context.Context, req request, out any) error {
 		case errors.As(err, &apiErr):
 			retry = retryableStatus(req.mode, apiErr.StatusCode) && retryAfter <= MaxRetryAfter
 		case ctx.Err() != nil:
+			if req.mode == retrySubmit && !neverConnected(err) {
+				// The request may have reached RunPod before the caller gave up.
+				return fmt.Errorf("runpod: %s: %w: %w", req.op, ctx.Err(), ErrSubmitUncertain)
+			}
 			return fmt.Errorf("runpod: %s: %w", req.op, ctx.Err())
 		default:
 			retry = retryableTransport(ctx, req.mode, err)
@@ -267,7 +271,10 @@ type scrubbedError struct {
 	text string
 }
 
+// Error is the scrubbed text.
 func (e *scrubbedError) Error() string { return e.text }
+
+// Unwrap keeps the original error for errors.Is/As.
 func (e *scrubbedError) Unwrap() error { return e.err }
 
 // errorMessage extracts the explanation from an error answer: the "error"

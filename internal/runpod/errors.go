@@ -32,9 +32,10 @@ var (
 
 	// ErrSubmitUncertain matches an error from [Client.Run] or
 	// [Client.RunSync] where the request may have reached RunPod (a dropped
-	// connection, a timeout, a 500/502/504) so a job may exist that the
-	// caller has no id for. It was not retried, to avoid a second job and a
-	// second charge.
+	// connection, a timeout, the caller's context ending mid-request) so a
+	// job may exist that the caller has no id for. It was not retried, to
+	// avoid a second job and a second charge. A 500/502/504 answer is just
+	// as ambiguous; it is not retried either and matches [ErrServer].
 	ErrSubmitUncertain = errors.New("runpod: submission outcome unknown (not retried)")
 
 	// ErrMalformedResponse matches an error for an answer that is not the

@@ -132,17 +132,17 @@ type Health struct {
 
 // HealthJobs are the job counts of [Health].
 type HealthJobs struct {
-	Completed  int `json:"completed"`
-	Failed     int `json:"failed"`
-	InProgress int `json:"inProgress"`
-	InQueue    int `json:"inQueue"`
-	Retried    int `json:"retried"`
+	Completed  int `json:"completed"`  // jobs that ended COMPLETED
+	Failed     int `json:"failed"`     // jobs that ended FAILED (the emulator counts TIMED_OUT too)
+	InProgress int `json:"inProgress"` // jobs running now
+	InQueue    int `json:"inQueue"`    // jobs waiting for a worker now
+	Retried    int `json:"retried"`    // jobs requeued by /retry
 }
 
 // HealthWorkers are the worker counts of [Health].
 type HealthWorkers struct {
-	Idle    int `json:"idle"`
-	Running int `json:"running"`
+	Idle    int `json:"idle"`    // workers ready for a job
+	Running int `json:"running"` // workers busy with a job
 }
 
 // RunOptions are the optional parts of a POST /run request.

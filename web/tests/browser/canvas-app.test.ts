@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { useSuite } from '../harness/fixtures.js';
+
+// The app exactly as `make run` serves it: the Vite build embedded in the binary.
+describe('the embedded canvas app', () => {
+  const suite = useSuite({ webgpu: true, server: { webDir: null } });
+
+  it('loads tldraw with every asset from its own origin, under the CSP and cross-origin isolation', async () => {
+    const { url } = suite().server;
+    const context = await suite().browser.newContext();
+    const page = await context.newPage();
+    const foreign: string[] = [];
+    const failed: string[] = [];
+    page.on('request', (request) => {
+      const origin = new URL(request.url()).origin;
+      if (origin !== url && !request.url().startsWith('data:') && !request.url().startsWith('blob:')) foreign.push(request.url());
+    });
+    page.on('requestfailed', (request) => failed.push(`${request.url()}: ${request.failure()?.errorText}`));
+    const errors: string[] = [];
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') errors.push(msg.text());
+    });
+    page.on('pageerror', (error) => errors.push(error.message));
+    const response = await page.goto(url);
+    expect(response?.status()).toBe(200);
+    expect(response?.headers()['cross-origin-embedder-policy']).toBe('require-corp');
+    expect(response?.headers()['content-security-policy']).toContain("default-src 'self'");
+    await page.locator('.tl-canvas').waitFor({ state: 'visible', timeout: 30_000 });
+    await page.waitForFunction(() => document.fonts.status === 'loaded');
+    expect(await page.evaluate(() => window.crossOriginIsolated)).toBe(true);
+    expect(foreign).toEqual([]);
+    expect(failed).toEqual([]);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('opens offline after the first visit (service worker)', async () => {
+    const context = await suite().browser.newContext();
+    const page = await context.newPage();
+    await page.goto(suite().server.url);
+    await page.waitForFunction(() => document.documentElement.dataset.serviceWorker === 'controlled', undefined, { timeout: 30_000 });
+    await page.locator('.tl-canvas').waitFor({ state: 'visible' });
+    await context.setOffline(true);
+    await page.reload();
+    await page.locator('.tl-canvas').waitFor({ state: 'visible', timeout: 30_000 });
+    await page.waitForFunction(() => document.fonts.status === 'loaded');
+    expect(await page.evaluate(() => navigator.onLine)).toBe(false);
+    expect(await page.evaluate(() => window.crossOriginIsolated)).toBe(true);
+    // The API is never served from the cache: offline it fails instead of answering stale data.
+    expect(
+      await page.evaluate(() =>
+        fetch('/healthz').then(
+          () => 'answered',
+          () => 'failed',
+        ),
+      ),
+    ).toBe('failed');
+    await context.close();
+  });
+
+  it('serves a health route', async () => {
+    const response = await fetch(`${suite().server.url}/healthz`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ status: 'ok' });
+  });
+});

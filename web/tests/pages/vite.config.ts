@@ -1,0 +1,18 @@
+import { resolve } from 'node:path';
+import { defaultClientConditions, defineConfig } from 'vite';
+
+// The test pages: a small app that exposes @hybridgen/core to browser tests
+// as `window.hg`, built from source and served by the real Go server.
+export default defineConfig({
+  root: import.meta.dirname,
+  logLevel: 'warn',
+  resolve: { conditions: ['source', ...defaultClientConditions] },
+  worker: { format: 'es' },
+  build: {
+    outDir: resolve(import.meta.dirname, '../.build/pages'),
+    emptyOutDir: true,
+    target: 'es2022',
+    sourcemap: true,
+    minify: false,
+  },
+});
