@@ -227,7 +227,7 @@ func (l *Ledger) Get(ctx context.Context, id string) (Job, error) {
 // MarkSubmitted records that the cloud accepted job id as remoteID, in
 // status (IN_QUEUE or IN_PROGRESS). It does nothing to a settled row.
 func (l *Ledger) MarkSubmitted(ctx context.Context, id, remoteID string, status Status) error {
-	_, err := l.db.ExecContext(ctx, `UPDATE jobs SET remote_id = ?, status = ?, updated_at = ?
+	_, err := l.exec(ctx, `UPDATE jobs SET remote_id = ?, status = ?, updated_at = ?
 		WHERE id = ? AND settled = 0`, remoteID, status, l.nowMillis(), id)
 	if err != nil {
 		return fmt.Errorf("ledger: mark %s submitted: %w", id, err)
@@ -241,7 +241,7 @@ func (l *Ledger) Progress(ctx context.Context, id string, status Status, queue, 
 	if status.Final() {
 		return fmt.Errorf("ledger: progress %s: %s is final: use Settle", id, status)
 	}
-	_, err := l.db.ExecContext(ctx, `UPDATE jobs SET status = ?, queue_ms = ?, execution_ms = ?, updated_at = ?
+	_, err := l.exec(ctx, `UPDATE jobs SET status = ?, queue_ms = ?, execution_ms = ?, updated_at = ?
 		WHERE id = ? AND settled = 0`, status, queue.Milliseconds(), execution.Milliseconds(), l.nowMillis(), id)
 	if err != nil {
 		return fmt.Errorf("ledger: progress %s: %w", id, err)

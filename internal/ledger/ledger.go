@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -46,6 +47,11 @@ type Options struct {
 type Ledger struct {
 	db  *sql.DB
 	now func() time.Time
+	// writeMu serialises this process's writes: SQLite admits one writer
+	// at a time, and queueing on a mutex is fairer and faster than
+	// SQLite's busy handler, which sleeps in growing steps. The busy
+	// timeout still arbitrates between processes.
+	writeMu sync.Mutex
 }
 
 // Open opens (creating it and its directory when missing) the ledger at path,
@@ -157,6 +163,8 @@ func (l *Ledger) migrateOne(ctx context.Context) (done bool, err error) {
 // tx runs fn in a write transaction (BEGIN IMMEDIATE), committing when fn
 // returns nil and rolling back otherwise.
 func (l *Ledger) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
 	tx, err := l.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -169,6 +177,14 @@ func (l *Ledger) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// exec runs one write statement outside a transaction, serialised with the
+// other writes.
+func (l *Ledger) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
+	return l.db.ExecContext(ctx, query, args...)
 }
 
 func (l *Ledger) nowMillis() int64 { return l.now().UTC().UnixMilli() }
