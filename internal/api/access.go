@@ -12,8 +12,8 @@ import (
 
 // Access decides who may spend money through the API.
 type Access struct {
-	// RequireToken makes the guarded routes (cloud renders, cancel, drafts)
-	// demand "Authorization: Bearer <token>" with a token from Tokens. serve
+	// RequireToken makes the guarded routes (every /api/ route but
+	// /api/config) demand "Authorization: Bearer <token>" with a token from Tokens. serve
 	// sets it when listening on a non-loopback address.
 	RequireToken bool
 	// Tokens are the accepted bearer tokens. With RequireToken and no
@@ -55,7 +55,8 @@ func (ts tokenSet) allow(r *http.Request) bool {
 	return match == 1
 }
 
-// guard wraps a handler that spends money or writes the ledger: it refuses
+// guard wraps a handler that spends money, writes the ledger or shows jobs
+// and spend: it refuses
 // cross-origin requests (CORS is closed: no Access-Control-Allow-Origin is
 // ever sent), bodies that are not application/json (so a cross-site HTML form
 // cannot post one), and missing or unknown bearer tokens when tokens are

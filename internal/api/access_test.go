@@ -87,15 +87,25 @@ func TestRefusalsHappenBeforeRunPod(t *testing.T) {
 			if r.code != http.StatusUnauthorized || !strings.Contains(string(r.body), api.CodeUnauthorized) {
 				t.Fatalf("Authorization %q: %d %s", h, r.code, r.body)
 			}
-			if c := e.do("POST", "/api/images/x/cancel", nil, headers...); c.code != http.StatusUnauthorized {
-				t.Fatalf("cancel with %q: %d", h, c.code)
+			for _, route := range []struct{ method, path string }{
+				{"POST", "/api/images/x/cancel"}, {"GET", "/api/images/x"}, {"GET", "/api/usage"}, {"POST", "/api/drafts"},
+			} {
+				if c := e.do(route.method, route.path, nil, headers...); c.code != http.StatusUnauthorized {
+					t.Fatalf("%s %s with %q: %d", route.method, route.path, h, c.code)
+				}
 			}
 		}
 		if n := e.emu.Requests().Counts["run"]; n != 0 {
 			t.Fatalf("run calls = %d before a valid token", n)
 		}
-		if r := e.do("POST", "/api/images", imageBody("k", nil), "Authorization", "Bearer tok-2"); r.code != http.StatusAccepted {
+		r := e.do("POST", "/api/images", imageBody("k", nil), "Authorization", "Bearer tok-2")
+		if r.code != http.StatusAccepted {
 			t.Fatalf("valid token = %d %s", r.code, r.body)
+		}
+		var v api.JobView
+		r.decode(t, &v)
+		if g := e.do("GET", "/api/images/"+v.ID, nil, "Authorization", "bearer tok-1"); g.code != http.StatusOK {
+			t.Fatalf("GET with token = %d", g.code)
 		}
 		var cfg api.ConfigView
 		e.do("GET", "/api/config", nil).decode(t, &cfg)

@@ -99,22 +99,24 @@ func New(cfg Config) (*API, error) {
 
 // Register adds the /api/ routes to mux.
 //
-//	POST /api/images              start a cloud render          (guarded)
-//	GET  /api/images/{id}         a job's status, image and cost
-//	POST /api/images/{id}/cancel  cancel a cloud render          (guarded)
-//	POST /api/drafts              record a local draft           (guarded)
-//	GET  /api/usage               totals per target and per day, savings
-//	GET  /api/config              targets, prices, limits; never a key
+//	POST /api/images              start a cloud render                  (guarded)
+//	GET  /api/images/{id}         a job's status, image and cost        (guarded)
+//	POST /api/images/{id}/cancel  cancel a cloud render                 (guarded)
+//	POST /api/drafts              record a local draft                  (guarded)
+//	GET  /api/usage               totals per target and day, savings    (guarded)
+//	GET  /api/config              targets, prices, limits; never a key  (open)
 //	OPTIONS /api/                 refused: CORS is closed
 //
-// Guarded routes refuse cross-origin requests, non-JSON bodies and, when
-// tokens are required, requests without a valid bearer token.
+// Guarded routes refuse cross-origin requests, POST bodies that are not
+// application/json and, when tokens are required, requests without a valid
+// bearer token. /api/config stays open so the app can learn that a token is
+// required before it has one.
 func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/images", a.guard(a.handleCreateImage))
-	mux.HandleFunc("GET /api/images/{id}", a.handleGetImage)
+	mux.HandleFunc("GET /api/images/{id}", a.guard(a.handleGetImage))
 	mux.HandleFunc("POST /api/images/{id}/cancel", a.guard(a.handleCancelImage))
 	mux.HandleFunc("POST /api/drafts", a.guard(a.handleCreateDraft))
-	mux.HandleFunc("GET /api/usage", a.handleUsage)
+	mux.HandleFunc("GET /api/usage", a.guard(a.handleUsage))
 	mux.HandleFunc("GET /api/config", a.handleConfig)
 	mux.HandleFunc("OPTIONS /api/", refusePreflight)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
