@@ -227,7 +227,7 @@ func TestCancelReachesEmulator(t *testing.T) {
 	if len(cancels) != 1 || cancels[0].JobID != row.RemoteID || cancels[0].StatusBefore != "IN_PROGRESS" {
 		t.Fatalf("emulator cancels = %+v, remote id %s", cancels, row.RemoteID)
 	}
-	if row.Cost != ledger.CostOf(testPrice, row.Execution) || row.Execution >= 3*time.Second {
+	if row.Cost != ledger.CostOf(testPrice, row.Execution) || row.Execution <= 0 || row.Execution >= 3*time.Second {
 		t.Fatalf("cancelled row = %+v", row)
 	}
 	// Cancelling a settled job changes nothing.
@@ -273,5 +273,41 @@ func TestManyClientsLedgerComplete(t *testing.T) {
 	e.do("GET", "/api/usage", nil).decode(t, &u)
 	if u.Total.CloudJobs != len(ids) || u.Total.CostUSD != sum.USD() {
 		t.Fatalf("usage total = %+v, ledger sum %v", u.Total, sum)
+	}
+}
+
+// TestCancelWhileSubmitting cancels a job whose POST /run is still in
+// flight (its id is learnt from a concurrent replay of the same request):
+// the cancel is sent as soon as RunPod gives the job an id.
+func TestCancelWhileSubmitting(t *testing.T) {
+	e := newEnv(t, envOptions{emu: emulator.Config{ExecutionTime: 2 * time.Second, Workers: 1},
+		target: func(tg *targets.Target) { tg.ExecutionTimeoutSeconds = 30 }})
+	if err := e.emu.InjectFaults(emulator.Fault{Route: "run", Kind: emulator.FaultDelay, DelayMS: 400}); err != nil {
+		t.Fatal(err)
+	}
+	first := make(chan response, 1)
+	go func() { first <- e.do("POST", "/api/images", imageBody("slow", nil)) }()
+	var pending api.JobView
+	deadline := time.Now().Add(3 * time.Second)
+	for pending.Status != "PENDING" {
+		if time.Now().After(deadline) {
+			t.Fatal("never saw the job PENDING")
+		}
+		time.Sleep(20 * time.Millisecond)
+		r := e.do("POST", "/api/images", imageBody("slow", nil))
+		if r.code == http.StatusOK {
+			r.decode(t, &pending)
+		}
+	}
+	if c := e.do("POST", "/api/images/"+pending.ID+"/cancel", nil); c.code != http.StatusAccepted {
+		t.Fatalf("cancel = %d %s", c.code, c.body)
+	}
+	if r := <-first; r.code != http.StatusAccepted {
+		t.Fatalf("first POST = %d %s", r.code, r.body)
+	}
+	done := e.waitSettled(pending.ID)
+	cancels := e.emu.Requests().Cancels
+	if done.Status != "CANCELLED" || len(cancels) != 1 || cancels[0].JobID != e.allJobs()[0].RemoteID {
+		t.Fatalf("job %+v, emulator cancels %+v", done, cancels)
 	}
 }
