@@ -116,7 +116,9 @@ func (m *manager) submit(ctx context.Context, req ImageRequest) (ledger.Job, boo
 		return job, false, nil
 	}
 	m.mu.Lock()
-	m.active[job.ID] = &activeJob{}
+	if m.active[job.ID] == nil { // a concurrent cancel may have registered it
+		m.active[job.ID] = &activeJob{}
+	}
 	m.mu.Unlock()
 
 	// The submission outlives the browser's request: once the row exists,
@@ -306,12 +308,15 @@ func (m *manager) cancel(ctx context.Context, j ledger.Job) error {
 	}
 	m.mu.Lock()
 	remoteID := j.RemoteID
-	if a := m.active[j.ID]; a != nil {
-		if a.remoteID != "" {
-			remoteID = a.remoteID
-		} else {
-			a.cancelRequested = true
-		}
+	a := m.active[j.ID]
+	switch {
+	case a != nil && a.remoteID != "":
+		remoteID = a.remoteID
+	case remoteID == "" && a != nil:
+		a.cancelRequested = true
+	case remoteID == "":
+		// Created but not yet registered by its submit: register it here.
+		m.active[j.ID] = &activeJob{cancelRequested: true}
 	}
 	m.mu.Unlock()
 	if remoteID == "" {
