@@ -47,16 +47,35 @@ func main() {
 	execTime := flag.Duration("exec", 200*time.Millisecond, "emulator execution time of a 25-step image")
 	runs := flag.Int("runs", 3, "repetitions (each with a fresh emulator and ledger)")
 	flag.Parse()
+	var all []result
 	for i := range *runs {
 		fmt.Printf("--- run %d of %d\n", i+1, *runs)
-		if err := run(*n, *workers, *execTime); err != nil {
+		r, err := run(*n, *workers, *execTime)
+		if err != nil {
 			fmt.Fprintln(os.Stderr, "cloudload:", err)
 			os.Exit(1)
 		}
+		all = append(all, r)
 	}
+	med := func(f func(result) time.Duration) float64 {
+		v := make([]time.Duration, len(all))
+		for i, r := range all {
+			v[i] = f(r)
+		}
+		slices.Sort(v)
+		return ms(v[len(v)/2])
+	}
+	fmt.Printf("=== median of %d runs: baseline submit p50 %.2f ms p99 %.2f ms; api submit p50 %.2f ms p99 %.2f ms; "+
+		"end to end p50 %.2f ms p99 %.2f ms; lost ledger rows 0 in every run\n", len(all),
+		med(func(r result) time.Duration { return r.base50 }), med(func(r result) time.Duration { return r.base99 }),
+		med(func(r result) time.Duration { return r.sub50 }), med(func(r result) time.Duration { return r.sub99 }),
+		med(func(r result) time.Duration { return r.e2e50 }), med(func(r result) time.Duration { return r.e2e99 }))
 }
 
-func run(n, workers int, execTime time.Duration) error {
+// result holds one run's percentiles.
+type result struct{ base50, base99, sub50, sub99, e2e50, e2e99 time.Duration }
+
+func run(n, workers int, execTime time.Duration) (res result, err error) {
 	ctx := context.Background()
 	emu := emulator.New(emulator.Config{APIKey: key, ExecutionTime: execTime, Workers: workers})
 	defer emu.Close()
@@ -65,12 +84,12 @@ func run(n, workers int, execTime time.Duration) error {
 
 	dir, err := os.MkdirTemp("", "cloudload-")
 	if err != nil {
-		return err
+		return res, err
 	}
 	defer os.RemoveAll(dir)
 	lg, err := ledger.Open(ctx, filepath.Join(dir, "ledger.db"), ledger.Options{})
 	if err != nil {
-		return err
+		return res, err
 	}
 	defer lg.Close()
 	tg := targets.Target{Name: "emu", BaseURL: emulator.BaseURL(emuSrv.URL), EndpointID: emu.EndpointID(),
@@ -81,7 +100,7 @@ func run(n, workers int, execTime time.Duration) error {
 		Logger: slog.New(slog.DiscardHandler), HTTPClient: &http.Client{Transport: transport},
 		PollInterval: 50 * time.Millisecond, MaxPollInterval: 500 * time.Millisecond})
 	if err != nil {
-		return err
+		return res, err
 	}
 	defer a.Close(time.Second)
 	mux := http.NewServeMux()
@@ -95,7 +114,7 @@ func run(n, workers int, execTime time.Duration) error {
 	rp, err := runpod.NewClient(runpod.ClientConfig{BaseURL: tg.BaseURL, EndpointID: tg.EndpointID, APIKey: key,
 		HTTPClient: &http.Client{Transport: transport}})
 	if err != nil {
-		return err
+		return res, err
 	}
 	concurrently(n, func(int) error { _, err := rp.Health(ctx); return err })
 	concurrently(n, func(int) error {
@@ -114,7 +133,7 @@ func run(n, workers int, execTime time.Duration) error {
 	})
 	// Drop the baseline's jobs so the API run starts from an idle queue.
 	if _, err := rp.PurgeQueue(ctx); err != nil {
-		return err
+		return res, err
 	}
 	time.Sleep(execTime)
 	emu.Reset()
@@ -170,7 +189,7 @@ func run(n, workers int, execTime time.Duration) error {
 	// The ledger must hold exactly one settled, correctly charged row per job.
 	rows, err := lg.Jobs(ctx, time.Unix(0, 0), time.Now().Add(time.Hour))
 	if err != nil {
-		return err
+		return res, err
 	}
 	byID := map[string]ledger.Job{}
 	for _, r := range rows {
@@ -204,9 +223,9 @@ func run(n, workers int, execTime time.Duration) error {
 		fmt.Println("error:", e)
 	}
 	if lost+unsettled+mischarged != 0 || len(rows) != n || reqs.JobsCreated != n || submit.errors+endToEnd.errors+baseline.errors != 0 {
-		return fmt.Errorf("ledger or jobs inconsistent")
+		return res, fmt.Errorf("ledger or jobs inconsistent")
 	}
-	return nil
+	return result{baseline.p(50), baseline.p(99), submit.p(50), submit.p(99), endToEnd.p(50), endToEnd.p(99)}, nil
 }
 
 type latencies struct {
