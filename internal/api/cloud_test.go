@@ -115,16 +115,20 @@ func TestEmulatorFaults(t *testing.T) {
 		wantStatus string // final ledger status
 		billed     bool   // cost = price × execution (> 0), else 0
 		wantErr    string // substring of the row's error
+		minCalls   int    // requests the fault's route must have seen (retries), 0: unchecked
 	}{
-		{"429 on run is retried", emulator.Fault{Route: "run", Kind: emulator.HTTPFault(429), RetryAfter: 0}, 202, "COMPLETED", true, ""},
-		{"503 on run is retried", emulator.Fault{Route: "run", Kind: emulator.HTTPFault(503)}, 202, "COMPLETED", true, ""},
-		{"dial-level drop on status is retried", emulator.Fault{Route: "status", Kind: emulator.FaultDrop, Count: 2}, 202, "COMPLETED", true, ""},
-		{"500 on status is retried", emulator.Fault{Route: "status", Kind: emulator.HTTPFault(500), Count: 2}, 202, "COMPLETED", true, ""},
-		{"500 on run is not retried", emulator.Fault{Route: "run", Kind: emulator.HTTPFault(500)}, 502, "FAILED", false, "outcome unknown"},
-		{"dropped connection after run", emulator.Fault{Route: "run", Kind: emulator.FaultDropAfter}, 502, "FAILED", false, "outcome unknown"},
-		{"401 on run", emulator.Fault{Route: "run", Kind: emulator.HTTPFault(401)}, 502, "FAILED", false, "submission refused"},
-		{"job FAILED is billed", emulator.Fault{Kind: emulator.FaultJobFailed, Message: "CUDA out of memory"}, 202, "FAILED", true, "CUDA out of memory"},
-		{"job TIMED_OUT is billed", emulator.Fault{Kind: emulator.FaultJobTimedOut}, 202, "TIMED_OUT", true, ""},
+		{"429 on run is retried", emulator.Fault{Route: "run", Kind: emulator.HTTPFault(429), RetryAfter: 0}, 202, "COMPLETED", true, "", 2},
+		{"503 on run is retried", emulator.Fault{Route: "run", Kind: emulator.HTTPFault(503)}, 202, "COMPLETED", true, "", 2},
+		{"dropped status connections are retried", emulator.Fault{Route: "status", Kind: emulator.FaultDrop, Count: 2}, 202, "COMPLETED", true, "", 3},
+		{"500 on status is retried", emulator.Fault{Route: "status", Kind: emulator.HTTPFault(500), Count: 2}, 202, "COMPLETED", true, "", 3},
+		{"500 on run is not retried", emulator.Fault{Route: "run", Kind: emulator.HTTPFault(500)}, 502, "FAILED", false, "outcome unknown", 1},
+		{"dropped connection after run", emulator.Fault{Route: "run", Kind: emulator.FaultDropAfter}, 502, "FAILED", false, "outcome unknown", 0},
+		{"401 on run", emulator.Fault{Route: "run", Kind: emulator.HTTPFault(401)}, 502, "FAILED", false, "submission refused", 0},
+		{"429 on run that never ends", emulator.Fault{Route: "run", Kind: emulator.HTTPFault(429), Count: -1}, 502, "FAILED", false, "submission refused", 4},
+		{"dropped connection before run is handled", emulator.Fault{Route: "run", Kind: emulator.FaultDrop}, 502, "FAILED", false, "outcome unknown", 0},
+		{"slow status answers", emulator.Fault{Route: "status", Kind: emulator.FaultDelay, DelayMS: 100, Count: 3}, 202, "COMPLETED", true, "", 0},
+		{"job FAILED is billed", emulator.Fault{Kind: emulator.FaultJobFailed, Message: "CUDA out of memory"}, 202, "FAILED", true, "CUDA out of memory", 0},
+		{"job TIMED_OUT is billed", emulator.Fault{Kind: emulator.FaultJobTimedOut}, 202, "TIMED_OUT", true, "", 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -153,6 +157,14 @@ func TestEmulatorFaults(t *testing.T) {
 				id = v.ID
 			}
 			v := e.waitSettled(id)
+			if tc.minCalls > 0 {
+				if got := e.emu.Requests().Counts[tc.fault.Route]; got < tc.minCalls {
+					t.Fatalf("%s requests = %d, want at least %d", tc.fault.Route, got, tc.minCalls)
+				}
+			}
+			if tc.fault.Route == "run" && tc.minCalls == 1 && e.emu.Requests().Counts["run"] != 1 {
+				t.Fatalf("an uncertain submission was retried: %d run requests", e.emu.Requests().Counts["run"])
+			}
 			jobs := e.allJobs()
 			if len(jobs) != 1 {
 				t.Fatalf("%d ledger rows", len(jobs))
@@ -178,6 +190,7 @@ func TestEmulatorFaults(t *testing.T) {
 			if created := e.emu.Requests().JobsCreated; created > 1 {
 				t.Fatalf("emulator created %d jobs", created)
 			}
+			e.emu.ClearFaults()
 		})
 	}
 }
