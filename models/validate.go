@@ -110,6 +110,13 @@ func checkBaseURL(s string) string {
 	if strings.HasPrefix(s, "/") && !strings.HasPrefix(s, "//") {
 		return "" // a path on the app's own server (its model mirror)
 	}
+	if strings.HasPrefix(s, "./") {
+		// Relative to where the manifest itself was loaded from.
+		if rest := strings.TrimSuffix(strings.TrimPrefix(s, "./"), "/"); rest != "" && !cleanRelPath(rest) {
+			return fmt.Sprintf("a relative baseUrl must be ./ or ./<clean path>/, got %q", s)
+		}
+		return ""
+	}
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return fmt.Sprintf("must be an http(s) URL or a path starting with '/', got %q", s)

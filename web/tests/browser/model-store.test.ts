@@ -55,6 +55,10 @@ const progressModel = writeTestModel(
 const ignoredModel = writeTestModel(modelsDir, 'ignored', [{ role: 'unet', path: 'unet/model.onnx', bytes: 4 * MB, pin: false }], 9);
 const changedModel = writeTestModel(modelsDir, 'changed', [{ role: 'unet', path: 'unet/model.onnx', bytes: 4 * MB, pin: false }], 10);
 
+const listedModel = writeTestModel(modelsDir, 'listed', [{ role: 'unet', path: 'unet/model.onnx', bytes: 1 * MB, pin: true }], 12);
+// Served beside its files with a relative baseUrl, as generated test models are.
+writeFileSync(join(modelsDir, 'listed', 'manifest.json'), JSON.stringify({ ...listedModel.manifest, baseUrl: './' }));
+
 // Corrupt the served bytes after the manifest pinned the good hashes.
 const flip = (model: TestModel, index: number, at: number): void => {
   const file = model.files[index];
@@ -310,6 +314,34 @@ describe('model store against the Go mirror', () => {
     expect(again.error).toBeNull();
     expect(again.result?.source).toBe('already-stored');
     expect((await mirrorFaults(suite().server.url).stats())['offline/vae_decoder/model.onnx']?.get).toBe(1);
+  });
+
+  it('loads a manifest with a relative baseUrl, lists stored models with sizes, reports usage and deletes one', async () => {
+    const page = await open(await newContext(), suite().server.url);
+    const result = await page.evaluate(async () => {
+      const { core } = window.hg;
+      const manifest = await core.loadManifest('/models/listed/manifest.json');
+      const store = new core.ModelStore();
+      const download = await store.download(manifest, { variant: 'wasm' });
+      const listed = await store.list();
+      const usage = await store.usage();
+      await store.delete(manifest.id);
+      return { baseUrl: manifest.baseUrl, download, listed, usage, after: await store.list(), status: await store.status(manifest, 'wasm') };
+    });
+    expect(result.baseUrl).toBe(`${suite().server.url}/models/listed/`);
+    expect(result.download.source).toBe('downloaded');
+    expect(result.listed).toEqual([
+      {
+        modelId: 'listed',
+        bytes: expect.any(Number),
+        files: { 'unet/model.onnx': expect.objectContaining({ bytes: listedModel.totalBytes, sha256: listedModel.files[0]?.sha256, verifiedBy: 'pinned' }) },
+      },
+    ]);
+    expect(result.listed[0]?.bytes).toBeGreaterThanOrEqual(listedModel.totalBytes);
+    expect(result.usage.modelBytes).toBe(result.listed[0]?.bytes);
+    expect(result.usage.originQuotaBytes).toBeGreaterThan(0);
+    expect(result.after).toEqual([]);
+    expect(result.status).toMatchObject({ state: 'absent', storedBytes: 0 });
   });
 
   it('sends progress events in order whose totals add up, ending at 100 %', async () => {

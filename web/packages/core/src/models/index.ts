@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 
+export { loadManifest, ManifestFetchError, resolveManifestBase } from './load.js';
 export { BUILTIN_MANIFESTS, getManifest, manifestRequirements, resolveFileUrl, UnknownModelError } from './registry.js';
 export type { FileRole, ManifestFile, ManifestVariant, ModelManifest } from './types.js';
 export { FILE_ROLES } from './types.js';

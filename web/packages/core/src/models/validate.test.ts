@@ -65,3 +65,13 @@ describe('the built-in registry', () => {
     );
   });
 });
+
+describe('relative baseUrl', () => {
+  it('resolves against the URL the manifest came from', async () => {
+    const { resolveManifestBase } = await import('./load.js');
+    const m = parseManifest(readJson(join(testdata, 'valid', 'relative-base.json')));
+    expect(resolveManifestBase(m, 'http://app.test/models/relative/manifest.json').baseUrl).toBe('http://app.test/models/relative/');
+    const pinned = getManifest('sd-turbo');
+    expect(resolveManifestBase(pinned, 'http://app.test/x.json')).toBe(pinned);
+  });
+});

@@ -41,6 +41,11 @@ export function isCleanRelativePath(path: string): boolean {
 function baseUrlProblem(value: unknown): string | null {
   if (typeof value !== 'string' || !value.endsWith('/')) return `must be a string ending with '/'`;
   if (value.startsWith('/') && !value.startsWith('//')) return null;
+  if (value.startsWith('./')) {
+    // Relative to where the manifest itself was loaded from (see loadManifest).
+    const rest = value.slice(2, -1);
+    return rest === '' || isCleanRelativePath(rest) ? null : `a relative baseUrl must be ./ or ./<clean path>/, got ${JSON.stringify(value)}`;
+  }
   let url: URL;
   try {
     url = new URL(value);

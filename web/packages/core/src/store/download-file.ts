@@ -176,16 +176,21 @@ export async function downloadFile(ctx: FileDownloadContext): Promise<FileResult
     // Checkpoints are written as the hash worker catches up, without
     // stalling the download; `checkpoints` settles when all are written.
     let checkpoints: Promise<void> = Promise.resolve();
+    let checkpointError: unknown = null;
     const checkpoint = (): void => {
       const base = record;
       if (!base) return;
       const at = offset;
       const gen = generation;
       const state = hasher.save();
-      checkpoints = checkpoints.then(async () => {
-        const saved = await state;
-        if (gen === generation) await records.write({ ...base, checkpoint: { offset: at, hasherState: toBase64(saved) } });
-      });
+      checkpoints = checkpoints
+        .then(async () => {
+          const saved = await state;
+          if (gen === generation) await records.write({ ...base, checkpoint: { offset: at, hasherState: toBase64(saved) } });
+        })
+        .catch((error: unknown) => {
+          checkpointError ??= error;
+        });
     };
 
     let downloaded = 0;
@@ -319,6 +324,7 @@ export async function downloadFile(ctx: FileDownloadContext): Promise<FileResult
     if (!record) throw new DownloadError(spec.path, 0, 'no response');
     ctx.report({ status: 'verifying', doneBytes: offset, fileBytes: record.totalBytes });
     await checkpoints;
+    if (checkpointError) throw checkpointError;
     const actual = await hasher.digest();
     access.flush();
     access.close();

@@ -8,6 +8,13 @@ import { QuotaError } from './errors.js';
 import { openSyncAccess, type SyncAccessHandle } from './sync-access.js';
 
 const PROBE_FILE = '.hybridgen-quota-probe';
+/**
+ * The most the probe reserves. Incognito profiles keep OPFS in memory, where
+ * reserving a whole 2.4 GB model would allocate it; beyond this, the
+ * `estimate()` check (accurate in normal profiles) and short writes, reported
+ * as QuotaError with the partial file kept, cover the rest.
+ */
+export const QUOTA_PROBE_LIMIT_BYTES = 256 * 1024 * 1024;
 
 function fits(access: SyncAccessHandle, bytes: number): boolean {
   // Over quota, Chromium's truncate() may throw or may just leave the size
@@ -23,7 +30,8 @@ function fits(access: SyncAccessHandle, bytes: number): boolean {
 
 /**
  * Throws {@link QuotaError} (with the bytes that would fit, to about 0.1 %)
- * unless `neededBytes` can be written to this origin's OPFS now. Workers only.
+ * unless `neededBytes` (up to {@link QUOTA_PROBE_LIMIT_BYTES}) can be written
+ * to this origin's OPFS now. Workers only.
  */
 export async function reserveQuota(neededBytes: number): Promise<void> {
   if (neededBytes <= 0) return;
@@ -33,10 +41,11 @@ export async function reserveQuota(neededBytes: number): Promise<void> {
   try {
     const access = await openSyncAccess(handle);
     try {
-      if (fits(access, neededBytes)) return;
+      const probe = Math.min(neededBytes, QUOTA_PROBE_LIMIT_BYTES);
+      if (fits(access, probe)) return;
       let lo = 0;
-      let hi = neededBytes;
-      const resolution = Math.max(64 * 1024, Math.floor(neededBytes / 1000));
+      let hi = probe;
+      const resolution = Math.max(64 * 1024, Math.floor(probe / 1000));
       while (hi - lo > resolution) {
         const mid = Math.floor((lo + hi) / 2);
         if (fits(access, mid)) lo = mid;
