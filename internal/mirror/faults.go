@@ -163,7 +163,7 @@ func (fs *Faults) wrap(w http.ResponseWriter, r *http.Request, name string, logg
 
 // dropGrace is how long a cut response waits, flushed, before the connection
 // is closed.
-const dropGrace = 300 * time.Millisecond
+const dropGrace = 500 * time.Millisecond
 
 // faultWriter counts body bytes, throttles and cuts the connection.
 type faultWriter struct {
