@@ -310,3 +310,39 @@ func TestProgressBar(t *testing.T) {
 		t.Fatalf("terminal output %q", tty.String())
 	}
 }
+
+// A crash after the last byte but before the rename leaves a whole partial
+// file: the next pull verifies and renames it without asking the server.
+func TestPullFinishesAWholePartialFile(t *testing.T) {
+	files := []testFile{{"unet/model.onnx", randomBytes(300_000, 8), false}}
+	up := newUpstream(t, "w", files...)
+	m := manifest(t, "w", up.url+"/models/w/", files...)
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "w", "unet"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "w", "unet", ".model.onnx.partial"), files[0].data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Head(up.url + "/models/w/unet/model.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	record, _ := json.Marshal(map[string]any{
+		"url": up.url + "/models/w/unet/model.onnx", "etag": resp.Header.Get("ETag"), "expectedSha256": hexSHA(files[0].data),
+		"verifiedBy": "server", "totalBytes": len(files[0].data),
+	})
+	if err := os.WriteFile(filepath.Join(dir, "w", "unet", ".model.onnx.partial.json"), record, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	up.faults.Reset()
+	res, err := modelpull.Pull(context.Background(), m, modelpull.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkStored(t, dir, "w", files...)
+	if res[0].Downloaded != 0 || res[0].SHA256 != hexSHA(files[0].data) || len(up.faults.Stats()) != 0 {
+		t.Fatalf("result %+v, stats %+v", res[0], up.faults.Stats())
+	}
+}
