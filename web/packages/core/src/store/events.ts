@@ -21,11 +21,14 @@ export interface ProgressBase {
   readonly scope: 'file' | 'model';
   /** The file, for `file` events; `null` for `model` events. */
   readonly file: FileProgress | null;
-  /** Bytes of every file of the variant. */
+  /**
+   * Bytes of every file of the variant. Constant, except that a file whose manifest size is an
+   * estimate (`bytesEstimated`) counts with its real size once the server has told it.
+   */
   readonly totalBytes: number;
   /** Bytes of every file stored so far (verified files and partial ones). */
   readonly doneBytes: number;
-  /** `doneBytes / totalBytes`, 0 to 1; exactly 1 only in the final `done`. */
+  /** `doneBytes / totalBytes`, 0 to 1; the final `done` (scope `model`) always says 1. */
   readonly fraction: number;
   /** Recent download speed (bytes/s, over the last seconds), 0 when unknown. */
   readonly bytesPerSecond: number;
