@@ -167,7 +167,13 @@ export class ModelStore {
           stallTimeoutMs: this.#options.stallTimeoutMs,
           progressIntervalMs: this.#options.progressIntervalMs,
         };
-        await runInWorker(this.#options.workerFactory, job, { requestId, signal, onProgress: (event) => emit(event, true), abortGraceMs: 5000 });
+        await runInWorker(this.#options.workerFactory, job, {
+          requestId,
+          signal,
+          onProgress: (event) => emit(event, true),
+          abortGraceMs: 5000,
+          inactivityTimeoutMs: 2 * this.#options.stallTimeoutMs + 10_000,
+        });
         return { requestId, modelId: manifest.id, variant, source: 'downloaded', persisted };
       });
     } catch (error) {

@@ -18,6 +18,8 @@ export interface RunInWorkerOptions {
   readonly onProgress: (event: DownloadProgress) => void;
   /** How long the worker may take to stop after an abort before it is terminated. */
   readonly abortGraceMs: number;
+  /** The worker is deemed hung (WorkerFailedError) after this long without a message. */
+  readonly inactivityTimeoutMs: number;
 }
 
 /**
@@ -31,9 +33,18 @@ export function runInWorker(factory: WorkerFactory, job: DownloadJob, options: R
   const worker = factory();
   return new Promise<void>((resolve, reject) => {
     let graceTimer: ReturnType<typeof setTimeout> | undefined;
+    let idleTimer: ReturnType<typeof setTimeout> | undefined;
+    const armIdle = (): void => {
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(
+        () => finish(new WorkerFailedError(`the model store worker sent nothing for ${options.inactivityTimeoutMs} ms`)),
+        options.inactivityTimeoutMs,
+      );
+    };
     const finish = (error?: unknown): void => {
       signal?.removeEventListener('abort', onAbort);
       clearTimeout(graceTimer);
+      clearTimeout(idleTimer);
       worker.terminate();
       if (error === undefined) resolve();
       else reject(error);
@@ -46,6 +57,7 @@ export function runInWorker(factory: WorkerFactory, job: DownloadJob, options: R
     worker.onmessage = (event: MessageEvent<WorkerReply>) => {
       const reply = event.data;
       if (reply.requestId !== requestId) return;
+      armIdle();
       if (reply.type === 'progress') options.onProgress(reply.event);
       else if (reply.type === 'done') finish();
       else finish(signal?.aborted ? signal.reason : reviveError(reply.error));
@@ -55,5 +67,6 @@ export function runInWorker(factory: WorkerFactory, job: DownloadJob, options: R
     signal?.addEventListener('abort', onAbort, { once: true });
     const message: WorkerRequest = { type: 'download', requestId, job };
     worker.postMessage(message);
+    armIdle();
   });
 }
