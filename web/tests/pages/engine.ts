@@ -13,7 +13,7 @@ import type {
   ModelVariant,
   WorkerEngine,
 } from '@hybridgen/core';
-import { createInPageEngine, createWorkerEngine, imageToPngBlob, serializeError, unloadWhenHidden } from '@hybridgen/core';
+import { createInPageEngine, createWorkerEngine, imageToPngBlob, serializeEngineError, unloadWhenHidden } from '@hybridgen/core';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 
 /** Where the global setup puts the generated test model (served by the Go server with the pages). */
@@ -42,11 +42,11 @@ function current(): LocalEngine {
 }
 
 /** Errors cross `page.evaluate` as plain data with their class name. */
-async function settle<T>(work: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: ReturnType<typeof serializeError> }> {
+async function settle<T>(work: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: ReturnType<typeof serializeEngineError> }> {
   try {
     return { ok: true, value: await work };
   } catch (error) {
-    return { ok: false, error: serializeError(error) };
+    return { ok: false, error: serializeEngineError(error) };
   }
 }
 

@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import {
   BackendUnavailableError,
   DeviceLostError,
-  deserializeError,
+  deserializeEngineError,
   EngineAbortedError,
   EngineError,
   EngineTimeoutError,
   ModelTooLargeError,
-  serializeError,
+  serializeEngineError,
   WorkerCrashedError,
 } from './errors.js';
 
@@ -20,7 +20,7 @@ describe('errors across the worker boundary', () => {
     new ModelTooLargeError('too big', 'wasm', 5e9, 4e9, ['webgpu-f32']),
     new EngineAbortedError(new Error('user cancelled')),
   ])('$name keeps its class, message, stack and details', (original) => {
-    const copy = deserializeError(structuredClone(serializeError(original)));
+    const copy = deserializeEngineError(structuredClone(serializeEngineError(original)));
     expect(copy).toBeInstanceOf(original.constructor);
     expect(copy).toBeInstanceOf(EngineError);
     expect(copy.name).toBe(original.name);
@@ -30,20 +30,20 @@ describe('errors across the worker boundary', () => {
   });
 
   it('keeps ModelTooLargeError fields', () => {
-    const copy = deserializeError(serializeError(new ModelTooLargeError('too big', 'wasm', 5e9, 4e9, ['webgpu-f32'])));
+    const copy = deserializeEngineError(serializeEngineError(new ModelTooLargeError('too big', 'wasm', 5e9, 4e9, ['webgpu-f32'])));
     expect(copy).toMatchObject({ backend: 'wasm', neededBytes: 5e9, limitBytes: 4e9, fits: ['webgpu-f32'] });
   });
 
   it('keeps the abort reason', () => {
-    const copy = deserializeError(serializeError(new EngineAbortedError(new Error('user cancelled'))));
+    const copy = deserializeEngineError(serializeEngineError(new EngineAbortedError(new Error('user cancelled'))));
     expect(copy).toBeInstanceOf(EngineAbortedError);
     expect((copy as EngineAbortedError).reason).toEqual(new Error('user cancelled'));
   });
 
   it('turns unknown errors into EngineError with the original name', () => {
-    const copy = deserializeError(serializeError(new TypeError('bad')));
+    const copy = deserializeEngineError(serializeEngineError(new TypeError('bad')));
     expect(copy).toBeInstanceOf(EngineError);
     expect(copy.name).toBe('TypeError');
-    expect(deserializeError(serializeError('a string')).message).toBe('a string');
+    expect(deserializeEngineError(serializeEngineError('a string')).message).toBe('a string');
   });
 });

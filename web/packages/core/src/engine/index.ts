@@ -9,7 +9,7 @@ export { throwIfAborted } from './abort.js';
 export {
   BackendUnavailableError,
   DeviceLostError,
-  deserializeError,
+  deserializeEngineError,
   EngineAbortedError,
   EngineError,
   EngineNotLoadedError,
@@ -17,8 +17,8 @@ export {
   InvalidRequestError,
   ModelFormatError,
   ModelTooLargeError,
-  type SerializedError,
-  serializeError,
+  type SerializedEngineError,
+  serializeEngineError,
   WorkerCrashedError,
 } from './errors.js';
 export { type IdleUnloadOptions, unloadWhenHidden, type VisibilitySource } from './idle-unload.js';

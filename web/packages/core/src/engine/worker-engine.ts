@@ -6,7 +6,7 @@
  * a new worker, reloading the last model first.
  */
 
-import { deserializeError, EngineAbortedError, EngineError, EngineTimeoutError, serializeError, WorkerCrashedError } from './errors.js';
+import { deserializeEngineError, EngineAbortedError, EngineError, EngineTimeoutError, serializeEngineError, WorkerCrashedError } from './errors.js';
 import type { EngineOperation, EngineRequests, EngineResults, FromWorkerMessage, ToWorkerMessage } from './protocol.js';
 import type {
   EngineCallOptions,
@@ -159,7 +159,7 @@ export class WorkerEngine implements LocalEngine {
     }
     this.pending.delete(message.id);
     if (message.type === 'result') pending.resolve(message.payload);
-    else pending.reject(deserializeError(message.error));
+    else pending.reject(deserializeEngineError(message.error));
   }
 
   private call<Op extends EngineOperation>(op: Op, payload: EngineRequests[Op], options: EngineCallOptions): Promise<EngineResults[Op]> {
@@ -179,7 +179,7 @@ export class WorkerEngine implements LocalEngine {
       this.pending.set(id, { op, resolve: resolve as (v: unknown) => void, reject, onProgress: options.onProgress });
       const cancel = (error: Error): void => {
         if (!this.pending.delete(id)) return;
-        worker.postMessage({ type: 'cancel', id, reason: serializeError(error) } satisfies ToWorkerMessage);
+        worker.postMessage({ type: 'cancel', id, reason: serializeEngineError(error) } satisfies ToWorkerMessage);
         reject(error);
       };
       timer = setTimeout(() => {
