@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { modelsDir } from '../harness/engine-models.js';
+import { mirrorArgs, modelsDir } from '../harness/engine-models.js';
 import { pixelDifference, referenceImage } from '../harness/engine-reference.js';
 import { useSuite } from '../harness/fixtures.js';
 import { type EnginePage, openEnginePage, rgba, unwrap } from './engine-helpers.js';
@@ -10,7 +10,7 @@ const request = { prompt: 'a red cat on a blue chair', seed: 1234, steps: 2 };
 const CROSS_BACKEND = { max: 8, mean: 1 };
 
 describe('local engine on WebGPU (SwiftShader, no shader-f16), in a worker', () => {
-  const suite = useSuite({ webgpu: true });
+  const suite = useSuite({ webgpu: true, server: { args: mirrorArgs } });
   let ep: EnginePage;
   let first: Uint8Array;
 
@@ -145,7 +145,7 @@ describe('local engine on WebGPU (SwiftShader, no shader-f16), in a worker', () 
 });
 
 describe('local engine on WASM (no WebGPU), cross-origin isolated', () => {
-  const suite = useSuite({ webgpu: false });
+  const suite = useSuite({ webgpu: false, server: { args: mirrorArgs } });
   let ep: EnginePage;
   let first: Uint8Array;
 
@@ -174,6 +174,21 @@ describe('local engine on WASM (no WebGPU), cross-origin isolated', () => {
     const diff = pixelDifference(first, reference);
     expect(diff.max).toBeLessThanOrEqual(CROSS_BACKEND.max);
     expect(diff.mean).toBeLessThanOrEqual(CROSS_BACKEND.mean);
+  });
+
+  it('loads from OPFS Files the model store downloaded from the Go mirror, with the same pixels', async () => {
+    const stored = unwrap(await ep.page.evaluate(() => window.hgEngine.loadFromStore('wasm')));
+    expect(stored.load.backend).toBe('wasm');
+    expect(stored.storedFiles.map((f) => f.path).sort()).toEqual([
+      'fp32/text_encoder/model.onnx',
+      'fp32/unet/model.onnx',
+      'fp32/vae_decoder/model.onnx',
+      'tokenizer/tokenizer.json',
+      'tokenizer/tokenizer_config.json',
+    ]);
+    expect(stored.storedFiles.every((f) => f.isFile)).toBe(true);
+    const image = unwrap(await ep.page.evaluate((r) => window.hgEngine.generate(r), request));
+    expect(rgba(image.rgbaBase64)).toEqual(first);
   });
 
   it('fails up front with ModelTooLargeError, saying what would fit, for a variant over wasm32 memory', async () => {
@@ -233,7 +248,7 @@ describe('local engine on WASM (no WebGPU), cross-origin isolated', () => {
 });
 
 describe('WebGPU and WASM agree', () => {
-  const suite = useSuite({ webgpu: true });
+  const suite = useSuite({ webgpu: true, server: { args: mirrorArgs } });
 
   it('on the same request within the stated tolerance', async () => {
     const gpu = await openEnginePage(suite());

@@ -13,11 +13,20 @@ import type {
   ModelVariant,
   WorkerEngine,
 } from '@hybridgen/core';
-import { createInPageEngine, createWorkerEngine, imageToPngBlob, serializeEngineError, unloadWhenHidden } from '@hybridgen/core';
+import {
+  blobSource,
+  createInPageEngine,
+  createWorkerEngine,
+  imageToPngBlob,
+  loadManifest,
+  ModelStore,
+  serializeEngineError,
+  unloadWhenHidden,
+} from '@hybridgen/core';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 
-/** Where the global setup puts the generated test model (served by the Go server with the pages). */
-export const TEST_MODEL_BASE = '/engine-models/test-tiny-sd/';
+/** The generated test model, served by the Go model mirror (`hybridgen serve -models-dir`). */
+export const TEST_MODEL_BASE = '/models/test-tiny-sd/';
 
 let engine: LocalEngine | null = null;
 const progress: EngineProgress[] = [];
@@ -112,6 +121,18 @@ const hooks = {
         : createInPageEngine({ runtime: { wasmPaths: { wasm: wasmUrl } } });
   },
   load: (options?: Parameters<typeof loadModel>[0]) => settle<EngineLoadResult>(loadModel(options)),
+  /** Downloads the variant into OPFS with the model store, then loads the engine from the stored OPFS Files. */
+  loadFromStore: (variant: Backend) =>
+    settle(
+      (async () => {
+        const manifest = await loadManifest(`${TEST_MODEL_BASE}manifest.json`);
+        const store = new ModelStore();
+        const download = await store.download(manifest, { variant });
+        const stored = await store.openFiles(manifest, variant);
+        const load = await current().load({ model: manifest, source: blobSource(stored.files), backend: variant, warmUp: false });
+        return { load, storedFiles: stored.files.map((f) => ({ path: f.path, isFile: f.file instanceof File })), download };
+      })(),
+    ),
   generate: (request: EngineGenerateRequest) =>
     settle(
       current()
