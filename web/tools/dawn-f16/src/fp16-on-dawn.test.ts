@@ -116,6 +116,21 @@ describe('Dawn + lavapipe with shader-f16', () => {
     await expect(run).rejects.toThrow(/MAP_READ|usage/i);
   });
 
+  it('fails a run during which WebGPU errors were logged to the console, and passes a clean one', async () => {
+    const silent = console.error;
+    console.error = () => {};
+    try {
+      const logged = withDawnGpu(async () => {
+        console.error('[WebGPU] Validation error: Invalid BindGroup (as logged by a browser)');
+        return 'finished';
+      });
+      await expect(logged).rejects.toThrow(WebGpuValidationError);
+    } finally {
+      console.error = silent;
+    }
+    await expect(withDawnGpu(async () => 'clean')).resolves.toBe('clean');
+  });
+
   it('writes SharedArrayBuffer-backed data to GPU buffers (patched writeBuffer)', async () => {
     const values = await withDawnGpu(async () => {
       const device = await dawn.requestDevice();
