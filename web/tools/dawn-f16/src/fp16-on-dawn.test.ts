@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type GeneratedTestModel, type GraphRole, generateTestModels } from '@hybridgen/testmodels';
+import { encodePrompt, type GeneratedTestModel, type GraphRole, generateTestModels, loadTokenizer } from '@hybridgen/testmodels';
 import { type FloatTensor, maxAbsDiff, ReferenceRunner, rms } from '@hybridgen/testmodels/reference';
 import type * as OrtWeb from 'onnxruntime-web/webgpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,8 +43,7 @@ describe('Dawn + lavapipe with shader-f16', () => {
     dawn = await getDawnGpu();
     ort = await loadOrtWebGpu({ device: await dawn.requestDevice() });
     reference = await ReferenceRunner.create({ modelDir: model.modelDir, precision: 'fp32' });
-    const ids = new Int32Array(77);
-    ids.set([912, 320, 564, 540, 320, 570, 913]); // BOS a photo of a cat EOS in the generated vocabulary
+    const ids = encodePrompt(loadTokenizer(model.tokenizer), 'a photo of a cat');
     const context = await reference.textEncoder(ids);
     const sample: FloatTensor = { data: gaussian(1, 4 * 8 * 8), dims: [1, 4, 8, 8] };
     const latents: FloatTensor = { data: gaussian(2, 4 * 8 * 8, 5), dims: [1, 4, 8, 8] };
