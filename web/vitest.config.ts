@@ -10,7 +10,13 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'tests/harness/**/*.test.ts', 'tools/*/src/**/*.test.ts'],
+          include: [
+            'packages/*/src/**/*.test.ts',
+            'apps/*/src/**/*.test.ts',
+            'tests/harness/**/*.test.ts',
+            'tests/build/**/*.test.ts',
+            'tools/*/src/**/*.test.ts',
+          ],
           exclude: ['**/node_modules/**', 'tools/dawn-f16/src/**', '**/*.dawn.test.ts'],
           environment: 'node',
         },

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { openPage } from '../harness/browser.js';
 import { useSuite } from '../harness/fixtures.js';
 
 // The app exactly as `make run` serves it: the Vite build embedded in the binary.
@@ -32,6 +31,30 @@ describe('the embedded canvas app', () => {
     expect(foreign).toEqual([]);
     expect(failed).toEqual([]);
     expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('opens offline after the first visit (service worker)', async () => {
+    const context = await suite().browser.newContext();
+    const page = await context.newPage();
+    await page.goto(suite().server.url);
+    await page.waitForFunction(() => document.documentElement.dataset.serviceWorker === 'controlled', undefined, { timeout: 30_000 });
+    await page.locator('.tl-canvas').waitFor({ state: 'visible' });
+    await context.setOffline(true);
+    await page.reload();
+    await page.locator('.tl-canvas').waitFor({ state: 'visible', timeout: 30_000 });
+    await page.waitForFunction(() => document.fonts.status === 'loaded');
+    expect(await page.evaluate(() => navigator.onLine)).toBe(false);
+    expect(await page.evaluate(() => window.crossOriginIsolated)).toBe(true);
+    // The API is never served from the cache: offline it fails instead of answering stale data.
+    expect(
+      await page.evaluate(() =>
+        fetch('/healthz').then(
+          () => 'answered',
+          () => 'failed',
+        ),
+      ),
+    ).toBe('failed');
     await context.close();
   });
 

@@ -22,4 +22,38 @@ export type {
   WebGPUUnavailable,
   WebGPUUnavailableReason,
 } from './capabilities/types.js';
+export type { CloudClient, CloudClientOptions, WaitOptions } from './cloud/client.js';
+export { createCloudClient } from './cloud/client.js';
+export type { FieldProblem } from './cloud/errors.js';
+export { BudgetExceededError, CloudApiError, CloudJobError, CloudUnreachableError, RateLimitedError, UnauthorizedError } from './cloud/errors.js';
+export type { CloudRendererOptions } from './cloud/renderer.js';
+export { cloudSize, createCloudRenderer } from './cloud/renderer.js';
+export type { DraftReportBody, ImageRequestBody, JobStatus, JobView, ServerConfig, UsageReport, UsageRow } from './cloud/wire.js';
+export { FINAL_JOB_STATUSES } from './cloud/wire.js';
+export type { RouteAttempt } from './router/errors.js';
+export { AllRoutesFailedError, NoRouteError } from './router/errors.js';
+export type { NoRoute, RouteInput, RoutePlan } from './router/policy.js';
+export { decideRoute } from './router/policy.js';
+export type { Router, RouterOptions } from './router/router.js';
+export { createRouter } from './router/router.js';
+export type {
+  CloudRenderer,
+  CloudStatus,
+  FallbackNote,
+  GenerateRequest,
+  GenerateResult,
+  ImageSource,
+  LocalDraftReport,
+  LocalRenderer,
+  LocalStatus,
+  Quality,
+  RenderOptions,
+  RenderOutput,
+  RenderRequest,
+  RenderSettings,
+  RouteMode,
+  RouteProgress,
+  StageTimings,
+} from './router/types.js';
 export { formatBytes, GiB, MiB } from './util/bytes.js';
+export { blobToDataUrl } from './util/data-url.js';

@@ -1,0 +1,108 @@
+import type { CloudRenderer, CloudStatus, LocalDraftReport, RenderOptions, RenderOutput, RenderRequest } from '../router/types.js';
+import { blobToDataUrl } from '../util/data-url.js';
+import type { CloudClient } from './client.js';
+import type { JobView, ServerConfig } from './wire.js';
+
+/** Options of {@link createCloudRenderer}. */
+export interface CloudRendererOptions {
+  readonly client: CloudClient;
+  /** The server's `/api/config`. */
+  readonly config: ServerConfig;
+  /** Identifies this browser in the ledger and for per-client budgets. */
+  readonly clientId: string;
+  /** The long side of High Quality renders in pixels. Default 1024 (SDXL's native size). */
+  readonly hqLongSide?: number;
+  /** Makes idempotency keys. Default `crypto.randomUUID`. */
+  readonly newKey?: () => string;
+}
+
+function roundTo(n: number, multiple: number): number {
+  return Math.max(multiple, Math.round(n / multiple) * multiple);
+}
+
+/** The size to ask the cloud for: HQ scales the long side up to `hqLongSide`, keeping the aspect ratio. */
+export function cloudSize(request: RenderRequest, config: ServerConfig, hqLongSide: number): { width: number; height: number } {
+  const { min_side: min, max_side: max, side_multiple: multiple } = config.limits;
+  const scale = request.settings === 'hq' ? hqLongSide / Math.max(request.width, request.height) : 1;
+  const fit = (side: number) => Math.min(max, Math.max(min, roundTo(side * scale, multiple)));
+  return { width: fit(request.width), height: fit(request.height) };
+}
+
+/**
+ * The cloud half of the router over hybridgen's server: submits a job,
+ * follows it (progress as queued/generating), cancels it on abort, and
+ * returns the image with the job's real cost from the server's ledger.
+ */
+export function createCloudRenderer(options: CloudRendererOptions): CloudRenderer {
+  const { client, config, clientId } = options;
+  const newKey = options.newKey ?? (() => crypto.randomUUID());
+  const hqLongSide = options.hqLongSide ?? 1024;
+  const target = config.cloud.default_target ?? null;
+  const targetInfo = target ? config.targets[target] : undefined;
+  let expectedMs: number | null = null;
+
+  return {
+    status(): CloudStatus {
+      return {
+        configured: config.cloud.configured,
+        target,
+        expectedMs,
+        draftPriceUsd: targetInfo?.estimated_cost_usd ?? 0,
+      };
+    },
+
+    async render(request: RenderRequest, { signal, onProgress }: RenderOptions): Promise<RenderOutput> {
+      const started = performance.now();
+      const size = cloudSize(request, config, hqLongSide);
+      onProgress?.({ source: 'cloud', phase: 'uploading', fraction: 0, detail: `sending to ${target ?? 'the cloud'}` });
+      const job = await client.submitImage(
+        {
+          prompt: request.prompt,
+          ...(request.negativePrompt ? { negative_prompt: request.negativePrompt } : {}),
+          ...size,
+          seed: request.seed,
+          ...(request.initImage ? { init_image: await blobToDataUrl(request.initImage) } : {}),
+          client_id: clientId,
+          idempotency_key: newKey(),
+        },
+        signal,
+      );
+      const done: JobView = await client.waitForJob(job.id, {
+        ...(signal ? { signal } : {}),
+        onUpdate: (j) =>
+          onProgress?.({
+            source: 'cloud',
+            phase: j.status === 'IN_PROGRESS' ? 'generating' : 'queued',
+            fraction: j.status === 'IN_PROGRESS' ? 0.5 : 0.1,
+            detail: j.status === 'IN_PROGRESS' ? `rendering on ${j.target}` : `queued at ${j.target}`,
+          }),
+      });
+      if (!done.image) throw new Error(`the cloud job ${done.id} completed without an image`);
+      const image = await (await fetch(done.image, signal ? { signal } : {})).blob();
+      const total = performance.now() - started;
+      expectedMs = expectedMs === null ? total : expectedMs * 0.7 + total * 0.3;
+      return {
+        image,
+        width: done.width,
+        height: done.height,
+        seed: done.seed ?? request.seed,
+        model: done.model,
+        engine: done.target,
+        timings: { queue: done.queue_seconds * 1000, execution: done.execution_seconds * 1000, total },
+        costUsd: done.cost_usd,
+      };
+    },
+
+    async reportLocalDraft(report: LocalDraftReport): Promise<void> {
+      await client.reportDraft({
+        client_id: clientId,
+        idempotency_key: newKey(),
+        width: report.width,
+        height: report.height,
+        steps: report.steps,
+        model: report.model,
+        ...(target ? { target } : {}),
+      });
+    },
+  };
+}

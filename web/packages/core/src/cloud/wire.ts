@@ -1,0 +1,110 @@
+/**
+ * The JSON shapes of hybridgen's server API (`internal/api` in Go), as sent
+ * on the wire. Field names follow the server: snake_case.
+ */
+
+/** Job states: RunPod's, plus PENDING before the cloud has accepted the job. */
+export type JobStatus = 'PENDING' | 'IN_QUEUE' | 'IN_PROGRESS' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'TIMED_OUT';
+
+/** States after which a job never changes. */
+export const FINAL_JOB_STATUSES: ReadonlySet<JobStatus> = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT']);
+
+/** A job as `/api/images` and `/api/drafts` return it. */
+export interface JobView {
+  readonly id: string;
+  readonly kind: 'cloud' | 'local';
+  readonly status: JobStatus;
+  readonly settled: boolean;
+  readonly target: string;
+  readonly model: string;
+  readonly width: number;
+  readonly height: number;
+  readonly steps: number;
+  readonly created_at: string;
+  readonly updated_at: string;
+  readonly queue_seconds: number;
+  readonly execution_seconds: number;
+  readonly cost_usd: number;
+  readonly estimated_cost_usd: number;
+  readonly avoided_cost_usd: number;
+  /** A data URI or URL once COMPLETED. */
+  readonly image?: string;
+  readonly seed?: number;
+  readonly error?: string;
+}
+
+/** The body of `POST /api/images`. */
+export interface ImageRequestBody {
+  readonly prompt: string;
+  readonly negative_prompt?: string;
+  readonly width?: number;
+  readonly height?: number;
+  readonly steps?: number;
+  readonly guidance?: number;
+  readonly seed?: number;
+  /** A `data:image/png;base64,...` URI for img2img. */
+  readonly init_image?: string;
+  readonly strength?: number;
+  readonly target?: string;
+  readonly client_id: string;
+  readonly idempotency_key: string;
+}
+
+/** The body of `POST /api/drafts`: a draft made in the browser. */
+export interface DraftReportBody {
+  readonly client_id: string;
+  readonly idempotency_key: string;
+  readonly width: number;
+  readonly height: number;
+  readonly steps: number;
+  readonly model: string;
+  readonly target?: string;
+}
+
+/** `GET /api/config`. */
+export interface ServerConfig {
+  readonly cloud: { readonly configured: boolean; readonly default_target?: string; readonly message?: string };
+  readonly targets: Readonly<Record<string, { readonly model: string; readonly price_per_second_usd: number; readonly estimated_cost_usd: number }>>;
+  readonly limits: {
+    readonly max_prompt_chars: number;
+    readonly min_side: number;
+    readonly max_side: number;
+    readonly side_multiple: number;
+    readonly min_steps: number;
+    readonly max_steps: number;
+    readonly max_guidance: number;
+    readonly max_init_image_bytes: number;
+    readonly max_body_bytes: number;
+  };
+  readonly auth: { readonly token_required: boolean };
+}
+
+/** One row of `GET /api/usage`. */
+export interface UsageRow {
+  readonly key: string;
+  readonly cloud_jobs: number;
+  readonly cloud_failed: number;
+  readonly in_flight: number;
+  readonly local_drafts: number;
+  readonly execution_seconds: number;
+  readonly cost_usd: number;
+  readonly in_flight_cost_usd: number;
+  readonly avoided_usd: number;
+  readonly all_cloud_usd: number;
+  readonly savings_usd: number;
+  readonly savings_ratio: number;
+}
+
+/** `GET /api/usage`. */
+export interface UsageReport {
+  readonly since: string;
+  readonly until: string;
+  readonly total: UsageRow;
+  readonly by_target: readonly UsageRow[];
+  readonly by_day: readonly UsageRow[];
+}
+
+/** Every error answer: `{"error":{"code","message","fields"}}`. */
+export interface ErrorBody {
+  readonly error: { readonly code: string; readonly message: string; readonly fields?: readonly { readonly field: string; readonly message: string }[] };
+}
