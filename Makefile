@@ -15,7 +15,7 @@ EMBED_DIR  := internal/webapp/dist
 GO_SOURCES := $(shell find cmd internal -name '*.go' -not -path '*/testdata/*' 2>/dev/null)
 VERSION    := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # Fuzz targets run for FUZZTIME each by `make test`: package:FuzzName.
-FUZZ_TARGETS := ./internal/runpod:FuzzDecodeJob ./internal/emulator:FuzzParseInput ./internal/api:FuzzDecodeImageRequest
+FUZZ_TARGETS := ./internal/runpod:FuzzDecodeJob ./internal/emulator:FuzzParseInput ./internal/api:FuzzDecodeImageRequest ./internal/mirror:FuzzCleanPath
 FUZZTIME   ?= 10s
 
 .PHONY: run test build deps web-deps chromium lavapipe web-build go-vet go-test go-fuzz web-check web-unit dawn-test browser-test testmodels clean

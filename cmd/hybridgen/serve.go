@@ -17,6 +17,7 @@ import (
 
 	"hybridgen/internal/api"
 	"hybridgen/internal/ledger"
+	"hybridgen/internal/mirror"
 	"hybridgen/internal/server"
 	"hybridgen/internal/targets"
 	"hybridgen/internal/webapp"
@@ -34,6 +35,10 @@ type serveOptions struct {
 	budgets      api.Budgets
 	rate         api.RateLimit
 	pollInterval time.Duration
+	// modelsDir, when set, is served read-only under /models/ (the model mirror).
+	modelsDir string
+	// mirrorTestFaults enables the mirror's test hooks; never in production.
+	mirrorTestFaults bool
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
@@ -54,6 +59,8 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	fs.Float64Var(&o.rate.PerMinute, "rate", 30, "per-client cloud renders a minute, token bucket refill (0: unlimited)")
 	fs.IntVar(&o.rate.Burst, "rate-burst", 10, "per-client burst of cloud renders")
 	fs.DurationVar(&o.pollInterval, "poll-interval", 500*time.Millisecond, "first pause between RunPod /status polls of a job")
+	fs.StringVar(&o.modelsDir, "models-dir", os.Getenv("HYBRIDGEN_MODELS_DIR"), "serve this folder of model files under /models/ with Range, ETag (SHA-256) and CORS, as filled by hybridgen models pull (env HYBRIDGEN_MODELS_DIR)")
+	fs.BoolVar(&o.mirrorTestFaults, "mirror-test-faults", false, "TEST ONLY: enable the model mirror's fault injection and request counters under /_test/mirror/ (drop connections, throttle); never use in production")
 	if err := fs.Parse(args); err != nil {
 		return o, usageError{err}
 	}
@@ -70,6 +77,9 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 		return o, usageError{errors.New("serve: -rate must be >= 0 and -rate-burst >= 1")}
 	case o.pollInterval <= 0:
 		return o, usageError{errors.New("serve: -poll-interval must be positive")}
+	}
+	if o.mirrorTestFaults && o.modelsDir == "" {
+		return o, usageError{errors.New("serve: -mirror-test-faults needs -models-dir")}
 	}
 	return o, nil
 }
@@ -135,6 +145,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	})
 	cloudAPI.Register(mux)
 	mux.Handle("/", webapp.Handler(app))
+	if opts.modelsDir != "" {
+		mirrorOpts := mirror.Options{Logger: logger}
+		if opts.mirrorTestFaults {
+			mirrorOpts.Faults = mirror.NewFaults()
+			logger.Warn("model mirror test faults enabled: not for production", "route", mirror.FaultsRoute)
+		}
+		models, err := mirror.New(opts.modelsDir, mirrorOpts)
+		if err != nil {
+			return err
+		}
+		defer models.Close()
+		models.Mount(mux)
+		logger.Info("mirroring models", "dir", opts.modelsDir, "route", mirror.RoutePrefix)
+	}
 
 	headers := server.DefaultHeaderPolicy()
 	headers.CrossOriginIsolation = opts.isolation
