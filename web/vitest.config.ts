@@ -30,7 +30,8 @@ export default defineConfig({
           include: ['tools/dawn-f16/src/**/*.test.ts', 'packages/*/src/**/*.dawn.test.ts'],
           environment: 'node',
           globalSetup: ['tools/dawn-f16/src/global-setup.ts'],
-          testTimeout: 180_000,
+          // lavapipe compiles every WGSL pipeline with LLVM: a cold Mesa shader cache costs about a minute per UNet on 2 cores.
+          testTimeout: 300_000,
           hookTimeout: 180_000,
           fileParallelism: false,
           pool: 'forks',
@@ -42,7 +43,7 @@ export default defineConfig({
           name: 'browser',
           include: ['tests/browser/**/*.test.ts'],
           environment: 'node',
-          globalSetup: ['tests/harness/global-setup.ts', 'tests/harness/engine-models.ts'],
+          globalSetup: ['tests/harness/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
           fileParallelism: false,

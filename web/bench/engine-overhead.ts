@@ -13,7 +13,7 @@
 import { parseArgs } from 'node:util';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../tests/harness/browser.js';
-import setupModels, { mirrorArgs } from '../tests/harness/engine-models.js';
+import { mirrorArgs } from '../tests/harness/engine-models.js';
 import buildPages from '../tests/harness/global-setup.js';
 import { startServer } from '../tests/harness/server.js';
 
@@ -81,8 +81,7 @@ async function measure(browser: Browser, url: string, backend: 'webgpu-f32' | 'w
   };
 }
 
-await buildPages();
-setupModels();
+await buildPages(); // and generates the test model
 const server = await startServer({ args: mirrorArgs });
 const rows: Row[] = [];
 for (const webgpu of [true, false]) {

@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type GeneratedTestModel, type GraphRole, generateTestModels } from '@hybridgen/testmodels';
+import { encodePrompt, type GeneratedTestModel, type GraphRole, generateTestModels, loadTokenizer } from '@hybridgen/testmodels';
 import { type FloatTensor, maxAbsDiff, ReferenceRunner, rms } from '@hybridgen/testmodels/reference';
 import type * as OrtWeb from 'onnxruntime-web/webgpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,8 @@ import { loadOrtWebGpu, WebGpuValidationError, withDawnGpu } from './harness.js'
 
 /** fp16 on the GPU (fp16 activations too) vs fp32 on the CPU: max |diff| <= this x rms(fp32 output). */
 const F16_GPU_TOLERANCE = 0.06;
+/** fp32 on ORT-web's WASM EP vs fp32 on onnxruntime-node: only summation order differs. */
+const F32_TOLERANCE = 1e-3;
 
 function gaussian(seed: number, count: number, scale = 1): Float32Array {
   let s = seed >>> 0;
@@ -32,6 +34,8 @@ describe('Dawn + lavapipe with shader-f16', () => {
   let dawn: DawnGpu;
   let ort: typeof OrtWeb;
   let reference: ReferenceRunner;
+  let expected: Record<GraphRole, FloatTensor>;
+  let feeds: Record<GraphRole, Record<string, OrtWeb.Tensor>>;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'dawn-f16-'));
@@ -39,7 +43,41 @@ describe('Dawn + lavapipe with shader-f16', () => {
     dawn = await getDawnGpu();
     ort = await loadOrtWebGpu({ device: await dawn.requestDevice() });
     reference = await ReferenceRunner.create({ modelDir: model.modelDir, precision: 'fp32' });
+    const ids = encodePrompt(loadTokenizer(model.tokenizer), 'a photo of a cat');
+    const context = await reference.textEncoder(ids);
+    const sample: FloatTensor = { data: gaussian(1, 4 * 8 * 8), dims: [1, 4, 8, 8] };
+    const latents: FloatTensor = { data: gaussian(2, 4 * 8 * 8, 5), dims: [1, 4, 8, 8] };
+    expected = { text_encoder: context, unet: await reference.unet(sample, 999, context), vae_decoder: await reference.vaeDecoder(latents) };
+    feeds = {
+      text_encoder: { input_ids: new ort.Tensor('int32', ids, [1, 77]) },
+      unet: {
+        sample: new ort.Tensor('float32', sample.data, sample.dims),
+        timestep: new ort.Tensor('int64', BigInt64Array.of(999n), [1]),
+        encoder_hidden_states: new ort.Tensor('float32', context.data, context.dims),
+      },
+      vae_decoder: { latent_sample: new ort.Tensor('float32', latents.data, latents.dims) },
+    };
   });
+
+  /** Runs one variant's three graphs on an ORT-web EP; returns max |diff| / rms against fp32 on onnxruntime-node per graph. */
+  async function compare(precision: 'fp32' | 'fp16', executionProvider: 'webgpu' | 'wasm'): Promise<Partial<Record<GraphRole, number>>> {
+    const outputName: Record<GraphRole, string> = { text_encoder: 'last_hidden_state', unet: 'out_sample', vae_decoder: 'sample' };
+    const result: Partial<Record<GraphRole, number>> = {};
+    for (const role of ['unet', 'text_encoder', 'vae_decoder'] as const) {
+      const session = await ort.InferenceSession.create(readFileSync(model.graphs[precision][role]), { executionProviders: [executionProvider] });
+      try {
+        const out = (await session.run(feeds[role]))[outputName[role]];
+        expect(out?.type).toBe('float32');
+        expect(out?.dims).toEqual(expected[role].dims);
+        const data = out?.data as Float32Array;
+        expect(data.every(Number.isFinite)).toBe(true);
+        result[role] = maxAbsDiff(data, expected[role].data) / rms(expected[role].data);
+      } finally {
+        await session.release();
+      }
+    }
+    return result;
+  }
   afterAll(async () => {
     await reference?.release();
     rmSync(dir, { recursive: true, force: true });
@@ -51,45 +89,16 @@ describe('Dawn + lavapipe with shader-f16', () => {
   });
 
   it('runs the fp16 UNet, text encoder and VAE decoder on WebGPU and matches fp32 on onnxruntime-node', async () => {
-    const ids = new Int32Array(77);
-    ids.set([912, 320, 564, 540, 320, 570, 913]); // BOS a photo of a cat EOS in the generated vocabulary
-    const context = await reference.textEncoder(ids);
-    const sample: FloatTensor = { data: gaussian(1, 4 * 8 * 8), dims: [1, 4, 8, 8] };
-    const latents: FloatTensor = { data: gaussian(2, 4 * 8 * 8, 5), dims: [1, 4, 8, 8] };
-    const expected: Record<GraphRole, FloatTensor> = {
-      text_encoder: context,
-      unet: await reference.unet(sample, 999, context),
-      vae_decoder: await reference.vaeDecoder(latents),
-    };
-    const feeds: Record<GraphRole, Record<string, OrtWeb.Tensor>> = {
-      text_encoder: { input_ids: new ort.Tensor('int32', ids, [1, 77]) },
-      unet: {
-        sample: new ort.Tensor('float32', sample.data, sample.dims),
-        timestep: new ort.Tensor('int64', BigInt64Array.of(999n), [1]),
-        encoder_hidden_states: new ort.Tensor('float32', context.data, context.dims),
-      },
-      vae_decoder: { latent_sample: new ort.Tensor('float32', latents.data, latents.dims) },
-    };
-    const outputName: Record<GraphRole, string> = { text_encoder: 'last_hidden_state', unet: 'out_sample', vae_decoder: 'sample' };
-    const errors = await withDawnGpu(async () => {
-      const result: Partial<Record<GraphRole, number>> = {};
-      for (const role of ['unet', 'text_encoder', 'vae_decoder'] as const) {
-        const session = await ort.InferenceSession.create(readFileSync(model.graphs.fp16[role]), { executionProviders: ['webgpu'] });
-        try {
-          const out = (await session.run(feeds[role]))[outputName[role]];
-          expect(out?.type).toBe('float32');
-          expect(out?.dims).toEqual(expected[role].dims);
-          const data = out?.data as Float32Array;
-          expect(data.every(Number.isFinite)).toBe(true);
-          result[role] = maxAbsDiff(data, expected[role].data) / rms(expected[role].data);
-        } finally {
-          await session.release();
-        }
-      }
-      return result;
-    });
+    const errors = await withDawnGpu(() => compare('fp16', 'webgpu'));
     console.log('fp16 on Dawn/lavapipe vs fp32 on onnxruntime-node, max |diff| / rms:', errors);
     for (const [role, error] of Object.entries(errors)) expect(error, role).toBeLessThan(F16_GPU_TOLERANCE);
+  });
+
+  // fp32 on WebGPU is the browser tests' job (SwiftShader in Chromium); on lavapipe a cold shader cache costs minutes.
+  it('runs the fp32 variant on the WASM EP of onnxruntime-web and matches onnxruntime-node', async () => {
+    const wasm = await compare('fp32', 'wasm');
+    console.log('fp32 on ORT-web WASM vs onnxruntime-node, max |diff| / rms:', wasm);
+    for (const [role, error] of Object.entries(wasm)) expect(error, role).toBeLessThan(F32_TOLERANCE);
   });
 
   it('fails a run that causes a WebGPU validation error', async () => {
@@ -104,6 +113,21 @@ describe('Dawn + lavapipe with shader-f16', () => {
     });
     await expect(run).rejects.toThrow(WebGpuValidationError);
     await expect(run).rejects.toThrow(/MAP_READ|usage/i);
+  });
+
+  it('fails a run during which WebGPU errors were logged to the console, and passes a clean one', async () => {
+    const silent = console.error;
+    console.error = () => {};
+    try {
+      const logged = withDawnGpu(async () => {
+        console.error('[WebGPU] Validation error: Invalid BindGroup (as logged by a browser)');
+        return 'finished';
+      });
+      await expect(logged).rejects.toThrow(WebGpuValidationError);
+    } finally {
+      console.error = silent;
+    }
+    await expect(withDawnGpu(async () => 'clean')).resolves.toBe('clean');
   });
 
   it('writes SharedArrayBuffer-backed data to GPU buffers (patched writeBuffer)', async () => {

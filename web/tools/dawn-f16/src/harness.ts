@@ -18,8 +18,13 @@ export class WebGpuValidationError extends Error {
   }
 }
 
-/** Console lines that mean WebGPU reported a problem (ORT-web and Dawn log them this way). */
-const GPU_CONSOLE_PATTERN = /webgpu|validation error|GPUValidationError|uncaptured|device lost|\bwgsl\b|shader-f16|\bf16\b.*not support/i;
+/**
+ * Console lines that mean WebGPU reported a problem: validation errors as
+ * browsers and ORT-web log them, device loss, and the native EP's "requires
+ * f16" refusal. Plain mentions of WebGPU or shader-f16 do not count.
+ */
+export const GPU_CONSOLE_ERROR_PATTERN =
+  /validation error|GPUValidationError|uncaptured (webgpu )?error|device (was )?lost|WebGPU (error|validation)|requires f16/i;
 
 /** Options of {@link withDawnGpu}. */
 export interface WithDawnGpuOptions extends DawnGpuOptions {
@@ -44,7 +49,7 @@ export async function withDawnGpu<T>(fn: (dawn: DawnGpu) => Promise<T>, options:
     const original = originals[i] ?? console.log;
     console[method] = (...args: unknown[]) => {
       const text = args.map((a) => (a instanceof Error ? a.message : String(a))).join(' ');
-      if (GPU_CONSOLE_PATTERN.test(text)) recordGpuError({ source: 'console', message: text });
+      if (GPU_CONSOLE_ERROR_PATTERN.test(text)) recordGpuError({ source: 'console', message: text });
       original.apply(console, args);
     };
   }

@@ -8,6 +8,7 @@
 export { DawnAdapterError, type DawnGpu, type DawnGpuOptions, getDawnGpu, type RecordedGpuError, recordGpuError, watchDevice } from './dawn.js';
 export {
   configureOrtWebForNode,
+  GPU_CONSOLE_ERROR_PATTERN,
   installNavigatorGpu,
   loadOrtWebGpu,
   ortWebGpuWasmPath,
