@@ -32,8 +32,11 @@ NETS = {
     "unet": M.UNet,
     "vae_decoder": M.VaeDecoder,
     "tiny_decoder": M.TinyDecoder,
+    # Ablation, to split the UNet's time between its convolutions and its transformer blocks:
+    # the same UNet without any Transformer2D (encoder_hidden_states then goes unused).
+    "unet_noattn": lambda: M.UNet(attn=(False,) * 4, mid_attn=False),
 }
-EXPECTED_M = {"text_encoder": 340.3, "unet": 865.9, "vae_decoder": 49.5, "tiny_decoder": 1.2}
+EXPECTED_M = {"text_encoder": 340.3, "unet": 865.9, "vae_decoder": 49.5, "tiny_decoder": 1.2, "unet_noattn": "n/a, ablation"}
 
 
 def example_inputs(name, device, dtype=torch.float32):
@@ -41,7 +44,7 @@ def example_inputs(name, device, dtype=torch.float32):
         ids = torch.zeros(1, 77, dtype=torch.int32, device=device)
         ids[0, 0], ids[0, 1:6] = 49406, torch.tensor([320, 1929, 539, 1275, 49407])
         return (ids,)
-    if name == "unet":
+    if name.startswith("unet"):
         return (
             torch.randn(1, 4, 64, 64, device=device, dtype=dtype),
             torch.tensor([999], dtype=torch.int64, device=device),
@@ -64,6 +67,7 @@ IO = {
         },
     ),
 }
+IO["unet_noattn"] = IO["unet"]
 for _n in ("vae_decoder", "tiny_decoder"):
     IO[_n] = (
         ["latent_sample"],
@@ -88,7 +92,7 @@ class Fp32IO(nn.Module):
 
 
 def build(name, device):
-    torch.manual_seed({"text_encoder": 1, "unet": 2, "vae_decoder": 3, "tiny_decoder": 4}[name])
+    torch.manual_seed(list(NETS).index(name) + 1)
     with torch.device(device):
         return NETS[name]().eval()
 
@@ -102,15 +106,16 @@ def count():
     return out
 
 
-def export(out_dir, dtypes, only):
-    M.ATTENTION = "matmul"
+def export(out_dir, dtypes, only, attention="matmul"):
+    M.ATTENTION = attention
+    suffix = "" if attention == "matmul" else f"_{attention}"
     summary = {}
     for dtype in dtypes:
         for name in only:
             net = build(name, "cuda")
             if dtype == "fp16":
                 net = Fp32IO(net.half())
-            d = os.path.join(out_dir, dtype, name)
+            d = os.path.join(out_dir, dtype, name + suffix)
             os.makedirs(d, exist_ok=True)
             path = os.path.join(d, "model.onnx")
             inputs, outputs, axes = IO[name]
@@ -119,14 +124,15 @@ def export(out_dir, dtypes, only):
                 torch.onnx.export(
                     net, example_inputs(name, "cuda"), path, input_names=inputs, output_names=outputs,
                     dynamic_axes=axes, opset_version=17, do_constant_folding=True, dynamo=False,
+                    **({"custom_opsets": {"com.microsoft": 1}} if attention == "mha" else {}),
                 )
-            files = sorted(os.listdir(d))
+            files = sorted(os.path.relpath(os.path.join(r, f), d) for r, _, fs in os.walk(d) for f in fs)
             sizes = {f: os.path.getsize(os.path.join(d, f)) for f in files if f != "files.json"}
             with open(os.path.join(d, "files.json"), "w") as fh:
                 json.dump({"model": "model.onnx", "externalData": [f for f in sizes if f != "model.onnx"], "bytes": sizes}, fh)
             total = sum(sizes.values())
-            summary[f"{dtype}/{name}"] = {"seconds": round(time.time() - t0, 1), "bytes": total, "files": len(sizes)}
-            print(f"exported {dtype}/{name}: {total / 2**20:.0f} MiB in {len(sizes)} file(s), {time.time() - t0:.1f} s", flush=True)
+            summary[f"{dtype}/{name}{suffix}"] = {"seconds": round(time.time() - t0, 1), "bytes": total, "files": len(sizes)}
+            print(f"exported {dtype}/{name}{suffix}: {total / 2**20:.0f} MiB in {len(sizes)} file(s), {time.time() - t0:.1f} s", flush=True)
             del net
             torch.cuda.empty_cache()
     return summary
@@ -196,12 +202,13 @@ def main():
     p.add_argument("--export")
     p.add_argument("--dtypes", default="fp32,fp16", help="comma-separated: fp32, fp16")
     p.add_argument("--only", default=",".join(NETS), help="comma-separated networks to export")
+    p.add_argument("--attention", default="matmul", choices=["matmul", "mha"], help="mha: attention as com.microsoft MultiHeadAttention (folder suffix _mha)")
     p.add_argument("--torch-bench")
     p.add_argument("--summary", help="write counts and export summary as JSON here")
     a = p.parse_args()
     summary = {"parameters": count()}
     if a.export:
-        summary["export"] = export(a.export, a.dtypes.split(","), a.only.split(","))
+        summary["export"] = export(a.export, a.dtypes.split(","), a.only.split(","), a.attention)
     if a.summary:
         with open(a.summary, "w") as fh:
             json.dump(summary, fh, indent=1)

@@ -7,7 +7,7 @@
 #   .devrun/bench/gpu/       this folder, .build/engine.mjs (the bundled engine) included
 #   .devrun/tokenizer/       a CLIP-style tokenizer.json for the engine (the test model's)
 #   .devrun/tiny/            the tiny test model's fp32 graphs (the probe's smoke test)
-# Usage: bash .devrun/bench/gpu/device.sh STEP...   STEP: probe | vkprobe | export-fp16 | export-fp32 | torch | gpu | wasm
+# Usage: bash .devrun/bench/gpu/device.sh STEP...   STEP: probe | vkprobe | export-fp16 | export-fp32 | export-mha | torch | gpu | gpu2 | gpu-stages | wasm
 # Results go to $OUT (or ./out).
 set -u
 D=$(cd "$(dirname "$0")/../.." && pwd)
@@ -69,14 +69,22 @@ for step in "$@"; do
         VKDBG=error
       done
       [ -n "$found" ] && export VK_DRIVER_FILES=$found && stamp "using $found" ;;
+    export-mha)
+      python3 "$B/build_models.py" --export $M --dtypes fp32 --only unet,vae_decoder --attention mha --summary "$OUT/$step.json" ;;
     export-fp16 | export-fp32)
-      python3 "$B/build_models.py" --export $M --dtypes "${step#export-}" --summary "$OUT/$step.json" || exit 1
+      python3 "$B/build_models.py" --export $M --dtypes "${step#export-}" ${ONLY:+--only $ONLY} --summary "$OUT/$step.json" || exit 1
       du -sh $M/*/* ;;
     torch)
       python3 "$B/build_models.py" --torch-bench "$OUT/torch-cuda.json" ;;
     gpu)
       setup_node
       runner --suite gpu --models $M/fp32 --runs 10 --out "$OUT/ortweb-webgpu.json" 2>&1 | grep -v 'W:onnxruntime' ;;
+    gpu-stages)
+      setup_node
+      runner --suite webgpu-stages --models $M/fp32 --runs 10 --budget-s 30 --out "$OUT/ortweb-webgpu-stages.json" 2>&1 | grep -v 'W:onnxruntime' ;;
+    gpu2)
+      setup_node
+      runner --suite gpu --models $M/fp32 --runs 10 --out "$OUT/ortweb-webgpu-repeat.json" 2>&1 | grep -v 'W:onnxruntime' ;;
     wasm)
       setup_node
       left=$(( ${DEADLINE_S:-560} - ($(date +%s) - START) ))

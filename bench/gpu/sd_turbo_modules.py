@@ -5,8 +5,10 @@ CLIPTextModel (OpenCLIP ViT-H/14 text tower, 23 layers as SD 2.x uses the penult
 layer), AutoencoderKL's decoder (+ post_quant_conv, as the ONNX vae_decoder exports hold
 it) and TAESD's decoder. Weights are random: latency does not depend on their values.
 
-`ATTENTION` selects the attention kernel: "sdpa" (torch CUDA benchmarks) or "matmul"
-(explicit MatMul/Softmax, what ONNX exports of these models contain).
+`ATTENTION` selects the attention kernel: "sdpa" (torch CUDA benchmarks), "matmul"
+(explicit MatMul/Softmax, what plain ONNX exports of these models contain) or "mha" (exports
+non-causal attention as onnxruntime's com.microsoft MultiHeadAttention contrib op, which
+ORT's WebGPU EP implements as one fused kernel).
 """
 
 import math
@@ -18,12 +20,32 @@ from torch import nn
 ATTENTION = "matmul"
 
 
+class _MultiHeadAttention(torch.autograd.Function):
+    """Exports as com.microsoft MultiHeadAttention (q [B,S,D], k/v [B,L,D], no bias or mask)."""
+
+    @staticmethod
+    def forward(ctx, q, k, v, heads):
+        return _attention(q, k, v, heads, None, "matmul")
+
+    @staticmethod
+    def symbolic(g, q, k, v, heads):
+        out = g.op("com.microsoft::MultiHeadAttention", q, k, v, num_heads_i=heads)
+        out.setType(q.type())
+        return out
+
+
 def attention(q, k, v, heads, causal_mask=None):
     """q,k,v: [B, N, C] -> [B, N, C], multi-head."""
+    if ATTENTION == "mha" and causal_mask is None:
+        return _MultiHeadAttention.apply(q, k, v, heads)
+    return _attention(q, k, v, heads, causal_mask, ATTENTION)
+
+
+def _attention(q, k, v, heads, causal_mask, kind):
     b, n, c = q.shape
     d = c // heads
     q, k, v = (t.reshape(b, -1, heads, d).transpose(1, 2) for t in (q, k, v))
-    if ATTENTION == "sdpa":
+    if kind == "sdpa":
         o = F.scaled_dot_product_attention(q, k, v, is_causal=causal_mask is not None)
     else:
         w = torch.matmul(q, k.transpose(-1, -2)) * (1.0 / math.sqrt(d))
@@ -129,7 +151,7 @@ def timestep_embedding(t, dim=320):
 class UNet(nn.Module):
     """SD 2.1 UNet2DConditionModel: 320/640/1280/1280, heads 5/10/20/20, ctx 1024, 2 layers per block."""
 
-    def __init__(self, ch=(320, 640, 1280, 1280), heads=(5, 10, 20, 20), attn=(True, True, True, False), layers=2, ctx=1024):
+    def __init__(self, ch=(320, 640, 1280, 1280), heads=(5, 10, 20, 20), attn=(True, True, True, False), layers=2, ctx=1024, mid_attn=True):
         super().__init__()
         temb = ch[0] * 4
         self.time_linear_1, self.time_linear_2 = nn.Linear(ch[0], temb), nn.Linear(temb, temb)
@@ -144,7 +166,7 @@ class UNet(nn.Module):
             if i < len(ch) - 1:
                 self.down.append(Down(c))
                 skips.append(c)
-        self.mid = nn.ModuleList([ResBlock(c, c), Transformer2D(c, heads[-1], ctx), ResBlock(c, c)])
+        self.mid = nn.ModuleList([ResBlock(c, c), Transformer2D(c, heads[-1], ctx) if mid_attn else nn.Identity(), ResBlock(c, c)])
         self.up = nn.ModuleList()
         for i, co in enumerate(reversed(ch)):
             j = len(ch) - 1 - i
@@ -173,7 +195,8 @@ class UNet(nn.Module):
             h = self._run_block(block, h, temb, encoder_hidden_states)
             skips.append(h)
         h = self.mid[0](h, temb)
-        h = self.mid[1](h, encoder_hidden_states)
+        if isinstance(self.mid[1], Transformer2D):
+            h = self.mid[1](h, encoder_hidden_states)
         h = self.mid[2](h, temb)
         for block in self.up:
             if not isinstance(block, Up):

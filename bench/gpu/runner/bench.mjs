@@ -9,6 +9,8 @@
  * model.onnx (and files.json naming external data). `gpu`: Dawn adapter, then the anchor (bare
  * ORT, the demo's way) and our engine, each with the full VAE and the tiny decoder. `wasm`: each
  * network alone on the wasm EP under a time budget, then the engine asked for its wasm variant.
+ * `webgpu-stages`: each network alone on the WebGPU EP, CPU tensors in and out (the UNet ablation
+ * `unet_noattn` too, when it was exported).
  * See bench/gpu/CONTEXT.md and BENCHMARKS.md.
  */
 import fs from 'node:fs';
@@ -18,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { runAnchor } from './anchor.mjs';
 import { runEngine } from './engine.mjs';
 import { installDawn, loadOrtWeb, releaseKeepAlive } from './env.mjs';
-import { runWasmStages } from './wasm.mjs';
+import { runStages } from './stages.mjs';
 
 const { values: a } = parseArgs({
   options: {
@@ -98,7 +100,18 @@ if (a.suite === 'gpu') {
     );
   log(`engine wasm: ${JSON.stringify(result.engineWasm)}`);
   result.stages = await guarded('wasm stages', () =>
-    runWasmStages(ort, { modelDir, vocabSize, size, hidden: Number(a.hidden), runs, budgetMs: Number(a['budget-s']) * 1000, stages: ['text_encoder', ...decoders.reverse(), 'unet'], log }),
+    runStages(ort, {
+      provider: 'wasm', modelDir, vocabSize, size, hidden: Number(a.hidden), runs, budgetMs: Number(a['budget-s']) * 1000,
+      stages: ['text_encoder', ...decoders.reverse(), 'unet'], log, onStage: (s) => { result.stages = s; save(); },
+    }),
+  );
+} else if (a.suite === 'webgpu-stages') {
+  result.adapter = await installDawn(nodeModules);
+  const { ort, version } = await loadOrtWeb(nodeModules, { threads: 1 });
+  result.ortWeb = version;
+  const present = ['text_encoder', 'unet', 'unet_mha', 'unet_noattn', 'vae_decoder', 'vae_decoder_mha', 'tiny_decoder'].filter((d) => fs.existsSync(path.join(modelDir, d, 'model.onnx')));
+  result.stages = await guarded('webgpu stages', () =>
+    runStages(ort, { provider: 'webgpu', modelDir, vocabSize, size, hidden: Number(a.hidden), runs, budgetMs: Number(a['budget-s']) * 1000, stages: present, log }),
   );
 } else {
   throw new Error(`unknown suite ${a.suite}`);
