@@ -7,7 +7,7 @@
 #   .devrun/bench/gpu/       this folder, .build/engine.mjs (the bundled engine) included
 #   .devrun/tokenizer/       a CLIP-style tokenizer.json for the engine (the test model's)
 #   .devrun/tiny/            the tiny test model's fp32 graphs (the probe's smoke test)
-# Usage: bash .devrun/bench/gpu/device.sh STEP...   STEP: probe | vkprobe | export-fp16 | export-fp32 | export-mha | torch | gpu | gpu2 | gpu-stages | wasm
+# Usage: bash .devrun/bench/gpu/device.sh STEP...   STEP: probe | vkprobe | export-fp16 | export-fp32 | export-mha | torch | gpu | gpu2 | gpu-mha | gpu-stages | wasm
 # Results go to $OUT (or ./out).
 set -u
 D=$(cd "$(dirname "$0")/../.." && pwd)
@@ -70,7 +70,7 @@ for step in "$@"; do
       done
       [ -n "$found" ] && export VK_DRIVER_FILES=$found && stamp "using $found" ;;
     export-mha)
-      python3 "$B/build_models.py" --export $M --dtypes fp32 --only unet,vae_decoder --attention mha --summary "$OUT/$step.json" ;;
+      python3 "$B/build_models.py" --export $M --dtypes fp32 --only ${MHA_ONLY:-unet,vae_decoder} --attention mha --summary "$OUT/$step.json" ;;
     export-fp16 | export-fp32)
       python3 "$B/build_models.py" --export $M --dtypes "${step#export-}" ${ONLY:+--only $ONLY} --summary "$OUT/$step.json" || exit 1
       du -sh $M/*/* ;;
@@ -85,6 +85,13 @@ for step in "$@"; do
     gpu2)
       setup_node
       runner --suite gpu --models $M/fp32 --runs 10 --out "$OUT/ortweb-webgpu-repeat.json" 2>&1 | grep -v 'W:onnxruntime' ;;
+    gpu-mha)
+      # The same pipeline with the UNet whose attention is one MultiHeadAttention op (export-mha).
+      setup_node
+      mkdir -p $M/fp32-mha
+      for n in text_encoder vae_decoder tiny_decoder; do ln -sfn ../fp32/$n $M/fp32-mha/$n; done
+      ln -sfn ../fp32/unet_mha $M/fp32-mha/unet
+      runner --suite gpu --models $M/fp32-mha --runs 10 --out "$OUT/ortweb-webgpu-mha.json" 2>&1 | grep -v 'W:onnxruntime' ;;
     wasm)
       setup_node
       left=$(( ${DEADLINE_S:-560} - ($(date +%s) - START) ))
