@@ -89,6 +89,15 @@ if (a.suite === 'gpu') {
       result.engine[decoder] = await guarded(`engine ${decoder}`, () => runEngine(ort, { bundle: a.bundle, modelDir, decoder, tokenizerDir, size, runs, log }));
     log(`${decoder}: anchor ${JSON.stringify(result.anchor[decoder]?.warm)} engine ${JSON.stringify(result.engine[decoder]?.warm)}`);
   }
+  // Ratios against the anchor measured in this run (issue 7's goals).
+  const anchorFull = result.anchor.vae_decoder?.warm?.total;
+  const r = (x, y) => (x && y ? Math.round((x / y) * 1000) / 1000 : null);
+  result.ratios = {
+    engineOverAnchorFullVae: r(result.engine.vae_decoder?.warm?.wall, anchorFull),
+    engineOverAnchorTinyDecoder: r(result.engine.tiny_decoder?.warm?.wall, result.anchor.tiny_decoder?.warm?.total),
+    anchorFullVaeOverEngineTinyDecoder: r(anchorFull, result.engine.tiny_decoder?.warm?.wall),
+  };
+  log(`ratios: ${JSON.stringify(result.ratios)} (goals: engine/anchor <= 1.0; anchor full VAE / engine tiny decoder >= 3)`);
 } else if (a.suite === 'wasm') {
   const threads = Number(a.threads);
   const { ort, version } = await loadOrtWeb(nodeModules, { threads });
