@@ -1,7 +1,8 @@
 # hybridgen: two commands on a fresh machine.
 #   make run   installs what is missing, builds the web app and the binary, serves on :8080
 #   make test  installs what is missing, then go vet, go test, fuzzing, TypeScript checks,
-#              unit tests and the browser tests in headless Chromium
+#              unit tests, fp16 WebGPU tests in Node (Dawn + lavapipe) and the browser
+#              tests in headless Chromium
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := run
@@ -14,10 +15,10 @@ EMBED_DIR  := internal/webapp/dist
 GO_SOURCES := $(shell find cmd internal -name '*.go' -not -path '*/testdata/*' 2>/dev/null)
 VERSION    := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # Fuzz targets run for FUZZTIME each by `make test`: package:FuzzName.
-FUZZ_TARGETS := ./internal/runpod:FuzzDecodeJob ./internal/emulator:FuzzParseInput
+FUZZ_TARGETS := ./internal/runpod:FuzzDecodeJob ./internal/emulator:FuzzParseInput ./internal/api:FuzzDecodeImageRequest ./internal/mirror:FuzzCleanPath
 FUZZTIME   ?= 10s
 
-.PHONY: run test build deps web-deps chromium web-build go-vet go-test go-fuzz web-check web-unit browser-test clean
+.PHONY: run test build deps web-deps chromium lavapipe web-build go-vet go-test go-fuzz web-check web-unit dawn-test browser-test testmodels clean
 
 run: build
 	./$(BIN) serve -addr $(ADDR)
@@ -39,6 +40,10 @@ chromium:
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
+
+# Mesa 25 lavapipe (software Vulkan with shader-f16) from bookworm-backports into .cache/lavapipe.
+lavapipe:
+	web/tools/dawn-f16/install-lavapipe.sh
 
 deps: web-deps chromium
 
@@ -69,12 +74,20 @@ web-check: web-deps
 web-unit: web-deps
 	cd web && npm run test:unit
 
+# fp16 (shader-f16) WebGPU tests in Node: Dawn over lavapipe.
+dawn-test: web-deps lavapipe
+	cd web && npm run test:dawn
+
+# The tiny SD-Turbo-shaped test model into web/tests/.build/models (the browser tests' global setup does this too).
+testmodels: web-deps
+	cd web && npm run testmodels
+
 browser-test: deps build
 	cd web && HYBRIDGEN_BIN=$(CURDIR)/$(BIN) npm run test:browser
 
-test: deps go-vet build go-test go-fuzz web-check web-unit browser-test
+test: deps go-vet build go-test go-fuzz web-check web-unit dawn-test browser-test
 	@echo "make test: all checks passed"
 
 clean:
-	rm -rf bin $(WEB_DIST) web/tests/.build
+	rm -rf bin $(WEB_DIST) web/tests/.build web/tools/testmodels/dist
 	find $(EMBED_DIR) -mindepth 1 -not -name .gitkeep -delete

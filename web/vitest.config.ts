@@ -2,14 +2,39 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   resolve: { conditions: ['source'] },
+  // Tests run in Vite's SSR environment: resolve workspace packages to their TypeScript sources there too.
+  ssr: { resolve: { conditions: ['source', 'module', 'node', 'development|production'] } },
   test: {
     projects: [
       {
         extends: true,
         test: {
           name: 'unit',
-          include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'tests/harness/**/*.test.ts', 'tools/*/src/**/*.test.ts'],
+          include: [
+            'packages/*/src/**/*.test.ts',
+            'apps/*/src/**/*.test.ts',
+            'tests/harness/**/*.test.ts',
+            'tests/build/**/*.test.ts',
+            'tools/*/src/**/*.test.ts',
+          ],
+          exclude: ['**/node_modules/**', 'tools/dawn-f16/src/**', '**/*.dawn.test.ts'],
           environment: 'node',
+        },
+      },
+      {
+        // WebGPU with shader-f16 in Node: Dawn over Mesa 25 lavapipe (tools/dawn-f16).
+        // Name Node-side GPU tests `*.dawn.test.ts` to run them here.
+        extends: true,
+        test: {
+          name: 'dawn',
+          include: ['tools/dawn-f16/src/**/*.test.ts', 'packages/*/src/**/*.dawn.test.ts'],
+          environment: 'node',
+          globalSetup: ['tools/dawn-f16/src/global-setup.ts'],
+          // lavapipe compiles every WGSL pipeline with LLVM: a cold Mesa shader cache costs about a minute per UNet on 2 cores.
+          testTimeout: 300_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+          pool: 'forks',
         },
       },
       {
@@ -18,7 +43,7 @@ export default defineConfig({
           name: 'browser',
           include: ['tests/browser/**/*.test.ts'],
           environment: 'node',
-          globalSetup: ['tests/harness/global-setup.ts', 'tests/harness/engine-models.ts'],
+          globalSetup: ['tests/harness/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
           fileParallelism: false,

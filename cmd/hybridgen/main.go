@@ -4,6 +4,7 @@
 // Usage:
 //
 //	hybridgen [serve] [flags]   serve the app (the default command)
+//	hybridgen usage [-json]     print cost and savings from the ledger
 //	hybridgen runpod-emulator   serve a RunPod serverless emulator (test double)
 //	hybridgen version           print the version
 //
@@ -34,6 +35,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{name: "serve", summary: "serve the canvas app and the API (default)", run: runServe},
+		{name: "usage", summary: "print cloud cost and local savings per target and day from the ledger", run: runUsage},
+		{name: "models", summary: "models pull <model> [-dir DIR] [-base-url URL]: fill a model mirror folder; models list", run: runModels},
 		{name: "runpod-emulator", summary: "serve a RunPod serverless emulator (a test double) for development and tests", run: runEmulator},
 		{name: "version", summary: "print the version", run: func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 			_, err := fmt.Fprintln(stdout, "hybridgen", version)

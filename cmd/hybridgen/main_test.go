@@ -9,6 +9,7 @@ import (
 	"flag"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +21,7 @@ func TestServeAnswersHealthAndStopsOnCancel(t *testing.T) {
 	var stderr bytes.Buffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "-addr", "127.0.0.1:0", "-web-dir", t.TempDir()}, pw, &stderr)
+		done <- run(ctx, []string{"serve", "-addr", "127.0.0.1:0", "-web-dir", t.TempDir(), "-db", filepath.Join(t.TempDir(), "l.db")}, pw, &stderr)
 		pw.Close()
 	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,35 +12,74 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
+	"time"
 
+	"hybridgen/internal/api"
+	"hybridgen/internal/ledger"
+	"hybridgen/internal/mirror"
 	"hybridgen/internal/server"
+	"hybridgen/internal/targets"
 	"hybridgen/internal/webapp"
 )
 
 // serveOptions are the flags of `hybridgen serve`.
 type serveOptions struct {
-	addr      string
-	webDir    string
-	isolation bool
-	logFormat string
+	addr         string
+	webDir       string
+	isolation    bool
+	logFormat    string
+	db           string
+	targetsFile  string
+	tokensFile   string
+	budgets      api.Budgets
+	rate         api.RateLimit
+	pollInterval time.Duration
+	// modelsDir, when set, is served read-only under /models/ (the model mirror).
+	modelsDir string
+	// mirrorTestFaults enables the mirror's test hooks; never in production.
+	mirrorTestFaults bool
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	var o serveOptions
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.addr, "addr", envOr("HYBRIDGEN_ADDR", "127.0.0.1:8080"), "address to listen on (env HYBRIDGEN_ADDR)")
+	fs.StringVar(&o.addr, "addr", envOr("HYBRIDGEN_ADDR", "127.0.0.1:8080"), "address to listen on (env HYBRIDGEN_ADDR); off loopback, cloud renders need a bearer token")
 	fs.StringVar(&o.webDir, "web-dir", os.Getenv("HYBRIDGEN_WEB_DIR"), "serve the web app from this directory instead of the embedded build (env HYBRIDGEN_WEB_DIR)")
 	fs.BoolVar(&o.isolation, "cross-origin-isolation", true, "send COOP/COEP so pages are cross-origin isolated (needed for WebAssembly threads)")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&o.db, "db", envOr("HYBRIDGEN_DB", "data/hybridgen.db"), "SQLite ledger file, created with its directory when missing (env HYBRIDGEN_DB)")
+	fs.StringVar(&o.targetsFile, "targets", os.Getenv("HYBRIDGEN_TARGETS"), "JSON file of cloud targets (env HYBRIDGEN_TARGETS); none: High Quality renders locally")
+	fs.StringVar(&o.tokensFile, "tokens", os.Getenv("HYBRIDGEN_TOKENS_FILE"), "file of bearer tokens, one a line, for cloud renders off loopback (env HYBRIDGEN_TOKENS_FILE; env HYBRIDGEN_TOKENS adds comma-separated ones)")
+	fs.Float64Var(&o.budgets.ClientDailyUSD, "budget-client-daily", 0, "per-client daily spend cap in USD (0: none)")
+	fs.Float64Var(&o.budgets.ClientMonthlyUSD, "budget-client-monthly", 0, "per-client monthly spend cap in USD (0: none)")
+	fs.Float64Var(&o.budgets.GlobalDailyUSD, "budget-daily", 0, "global daily spend cap in USD (0: none)")
+	fs.Float64Var(&o.budgets.GlobalMonthlyUSD, "budget-monthly", 0, "global monthly spend cap in USD (0: none)")
+	fs.Float64Var(&o.rate.PerMinute, "rate", 30, "per-client cloud renders a minute, token bucket refill (0: unlimited)")
+	fs.IntVar(&o.rate.Burst, "rate-burst", 10, "per-client burst of cloud renders")
+	fs.DurationVar(&o.pollInterval, "poll-interval", 500*time.Millisecond, "first pause between RunPod /status polls of a job")
+	fs.StringVar(&o.modelsDir, "models-dir", os.Getenv("HYBRIDGEN_MODELS_DIR"), "serve this folder of model files under /models/ with Range, ETag (SHA-256) and CORS, as filled by hybridgen models pull (env HYBRIDGEN_MODELS_DIR)")
+	fs.BoolVar(&o.mirrorTestFaults, "mirror-test-faults", false, "TEST ONLY: enable the model mirror's fault injection and request counters under /_test/mirror/ (drop connections, throttle); never use in production")
 	if err := fs.Parse(args); err != nil {
 		return o, usageError{err}
 	}
-	if fs.NArg() > 0 {
+	switch {
+	case fs.NArg() > 0:
 		return o, usageError{fmt.Errorf("serve: unexpected arguments %q", fs.Args())}
-	}
-	if o.logFormat != "text" && o.logFormat != "json" {
+	case o.logFormat != "text" && o.logFormat != "json":
 		return o, usageError{fmt.Errorf("serve: -log-format must be text or json, got %q", o.logFormat)}
+	case o.db == "":
+		return o, usageError{errors.New("serve: -db must name a file")}
+	case o.budgets.ClientDailyUSD < 0 || o.budgets.ClientMonthlyUSD < 0 || o.budgets.GlobalDailyUSD < 0 || o.budgets.GlobalMonthlyUSD < 0:
+		return o, usageError{errors.New("serve: budgets must not be negative")}
+	case o.rate.PerMinute < 0 || o.rate.Burst < 1:
+		return o, usageError{errors.New("serve: -rate must be >= 0 and -rate-burst >= 1")}
+	case o.pollInterval <= 0:
+		return o, usageError{errors.New("serve: -poll-interval must be positive")}
+	}
+	if o.mirrorTestFaults && o.modelsDir == "" {
+		return o, usageError{errors.New("serve: -mirror-test-faults needs -models-dir")}
 	}
 	return o, nil
 }
@@ -58,13 +99,66 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		logger.Warn("no web app to serve: build it with `make run`", "web_dir", opts.webDir)
 	}
 
+	cloud, err := targets.Load(opts.targetsFile, os.Getenv)
+	if err != nil {
+		return err
+	}
+	tokens, err := loadTokens(opts.tokensFile, os.Getenv("HYBRIDGEN_TOKENS"))
+	if err != nil {
+		return err
+	}
+	access := api.Access{RequireToken: !api.IsLoopback(opts.addr), Tokens: tokens}
+	if access.RequireToken && len(tokens) == 0 {
+		logger.Warn("listening off loopback with no bearer tokens: every cloud render will be refused (401); set -tokens")
+	}
+
+	lg, err := ledger.Open(ctx, opts.db, ledger.Options{})
+	if err != nil {
+		return err
+	}
+	defer lg.Close()
+	cloudAPI, err := api.New(api.Config{
+		Ledger: lg, Targets: cloud, Budgets: opts.budgets, RateLimit: opts.rate, Access: access,
+		Logger: logger, PollInterval: opts.pollInterval,
+	})
+	if err != nil {
+		return err
+	}
+	defer cloudAPI.Close(2 * time.Second)
+	if cloudAPI.CloudConfigured() {
+		logger.Info("cloud targets", "targets", cloud.Names(), "default", cloud.Default)
+	} else {
+		logger.Info("no cloud target configured: High Quality renders run locally")
+	}
+	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	_, err = cloudAPI.Reconcile(rctx)
+	cancel()
+	if err != nil {
+		logger.Error("reconcile in-flight jobs", "error", err.Error())
+	}
+
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
 		_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok", "version": version})
 	})
+	cloudAPI.Register(mux)
 	mux.Handle("/", webapp.Handler(app))
+	if opts.modelsDir != "" {
+		mirrorOpts := mirror.Options{Logger: logger}
+		if opts.mirrorTestFaults {
+			mirrorOpts.Faults = mirror.NewFaults()
+			logger.Warn("model mirror test faults enabled: not for production", "route", mirror.FaultsRoute)
+		}
+		models, err := mirror.New(opts.modelsDir, mirrorOpts)
+		if err != nil {
+			return err
+		}
+		defer models.Close()
+		models.Mount(mux)
+		logger.Info("mirroring models", "dir", opts.modelsDir, "route", mirror.RoutePrefix)
+	}
 
 	headers := server.DefaultHeaderPolicy()
 	headers.CrossOriginIsolation = opts.isolation
@@ -72,9 +166,40 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	logger.Info("serving", "url", srv.URL(), "version", version)
+	logger.Info("serving", "url", srv.URL(), "version", version, "db", opts.db, "token_required", access.RequireToken)
 	fmt.Fprintf(stdout, "hybridgen %s listening on %s\n", version, srv.URL())
 	return srv.Serve(ctx)
+}
+
+// loadTokens reads bearer tokens from path (one a line; blank lines and
+// lines starting with # are skipped) and from the comma-separated list.
+func loadTokens(path, list string) ([]string, error) {
+	var tokens []string
+	for _, t := range strings.Split(list, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			tokens = append(tokens, t)
+		}
+	}
+	if path == "" {
+		return tokens, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("serve: tokens: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		tokens = append(tokens, line)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("serve: tokens: read %s: %w", path, err)
+	}
+	return tokens, nil
 }
 
 func newLogger(w io.Writer, format string) *slog.Logger {

@@ -40,19 +40,30 @@ func LogRequests(logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
+		completed := false
+		// Deferred so a handler that aborts the connection (panics with
+		// http.ErrAbortHandler) is logged too, marked aborted.
+		defer func() { logRequest(logger, r, rec, start, completed) }()
 		next.ServeHTTP(rec, r)
-		attrs := []any{
-			"method", r.Method,
-			"path", r.URL.Path,
-			"status", rec.status,
-			"bytes", rec.bytes,
-			"duration", time.Since(start).Round(time.Microsecond),
-		}
-		if rng := r.Header.Get("Range"); rng != "" {
-			attrs = append(attrs, "range", rng)
-		}
-		logger.Info("request", attrs...)
+		completed = true
 	})
+}
+
+func logRequest(logger *slog.Logger, r *http.Request, rec *statusRecorder, start time.Time, completed bool) {
+	attrs := []any{
+		"method", r.Method,
+		"path", r.URL.Path,
+		"status", rec.status,
+		"bytes", rec.bytes,
+		"duration", time.Since(start).Round(time.Microsecond),
+	}
+	if rng := r.Header.Get("Range"); rng != "" {
+		attrs = append(attrs, "range", rng)
+	}
+	if !completed {
+		attrs = append(attrs, "aborted", true)
+	}
+	logger.Info("request", attrs...)
 }
 
 // Recover turns a panicking handler into a 500 response and a logged stack.

@@ -7,6 +7,8 @@ export const testsDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const repoRoot = resolve(testsDir, '../..');
 /** Where the harness writes what it builds (git-ignored). */
 export const buildDir = join(testsDir, '.build');
+/** The generated test models (`<testModelsDir>/test-tiny-sd/manifest.json`, ...), written by the global setup. */
+export const testModelsDir = join(buildDir, 'models');
 /** The Vite build of the test pages, served by the Go server in browser tests. */
 export const pagesDir = join(buildDir, 'pages');
 /** The hybridgen binary the tests run: `HYBRIDGEN_BIN` or one built by the global setup. */

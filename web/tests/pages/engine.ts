@@ -13,11 +13,20 @@ import type {
   ModelVariant,
   WorkerEngine,
 } from '@hybridgen/core';
-import { createInPageEngine, createWorkerEngine, imageToPngBlob, serializeError, unloadWhenHidden } from '@hybridgen/core';
+import {
+  blobSource,
+  createInPageEngine,
+  createWorkerEngine,
+  imageToPngBlob,
+  loadManifest,
+  ModelStore,
+  serializeEngineError,
+  unloadWhenHidden,
+} from '@hybridgen/core';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 
-/** Where the global setup puts the generated test model (served by the Go server with the pages). */
-export const TEST_MODEL_BASE = '/engine-models/test-tiny-sd/';
+/** The generated test model, served by the Go model mirror (`hybridgen serve -models-dir`). */
+export const TEST_MODEL_BASE = '/models/test-tiny-sd/';
 
 let engine: LocalEngine | null = null;
 const progress: EngineProgress[] = [];
@@ -42,15 +51,27 @@ function current(): LocalEngine {
 }
 
 /** Errors cross `page.evaluate` as plain data with their class name. */
-async function settle<T>(work: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: ReturnType<typeof serializeError> }> {
+async function settle<T>(work: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: ReturnType<typeof serializeEngineError> }> {
   try {
     return { ok: true, value: await work };
   } catch (error) {
-    return { ok: false, error: serializeError(error) };
+    return { ok: false, error: serializeEngineError(error) };
   }
 }
 
-async function loadModel(options: { backend?: Backend | 'auto'; variantsFrom?: Partial<Record<Backend, Backend>>; size?: number; blobs?: boolean } = {}) {
+async function loadModel(
+  options: {
+    backend?: Backend | 'auto';
+    variantsFrom?: Partial<Record<Backend, Backend>>;
+    /** Point this variant's UNet at a file that is not ONNX, so its session creation fails (fallback tests). */
+    breakUnetOf?: Backend;
+    /** Pretend the wasm variant needs this much memory (ModelTooLargeError tests). */
+    wasmPeakBytes?: number;
+    size?: number;
+    blobs?: boolean;
+    warmUp?: boolean;
+  } = {},
+) {
   const manifest = (await (await fetch(`${TEST_MODEL_BASE}manifest.json`)).json()) as EngineModel;
   let model = manifest;
   if (options.variantsFrom) {
@@ -58,9 +79,19 @@ async function loadModel(options: { backend?: Backend | 'auto'; variantsFrom?: P
     const variants: Partial<Record<Backend, ModelVariant>> = { ...manifest.variants };
     for (const [to, from] of Object.entries(options.variantsFrom) as [Backend, Backend][]) {
       const variant = manifest.variants[from];
-      if (variant) variants[to] = variant;
+      // The files of `from` under the requirements (labels) of `to`.
+      if (variant) variants[to] = { requirements: manifest.variants[to]?.requirements ?? variant.requirements, files: variant.files };
     }
     model = { ...manifest, variants };
+  }
+  const broken = options.breakUnetOf ? model.variants[options.breakUnetOf] : undefined;
+  if (options.breakUnetOf && broken) {
+    const files = broken.files.map((f) => (f.role === 'unet' ? { ...f, path: 'tokenizer/tokenizer.json' } : f));
+    model = { ...model, variants: { ...model.variants, [options.breakUnetOf]: { ...broken, files } } };
+  }
+  if (options.wasmPeakBytes && model.variants.wasm) {
+    const wasm = model.variants.wasm;
+    model = { ...model, variants: { ...model.variants, wasm: { ...wasm, requirements: { ...wasm.requirements, peakMemoryBytes: options.wasmPeakBytes } } } };
   }
   let source: ModelFileSource = { kind: 'url', baseUrl: new URL(TEST_MODEL_BASE, location.href).href };
   if (options.blobs) {
@@ -69,7 +100,14 @@ async function loadModel(options: { backend?: Backend | 'auto'; variantsFrom?: P
     source = { kind: 'blobs', files };
   }
   return current().load(
-    { model, source, backend: options.backend ?? 'auto', choose: { allowFallbackAdapter: true }, ...(options.size ? { size: options.size } : {}) },
+    {
+      model,
+      source,
+      backend: options.backend ?? 'auto',
+      choose: { allowFallbackAdapter: true },
+      ...(options.size ? { size: options.size } : {}),
+      ...(options.warmUp === undefined ? {} : { warmUp: options.warmUp }),
+    },
     { onProgress: (p) => progress.push(p) },
   );
 }
@@ -83,6 +121,18 @@ const hooks = {
         : createInPageEngine({ runtime: { wasmPaths: { wasm: wasmUrl } } });
   },
   load: (options?: Parameters<typeof loadModel>[0]) => settle<EngineLoadResult>(loadModel(options)),
+  /** Downloads the variant into OPFS with the model store, then loads the engine from the stored OPFS Files. */
+  loadFromStore: (variant: Backend) =>
+    settle(
+      (async () => {
+        const manifest = await loadManifest(`${TEST_MODEL_BASE}manifest.json`);
+        const store = new ModelStore();
+        const download = await store.download(manifest, { variant });
+        const stored = await store.openFiles(manifest, variant);
+        const load = await current().load({ model: manifest, source: blobSource(stored.files), backend: variant, warmUp: false });
+        return { load, storedFiles: stored.files.map((f) => ({ path: f.path, isFile: f.file instanceof File })), download };
+      })(),
+    ),
   generate: (request: EngineGenerateRequest) =>
     settle(
       current()
@@ -103,6 +153,13 @@ const hooks = {
         })
         .then(summarise),
     );
+  },
+  /** Generates and measures the page's round trip (the benchmark). */
+  async timedGenerate(request: EngineGenerateRequest) {
+    const start = performance.now();
+    const result = await settle(current().generate(request));
+    const roundTripMs = performance.now() - start;
+    return result.ok ? { ok: true as const, value: { timings: result.value.timings, roundTripMs } } : result;
   },
   generateWithTimeout: (request: EngineGenerateRequest, timeoutMs: number) => settle(current().generate(request, { timeoutMs }).then(summarise)),
   unload: () => settle(current().unload()),

@@ -31,6 +31,7 @@ export { cloudSize, createCloudRenderer } from './cloud/renderer.js';
 export type { DraftReportBody, ImageRequestBody, JobStatus, JobView, ServerConfig, UsageReport, UsageRow } from './cloud/wire.js';
 export { FINAL_JOB_STATUSES } from './cloud/wire.js';
 export * from './engine/index.js';
+export * from './models/index.js';
 export type { RouteAttempt } from './router/errors.js';
 export { AllRoutesFailedError, NoRouteError } from './router/errors.js';
 export type { NoRoute, RouteInput, RoutePlan } from './router/policy.js';
@@ -56,5 +57,6 @@ export type {
   RouteProgress,
   StageTimings,
 } from './router/types.js';
+export * from './store/index.js';
 export { formatBytes, GiB, MiB } from './util/bytes.js';
 export { blobToDataUrl } from './util/data-url.js';

@@ -1,8 +1,8 @@
 /**
  * The engine's error classes. Every error the engine raises is one of these,
  * on both sides of the worker boundary: a worker serialises its errors with
- * {@link serializeError} and the client re-creates the same class with
- * {@link deserializeError}, keeping name, message, stack and details.
+ * {@link serializeEngineError} and the client re-creates the same class with
+ * {@link deserializeEngineError}, keeping name, message, stack and details.
  */
 
 import type { Backend } from '../backend/types.js';
@@ -81,7 +81,7 @@ export class InvalidRequestError extends EngineError {
 }
 
 /** An error in plain data, as it crosses the worker boundary. */
-export interface SerializedError {
+export interface SerializedEngineError {
   readonly name: string;
   readonly message: string;
   readonly stack?: string;
@@ -91,9 +91,9 @@ export interface SerializedError {
 }
 
 /** Turns any thrown value into plain data that keeps name, message and stack. */
-export function serializeError(error: unknown): SerializedError {
+export function serializeEngineError(error: unknown): SerializedEngineError {
   if (error instanceof Error) {
-    const out: { -readonly [K in keyof SerializedError]: SerializedError[K] } = { name: error.name, message: error.message };
+    const out: { -readonly [K in keyof SerializedEngineError]: SerializedEngineError[K] } = { name: error.name, message: error.message };
     if (error.stack) out.stack = error.stack;
     if (error instanceof EngineError && Object.keys(error.details).length > 0) out.details = structuredCloneSafe(error.details);
     if (error instanceof EngineAbortedError && error.reason !== undefined)
@@ -123,7 +123,7 @@ const simple: Readonly<Record<string, Ctor>> = {
 };
 
 /** Re-creates the exported error class named by `data.name` (or a plain {@link EngineError}), keeping its stack. */
-export function deserializeError(data: SerializedError): EngineError {
+export function deserializeEngineError(data: SerializedEngineError): EngineError {
   let error: EngineError;
   const d = data.details ?? {};
   if (data.name === 'EngineAbortedError') {

@@ -11,6 +11,7 @@ import type { CapabilityReport } from '../capabilities/types.js';
 import { throwIfAborted } from './abort.js';
 import { DeviceLostError, EngineAbortedError, EngineError, EngineNotLoadedError, InvalidRequestError } from './errors.js';
 import { checkContract, type PipelineParts, runPipeline } from './pipeline.js';
+import { readPipelineConfig } from './pipeline-config.js';
 import { loadOrt, type OrtModule, ortWebGpuDevice, type RuntimeOptions } from './runtime.js';
 import { planBackends } from './select-backend.js';
 import { SerialQueue } from './serial-queue.js';
@@ -61,6 +62,8 @@ export class InPageEngine implements LocalEngine {
   private lastRequest: EngineLoadRequest | null = null;
   private state: EngineState = 'idle';
   private lost: string | null = null;
+  /** What ran on the lost device, for recovery after its sessions were released. */
+  private lostFrom: { readonly backend: Backend; readonly request: EngineLoadRequest } | null = null;
   private lastError: string | null = null;
   private ort: OrtModule | null = null;
   private disposed = false;
@@ -108,7 +111,7 @@ export class InPageEngine implements LocalEngine {
   private snapshot(): EngineStatus {
     const r = this.loaded?.result;
     return {
-      state: this.lost && this.loaded ? 'device-lost' : this.state,
+      state: this.lost ? 'device-lost' : this.state,
       modelId: r?.modelId ?? this.lastRequest?.model.id ?? null,
       backend: r?.backend ?? null,
       size: r?.size ?? null,
@@ -127,10 +130,13 @@ export class InPageEngine implements LocalEngine {
     }
   }
 
-  private async release(): Promise<number> {
+  private async release(options: { keepLost?: boolean } = {}): Promise<number> {
     const loaded = this.loaded;
     this.loaded = null;
-    this.lost = null;
+    if (!options.keepLost) {
+      this.lost = null;
+      this.lostFrom = null;
+    }
     if (!loaded) return 0;
     const sessions = Object.values(loaded.parts.sessions) as InferenceSession[];
     await Promise.allSettled(sessions.map((s) => s.release()));
@@ -155,8 +161,9 @@ export class InPageEngine implements LocalEngine {
     const start = performance.now();
     const { signal, onProgress } = options;
     throwIfAborted(signal);
-    const size = request.size ?? request.model.pipeline.defaultSize;
-    const granule = request.model.pipeline.vaeScaleFactor * 8;
+    const pipeline = readPipelineConfig(request.model.pipeline, request.model.id);
+    const size = request.size ?? pipeline.defaultSize;
+    const granule = pipeline.vaeScaleFactor * 8;
     if (!Number.isInteger(size) || size < granule || size % granule !== 0)
       throw new InvalidRequestError(`size must be a positive multiple of ${granule}, got ${size}`);
     await this.release();
@@ -175,10 +182,9 @@ export class InPageEngine implements LocalEngine {
           variant,
           source: request.source,
           backend,
-          pipeline: request.model.pipeline,
+          pipeline,
           size,
           shaderF16: caps.webgpu.available && caps.webgpu.shaderF16,
-          graphCapture: request.graphCapture ?? false,
           ...(signal ? { signal } : {}),
           ...(onProgress ? { onProgress } : {}),
         });
@@ -187,7 +193,7 @@ export class InPageEngine implements LocalEngine {
           const ioTypes = checkContract(loaded.sessions);
           const tokenizer = new ClipTokenizer(
             loaded.tokenizerJson,
-            { maxLength: request.model.pipeline.textMaxLength, padTokenId: request.model.pipeline.padTokenId },
+            { maxLength: pipeline.textMaxLength, padTokenId: pipeline.padTokenId },
             loaded.tokenizerConfig ?? {},
           );
           const device = backend === 'wasm' ? null : await ortWebGpuDevice(ort);
@@ -195,7 +201,7 @@ export class InPageEngine implements LocalEngine {
             ort,
             sessions: loaded.sessions,
             tokenizer,
-            config: request.model.pipeline,
+            config: pipeline,
             ioTypes,
             size,
             backend,
@@ -216,6 +222,7 @@ export class InPageEngine implements LocalEngine {
             rejected: plan.rejected,
             fallbacks,
             size,
+            wasmThreads: ort.env.wasm.numThreads ?? 1,
             ioTypes,
             timings: {
               readFilesMs: loaded.readFilesMs,
@@ -249,23 +256,32 @@ export class InPageEngine implements LocalEngine {
   private watchDevice(device: GPUDevice | null): void {
     if (!device) return;
     void device.lost.then((info) => {
-      if (this.loaded?.device !== device) return;
-      this.lost = info.message || `device lost (${info.reason})`;
-      this.options.onDeviceLost?.(this.lost);
+      const loaded = this.loaded;
+      if (loaded?.device !== device) return;
+      const reason = info.message || `device lost (${info.reason})`;
+      this.lost = reason;
+      this.lostFrom = { backend: loaded.result.backend, request: loaded.request };
+      this.options.onDeviceLost?.(reason);
+      // The sessions are dead: release them now (after any call in flight, which sees the loss itself).
+      this.queue
+        .run(async () => {
+          if (this.loaded?.device === device) await this.release({ keepLost: true });
+        })
+        .catch(() => {});
     });
   }
 
   /** After a device loss: reload on the same backend, else fall back to the next one. */
   private async recover(options: EngineCallOptions, reason: string): Promise<EngineRecovery> {
-    const from = this.loaded?.result.backend ?? 'webgpu-f32';
-    const request = this.loaded?.request ?? this.lastRequest;
+    const from = this.lostFrom?.backend ?? this.loaded?.result.backend ?? 'webgpu-f32';
+    const request = this.lostFrom?.request ?? this.loaded?.request ?? this.lastRequest;
     if (!request) throw new EngineNotLoadedError('nothing to recover: no model was loaded');
     await this.release();
     try {
-      const result = await this.doLoad(request, options, [], [from]);
+      const result = await this.doLoad({ ...request, warmUp: false }, options, [], [from]);
       return { kind: 'reloaded', from, to: result.backend, reason };
     } catch (reloadError) {
-      const result = await this.doLoad({ ...request, backend: 'auto' }, options, [{ from, to: 'wasm', reason: message(reloadError) }], ['wasm']);
+      const result = await this.doLoad({ ...request, backend: 'auto', warmUp: false }, options, [{ from, to: 'wasm', reason: message(reloadError) }], ['wasm']);
       return { kind: 'fell-back', from, to: result.backend, reason };
     }
   }
@@ -280,7 +296,8 @@ export class InPageEngine implements LocalEngine {
     }
     if (!this.loaded) {
       if (!this.lastRequest) throw new EngineNotLoadedError('no model is loaded: call load() first');
-      await this.doLoad(this.lastRequest, options, []);
+      // The run that follows warms the shaders; a throw-away run would only double the wait.
+      await this.doLoad({ ...this.lastRequest, warmUp: false }, options, []);
       reloaded = true;
     }
     const runOnce = async (): Promise<GeneratedImage> => {

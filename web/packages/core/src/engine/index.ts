@@ -9,7 +9,7 @@ export { throwIfAborted } from './abort.js';
 export {
   BackendUnavailableError,
   DeviceLostError,
-  deserializeError,
+  deserializeEngineError,
   EngineAbortedError,
   EngineError,
   EngineNotLoadedError,
@@ -17,15 +17,24 @@ export {
   InvalidRequestError,
   ModelFormatError,
   ModelTooLargeError,
-  type SerializedError,
-  serializeError,
+  type SerializedEngineError,
+  serializeEngineError,
   WorkerCrashedError,
 } from './errors.js';
 export { type IdleUnloadOptions, unloadWhenHidden, type VisibilitySource } from './idle-unload.js';
 export { imageToPngBlob, vaeOutputToRgba } from './image.js';
 export { createInPageEngine, InPageEngine, type InPageEngineOptions } from './in-page-engine.js';
-export type { EngineModel, ModelFileEntry, ModelFileRole, ModelFileSource, ModelVariant, PipelineConfig } from './model.js';
+export {
+  blobSource,
+  type EngineModel,
+  type ModelFileEntry,
+  type ModelFileRole,
+  type ModelFileSource,
+  type ModelVariant,
+  type PipelineConfig,
+} from './model.js';
 export { onnxGraphUsesFloat16 } from './onnx-scan.js';
+export { readPipelineConfig } from './pipeline-config.js';
 export { gaussianNoise, MAX_SEED, Pcg32 } from './prng.js';
 export type * as EngineProtocol from './protocol.js';
 export type { RuntimeOptions } from './runtime.js';

@@ -34,10 +34,11 @@ export interface PipelineConfig {
   readonly defaultSize: number;
 }
 
-/** The manifest fields the engine reads. */
+/** The manifest fields the engine reads (a `ModelManifest` from the model registry is one). */
 export interface EngineModel {
   readonly id: string;
-  readonly pipeline: PipelineConfig;
+  /** The manifest's `pipeline` block; checked by the engine (see {@link PipelineConfig}). */
+  readonly pipeline: object;
   readonly variants: Partial<Readonly<Record<Backend, ModelVariant>>>;
 }
 
@@ -50,3 +51,8 @@ export type ModelFileSource =
   | { readonly kind: 'url'; readonly baseUrl: string }
   /** Already in hand, keyed by manifest path (e.g. OPFS `File`s from the model store). */
   | { readonly kind: 'blobs'; readonly files: Readonly<Record<string, Blob>> };
+
+/** A source over files in hand, e.g. the model store's `openFiles(...).files` (`{ path, file }` with OPFS Files). */
+export function blobSource(files: readonly { readonly path: string; readonly file: Blob }[]): ModelFileSource {
+  return { kind: 'blobs', files: Object.fromEntries(files.map((f) => [f.path, f.file])) };
+}

@@ -9,7 +9,7 @@
  * unsolicited `event`s (device lost).
  */
 
-import type { SerializedError } from './errors.js';
+import type { SerializedEngineError } from './errors.js';
 import type {
   EngineDebugAction,
   EngineGenerateRequest,
@@ -51,7 +51,7 @@ export type CallMessage = {
 export interface CancelMessage {
   readonly type: 'cancel';
   readonly id: number;
-  readonly reason: SerializedError;
+  readonly reason: SerializedEngineError;
 }
 
 /** Everything the page sends. */
@@ -78,7 +78,7 @@ export type ResultMessage = {
 export interface ErrorMessage {
   readonly type: 'error';
   readonly id: number;
-  readonly error: SerializedError;
+  readonly error: SerializedEngineError;
 }
 
 /** Worker -> page: something happened outside any call. */

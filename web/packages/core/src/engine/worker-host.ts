@@ -9,7 +9,7 @@
  * ```
  */
 
-import { deserializeError, serializeError } from './errors.js';
+import { deserializeEngineError, serializeEngineError } from './errors.js';
 import { InPageEngine, type InPageEngineOptions } from './in-page-engine.js';
 import type { CallMessage, FromWorkerMessage, ToWorkerMessage } from './protocol.js';
 import type { EngineCallOptions, EngineProgress } from './types.js';
@@ -55,7 +55,7 @@ export function serveEngine(scope: WorkerScope, options: Omit<InPageEngineOption
       if (message.op === 'generate') transfer.push((payload as { rgba: Uint8ClampedArray }).rgba.buffer as ArrayBuffer);
       post({ type: 'result', id: message.id, op: message.op, payload } as FromWorkerMessage, transfer);
     } catch (error) {
-      post({ type: 'error', id: message.id, error: serializeError(error) });
+      post({ type: 'error', id: message.id, error: serializeEngineError(error) });
     } finally {
       controllers.delete(message.id);
     }
@@ -64,7 +64,7 @@ export function serveEngine(scope: WorkerScope, options: Omit<InPageEngineOption
   scope.addEventListener('message', (event) => {
     const message = event.data;
     if (message.type === 'cancel') {
-      controllers.get(message.id)?.abort(deserializeError(message.reason));
+      controllers.get(message.id)?.abort(deserializeEngineError(message.reason));
       return;
     }
     void handleCall(message);

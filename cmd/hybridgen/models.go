@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"hybridgen/internal/modelpull"
+	"hybridgen/models"
+)
+
+// runModels dispatches `hybridgen models <pull|list>`.
+func runModels(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	usage := func(w io.Writer) {
+		fmt.Fprintln(w, "usage: hybridgen models pull <model id | manifest.json> [-dir DIR] [-base-url URL]")
+		fmt.Fprintln(w, "       hybridgen models list")
+	}
+	if len(args) == 0 {
+		usage(stderr)
+		return usageError{errors.New("models: name a subcommand")}
+	}
+	switch args[0] {
+	case "pull":
+		return runModelsPull(ctx, args[1:], stdout, stderr)
+	case "list":
+		all, err := models.All()
+		if err != nil {
+			return err
+		}
+		for _, m := range all {
+			var total int64
+			for _, f := range m.Files() {
+				total += f.Bytes
+			}
+			fmt.Fprintf(stdout, "%-16s %-24s %8.1f MB  %s\n", m.ID, m.DisplayName, float64(total)/1e6, m.BaseURL)
+		}
+		return nil
+	case "help", "-h", "-help", "--help":
+		usage(stdout)
+		return nil
+	}
+	usage(stderr)
+	return usageError{fmt.Errorf("models: unknown subcommand %q", args[0])}
+}
+
+type pullOptions struct {
+	model   string
+	dir     string
+	baseURL string
+}
+
+func parsePullFlags(args []string, stderr io.Writer) (pullOptions, error) {
+	var o pullOptions
+	fs := flag.NewFlagSet("models pull", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.dir, "dir", envOr("HYBRIDGEN_MODELS_DIR", "data/models"), "the mirror folder to fill, as served by hybridgen serve -models-dir (env HYBRIDGEN_MODELS_DIR)")
+	fs.StringVar(&o.baseURL, "base-url", "", "download from this mirror root (one folder per model id, e.g. http://team:8080/models/) instead of the manifest's pinned URLs")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: hybridgen models pull <model id | manifest.json> [-dir DIR] [-base-url URL]")
+		fmt.Fprintln(stderr, "\nDownloads every file of the model into DIR/<model id>/, resuming partial files,")
+		fmt.Fprintln(stderr, "verifying SHA-256 (pinned, else the server's) and renaming each into place.")
+		fs.PrintDefaults()
+	}
+	// Flags may come before or after the model.
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return o, usageError{err}
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(positional) != 1 {
+		fs.Usage()
+		return o, usageError{fmt.Errorf("models pull: want one model id or manifest file, got %q", positional)}
+	}
+	o.model = positional[0]
+	return o, nil
+}
+
+func runModelsPull(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parsePullFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	var m *models.Manifest
+	if strings.HasSuffix(o.model, ".json") {
+		m, err = models.Load(o.model)
+	} else {
+		m, err = models.Lookup(o.model)
+	}
+	if err != nil {
+		return err
+	}
+	if strings.HasPrefix(m.BaseURL, "/") && o.baseURL == "" {
+		return usageError{fmt.Errorf("models pull: %s's baseUrl %q is a path on a server: give -base-url", m.ID, m.BaseURL)}
+	}
+	bar := modelpull.NewProgressBar(stderr, isTerminal(stderr))
+	fmt.Fprintf(stdout, "pulling %s into %s\n", m.ID, o.dir)
+	results, err := modelpull.Pull(ctx, m, modelpull.Options{Dir: o.dir, BaseURL: o.baseURL, Progress: bar.Update})
+	if err != nil {
+		return fmt.Errorf("models pull %s: %w", m.ID, err)
+	}
+	for _, r := range results {
+		how := "verified by server hash"
+		if r.VerifiedBy == "pinned" {
+			how = "verified against the pinned SHA-256"
+		}
+		if r.Skipped {
+			how = "already there, " + how
+		}
+		fmt.Fprintf(stdout, "%s  %d bytes  sha256 %s  (%s)\n", r.Path, r.Bytes, r.SHA256, how)
+	}
+	return nil
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,292 @@
+package api_test
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"hybridgen/internal/api"
+	"hybridgen/internal/emulator"
+	"hybridgen/internal/ledger"
+)
+
+// TestRefusalsHappenBeforeRunPod checks that budgets, the rate limit,
+// tokens, cross-origin requests, preflights and non-JSON bodies are refused
+// without a single request reaching the emulator.
+func TestRefusalsHappenBeforeRunPod(t *testing.T) {
+	t.Run("budget", func(t *testing.T) {
+		// The estimate of a 512x512 25-step image is 6 s × 0.25 = 1.5 s
+		// at 0.00076 USD/s = 0.00114 USD: over a 0.001 USD cap.
+		for _, b := range []api.Budgets{{ClientDailyUSD: 0.001}, {ClientMonthlyUSD: 0.001}, {GlobalDailyUSD: 0.001}, {GlobalMonthlyUSD: 0.001}} {
+			e := newEnv(t, envOptions{budgets: b})
+			r := e.do("POST", "/api/images", imageBody("k", nil))
+			var body api.ErrorBody
+			r.decode(t, &body)
+			if r.code != http.StatusPaymentRequired || body.Error.Code != api.CodeBudgetExceeded || !strings.Contains(body.Error.Message, "budget") {
+				t.Fatalf("%+v: %d %s", b, r.code, r.body)
+			}
+			if n := e.emu.Requests().Counts["run"]; n != 0 || len(e.allJobs()) != 0 {
+				t.Fatalf("%+v: refused job reached RunPod (%d) or the ledger (%d)", b, n, len(e.allJobs()))
+			}
+		}
+	})
+	t.Run("budget counts in-flight jobs", func(t *testing.T) {
+		// Room for one estimate (0.00114) but not two; the first job is still
+		// running when the second arrives.
+		e := newEnv(t, envOptions{budgets: api.Budgets{ClientDailyUSD: 0.002},
+			emu: emulator.Config{ExecutionTime: time.Second, Workers: 1}})
+		if r := e.do("POST", "/api/images", imageBody("k1", nil)); r.code != http.StatusAccepted {
+			t.Fatalf("first = %d %s", r.code, r.body)
+		}
+		r := e.do("POST", "/api/images", imageBody("k2", nil))
+		if r.code != http.StatusPaymentRequired {
+			t.Fatalf("second = %d %s", r.code, r.body)
+		}
+		// Another client has its own cap.
+		other := e.do("POST", "/api/images", imageBody("k2", map[string]any{"client_id": "client-2"}))
+		if other.code != http.StatusAccepted {
+			t.Fatalf("other client = %d %s", other.code, other.body)
+		}
+		if n := e.emu.Requests().Counts["run"]; n != 2 {
+			t.Fatalf("run calls = %d, want 2", n)
+		}
+	})
+	t.Run("rate limit", func(t *testing.T) {
+		e := newEnv(t, envOptions{rate: api.RateLimit{PerMinute: 6, Burst: 2}})
+		for i := range 2 {
+			if r := e.do("POST", "/api/images", imageBody("k"+strconv.Itoa(i), nil)); r.code != http.StatusAccepted {
+				t.Fatalf("request %d = %d %s", i, r.code, r.body)
+			}
+		}
+		r := e.do("POST", "/api/images", imageBody("k3", nil))
+		var body api.ErrorBody
+		r.decode(t, &body)
+		secs, _ := strconv.Atoi(r.header.Get("Retry-After"))
+		if r.code != http.StatusTooManyRequests || body.Error.Code != api.CodeRateLimited || secs < 1 || secs > 10 || body.Error.RetryAfterSeconds != secs {
+			t.Fatalf("third = %d %s Retry-After %q", r.code, r.body, r.header.Get("Retry-After"))
+		}
+		// A replay of an accepted request is not a new render: not limited.
+		if again := e.do("POST", "/api/images", imageBody("k0", nil)); again.code != http.StatusOK {
+			t.Fatalf("replay = %d %s", again.code, again.body)
+		}
+		if n := e.emu.Requests().Counts["run"]; n != 2 {
+			t.Fatalf("run calls = %d, want 2", n)
+		}
+	})
+	t.Run("tokens", func(t *testing.T) {
+		e := newEnv(t, envOptions{access: api.Access{RequireToken: true, Tokens: []string{"tok-1", "tok-2"}}})
+		for _, h := range []string{"", "Bearer nope", "Basic dG9rLTE=", "Bearer tok-1x", "Bearer "} {
+			var headers []string
+			if h != "" {
+				headers = []string{"Authorization", h}
+			}
+			r := e.do("POST", "/api/images", imageBody("k", nil), headers...)
+			if r.code != http.StatusUnauthorized || !strings.Contains(string(r.body), api.CodeUnauthorized) {
+				t.Fatalf("Authorization %q: %d %s", h, r.code, r.body)
+			}
+			for _, route := range []struct{ method, path string }{
+				{"POST", "/api/images/x/cancel"}, {"GET", "/api/images/x"}, {"GET", "/api/usage"}, {"POST", "/api/drafts"},
+			} {
+				if c := e.do(route.method, route.path, nil, headers...); c.code != http.StatusUnauthorized {
+					t.Fatalf("%s %s with %q: %d", route.method, route.path, h, c.code)
+				}
+			}
+		}
+		if n := e.emu.Requests().Counts["run"]; n != 0 {
+			t.Fatalf("run calls = %d before a valid token", n)
+		}
+		r := e.do("POST", "/api/images", imageBody("k", nil), "Authorization", "Bearer tok-2")
+		if r.code != http.StatusAccepted {
+			t.Fatalf("valid token = %d %s", r.code, r.body)
+		}
+		var v api.JobView
+		r.decode(t, &v)
+		if g := e.do("GET", "/api/images/"+v.ID, nil, "Authorization", "bearer tok-1"); g.code != http.StatusOK {
+			t.Fatalf("GET with token = %d", g.code)
+		}
+		var cfg api.ConfigView
+		e.do("GET", "/api/config", nil).decode(t, &cfg)
+		if !cfg.Auth.TokenRequired {
+			t.Fatal("config does not say a token is required")
+		}
+	})
+	t.Run("cross origin and media type", func(t *testing.T) {
+		e := newEnv(t, envOptions{})
+		checks := []struct {
+			name    string
+			method  string
+			headers []string
+			want    int
+		}{
+			{"foreign origin", "POST", []string{"Origin", "https://evil.example"}, http.StatusForbidden},
+			{"null origin", "POST", []string{"Origin", "null"}, http.StatusForbidden},
+			{"cross-site fetch", "POST", []string{"Sec-Fetch-Site", "cross-site"}, http.StatusForbidden},
+			{"text/plain form post", "POST", []string{"Content-Type", "text/plain"}, http.StatusUnsupportedMediaType},
+			{"preflight", "OPTIONS", []string{"Origin", "https://evil.example", "Access-Control-Request-Method", "POST"}, http.StatusForbidden},
+		}
+		for _, c := range checks {
+			var body any = imageBody("k", nil)
+			if c.method == "OPTIONS" {
+				body = nil
+			}
+			r := e.do(c.method, "/api/images", body, c.headers...)
+			if r.code != c.want || r.header.Get("Access-Control-Allow-Origin") != "" {
+				t.Errorf("%s: %d (ACAO %q) %s", c.name, r.code, r.header.Get("Access-Control-Allow-Origin"), r.body)
+			}
+		}
+		// Same origin (the Origin the browser sends for our own page) passes.
+		if r := e.do("POST", "/api/images", imageBody("k", nil), "Origin", e.srv.URL, "Sec-Fetch-Site", "same-origin"); r.code != http.StatusAccepted {
+			t.Fatalf("same origin = %d %s", r.code, r.body)
+		}
+		if n := e.emu.Requests().Counts["run"]; n != 1 {
+			t.Fatalf("run calls = %d, want 1", n)
+		}
+	})
+}
+
+func TestIsLoopback(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"127.0.0.1:8080": true, "localhost:80": true, "[::1]:8080": true, "127.1.2.3:1": true,
+		":8080": false, "0.0.0.0:8080": false, "[::]:80": false, "192.168.1.5:8080": false, "example.com:80": false,
+	} {
+		if got := api.IsLoopback(addr); got != want {
+			t.Errorf("IsLoopback(%q) = %v, want %v", addr, got, want)
+		}
+	}
+}
+
+func TestConfigWithoutCloudTarget(t *testing.T) {
+	e := newEnv(t, envOptions{noTarget: true})
+	r := e.do("GET", "/api/config", nil)
+	var cfg api.ConfigView
+	r.decode(t, &cfg)
+	if r.code != 200 || cfg.Cloud.Configured || cfg.Cloud.Message == "" || len(cfg.Targets) != 0 || cfg.Limits.MaxSteps != api.MaxSteps {
+		t.Fatalf("config = %d %s", r.code, r.body)
+	}
+	if !strings.Contains(string(r.body), `"cloud":{"configured":false`) {
+		t.Fatalf("config body = %s", r.body)
+	}
+	img := e.do("POST", "/api/images", imageBody("k", nil))
+	if img.code != http.StatusServiceUnavailable || !strings.Contains(string(img.body), api.CodeCloudUnavailable) {
+		t.Fatalf("render without target = %d %s", img.code, img.body)
+	}
+	d := e.do("POST", "/api/drafts", `{"client_id":"c","idempotency_key":"d1"}`)
+	var v api.JobView
+	d.decode(t, &v)
+	if d.code != http.StatusCreated || v.Kind != "local" || v.CostUSD != 0 || v.AvoidedCostUSD != 0 {
+		t.Fatalf("draft without target = %d %s", d.code, d.body)
+	}
+}
+
+func TestConfigListsTargetsWithoutSecrets(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	r := e.do("GET", "/api/config", nil)
+	var cfg api.ConfigView
+	r.decode(t, &cfg)
+	tg, ok := cfg.Targets["emu"]
+	if !cfg.Cloud.Configured || cfg.Cloud.DefaultTarget != "emu" || !ok || tg.PricePerSecondUSD != testPrice || tg.Model != "sdxl-test" {
+		t.Fatalf("config = %s", r.body)
+	}
+	for _, hidden := range []string{e.emuSrv.URL, "TEST_RUNPOD_KEY", e.emu.EndpointID()} {
+		if strings.Contains(string(r.body), hidden) {
+			t.Fatalf("config reveals %q: %s", hidden, r.body)
+		}
+	}
+}
+
+func TestDraftsAndUsageSavings(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	for i, key := range []string{"d1", "d2", "d1"} {
+		r := e.do("POST", "/api/drafts", `{"client_id":"c","idempotency_key":"`+key+`","width":512,"height":512,"steps":1,"model":"sd-turbo"}`)
+		want := http.StatusCreated
+		if i == 2 {
+			want = http.StatusOK // replay
+		}
+		if r.code != want {
+			t.Fatalf("draft %d = %d %s", i, r.code, r.body)
+		}
+	}
+	r := e.do("POST", "/api/images", imageBody("k", nil))
+	var v api.JobView
+	r.decode(t, &v)
+	final := e.waitSettled(v.ID)
+
+	var u api.UsageView
+	if r := e.do("GET", "/api/usage?days=7", nil); r.code != 200 {
+		t.Fatalf("usage = %d %s", r.code, r.body)
+	} else {
+		r.decode(t, &u)
+	}
+	// A 512x512 draft avoids 6 s × 0.25 × (25/25) at 0.00076 USD/s = 0.00114 USD.
+	avoided := ledger.CostOf(testPrice, 1500*time.Millisecond)
+	tot := u.Total
+	if tot.LocalDrafts != 2 || tot.CloudJobs != 1 || tot.AvoidedUSD != (2*avoided).USD() || tot.CostUSD != final.CostUSD {
+		t.Fatalf("usage total = %+v", tot)
+	}
+	if tot.AllCloudUSD != tot.CostUSD+tot.AvoidedUSD || tot.SavingsRatio <= 0 || tot.SavingsRatio >= 1 {
+		t.Fatalf("savings = %+v", tot)
+	}
+	keys := map[string]bool{}
+	for _, row := range u.ByTarget {
+		keys[row.Key] = true
+	}
+	if !keys["emu"] || !keys["local"] || len(u.ByDay) != 1 || u.ByDay[0].Key != time.Now().UTC().Format("2006-01-02") {
+		t.Fatalf("by target %+v, by day %+v", u.ByTarget, u.ByDay)
+	}
+}
+
+// TestReconcileAfterRestart abandons a running job (as a crash would),
+// starts a new API on the same ledger file and checks reconciliation: the
+// running job is followed to its end, a job RunPod does not know is settled
+// at cost 0, and a job that never got a RunPod id is settled at cost 0.
+func TestReconcileAfterRestart(t *testing.T) {
+	first := newEnv(t, envOptions{emu: emulator.Config{ExecutionTime: 600 * time.Millisecond, Workers: 1}})
+	r := first.do("POST", "/api/images", imageBody("k", nil))
+	var v api.JobView
+	r.decode(t, &v)
+	first.api.Close(0) // stop following without cancelling on RunPod
+	ctx := context.Background()
+	for _, n := range []ledger.NewJob{
+		{ID: "img_unknown", ClientID: "c", Target: "emu", Kind: ledger.KindCloud, EstimatedCost: 100},
+		{ID: "img_orphan", ClientID: "c", Target: "emu", Kind: ledger.KindCloud, EstimatedCost: 100},
+	} {
+		if _, _, err := first.ledger.CreateOrGet(ctx, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := first.ledger.MarkSubmitted(ctx, "img_unknown", "no-such-remote-job", ledger.StatusInProgress); err != nil {
+		t.Fatal(err)
+	}
+
+	// The second API reuses the first's emulator and ledger file.
+	second := newEnvSharing(t, first)
+	rep, err := second.api.Reconcile(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Following+rep.Settled != 1 || rep.Unknown != 1 || rep.Orphaned != 1 {
+		t.Fatalf("report = %+v", rep)
+	}
+	done := second.waitSettled(v.ID)
+	if done.Status != "COMPLETED" || done.Image == "" {
+		t.Fatalf("reconciled job = %+v", done)
+	}
+	for _, j := range second.allJobs() {
+		switch j.ID {
+		case v.ID:
+			if j.Cost == 0 || j.Cost != ledger.CostOf(testPrice, j.Execution) {
+				t.Fatalf("followed job %+v", j)
+			}
+		case "img_unknown", "img_orphan":
+			if !j.Settled || j.Status != ledger.StatusFailed || j.Cost != 0 || j.Error == "" {
+				t.Fatalf("job %s = %+v", j.ID, j)
+			}
+		}
+	}
+	if e := first.emu.Requests().JobsCreated; e != 1 {
+		t.Fatalf("emulator created %d jobs", e)
+	}
+}

@@ -1,0 +1,73 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"hybridgen/internal/ledger"
+)
+
+// Budgets are spend caps in USD; zero means no cap. A cloud render is refused
+// (HTTP 402) when the money already committed in the window (settled cost
+// plus the estimated cost of in-flight jobs) plus the new job's estimate
+// would pass a cap. Windows are the UTC day and the UTC calendar month.
+type Budgets struct {
+	ClientDailyUSD   float64
+	ClientMonthlyUSD float64
+	GlobalDailyUSD   float64
+	GlobalMonthlyUSD float64
+}
+
+// BudgetError is a render refused by a budget cap.
+type BudgetError struct {
+	Scope    string // "client daily", "client monthly", "global daily", "global monthly"
+	Cap      ledger.Micros
+	Spent    ledger.Micros // committed in the window, in-flight estimates included
+	Estimate ledger.Micros // the refused job's estimated cost
+}
+
+func (e *BudgetError) Error() string {
+	return fmt.Sprintf("the %s budget of %s would be exceeded: %s committed, this image is estimated at %s",
+		e.Scope, e.Cap, e.Spent, e.Estimate)
+}
+
+// RateLimitError is a render refused by the per-client rate limit.
+type RateLimitError struct {
+	RetryAfter time.Duration
+}
+
+func (e *RateLimitError) Error() string {
+	return fmt.Sprintf("too many renders: retry in %s", e.RetryAfter.Round(time.Second))
+}
+
+// checkBudgets runs inside the ledger transaction that creates the job.
+func checkBudgets(ctx context.Context, q ledger.Querier, b Budgets, now time.Time, client string, estimate ledger.Micros) error {
+	dayFrom, dayTo := ledger.DayWindow(now)
+	monFrom, monTo := ledger.MonthWindow(now)
+	checks := []struct {
+		scope    string
+		capUSD   float64
+		client   string
+		from, to time.Time
+	}{
+		{"client daily", b.ClientDailyUSD, client, dayFrom, dayTo},
+		{"client monthly", b.ClientMonthlyUSD, client, monFrom, monTo},
+		{"global daily", b.GlobalDailyUSD, "", dayFrom, dayTo},
+		{"global monthly", b.GlobalMonthlyUSD, "", monFrom, monTo},
+	}
+	for _, c := range checks {
+		if c.capUSD <= 0 {
+			continue
+		}
+		spent, err := q.Spend(ctx, c.client, c.from, c.to)
+		if err != nil {
+			return fmt.Errorf("budget %s: %w", c.scope, err)
+		}
+		capM := ledger.FromUSD(c.capUSD)
+		if spent+estimate > capM {
+			return &BudgetError{Scope: c.scope, Cap: capM, Spent: spent, Estimate: estimate}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,89 @@
+package api
+
+import (
+	"time"
+
+	"hybridgen/internal/ledger"
+)
+
+// JobView is the JSON shape of a job in every answer of /api/images and
+// /api/drafts.
+type JobView struct {
+	ID               string    `json:"id"`
+	Kind             string    `json:"kind"`   // "cloud" or "local"
+	Status           string    `json:"status"` // PENDING, IN_QUEUE, IN_PROGRESS, COMPLETED, FAILED, CANCELLED, TIMED_OUT
+	Settled          bool      `json:"settled"`
+	Target           string    `json:"target"`
+	Model            string    `json:"model"`
+	Width            int       `json:"width"`
+	Height           int       `json:"height"`
+	Steps            int       `json:"steps"`
+	CreatedAt        time.Time `json:"created_at"`
+	UpdatedAt        time.Time `json:"updated_at"`
+	QueueSeconds     float64   `json:"queue_seconds"`
+	ExecutionSeconds float64   `json:"execution_seconds"`
+	CostUSD          float64   `json:"cost_usd"`
+	EstimatedCostUSD float64   `json:"estimated_cost_usd"`
+	AvoidedCostUSD   float64   `json:"avoided_cost_usd"`
+	Image            string    `json:"image,omitempty"` // data URI or URL, once COMPLETED
+	Seed             *int64    `json:"seed,omitempty"`
+	Error            string    `json:"error,omitempty"`
+}
+
+func viewOf(j ledger.Job) JobView {
+	return JobView{
+		ID: j.ID, Kind: string(j.Kind), Status: string(j.Status), Settled: j.Settled,
+		Target: j.Target, Model: j.Model, Width: j.Width, Height: j.Height, Steps: j.Steps,
+		CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt,
+		QueueSeconds: j.Queue.Seconds(), ExecutionSeconds: j.Execution.Seconds(),
+		CostUSD: j.Cost.USD(), EstimatedCostUSD: j.EstimatedCost.USD(), AvoidedCostUSD: j.AvoidedCost.USD(),
+		Error: j.Error,
+	}
+}
+
+// UsageRowView is one row of [UsageView].
+type UsageRowView struct {
+	Key              string  `json:"key"` // target name, UTC day (YYYY-MM-DD) or "total"
+	CloudJobs        int     `json:"cloud_jobs"`
+	CloudFailed      int     `json:"cloud_failed"`
+	InFlight         int     `json:"in_flight"`
+	LocalDrafts      int     `json:"local_drafts"`
+	ExecutionSeconds float64 `json:"execution_seconds"`
+	CostUSD          float64 `json:"cost_usd"`           // settled cloud cost
+	InFlightCostUSD  float64 `json:"in_flight_cost_usd"` // estimate of unsettled jobs
+	AvoidedUSD       float64 `json:"avoided_usd"`        // cloud price of the local drafts
+	AllCloudUSD      float64 `json:"all_cloud_usd"`      // cost_usd + avoided_usd
+	SavingsUSD       float64 `json:"savings_usd"`        // = avoided_usd
+	SavingsRatio     float64 `json:"savings_ratio"`      // savings / all-cloud, 0..1
+}
+
+// UsageView is the JSON of GET /api/usage and `hybridgen usage -json`.
+type UsageView struct {
+	Since    time.Time      `json:"since"`
+	Until    time.Time      `json:"until"`
+	Total    UsageRowView   `json:"total"`
+	ByTarget []UsageRowView `json:"by_target"`
+	ByDay    []UsageRowView `json:"by_day"`
+}
+
+// NewUsageView turns a ledger report into its JSON shape.
+func NewUsageView(u ledger.Usage) UsageView {
+	v := UsageView{Since: u.Since, Until: u.Until, Total: usageRowView(u.Total),
+		ByTarget: []UsageRowView{}, ByDay: []UsageRowView{}}
+	for _, r := range u.ByTarget {
+		v.ByTarget = append(v.ByTarget, usageRowView(r))
+	}
+	for _, r := range u.ByDay {
+		v.ByDay = append(v.ByDay, usageRowView(r))
+	}
+	return v
+}
+
+func usageRowView(r ledger.UsageRow) UsageRowView {
+	return UsageRowView{
+		Key: r.Key, CloudJobs: r.CloudJobs, CloudFailed: r.CloudFailed, InFlight: r.InFlight,
+		LocalDrafts: r.LocalDrafts, ExecutionSeconds: r.Execution.Seconds(),
+		CostUSD: r.Cost.USD(), InFlightCostUSD: r.InFlightCost.USD(), AvoidedUSD: r.Avoided.USD(),
+		AllCloudUSD: r.AllCloud().USD(), SavingsUSD: r.Avoided.USD(), SavingsRatio: r.SavingsRatio(),
+	}
+}

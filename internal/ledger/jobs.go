@@ -1,0 +1,341 @@
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Kind says where a job ran.
+type Kind string
+
+// The kinds of job.
+const (
+	KindCloud Kind = "cloud" // rendered by a cloud target (RunPod or compatible)
+	KindLocal Kind = "local" // drafted in the browser, reported by the client
+)
+
+// Status is a job's state. The in-flight and final states are RunPod's; a
+// row is PENDING between its creation and RunPod accepting the job.
+type Status string
+
+// The states of a job.
+const (
+	StatusPending    Status = "PENDING"
+	StatusInQueue    Status = "IN_QUEUE"
+	StatusInProgress Status = "IN_PROGRESS"
+	StatusCompleted  Status = "COMPLETED"
+	StatusFailed     Status = "FAILED"
+	StatusCancelled  Status = "CANCELLED"
+	StatusTimedOut   Status = "TIMED_OUT"
+)
+
+// Final reports whether s is a terminal state.
+func (s Status) Final() bool {
+	switch s {
+	case StatusCompleted, StatusFailed, StatusCancelled, StatusTimedOut:
+		return true
+	}
+	return false
+}
+
+// Job is one ledger row.
+type Job struct {
+	ID             string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	ClientID       string
+	IdempotencyKey string
+	// RequestHash fingerprints the request that created the row, so a reused
+	// idempotency key with a different request can be told apart.
+	RequestHash   string
+	Target        string
+	Model         string
+	Width         int
+	Height        int
+	Steps         int
+	Kind          Kind
+	Status        Status
+	Settled       bool
+	Queue         time.Duration
+	Execution     time.Duration
+	EstimatedCost Micros // what an unsettled job is assumed to cost (budgets)
+	Cost          Micros // what the job cost once settled
+	AvoidedCost   Micros // for local drafts: the cloud price avoided
+	RemoteID      string // the RunPod job id once accepted
+	Error         string // why the job failed, or a reconciliation note
+}
+
+// NewJob describes a row to create.
+type NewJob struct {
+	ID             string
+	ClientID       string
+	IdempotencyKey string // empty: no deduplication
+	RequestHash    string
+	Target         string
+	Model          string
+	Width          int
+	Height         int
+	Steps          int
+	Kind           Kind
+	// Status is the initial state: PENDING for cloud jobs, a final state for
+	// local drafts (which are created settled).
+	Status        Status
+	EstimatedCost Micros
+	Cost          Micros
+	AvoidedCost   Micros
+}
+
+const jobColumns = `id, created_at, updated_at, client_id, COALESCE(idempotency_key, ''), request_hash,
+	target, model, width, height, steps, kind, status, settled, queue_ms, execution_ms,
+	estimated_cost_micros, cost_micros, avoided_cost_micros, remote_id, error`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanJob(s scanner) (Job, error) {
+	var j Job
+	var created, updated, queueMS, execMS int64
+	err := s.Scan(&j.ID, &created, &updated, &j.ClientID, &j.IdempotencyKey, &j.RequestHash,
+		&j.Target, &j.Model, &j.Width, &j.Height, &j.Steps, &j.Kind, &j.Status, &j.Settled,
+		&queueMS, &execMS, &j.EstimatedCost, &j.Cost, &j.AvoidedCost, &j.RemoteID, &j.Error)
+	if err != nil {
+		return Job{}, err
+	}
+	j.CreatedAt = time.UnixMilli(created).UTC()
+	j.UpdatedAt = time.UnixMilli(updated).UTC()
+	j.Queue = time.Duration(queueMS) * time.Millisecond
+	j.Execution = time.Duration(execMS) * time.Millisecond
+	return j, nil
+}
+
+// CreateOrGet inserts the row described by n, or, when the client already has
+// a row with the same idempotency key, returns that row untouched. created
+// reports which happened. It is atomic: concurrent calls with the same key
+// create exactly one row.
+func (l *Ledger) CreateOrGet(ctx context.Context, n NewJob) (job Job, created bool, err error) {
+	err = l.tx(ctx, func(tx *sql.Tx) error {
+		var e error
+		job, created, e = l.createOrGetTx(ctx, tx, n)
+		return e
+	})
+	if err != nil {
+		return Job{}, false, fmt.Errorf("ledger: create job %s: %w", n.ID, err)
+	}
+	return job, created, nil
+}
+
+// CreateOrGetIf is [Ledger.CreateOrGet] with a guard: when no row exists for
+// the idempotency key, admit runs inside the same write transaction, before
+// the insert, and its error (if any) aborts the insert and is returned as is.
+// Budgets use it so that checking the spend and recording the new job are one
+// atomic step, even across processes sharing the file.
+func (l *Ledger) CreateOrGetIf(ctx context.Context, n NewJob, admit func(ctx context.Context, q Querier) error) (job Job, created bool, err error) {
+	err = l.tx(ctx, func(tx *sql.Tx) error {
+		if n.IdempotencyKey != "" {
+			existing, e := getByKey(ctx, tx, n.ClientID, n.IdempotencyKey)
+			if e == nil {
+				job = existing
+				return nil
+			}
+			if !errors.Is(e, ErrNotFound) {
+				return e
+			}
+		}
+		if e := admit(ctx, Querier{q: tx}); e != nil {
+			return e
+		}
+		var e error
+		job, created, e = l.createOrGetTx(ctx, tx, n)
+		return e
+	})
+	if err != nil {
+		return Job{}, false, fmt.Errorf("ledger: create job %s: %w", n.ID, err)
+	}
+	return job, created, nil
+}
+
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func (l *Ledger) createOrGetTx(ctx context.Context, tx *sql.Tx, n NewJob) (Job, bool, error) {
+	if n.ID == "" || n.ClientID == "" || n.Target == "" {
+		return Job{}, false, errors.New("id, client id and target are required")
+	}
+	if n.Kind != KindCloud && n.Kind != KindLocal {
+		return Job{}, false, fmt.Errorf("unknown kind %q", n.Kind)
+	}
+	if n.Status == "" {
+		n.Status = StatusPending
+	}
+	var key any
+	if n.IdempotencyKey != "" {
+		key = n.IdempotencyKey
+	}
+	now := l.nowMillis()
+	res, err := tx.ExecContext(ctx, `INSERT INTO jobs (id, created_at, updated_at, client_id, idempotency_key,
+		request_hash, target, model, width, height, steps, kind, status, settled,
+		estimated_cost_micros, cost_micros, avoided_cost_micros)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (client_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`,
+		n.ID, now, now, n.ClientID, key, n.RequestHash, n.Target, n.Model, n.Width, n.Height, n.Steps,
+		n.Kind, n.Status, n.Status.Final(), n.EstimatedCost, n.Cost, n.AvoidedCost)
+	if err != nil {
+		return Job{}, false, fmt.Errorf("insert: %w", err)
+	}
+	rows, err := res.RowsAffected()
+	if err != nil {
+		return Job{}, false, fmt.Errorf("insert: %w", err)
+	}
+	if rows == 1 {
+		j, err := getByID(ctx, tx, n.ID)
+		return j, true, err
+	}
+	j, err := getByKey(ctx, tx, n.ClientID, n.IdempotencyKey)
+	return j, false, err
+}
+
+func getByID(ctx context.Context, q queryer, id string) (Job, error) {
+	j, err := scanJob(q.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobs WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Job{}, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	return j, err
+}
+
+func getByKey(ctx context.Context, q queryer, clientID, key string) (Job, error) {
+	j, err := scanJob(q.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobs
+		WHERE client_id = ? AND idempotency_key = ?`, clientID, key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Job{}, fmt.Errorf("%w: client %s key %s", ErrNotFound, clientID, key)
+	}
+	return j, err
+}
+
+// Get returns the job with the given id, or an error wrapping [ErrNotFound].
+func (l *Ledger) Get(ctx context.Context, id string) (Job, error) {
+	j, err := getByID(ctx, l.db, id)
+	if err != nil {
+		return Job{}, fmt.Errorf("ledger: get: %w", err)
+	}
+	return j, nil
+}
+
+// MarkSubmitted records that the cloud accepted job id as remoteID, in
+// status (IN_QUEUE or IN_PROGRESS). It does nothing to a settled row.
+func (l *Ledger) MarkSubmitted(ctx context.Context, id, remoteID string, status Status) error {
+	_, err := l.exec(ctx, `UPDATE jobs SET remote_id = ?, status = ?, updated_at = ?
+		WHERE id = ? AND settled = 0`, remoteID, status, l.nowMillis(), id)
+	if err != nil {
+		return fmt.Errorf("ledger: mark %s submitted: %w", id, err)
+	}
+	return nil
+}
+
+// Progress records a non-final status and the timings seen so far. It does
+// nothing to a settled row, so a late update never reopens a settled job.
+func (l *Ledger) Progress(ctx context.Context, id string, status Status, queue, execution time.Duration) error {
+	if status.Final() {
+		return fmt.Errorf("ledger: progress %s: %s is final: use Settle", id, status)
+	}
+	_, err := l.exec(ctx, `UPDATE jobs SET status = ?, queue_ms = ?, execution_ms = ?, updated_at = ?
+		WHERE id = ? AND settled = 0`, status, queue.Milliseconds(), execution.Milliseconds(), l.nowMillis(), id)
+	if err != nil {
+		return fmt.Errorf("ledger: progress %s: %w", id, err)
+	}
+	return nil
+}
+
+// Settlement is the final account of a job.
+type Settlement struct {
+	Status    Status // a final status
+	Queue     time.Duration
+	Execution time.Duration
+	Cost      Micros
+	Error     string
+	// Image is the output (data URI or URL) of a completed job; Seed its seed.
+	Image string
+	Seed  int64
+}
+
+// Settle records the final state of job id exactly once: the first call wins
+// and later calls return the row as settled the first time with
+// settledNow false. A job is therefore never charged twice.
+func (l *Ledger) Settle(ctx context.Context, id string, s Settlement) (job Job, settledNow bool, err error) {
+	if !s.Status.Final() {
+		return Job{}, false, fmt.Errorf("ledger: settle %s: status %q is not final", id, s.Status)
+	}
+	err = l.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE jobs SET status = ?, settled = 1, queue_ms = ?, execution_ms = ?,
+			cost_micros = ?, error = ?, updated_at = ? WHERE id = ? AND settled = 0`,
+			s.Status, s.Queue.Milliseconds(), s.Execution.Milliseconds(), s.Cost, s.Error, l.nowMillis(), id)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		settledNow = n == 1
+		if settledNow && s.Image != "" {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO job_outputs (job_id, image, seed) VALUES (?, ?, ?)`,
+				id, s.Image, s.Seed); err != nil {
+				return fmt.Errorf("store output: %w", err)
+			}
+		}
+		job, err = getByID(ctx, tx, id)
+		return err
+	})
+	if err != nil {
+		return Job{}, false, fmt.Errorf("ledger: settle %s: %w", id, err)
+	}
+	return job, settledNow, nil
+}
+
+// Output returns the stored image (data URI or URL) and seed of a completed
+// job; ok is false when there is none.
+func (l *Ledger) Output(ctx context.Context, id string) (image string, seed int64, ok bool, err error) {
+	err = l.db.QueryRowContext(ctx, `SELECT image, seed FROM job_outputs WHERE job_id = ?`, id).Scan(&image, &seed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", 0, false, nil
+	}
+	if err != nil {
+		return "", 0, false, fmt.Errorf("ledger: output %s: %w", id, err)
+	}
+	return image, seed, true, nil
+}
+
+// Unsettled lists the jobs not yet settled, oldest first: the ones to
+// reconcile after a restart.
+func (l *Ledger) Unsettled(ctx context.Context) ([]Job, error) {
+	return l.list(ctx, `SELECT `+jobColumns+` FROM jobs WHERE settled = 0 ORDER BY created_at, id`)
+}
+
+// Jobs lists every job created in [since, until), oldest first.
+func (l *Ledger) Jobs(ctx context.Context, since, until time.Time) ([]Job, error) {
+	return l.list(ctx, `SELECT `+jobColumns+` FROM jobs WHERE created_at >= ? AND created_at < ?
+		ORDER BY created_at, id`, since.UnixMilli(), until.UnixMilli())
+}
+
+func (l *Ledger) list(ctx context.Context, query string, args ...any) ([]Job, error) {
+	rows, err := l.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: list: %w", err)
+	}
+	defer rows.Close()
+	var jobs []Job
+	for rows.Next() {
+		j, err := scanJob(rows)
+		if err != nil {
+			return nil, fmt.Errorf("ledger: list: %w", err)
+		}
+		jobs = append(jobs, j)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("ledger: list: %w", err)
+	}
+	return jobs, nil
+}

@@ -1,0 +1,43 @@
+package ledger
+
+// migrations are applied in order; migration i (0-based) brings the schema to
+// version i+1. Never edit a migration that has shipped: append a new one.
+var migrations = []string{
+	// 1: the job ledger.
+	`CREATE TABLE jobs (
+		id                    TEXT PRIMARY KEY,
+		created_at            INTEGER NOT NULL, -- unix milliseconds, UTC
+		updated_at            INTEGER NOT NULL,
+		client_id             TEXT NOT NULL,
+		idempotency_key       TEXT,             -- unique per client when set
+		request_hash          TEXT NOT NULL DEFAULT '',
+		target                TEXT NOT NULL,
+		model                 TEXT NOT NULL DEFAULT '',
+		width                 INTEGER NOT NULL DEFAULT 0,
+		height                INTEGER NOT NULL DEFAULT 0,
+		steps                 INTEGER NOT NULL DEFAULT 0,
+		kind                  TEXT NOT NULL CHECK (kind IN ('cloud', 'local')),
+		status                TEXT NOT NULL,
+		settled               INTEGER NOT NULL DEFAULT 0 CHECK (settled IN (0, 1)),
+		queue_ms              INTEGER NOT NULL DEFAULT 0,
+		execution_ms          INTEGER NOT NULL DEFAULT 0,
+		estimated_cost_micros INTEGER NOT NULL DEFAULT 0,
+		cost_micros           INTEGER NOT NULL DEFAULT 0,
+		avoided_cost_micros   INTEGER NOT NULL DEFAULT 0,
+		remote_id             TEXT NOT NULL DEFAULT '',
+		error                 TEXT NOT NULL DEFAULT ''
+	);
+	CREATE UNIQUE INDEX jobs_client_idempotency ON jobs (client_id, idempotency_key)
+		WHERE idempotency_key IS NOT NULL;
+	CREATE INDEX jobs_unsettled ON jobs (settled) WHERE settled = 0;
+	CREATE INDEX jobs_created ON jobs (created_at);
+	CREATE INDEX jobs_client_created ON jobs (client_id, created_at);`,
+
+	// 2: the output of completed cloud jobs (image data URI or URL, seed),
+	// kept apart from the ledger rows so sums never read image bytes.
+	`CREATE TABLE job_outputs (
+		job_id TEXT PRIMARY KEY REFERENCES jobs (id) ON DELETE CASCADE,
+		image  TEXT NOT NULL,
+		seed   INTEGER NOT NULL DEFAULT 0
+	);`,
+}

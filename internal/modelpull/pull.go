@@ -1,0 +1,158 @@
+// Package modelpull fills a model mirror folder (the one `hybridgen serve
+// -models-dir` serves) from a manifest's URLs, with the guarantees the
+// browser's model store has: resume with Range + If-Range into a partial
+// file, SHA-256 verification (the manifest's pinned hash, else the server's
+// hash as Hugging Face sends it), an atomic rename into place, and progress
+// for a terminal.
+//
+// Layout, under the folder: <model id>/<file path> for verified files, with a
+// sidecar (see [mirror.SidecarPath]) recording their hash; downloads in
+// progress live in dotfiles beside them (.<name>.partial and its .json
+// record), which the mirror never serves.
+//
+// Resuming re-hashes the partial file once from disk (Go's SHA-256 runs at
+// disk speed, so no hasher state is saved) and then asks for the rest.
+//
+// Entry point: [Pull].
+package modelpull
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path"
+	"time"
+
+	"hybridgen/internal/mirror"
+	"hybridgen/models"
+)
+
+// Errors a pull reports; test with errors.Is.
+var (
+	// ErrIntegrity: the downloaded bytes do not have the expected SHA-256
+	// (the partial file is deleted).
+	ErrIntegrity = errors.New("modelpull: SHA-256 mismatch")
+	// ErrUnverifiable: no pinned hash and no SHA-256 from the server.
+	ErrUnverifiable = errors.New("modelpull: cannot verify")
+	// ErrSizeMismatch: the server's size is not the manifest's exact size.
+	ErrSizeMismatch = errors.New("modelpull: size mismatch")
+	// ErrHTTP: an HTTP status the pull cannot use.
+	ErrHTTP = errors.New("modelpull: unexpected HTTP status")
+	// ErrGaveUp: too many network failures in a row.
+	ErrGaveUp = errors.New("modelpull: too many network failures")
+)
+
+// Options configure [Pull].
+type Options struct {
+	// Dir is the mirror folder; it is created when missing.
+	Dir string
+	// BaseURL, when set, is a mirror root holding one folder per model id
+	// (for example "http://team-server:8080/models/"), used instead of the
+	// manifest's baseUrl.
+	BaseURL string
+	// Client makes the requests; nil means a client with sane timeouts.
+	Client *http.Client
+	// MaxRetries is how many network failures per file are retried
+	// (resuming each time). Zero means 8.
+	MaxRetries int
+	// Backoff is the first wait between retries (doubling, at most 5 s).
+	// Zero means 200 ms.
+	Backoff time.Duration
+	// Progress receives progress updates; nil means none.
+	Progress func(Update)
+}
+
+// Update is one progress report.
+type Update struct {
+	Path       string
+	FileBytes  int64 // -1 while unknown
+	FileDone   int64
+	TotalBytes int64
+	TotalDone  int64
+	// State is "checking", "downloading", "verifying", "done" or "skipped".
+	State string
+	// ResumedFrom is the byte a resumed request started at (downloading).
+	ResumedFrom int64
+}
+
+// FileResult tells what happened to one file.
+type FileResult struct {
+	Path       string
+	Bytes      int64
+	SHA256     string
+	VerifiedBy string // "pinned" or "server"
+	// Downloaded counts the bytes that came over the network in this pull.
+	Downloaded int64
+	Skipped    bool
+}
+
+// Pull makes sure every file of every variant of m is in opts.Dir, verified.
+// It returns what it did per file, or the first error (wrapping one of the
+// package's Err values, context errors or I/O errors).
+func Pull(ctx context.Context, m *models.Manifest, opts Options) ([]FileResult, error) {
+	if opts.Client == nil {
+		opts.Client = &http.Client{Transport: &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			ResponseHeaderTimeout: 60 * time.Second,
+			IdleConnTimeout:       90 * time.Second,
+		}}
+	}
+	if opts.MaxRetries == 0 {
+		opts.MaxRetries = 8
+	}
+	if opts.Backoff == 0 {
+		opts.Backoff = 200 * time.Millisecond
+	}
+	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("modelpull: create %s: %w", opts.Dir, err)
+	}
+	root, err := os.OpenRoot(opts.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("modelpull: open %s: %w", opts.Dir, err)
+	}
+	defer root.Close()
+
+	files := m.Files()
+	var total int64
+	for _, f := range files {
+		total += f.Bytes
+	}
+	t := &tracker{total: total, report: opts.Progress}
+	var results []FileResult
+	for _, f := range files {
+		rel := path.Join(m.ID, f.Path)
+		if _, err := mirror.CleanPath(rel); err != nil {
+			return results, fmt.Errorf("modelpull: %w", err)
+		}
+		p := &filePull{ctx: ctx, opts: opts, root: root, rel: rel, file: f, url: m.FileURL(opts.BaseURL, f), t: t}
+		res, err := p.run()
+		if err != nil {
+			return results, fmt.Errorf("%s: %w", rel, err)
+		}
+		results = append(results, res)
+	}
+	return results, nil
+}
+
+// tracker adds file progress up to model totals.
+type tracker struct {
+	total, doneBefore int64
+	report            func(Update)
+}
+
+func (t *tracker) send(u Update) {
+	if t.report == nil {
+		return
+	}
+	u.TotalBytes, u.TotalDone = t.total, t.doneBefore+u.FileDone
+	t.report(u)
+}
+
+// fileDone moves a finished file's bytes into the total, correcting the
+// total when the real size differs from the manifest's estimate.
+func (t *tracker) fileDone(estimated, real int64) {
+	t.total += real - estimated
+	t.doneBefore += real
+}

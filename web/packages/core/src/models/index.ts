@@ -1,0 +1,12 @@
+/**
+ * Model manifests: the JSON files of the repository's `models/` folder, typed and validated.
+ *
+ * @packageDocumentation
+ */
+
+export { loadManifest, ManifestFetchError, resolveManifestBase } from './load.js';
+export { BUILTIN_MANIFESTS, getManifest, manifestRequirements, resolveFileUrl, UnknownModelError } from './registry.js';
+export type { FileRole, ManifestFile, ManifestVariant, ModelManifest } from './types.js';
+export { FILE_ROLES } from './types.js';
+export type { ManifestIssue } from './validate.js';
+export { isCleanRelativePath, ManifestError, manifestFiles, parseManifest } from './validate.js';

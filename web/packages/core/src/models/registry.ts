@@ -1,0 +1,45 @@
+// The manifests shipped with the app: the same JSON files the Go binary
+// embeds (repository root models/*.json), imported here so both sides read
+// one copy. Add a model by adding its JSON there and one import below.
+import sdTurboJson from '../../../../../models/sd-turbo.json' with { type: 'json' };
+import type { Backend, ModelRequirements } from '../backend/types.js';
+import type { ManifestVariant, ModelManifest } from './types.js';
+import { parseManifest } from './validate.js';
+
+/** A model id no built-in manifest has. */
+export class UnknownModelError extends Error {
+  override readonly name = 'UnknownModelError';
+  readonly modelId: string;
+  constructor(modelId: string) {
+    super(`unknown model "${modelId}" (known: ${BUILTIN_MANIFESTS.map((m) => m.id).join(', ')})`);
+    this.modelId = modelId;
+  }
+}
+
+/** The built-in manifests, validated when the module loads. */
+export const BUILTIN_MANIFESTS: readonly ModelManifest[] = [parseManifest(sdTurboJson, { source: 'models/sd-turbo.json' })];
+
+/** The built-in manifest with this id; throws {@link UnknownModelError}. */
+export function getManifest(modelId: string): ModelManifest {
+  const found = BUILTIN_MANIFESTS.find((m) => m.id === modelId);
+  if (!found) throw new UnknownModelError(modelId);
+  return found;
+}
+
+/** The manifest's requirements in the shape {@link chooseBackend} takes. */
+export function manifestRequirements(manifest: ModelManifest): ModelRequirements {
+  const variants: Partial<Record<Backend, ManifestVariant['requirements']>> = {};
+  for (const [backend, variant] of Object.entries(manifest.variants) as [Backend, ManifestVariant][]) variants[backend] = variant.requirements;
+  return { modelId: manifest.id, variants };
+}
+
+/**
+ * Where to download `path` of `manifest`: under `mirrorRoot` (a deployer's
+ * mirror holding one folder per model id, such as `https://cdn.example/models/`,
+ * or `/models/` for the app's own Go server) when given, else under the
+ * manifest's pinned `baseUrl`. Relative results resolve against `origin`.
+ */
+export function resolveFileUrl(manifest: ModelManifest, path: string, options: { readonly mirrorRoot?: string | undefined; readonly origin: string }): string {
+  const base = options.mirrorRoot ? `${options.mirrorRoot.replace(/\/+$/, '')}/${manifest.id}/` : manifest.baseUrl;
+  return new URL(path, new URL(base, options.origin)).href;
+}

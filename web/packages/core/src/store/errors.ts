@@ -1,0 +1,144 @@
+// Every error the model store reports. Each has a stable `name` so it keeps
+// its class across the worker boundary (see serializeError / reviveError).
+
+import { formatBytes } from '../util/bytes.js';
+
+/** Base class of the model store's errors. */
+export class ModelStoreError extends Error {
+  override readonly name: string = 'ModelStoreError';
+}
+
+/** Not enough storage quota for the download; raised before anything is written. */
+export class QuotaError extends ModelStoreError {
+  override readonly name = 'QuotaError';
+  /** Bytes the download still needs. */
+  readonly neededBytes: number;
+  /** Bytes the origin may still use (quota minus usage). */
+  readonly availableBytes: number;
+  constructor(neededBytes: number, availableBytes: number) {
+    const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+    super(`not enough storage for the model: ${mb(neededBytes)} needed, ${mb(availableBytes)} available (${formatBytes(neededBytes - availableBytes)} short)`);
+    this.neededBytes = neededBytes;
+    this.availableBytes = availableBytes;
+  }
+}
+
+/** A downloaded file whose SHA-256 is not the expected one; the file was deleted. */
+export class IntegrityError extends ModelStoreError {
+  override readonly name = 'IntegrityError';
+  readonly path: string;
+  readonly expectedSha256: string;
+  readonly actualSha256: string;
+  /** Where the expected hash came from. */
+  readonly expectedFrom: VerificationSource;
+  constructor(path: string, expected: string, actual: string, expectedFrom: VerificationSource) {
+    super(
+      `${path} is corrupt: SHA-256 ${actual} but ${expectedFrom === 'pinned' ? 'the manifest pins' : 'the server announced'} ${expected}; the file was deleted`,
+    );
+    this.path = path;
+    this.expectedSha256 = expected;
+    this.actualSha256 = actual;
+    this.expectedFrom = expectedFrom;
+  }
+}
+
+/** The manifest pins no hash and the server sent no SHA-256 ETag, so the file cannot be verified. */
+export class UnverifiableFileError extends ModelStoreError {
+  override readonly name = 'UnverifiableFileError';
+  readonly path: string;
+  constructor(path: string, etag: string | null) {
+    super(`${path} cannot be verified: the manifest pins no SHA-256 and the server's ETag (${etag ?? 'none'}) is not one`);
+    this.path = path;
+  }
+}
+
+/** The server's size for a file is not the manifest's exact size. */
+export class SizeMismatchError extends ModelStoreError {
+  override readonly name = 'SizeMismatchError';
+  readonly path: string;
+  constructor(path: string, expected: number, actual: number) {
+    super(`${path}: the server has ${actual} bytes, the manifest says ${expected}`);
+    this.path = path;
+  }
+}
+
+/** An HTTP answer the store cannot use (404, 500, ...), or the network failed more often than allowed. */
+export class DownloadError extends ModelStoreError {
+  override readonly name = 'DownloadError';
+  readonly path: string;
+  /** The HTTP status, or 0 for a network failure. */
+  readonly status: number;
+  constructor(path: string, status: number, detail: string) {
+    super(`${path}: ${detail}`);
+    this.path = path;
+    this.status = status;
+  }
+}
+
+/** OPFS or `createSyncAccessHandle` is missing or failed. */
+export class StorageUnavailableError extends ModelStoreError {
+  override readonly name = 'StorageUnavailableError';
+}
+
+/** The model's files are not all downloaded and verified. */
+export class ModelNotReadyError extends ModelStoreError {
+  override readonly name = 'ModelNotReadyError';
+  readonly modelId: string;
+  readonly missing: readonly string[];
+  constructor(modelId: string, missing: readonly string[]) {
+    super(`model ${modelId} is not ready: ${missing.length} file(s) missing or unverified (${missing.join(', ')})`);
+    this.modelId = modelId;
+    this.missing = missing;
+  }
+}
+
+/** The store's worker did not answer in time, or died. */
+export class WorkerFailedError extends ModelStoreError {
+  override readonly name = 'WorkerFailedError';
+}
+
+/** How a file's expected hash was known. */
+export type VerificationSource = 'pinned' | 'server';
+
+/** An error as it crosses a worker or BroadcastChannel boundary. */
+export interface SerializedError {
+  readonly name: string;
+  readonly message: string;
+  readonly stack?: string;
+  /** Own enumerable fields (numbers and strings) such as `neededBytes`. */
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+/** Turns any thrown value into plain data that keeps name, message, stack and fields. */
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof Error || error instanceof DOMException) {
+    const fields: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(error)) if (k !== 'name' && k !== 'message' && k !== 'stack') fields[k] = v;
+    return { name: error.name, message: error.message, ...(error.stack ? { stack: error.stack } : {}), fields };
+  }
+  return { name: 'Error', message: String(error), fields: {} };
+}
+
+const CLASSES: Record<string, new (...args: never[]) => Error> = {
+  ModelStoreError,
+  QuotaError,
+  IntegrityError,
+  UnverifiableFileError,
+  SizeMismatchError,
+  DownloadError,
+  StorageUnavailableError,
+  ModelNotReadyError,
+  WorkerFailedError,
+};
+
+/** Rebuilds an error of the right class from {@link serializeError}'s data; `AbortError` becomes a DOMException. */
+export function reviveError(data: SerializedError): Error {
+  if (data.name === 'AbortError' || data.name === 'TimeoutError') return new DOMException(data.message, data.name);
+  const cls = CLASSES[data.name];
+  const error: Error = cls ? (Object.create(cls.prototype) as Error) : new Error(data.message);
+  Object.defineProperty(error, 'message', { value: data.message, writable: true, configurable: true });
+  Object.defineProperty(error, 'name', { value: data.name, writable: true, configurable: true, enumerable: true });
+  Object.assign(error, data.fields);
+  Object.defineProperty(error, 'stack', { value: data.stack ?? `${data.name}: ${data.message}`, writable: true, configurable: true });
+  return error;
+}

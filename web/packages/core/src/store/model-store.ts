@@ -1,0 +1,225 @@
+import type { Backend } from '../backend/types.js';
+import { resolveFileUrl } from '../models/registry.js';
+import type { ModelManifest } from '../models/types.js';
+import { manifestFiles } from '../models/validate.js';
+import { serializeError } from './errors.js';
+import type { DownloadProgress, ProgressBase } from './events.js';
+import { type CachedModel, listCachedModels, type ModelStatus, modelStatus, openStoredFiles, type StoredModelFiles } from './inventory.js';
+import { DEFAULT_ROOT_DIRECTORY, openRoot } from './opfs.js';
+import type { DownloadJob } from './protocol.js';
+import { assertQuota, estimateStorage, requestPersistence } from './quota.js';
+import { followOtherTabs, modelLockName, progressBroadcaster, withModelLock } from './tab-coordination.js';
+import { defaultWorkerFactory, runInWorker, type WorkerFactory } from './worker-client.js';
+
+/** Options of {@link ModelStore}. */
+export interface ModelStoreOptions {
+  /**
+   * A deployer's mirror root holding one folder per model id (for example
+   * `/models/` on hybridgen's own server, or `https://cdn.example/models/`).
+   * Default: each manifest's pinned `baseUrl`.
+   */
+  readonly mirrorRoot?: string;
+  /** The OPFS folder of the store. Default `hybridgen-models`. */
+  readonly rootDirectory?: string;
+  /** Flush and save the hasher state every this many bytes. Default 8 MiB. */
+  readonly checkpointBytes?: number;
+  /** Network failures tolerated per file before a download fails. Default 8. */
+  readonly maxRetries?: number;
+  /** A response that sends nothing for this long is retried. Default 30 s. */
+  readonly stallTimeoutMs?: number;
+  /** Least milliseconds between two `downloading` events of a file. Default 100. */
+  readonly progressIntervalMs?: number;
+  /** Ask `navigator.storage.persist()` before downloading. Default true. */
+  readonly requestPersistence?: boolean;
+  /** Makes the download worker. Default: the bundled `download.worker.ts`. */
+  readonly workerFactory?: WorkerFactory;
+}
+
+/** Options of {@link ModelStore.download}. */
+export interface DownloadOptions {
+  /** The variant (backend) whose files to download. */
+  readonly variant: Backend;
+  /** Aborting keeps the partial file for a later resume; the promise rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
+  /** Every progress event, in order (`seq` increases by one). */
+  readonly onProgress?: (event: DownloadProgress) => void;
+  /** Set the request id (default: a random UUID). */
+  readonly requestId?: string;
+}
+
+/** What {@link ModelStore.download} resolves to. */
+export interface DownloadResult {
+  readonly requestId: string;
+  readonly modelId: string;
+  readonly variant: Backend;
+  /** `downloaded`: this call fetched bytes; `already-stored`: nothing was needed; `other-tab`: another tab downloaded it. */
+  readonly source: 'downloaded' | 'already-stored' | 'other-tab';
+  /** Whether the browser granted persistent storage (false when not asked). */
+  readonly persisted: boolean;
+}
+
+/** The store's share of the origin's storage. */
+export interface StoreUsage {
+  /** Bytes of every model folder. */
+  readonly modelBytes: number;
+  /** The origin's usage and quota per `navigator.storage.estimate()`, or null. */
+  readonly originUsageBytes: number | null;
+  readonly originQuotaBytes: number | null;
+}
+
+/**
+ * Keeps model files in OPFS: resumable, verified downloads with progress,
+ * one tab downloading a model at a time, and the stored files for the engine.
+ */
+export class ModelStore {
+  readonly #options: Required<Omit<ModelStoreOptions, 'mirrorRoot'>> & { mirrorRoot: string | undefined };
+
+  constructor(options: ModelStoreOptions = {}) {
+    this.#options = {
+      mirrorRoot: options.mirrorRoot,
+      rootDirectory: options.rootDirectory ?? DEFAULT_ROOT_DIRECTORY,
+      checkpointBytes: options.checkpointBytes ?? 8 * 1024 * 1024,
+      maxRetries: options.maxRetries ?? 8,
+      stallTimeoutMs: options.stallTimeoutMs ?? 30_000,
+      progressIntervalMs: options.progressIntervalMs ?? 100,
+      requestPersistence: options.requestPersistence ?? true,
+      workerFactory: options.workerFactory ?? defaultWorkerFactory,
+    };
+  }
+
+  /** The URL each file of `manifest` is downloaded from. */
+  fileUrl(manifest: ModelManifest, path: string): string {
+    return resolveFileUrl(manifest, path, { mirrorRoot: this.#options.mirrorRoot, origin: globalThis.location?.href ?? 'http://localhost/' });
+  }
+
+  /**
+   * Makes sure every file of the variant is stored and verified, downloading
+   * what is missing. Rejects with QuotaError (before writing anything),
+   * IntegrityError (the bad file deleted), UnverifiableFileError,
+   * SizeMismatchError, DownloadError, StorageUnavailableError, or the
+   * signal's reason.
+   */
+  async download(manifest: ModelManifest, options: DownloadOptions): Promise<DownloadResult> {
+    const requestId = options.requestId ?? crypto.randomUUID();
+    const { variant, signal } = options;
+    signal?.throwIfAborted();
+    const files = manifestFiles(manifest, variant);
+    const totalBytes = files.reduce((a, f) => a + f.bytes, 0);
+    let seq = 0;
+    let last: { doneBytes: number; totalBytes: number } = { doneBytes: 0, totalBytes };
+    const broadcaster = progressBroadcaster();
+    const emit = (event: DownloadProgress, broadcast: boolean): void => {
+      const stamped = { ...event, requestId: event.fromOtherTab ? event.requestId : requestId, seq: ++seq };
+      last = { doneBytes: stamped.doneBytes, totalBytes: stamped.totalBytes };
+      if (broadcast) broadcaster.send(stamped);
+      options.onProgress?.(stamped);
+    };
+    const base = (): ProgressBase => ({
+      requestId,
+      modelId: manifest.id,
+      scope: 'model',
+      file: null,
+      totalBytes: last.totalBytes,
+      doneBytes: last.doneBytes,
+      fraction: last.totalBytes > 0 ? last.doneBytes / last.totalBytes : 0,
+      bytesPerSecond: 0,
+      etaSeconds: null,
+      fromOtherTab: false,
+      at: performance.timeOrigin + performance.now(),
+      seq: 0,
+    });
+    let stopFollowing: (() => void) | null = null;
+    let waited = false;
+    try {
+      emit({ ...base(), status: 'queued', reason: 'starting' }, false);
+      const lock = modelLockName(this.#options.rootDirectory, manifest.id);
+      const onWaiting = (): void => {
+        waited = true;
+        emit({ ...base(), status: 'queued', reason: 'waiting-for-other-tab' }, false);
+        stopFollowing = followOtherTabs(manifest.id, (event) => {
+          if (event.status !== 'error' && !(event.status === 'done' && event.scope === 'model')) emit(event, false);
+        });
+      };
+      return await withModelLock(lock, { signal, onWaiting }, async () => {
+        stopFollowing?.();
+        const before = await modelStatus(this.#options.rootDirectory, manifest, variant);
+        if (before.state === 'ready') {
+          last = { doneBytes: before.totalBytes, totalBytes: before.totalBytes };
+          emit({ ...base(), fraction: 1, status: 'done', verifiedBy: null, downloadedBytes: 0 }, false);
+          return { requestId, modelId: manifest.id, variant, source: waited ? 'other-tab' : 'already-stored', persisted: false };
+        }
+        const neededBytes = Math.max(0, before.totalBytes - before.storedBytes);
+        await assertQuota(neededBytes);
+        const persisted = this.#options.requestPersistence ? await requestPersistence() : false;
+        const job: DownloadJob = {
+          modelId: manifest.id,
+          rootDirectory: this.#options.rootDirectory,
+          files: files.map((f) => ({
+            path: f.path,
+            url: this.fileUrl(manifest, f.path),
+            bytes: f.bytes,
+            bytesEstimated: f.bytesEstimated ?? false,
+            sha256: f.sha256,
+          })),
+          neededBytes,
+          checkpointBytes: this.#options.checkpointBytes,
+          maxRetries: this.#options.maxRetries,
+          stallTimeoutMs: this.#options.stallTimeoutMs,
+          progressIntervalMs: this.#options.progressIntervalMs,
+        };
+        await runInWorker(this.#options.workerFactory, job, {
+          requestId,
+          signal,
+          onProgress: (event) => emit(event, true),
+          abortGraceMs: 5000,
+          inactivityTimeoutMs: 2 * this.#options.stallTimeoutMs + 10_000,
+        });
+        return { requestId, modelId: manifest.id, variant, source: 'downloaded', persisted };
+      });
+    } catch (error) {
+      const event: DownloadProgress = { ...base(), status: 'error', error: serializeError(error) };
+      emit(event, true);
+      throw error;
+    } finally {
+      (stopFollowing as (() => void) | null)?.();
+      broadcaster.close();
+    }
+  }
+
+  /** How much of the variant is stored. */
+  status(manifest: ModelManifest, variant: Backend): Promise<ModelStatus> {
+    return modelStatus(this.#options.rootDirectory, manifest, variant);
+  }
+
+  /** The verified files of a ready variant as OPFS Files (never read into one buffer); throws ModelNotReadyError. */
+  openFiles(manifest: ModelManifest, variant: Backend): Promise<StoredModelFiles> {
+    return openStoredFiles(this.#options.rootDirectory, manifest, variant);
+  }
+
+  /** Every model folder in the store, with sizes. */
+  list(): Promise<CachedModel[]> {
+    return listCachedModels(this.#options.rootDirectory);
+  }
+
+  /** Deletes a model's folder, waiting for a download of it (in any tab) to end first. */
+  async delete(modelId: string, options: { readonly signal?: AbortSignal } = {}): Promise<void> {
+    await withModelLock(modelLockName(this.#options.rootDirectory, modelId), { signal: options.signal, onWaiting: () => {} }, async () => {
+      const root = await openRoot(this.#options.rootDirectory, { create: false });
+      try {
+        await root?.removeEntry(modelId, { recursive: true });
+      } catch (error) {
+        if (!(error instanceof DOMException && error.name === 'NotFoundError')) throw error;
+      }
+    });
+  }
+
+  /** Bytes used by stored models and by the whole origin. */
+  async usage(): Promise<StoreUsage> {
+    const [models, estimate] = await Promise.all([this.list(), estimateStorage()]);
+    return {
+      modelBytes: models.reduce((a, m) => a + m.bytes, 0),
+      originUsageBytes: estimate?.usageBytes ?? null,
+      originQuotaBytes: estimate?.quotaBytes ?? null,
+    };
+  }
+}
