@@ -16,7 +16,14 @@ export function demoOptions(role, latent, provider) {
     executionProviders: [provider],
     enableMemPattern: false,
     enableCpuMemArena: false,
-    extra: { session: { disable_prepacking: '1', use_device_allocator_for_initializers: '1', use_ort_model_bytes_directly: '1', use_ort_model_bytes_for_initializers: '1' } },
+    extra: {
+      session: {
+        disable_prepacking: '1',
+        use_device_allocator_for_initializers: '1',
+        use_ort_model_bytes_directly: '1',
+        use_ort_model_bytes_for_initializers: '1',
+      },
+    },
   };
   if (provider === 'webgpu') opt.preferredOutputLocation = { last_hidden_state: 'gpu-buffer' };
   if (role === 'text_encoder') opt.freeDimensionOverrides = { batch_size: 1 };
@@ -90,7 +97,11 @@ export async function runAnchor(ort, { modelDir, decoder = 'vae_decoder', size =
   const latent = size / 8;
   const s = {};
   const create = {};
-  for (const [role, dir] of [['text_encoder', 'text_encoder'], ['unet', 'unet'], ['decoder', decoder]]) {
+  for (const [role, dir] of [
+    ['text_encoder', 'text_encoder'],
+    ['unet', 'unet'],
+    ['decoder', decoder],
+  ]) {
     const r = await createSession(ort, path.join(modelDir, dir), demoOptions(role, latent, provider));
     s[role] = r.session;
     create[role] = { readMs: Math.round(r.readMs), createMs: Math.round(r.createMs) };

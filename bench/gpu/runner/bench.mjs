@@ -57,8 +57,13 @@ const hasTiny = fs.existsSync(path.join(modelDir, 'tiny_decoder', 'model.onnx'))
 const decoders = hasTiny ? ['vae_decoder', 'tiny_decoder'] : ['vae_decoder'];
 
 const result = {
-  suite: a.suite, date: new Date().toISOString(), node: process.version, host: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, memGiB: Math.round(os.totalmem() / 2 ** 30) },
-  models: modelDir, size, runs,
+  suite: a.suite,
+  date: new Date().toISOString(),
+  node: process.version,
+  host: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, memGiB: Math.round(os.totalmem() / 2 ** 30) },
+  models: modelDir,
+  size,
+  runs,
 };
 const save = () => a.out && fs.writeFileSync(a.out, JSON.stringify(result, null, 1));
 const guarded = async (label, fn) => {
@@ -84,7 +89,8 @@ if (a.suite === 'gpu') {
   result.anchor = {};
   result.engine = {};
   for (const decoder of decoders) {
-    if (!skip.has('anchor')) result.anchor[decoder] = await guarded(`anchor ${decoder}`, () => runAnchor(ort, { modelDir, decoder, size, runs, vocabSize, log }));
+    if (!skip.has('anchor'))
+      result.anchor[decoder] = await guarded(`anchor ${decoder}`, () => runAnchor(ort, { modelDir, decoder, size, runs, vocabSize, log }));
     if (!skip.has('engine'))
       result.engine[decoder] = await guarded(`engine ${decoder}`, () => runEngine(ort, { bundle: a.bundle, modelDir, decoder, tokenizerDir, size, runs, log }));
     log(`${decoder}: anchor ${JSON.stringify(result.anchor[decoder]?.warm)} engine ${JSON.stringify(result.engine[decoder]?.warm)}`);
@@ -110,17 +116,40 @@ if (a.suite === 'gpu') {
   log(`engine wasm: ${JSON.stringify(result.engineWasm)}`);
   result.stages = await guarded('wasm stages', () =>
     runStages(ort, {
-      provider: 'wasm', modelDir, vocabSize, size, hidden: Number(a.hidden), runs, budgetMs: Number(a['budget-s']) * 1000,
-      stages: ['text_encoder', ...decoders.reverse(), 'unet'], log, onStage: (s) => { result.stages = s; save(); },
+      provider: 'wasm',
+      modelDir,
+      vocabSize,
+      size,
+      hidden: Number(a.hidden),
+      runs,
+      budgetMs: Number(a['budget-s']) * 1000,
+      stages: ['text_encoder', ...decoders.reverse(), 'unet'],
+      log,
+      onStage: (s) => {
+        result.stages = s;
+        save();
+      },
     }),
   );
 } else if (a.suite === 'webgpu-stages') {
   result.adapter = await installDawn(nodeModules);
   const { ort, version } = await loadOrtWeb(nodeModules, { threads: 1 });
   result.ortWeb = version;
-  const present = ['text_encoder', 'unet', 'unet_mha', 'unet_noattn', 'vae_decoder', 'vae_decoder_mha', 'tiny_decoder'].filter((d) => fs.existsSync(path.join(modelDir, d, 'model.onnx')));
+  const present = ['text_encoder', 'unet', 'unet_mha', 'unet_noattn', 'vae_decoder', 'vae_decoder_mha', 'tiny_decoder'].filter((d) =>
+    fs.existsSync(path.join(modelDir, d, 'model.onnx')),
+  );
   result.stages = await guarded('webgpu stages', () =>
-    runStages(ort, { provider: 'webgpu', modelDir, vocabSize, size, hidden: Number(a.hidden), runs, budgetMs: Number(a['budget-s']) * 1000, stages: present, log }),
+    runStages(ort, {
+      provider: 'webgpu',
+      modelDir,
+      vocabSize,
+      size,
+      hidden: Number(a.hidden),
+      runs,
+      budgetMs: Number(a['budget-s']) * 1000,
+      stages: present,
+      log,
+    }),
   );
 } else {
   throw new Error(`unknown suite ${a.suite}`);

@@ -22,7 +22,11 @@ async function engineModel({ modelDir, decoder, tokenizerDir, backend, size }) {
   }
   let total = 0;
   let largest = 0;
-  for (const [role, dir] of [['text_encoder', 'text_encoder'], ['unet', 'unet'], ['vae_decoder', decoder]]) {
+  for (const [role, dir] of [
+    ['text_encoder', 'text_encoder'],
+    ['unet', 'unet'],
+    ['vae_decoder', decoder],
+  ]) {
     const { model, externalData } = modelFiles(path.join(modelDir, dir));
     await add(role, `${role}/model.onnx`, model);
     total += fs.statSync(model).size;
@@ -37,7 +41,9 @@ async function engineModel({ modelDir, decoder, tokenizerDir, backend, size }) {
     model: {
       id: `bench-${path.basename(modelDir)}-${decoder}`,
       pipeline: { kind: 'sd-turbo', textMaxLength: 77, padTokenId: 0, latentChannels: 4, vaeScaleFactor: 8, vaeScalingFactor: 0.18215, defaultSize: size },
-      variants: { [backend]: { requirements: { totalBytes: total, largestBufferBytes: largest, peakMemoryBytes: Math.round(total * 1.2), needsShaderF16: false }, files } },
+      variants: {
+        [backend]: { requirements: { totalBytes: total, largestBufferBytes: largest, peakMemoryBytes: Math.round(total * 1.2), needsShaderF16: false }, files },
+      },
     },
     source: { kind: 'blobs', files: blobs },
   };
@@ -66,7 +72,10 @@ async function withBlockingProbe(work) {
   }
 }
 
-export async function runEngine(ort, { bundle, modelDir, decoder = 'vae_decoder', tokenizerDir, backend = 'webgpu-f32', size = 512, runs = 10, threads = 1, log = () => {} }) {
+export async function runEngine(
+  ort,
+  { bundle, modelDir, decoder = 'vae_decoder', tokenizerDir, backend = 'webgpu-f32', size = 512, runs = 10, threads = 1, log = () => {} },
+) {
   globalThis.__hybridgenBenchOrt = ort;
   const core = await import(pathToFileURL(path.resolve(bundle)).href);
   const engine = core.createInPageEngine({ runtime: { numThreads: threads }, detect: () => core.detectCapabilities() });
@@ -93,8 +102,14 @@ export async function runEngine(ort, { bundle, modelDir, decoder = 'vae_decoder'
         const wall = performance.now() - t;
         const tm = image.timings;
         warm.push({
-          tokenize: tm.tokenizeMs, textEncoder: tm.textEncoderMs, unet: tm.unetStepMs.reduce((a, b) => a + b, 0), decoder: tm.vaeMs,
-          sessionRuns: tm.sessionRunMs, total: tm.totalMs, wall, overheadPct: ((wall - tm.sessionRunMs) / wall) * 100,
+          tokenize: tm.tokenizeMs,
+          textEncoder: tm.textEncoderMs,
+          unet: tm.unetStepMs.reduce((a, b) => a + b, 0),
+          decoder: tm.vaeMs,
+          sessionRuns: tm.sessionRunMs,
+          total: tm.totalMs,
+          wall,
+          overheadPct: ((wall - tm.sessionRunMs) / wall) * 100,
         });
       }
     });
@@ -104,5 +119,14 @@ export async function runEngine(ort, { bundle, modelDir, decoder = 'vae_decoder'
   } finally {
     await engine.unload().catch(() => {});
   }
-  return { decoder, backend, loadWallMs: Math.round(loadWallMs), load: loaded.timings, reasons: loaded.reasons, warm: summarise(warm), warmAll: warm.map((r) => Math.round(r.wall * 10) / 10), mainThread: blocking };
+  return {
+    decoder,
+    backend,
+    loadWallMs: Math.round(loadWallMs),
+    load: loaded.timings,
+    reasons: loaded.reasons,
+    warm: summarise(warm),
+    warmAll: warm.map((r) => Math.round(r.wall * 10) / 10),
+    mainThread: blocking,
+  };
 }

@@ -36,7 +36,10 @@ export async function installDawn(nodeModules) {
   if (!adapter) return { error: 'requestAdapter() returned null' };
   const info = adapter.info ?? {};
   return {
-    vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description,
+    vendor: info.vendor,
+    architecture: info.architecture,
+    device: info.device,
+    description: info.description,
     isFallbackAdapter: info.isFallbackAdapter ?? false,
     shaderF16: adapter.features.has('shader-f16'),
     maxBufferSize: adapter.limits.maxBufferSize,
@@ -97,7 +100,10 @@ export function summarise(runs) {
 /** Box-Muller Gaussian noise from a seeded LCG (the anchor's noise; values do not affect latency). */
 export function randn(n, seed = 1) {
   let s = seed >>> 0;
-  const u = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 1) / 4294967297;
+  const u = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return (s + 1) / 4294967297;
+  };
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
   return out;

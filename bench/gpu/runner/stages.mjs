@@ -26,12 +26,15 @@ function feedsFor(ort, role, latent, hidden, vocabSize) {
 }
 
 /** Runs each stage alone: create, first run, then warm runs until `runs` or `budgetMs` is reached. */
-export async function runStages(ort, { provider = 'wasm', modelDir, vocabSize = 49408, size = 512, hidden = 1024, runs = 10, budgetMs = 60000, stages, log = () => {}, onStage = () => {} }) {
+export async function runStages(
+  ort,
+  { provider = 'wasm', modelDir, vocabSize = 49408, size = 512, hidden = 1024, runs = 10, budgetMs = 60000, stages, log = () => {}, onStage = () => {} },
+) {
   const latent = size / 8;
   const out = {};
   for (const dir of stages) {
     const role = dir === 'text_encoder' ? dir : dir.startsWith('unet') ? 'unet' : 'decoder';
-    const r = { };
+    const r = {};
     let session;
     try {
       const c = await createSession(ort, path.join(modelDir, dir), demoOptions(role, latent, provider));
