@@ -5,6 +5,8 @@ set -eu
 ROOT=$(pwd)
 DEST=${1:-$(git rev-parse --path-format=absolute --git-common-dir)/../.devrun}
 mkdir -p "$DEST/debs" "$DEST/bench" "$DEST/tokenizer" "$DEST/tiny"
+EXCLUDE=$(git rev-parse --path-format=absolute --git-common-dir)/info/exclude
+grep -qx '/.devrun/' "$EXCLUDE" 2>/dev/null || echo '/.devrun/' >>"$EXCLUDE"   # never committed, never in git status
 node bench/gpu/runner/build-engine.mjs
 rm -rf "$DEST/bench/gpu" && cp -r bench/gpu "$DEST/bench/gpu" && rm -rf "$DEST/bench/gpu/results"
 [ -f "$DEST/node.xz" ] || xz -T0 -9 -c "$(command -v node)" >"$DEST/node.xz"
