@@ -18,7 +18,7 @@ export default defineConfig({
           name: 'browser',
           include: ['tests/browser/**/*.test.ts'],
           environment: 'node',
-          globalSetup: ['tests/harness/global-setup.ts'],
+          globalSetup: ['tests/harness/global-setup.ts', 'tests/harness/engine-models.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
           fileParallelism: false,

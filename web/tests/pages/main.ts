@@ -2,6 +2,7 @@
 
 import type { CapabilityReport } from '@hybridgen/core';
 import * as core from '@hybridgen/core';
+import './engine.js';
 
 /** Runs detectCapabilities() in a dedicated module worker. */
 function detectInWorker(): Promise<CapabilityReport> {

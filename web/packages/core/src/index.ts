@@ -30,6 +30,7 @@ export type { CloudRendererOptions } from './cloud/renderer.js';
 export { cloudSize, createCloudRenderer } from './cloud/renderer.js';
 export type { DraftReportBody, ImageRequestBody, JobStatus, JobView, ServerConfig, UsageReport, UsageRow } from './cloud/wire.js';
 export { FINAL_JOB_STATUSES } from './cloud/wire.js';
+export * from './engine/index.js';
 export type { RouteAttempt } from './router/errors.js';
 export { AllRoutesFailedError, NoRouteError } from './router/errors.js';
 export type { NoRoute, RouteInput, RoutePlan } from './router/policy.js';

@@ -1,0 +1,37 @@
+/**
+ * The local engine: SD-Turbo text-to-image on onnxruntime-web (WebGPU or
+ * WASM), in a Web Worker by default.
+ *
+ * @packageDocumentation
+ */
+
+export { throwIfAborted } from './abort.js';
+export {
+  BackendUnavailableError,
+  DeviceLostError,
+  deserializeError,
+  EngineAbortedError,
+  EngineError,
+  EngineNotLoadedError,
+  EngineTimeoutError,
+  InvalidRequestError,
+  ModelFormatError,
+  ModelTooLargeError,
+  type SerializedError,
+  serializeError,
+  WorkerCrashedError,
+} from './errors.js';
+export { type IdleUnloadOptions, unloadWhenHidden, type VisibilitySource } from './idle-unload.js';
+export { imageToPngBlob, vaeOutputToRgba } from './image.js';
+export { createInPageEngine, InPageEngine, type InPageEngineOptions } from './in-page-engine.js';
+export type { EngineModel, ModelFileEntry, ModelFileRole, ModelFileSource, ModelVariant, PipelineConfig } from './model.js';
+export { onnxGraphUsesFloat16 } from './onnx-scan.js';
+export { gaussianNoise, MAX_SEED, Pcg32 } from './prng.js';
+export type * as EngineProtocol from './protocol.js';
+export type { RuntimeOptions } from './runtime.js';
+export { eulerSchedule, eulerStep, MAX_STEPS, SD_TURBO_SCHEDULER, scaleModelInput, trailingTimesteps } from './scheduler.js';
+export { type BackendPlan, planBackends } from './select-backend.js';
+export { ClipTokenizer, type ClipTokenizerOptions, type TokenizedPrompt } from './tokenizer.js';
+export type * from './types.js';
+export { createWorkerEngine, DEFAULT_TIMEOUTS, WorkerEngine, type WorkerEngineOptions } from './worker-engine.js';
+export { serveEngine, type WorkerScope } from './worker-host.js';

@@ -1,0 +1,79 @@
+/**
+ * A minimal walk over an ONNX `ModelProto` to learn, without parsing the
+ * whole protobuf, whether the graph holds float16 data (initializers, graph
+ * inputs or outputs). The engine uses it to refuse putting an fp16 graph on a
+ * WebGPU device without `shader-f16`.
+ */
+
+const FLOAT16 = 10;
+
+type Field = { field: number; wire: number; value: number; start: number; end: number };
+
+function readVarint(bytes: Uint8Array, pos: number): [number, number] {
+  let result = 0;
+  let shift = 0;
+  let p = pos;
+  for (;;) {
+    if (p >= bytes.length) throw new RangeError('truncated varint');
+    const b = bytes[p++] ?? 0;
+    result += (b & 0x7f) * 2 ** shift;
+    if (!(b & 0x80)) return [result, p];
+    shift += 7;
+    if (shift > 63) throw new RangeError('varint too long');
+  }
+}
+
+function* fields(bytes: Uint8Array, start: number, end: number): Generator<Field> {
+  let pos = start;
+  while (pos < end) {
+    const [key, afterKey] = readVarint(bytes, pos);
+    const field = Math.floor(key / 8);
+    const wire = key % 8;
+    pos = afterKey;
+    if (wire === 0) {
+      const [value, next] = readVarint(bytes, pos);
+      yield { field, wire, value, start: pos, end: next };
+      pos = next;
+    } else if (wire === 2) {
+      const [len, next] = readVarint(bytes, pos);
+      yield { field, wire, value: len, start: next, end: next + len };
+      pos = next + len;
+    } else if (wire === 1) {
+      pos += 8;
+    } else if (wire === 5) {
+      pos += 4;
+    } else {
+      throw new RangeError(`unsupported wire type ${wire}`);
+    }
+  }
+}
+
+function sub(bytes: Uint8Array, f: Field, field: number): Field | undefined {
+  for (const g of fields(bytes, f.start, f.end)) if (g.field === field && g.wire === 2) return g;
+  return undefined;
+}
+
+function valueInfoIsHalf(bytes: Uint8Array, info: Field): boolean {
+  const type = sub(bytes, info, 2); // ValueInfoProto.type
+  const tensor = type && sub(bytes, type, 1); // TypeProto.tensor_type
+  if (!tensor) return false;
+  for (const g of fields(bytes, tensor.start, tensor.end)) if (g.field === 1 && g.wire === 0) return g.value === FLOAT16;
+  return false;
+}
+
+/** True when the model's graph has a float16 initializer, input or output. Throws RangeError on bytes that are not a protobuf. */
+export function onnxGraphUsesFloat16(model: Uint8Array): boolean {
+  for (const top of fields(model, 0, model.length)) {
+    if (top.field !== 7 || top.wire !== 2) continue; // ModelProto.graph
+    for (const g of fields(model, top.start, top.end)) {
+      if (g.wire !== 2) continue;
+      if (g.field === 5) {
+        // GraphProto.initializer: TensorProto.data_type = 2
+        for (const t of fields(model, g.start, g.end)) if (t.field === 2 && t.wire === 0 && t.value === FLOAT16) return true;
+      } else if ((g.field === 11 || g.field === 12) && valueInfoIsHalf(model, g)) {
+        return true;
+      }
+    }
+  }
+  return false;
+}

@@ -1,0 +1,64 @@
+/**
+ * onnxruntime-web, loaded lazily from `onnxruntime-web/webgpu` (the native
+ * WebGPU execution provider plus the WASM one, in one asyncify build). Never
+ * the package's default export: its JSEP WebGPU backend runs fp16 graphs
+ * silently wrong on devices without `shader-f16`.
+ */
+
+import type * as Ort from 'onnxruntime-web/webgpu';
+
+/** The ORT module type. */
+export type OrtModule = typeof Ort;
+
+/** How to find and run ORT's WebAssembly. Self-hosted: nothing comes from a CDN. */
+export interface RuntimeOptions {
+  /**
+   * Where ORT's `ort-wasm-simd-threaded.asyncify.{mjs,wasm}` are served (a
+   * prefix or explicit URLs, e.g. from Vite `?url` imports). Default: next to
+   * the bundled ORT module, as the bundler emitted them.
+   */
+  readonly wasmPaths?: string | { readonly mjs?: string; readonly wasm?: string };
+  /** The wasm binary itself (Node, where fetching file URLs fails). */
+  readonly wasmBinary?: Uint8Array;
+  /** WASM threads; default: min(4, cores) when cross-origin isolated, else 1. */
+  readonly numThreads?: number;
+  /** ORT log level (default 'error'). */
+  readonly logLevel?: 'verbose' | 'info' | 'warning' | 'error' | 'fatal';
+}
+
+let ortPromise: Promise<OrtModule> | undefined;
+let configured = false;
+
+/** Default WASM thread count: threads only when the page is cross-origin isolated. */
+export function defaultThreadCount(): number {
+  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+  const cores = globalThis.navigator?.hardwareConcurrency ?? 1;
+  return isolated ? Math.max(1, Math.min(4, cores)) : 1;
+}
+
+/** Imports and configures ORT once; later calls return the same module (settings apply only before the first session). */
+export function loadOrt(options: RuntimeOptions = {}): Promise<OrtModule> {
+  ortPromise ??= import('onnxruntime-web/webgpu').then((mod) => {
+    const ort = ((mod as { default?: OrtModule }).default ?? mod) as OrtModule;
+    return ort;
+  });
+  return ortPromise.then((ort) => {
+    if (!configured) {
+      configured = true;
+      ort.env.logLevel = options.logLevel ?? 'error';
+      ort.env.wasm.numThreads = options.numThreads ?? defaultThreadCount();
+      if (options.wasmPaths) ort.env.wasm.wasmPaths = options.wasmPaths as Ort.Env.WasmPrefixOrFilePaths;
+      if (options.wasmBinary) ort.env.wasm.wasmBinary = options.wasmBinary;
+    }
+    return ort;
+  });
+}
+
+/** The GPUDevice ORT's WebGPU EP uses, once a WebGPU session exists. */
+export async function ortWebGpuDevice(ort: OrtModule): Promise<GPUDevice | null> {
+  try {
+    return ((await ort.env.webgpu.device) as GPUDevice | undefined) ?? null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * Creating the three ONNX sessions of an SD-Turbo variant on one backend:
+ * files read from the source (with progress), external data attached to the
+ * model in the same folder, WebGPU options (static shapes, GPU-resident text
+ * embeddings) or WASM options.
+ */
+
+import type { Backend } from '../backend/types.js';
+import { throwIfAborted } from './abort.js';
+import { BackendUnavailableError, ModelFormatError } from './errors.js';
+import { readModelFile } from './files.js';
+import type { ModelFileEntry, ModelFileSource, ModelVariant, PipelineConfig } from './model.js';
+import { onnxGraphUsesFloat16 } from './onnx-scan.js';
+import type { OrtModule } from './runtime.js';
+import type { EngineProgress } from './types.js';
+
+/** The roles that are ONNX graphs, in load order. */
+export const GRAPH_ROLES = ['text_encoder', 'unet', 'vae_decoder'] as const;
+/** One of {@link GRAPH_ROLES}. */
+export type GraphRole = (typeof GRAPH_ROLES)[number];
+
+/** The sessions and tokenizer bytes of a loaded variant. */
+export interface LoadedSessions {
+  readonly sessions: Readonly<Record<GraphRole, import('onnxruntime-web/webgpu').InferenceSession>>;
+  readonly tokenizerJson: Uint8Array;
+  readonly tokenizerConfig: Uint8Array | null;
+  readonly readFilesMs: number;
+  readonly createSessionsMs: number;
+}
+
+/** Options of {@link createSessions}. */
+export interface CreateSessionsOptions {
+  readonly variant: ModelVariant;
+  readonly source: ModelFileSource;
+  readonly backend: Backend;
+  readonly pipeline: PipelineConfig;
+  readonly size: number;
+  /** The WebGPU adapter has `shader-f16`. */
+  readonly shaderF16: boolean;
+  readonly graphCapture: boolean;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: EngineProgress) => void;
+}
+
+function dirname(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i < 0 ? '' : path.slice(0, i + 1);
+}
+
+function fileFor(variant: ModelVariant, role: string): ModelFileEntry {
+  const entry = variant.files.find((f) => f.role === role);
+  if (!entry) throw new ModelFormatError(`the variant has no ${role} file`);
+  return entry;
+}
+
+/** Static shapes for every symbolic dimension name the SD-Turbo exports use. */
+function dimensionOverrides(role: GraphRole, pipeline: PipelineConfig, size: number): Record<string, number> {
+  const latent = size / pipeline.vaeScaleFactor;
+  const common = { batch: 1, batch_size: 1, sequence: pipeline.textMaxLength, sequence_length: pipeline.textMaxLength };
+  if (role === 'text_encoder') return common;
+  if (role === 'unet') return { ...common, channels: pipeline.latentChannels, height: latent, width: latent };
+  return {
+    ...common,
+    channels: pipeline.latentChannels,
+    channels_latent: pipeline.latentChannels,
+    height: latent,
+    width: latent,
+    height_latent: latent,
+    width_latent: latent,
+  };
+}
+
+function sessionOptions(
+  opts: CreateSessionsOptions,
+  role: GraphRole,
+  externalData: { path: string; data: Uint8Array }[],
+): import('onnxruntime-web/webgpu').InferenceSession.SessionOptions {
+  const base = {
+    graphOptimizationLevel: 'all' as const,
+    // Warnings such as "some nodes were not assigned to the preferred execution providers" (shape ops on CPU) are expected.
+    logSeverityLevel: 3 as const,
+    enableMemPattern: false,
+    enableCpuMemArena: false,
+    freeDimensionOverrides: dimensionOverrides(role, opts.pipeline, opts.size),
+    ...(externalData.length ? { externalData } : {}),
+  };
+  if (opts.backend === 'wasm') return { ...base, executionProviders: ['wasm'] };
+  return {
+    ...base,
+    executionProviders: ['webgpu'],
+    // The text embeddings stay on the GPU and go straight into the UNet.
+    ...(role === 'text_encoder' ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
+    ...(opts.graphCapture && role !== 'text_encoder' ? { enableGraphCapture: true } : {}),
+  };
+}
+
+/** Reads the variant's files and creates its sessions. Releases whatever it created when it fails. */
+export async function createSessions(ort: OrtModule, opts: CreateSessionsOptions): Promise<LoadedSessions> {
+  const { variant, source, signal, onProgress } = opts;
+  const readStart = performance.now();
+  const read = (entry: ModelFileEntry): Promise<Uint8Array> =>
+    readModelFile(source, entry.path, {
+      ...(signal ? { signal } : {}),
+      onProgress: (loadedBytes, totalBytes) => onProgress?.({ stage: 'download', path: entry.path, loadedBytes, totalBytes: totalBytes ?? entry.bytes }),
+    });
+  const tokenizerEntry = variant.files.find((f) => f.role === 'tokenizer' && f.path.endsWith('tokenizer.json'));
+  if (!tokenizerEntry) throw new ModelFormatError('the variant has no tokenizer/tokenizer.json file');
+  const configEntry = variant.files.find((f) => f.role === 'tokenizer' && f.path.endsWith('tokenizer_config.json'));
+  const tokenizerJson = await read(tokenizerEntry);
+  const tokenizerConfig = configEntry ? await read(configEntry) : null;
+  let readFilesMs = performance.now() - readStart;
+  let createSessionsMs = 0;
+
+  const created: Partial<Record<GraphRole, import('onnxruntime-web/webgpu').InferenceSession>> = {};
+  try {
+    for (const role of GRAPH_ROLES) {
+      throwIfAborted(signal);
+      const entry = fileFor(variant, role);
+      const t0 = performance.now();
+      const bytes = await read(entry);
+      const externalFiles = variant.files.filter((f) => f.role === 'external_data' && dirname(f.path) === dirname(entry.path));
+      const externalData = [];
+      for (const f of externalFiles) externalData.push({ path: f.path.slice(dirname(entry.path).length), data: await read(f) });
+      readFilesMs += performance.now() - t0;
+      if (opts.backend !== 'wasm' && !opts.shaderF16 && onnxGraphUsesFloat16(bytes)) {
+        throw new BackendUnavailableError(
+          `${entry.path} holds float16 data and this WebGPU adapter has no shader-f16: the engine does not put fp16 graphs on it (use the fp32 variant or WASM)`,
+          { details: { role, backend: opts.backend } },
+        );
+      }
+      throwIfAborted(signal);
+      onProgress?.({ stage: 'create-session', role, backend: opts.backend });
+      const t1 = performance.now();
+      created[role] = await ort.InferenceSession.create(bytes, sessionOptions(opts, role, externalData));
+      createSessionsMs += performance.now() - t1;
+    }
+  } catch (error) {
+    await Promise.allSettled(Object.values(created).map((s) => s.release()));
+    throw error;
+  }
+  const sessions = created as Record<GraphRole, import('onnxruntime-web/webgpu').InferenceSession>;
+  return { sessions, tokenizerJson, tokenizerConfig, readFilesMs, createSessionsMs };
+}

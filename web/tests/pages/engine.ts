@@ -1,0 +1,156 @@
+// Local-engine hooks for browser tests, as `window.hgEngine`: one engine per page, in a worker (default) or in the page.
+
+import type {
+  Backend,
+  EngineGenerateRequest,
+  EngineLoadResult,
+  EngineModel,
+  EngineProgress,
+  EngineStatus,
+  GeneratedImage,
+  LocalEngine,
+  ModelFileSource,
+  ModelVariant,
+  WorkerEngine,
+} from '@hybridgen/core';
+import { createInPageEngine, createWorkerEngine, imageToPngBlob, serializeError, unloadWhenHidden } from '@hybridgen/core';
+import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
+
+/** Where the global setup puts the generated test model (served by the Go server with the pages). */
+export const TEST_MODEL_BASE = '/engine-models/test-tiny-sd/';
+
+let engine: LocalEngine | null = null;
+const progress: EngineProgress[] = [];
+const longTasks: number[] = [];
+let observer: PerformanceObserver | null = null;
+
+/** An image as JSON-friendly data (RGBA in base64). */
+export interface ImageSummary extends Omit<GeneratedImage, 'rgba'> {
+  readonly rgbaBase64: string;
+}
+
+function summarise(image: GeneratedImage): ImageSummary {
+  const { rgba, ...rest } = image;
+  let binary = '';
+  for (let i = 0; i < rgba.length; i += 0x8000) binary += String.fromCharCode(...rgba.subarray(i, i + 0x8000));
+  return { ...rest, rgbaBase64: btoa(binary) };
+}
+
+function current(): LocalEngine {
+  if (!engine) throw new Error('hgEngine.create() first');
+  return engine;
+}
+
+/** Errors cross `page.evaluate` as plain data with their class name. */
+async function settle<T>(work: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: ReturnType<typeof serializeError> }> {
+  try {
+    return { ok: true, value: await work };
+  } catch (error) {
+    return { ok: false, error: serializeError(error) };
+  }
+}
+
+async function loadModel(options: { backend?: Backend | 'auto'; variantsFrom?: Partial<Record<Backend, Backend>>; size?: number; blobs?: boolean } = {}) {
+  const manifest = (await (await fetch(`${TEST_MODEL_BASE}manifest.json`)).json()) as EngineModel;
+  let model = manifest;
+  if (options.variantsFrom) {
+    // Tests reshape the manifest, e.g. serve the fp16 files as a "webgpu-f32" variant to prove they are refused.
+    const variants: Partial<Record<Backend, ModelVariant>> = { ...manifest.variants };
+    for (const [to, from] of Object.entries(options.variantsFrom) as [Backend, Backend][]) {
+      const variant = manifest.variants[from];
+      if (variant) variants[to] = variant;
+    }
+    model = { ...manifest, variants };
+  }
+  let source: ModelFileSource = { kind: 'url', baseUrl: new URL(TEST_MODEL_BASE, location.href).href };
+  if (options.blobs) {
+    const files: Record<string, Blob> = {};
+    for (const v of Object.values(model.variants)) for (const f of v?.files ?? []) files[f.path] ??= await (await fetch(`${TEST_MODEL_BASE}${f.path}`)).blob();
+    source = { kind: 'blobs', files };
+  }
+  return current().load(
+    { model, source, backend: options.backend ?? 'auto', choose: { allowFallbackAdapter: true }, ...(options.size ? { size: options.size } : {}) },
+    { onProgress: (p) => progress.push(p) },
+  );
+}
+
+const hooks = {
+  create(kind: 'worker' | 'page' = 'worker'): void {
+    engine?.dispose();
+    engine =
+      kind === 'worker'
+        ? createWorkerEngine({ createWorker: () => new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module' }) })
+        : createInPageEngine({ runtime: { wasmPaths: { wasm: wasmUrl } } });
+  },
+  load: (options?: Parameters<typeof loadModel>[0]) => settle<EngineLoadResult>(loadModel(options)),
+  generate: (request: EngineGenerateRequest) =>
+    settle(
+      current()
+        .generate(request, { onProgress: (p) => progress.push(p) })
+        .then(summarise),
+    ),
+  /** Starts a generation and aborts it when UNet step `step` begins. */
+  generateAbortingAtStep(request: EngineGenerateRequest, step: number) {
+    const controller = new AbortController();
+    return settle(
+      current()
+        .generate(request, {
+          signal: controller.signal,
+          onProgress: (p) => {
+            progress.push(p);
+            if (p.stage === 'unet' && p.step === step) controller.abort(new Error(`test aborts at UNet step ${step}`));
+          },
+        })
+        .then(summarise),
+    );
+  },
+  generateWithTimeout: (request: EngineGenerateRequest, timeoutMs: number) => settle(current().generate(request, { timeoutMs }).then(summarise)),
+  unload: () => settle(current().unload()),
+  status: () => settle<EngineStatus>(current().status()),
+  destroyDevice: () => settle(current().debug({ kind: 'destroy-device' })),
+  crashWorker: () => settle(current().debug({ kind: 'crash' })),
+  terminateWorker(): void {
+    (current() as WorkerEngine).terminateWorker();
+  },
+  progress: () => progress.splice(0),
+  /** Unloads after `hiddenMs` with a fake visibility source the test flips. */
+  idleUnload(hiddenMs: number) {
+    const target = new EventTarget() as EventTarget & { visibilityState: DocumentVisibilityState };
+    target.visibilityState = 'visible';
+    const unloaded: unknown[] = [];
+    unloadWhenHidden(current(), { hiddenMs, source: target as never, onUnload: (r) => unloaded.push(r) });
+    return {
+      setHidden(hidden: boolean) {
+        target.visibilityState = hidden ? 'hidden' : 'visible';
+        target.dispatchEvent(new Event('visibilitychange'));
+      },
+      unloaded,
+    };
+  },
+  async pngSize(request: EngineGenerateRequest): Promise<{ type: string; bytes: number }> {
+    const image = await current().generate(request);
+    const blob = await imageToPngBlob(image);
+    return { type: blob.type, bytes: blob.size };
+  },
+  watchLongTasks(): void {
+    longTasks.length = 0;
+    observer?.disconnect();
+    observer = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) longTasks.push(entry.duration);
+    });
+    observer.observe({ type: 'longtask' });
+  },
+  longTasks: () => [...longTasks],
+};
+
+/** Registers the hooks as `window.hgEngine`. */
+export function registerEngineHooks(): void {
+  (window as unknown as { hgEngine: typeof hooks }).hgEngine = hooks;
+}
+
+declare global {
+  interface Window {
+    hgEngine: typeof hooks;
+  }
+}
+registerEngineHooks();
