@@ -22,12 +22,36 @@ export const VAE_SCALING_FACTOR = 0.18215;
 /** Default image size in pixels for the tiny model (8x8 latents). */
 export const DEFAULT_SIZE = 64;
 
-/** Graph input/output names, as in the production files. */
-export const IO = {
-  textEncoder: { inputs: ['input_ids'], outputs: ['last_hidden_state'] },
-  unet: { inputs: ['sample', 'timestep', 'encoder_hidden_states'], outputs: ['out_sample'] },
-  vaeDecoder: { inputs: ['latent_sample'], outputs: ['sample'] },
-} as const;
+/** One graph input or output: name, element type and shape (numbers fixed, strings symbolic). */
+export interface TensorSpec {
+  readonly name: string;
+  readonly type: 'float32' | 'int32' | 'int64';
+  readonly shape: readonly (number | string)[];
+}
+
+/**
+ * Graph inputs and outputs of both variants (fp16 variants also take and give
+ * float32: ORT-web demo style), with the symbolic dimension names the
+ * production ORT files use (`batch`, `channels`, `height`, `width`, `sequence`).
+ */
+export const GRAPH_IO = {
+  text_encoder: {
+    inputs: [{ name: 'input_ids', type: 'int32', shape: ['batch', TEXT_MAX_LENGTH] }],
+    outputs: [{ name: 'last_hidden_state', type: 'float32', shape: ['batch', TEXT_MAX_LENGTH, TEXT_HIDDEN_SIZE] }],
+  },
+  unet: {
+    inputs: [
+      { name: 'sample', type: 'float32', shape: ['batch', 'channels', 'height', 'width'] },
+      { name: 'timestep', type: 'int64', shape: [1] },
+      { name: 'encoder_hidden_states', type: 'float32', shape: ['batch', 'sequence', TEXT_HIDDEN_SIZE] },
+    ],
+    outputs: [{ name: 'out_sample', type: 'float32', shape: ['batch', LATENT_CHANNELS, 'height', 'width'] }],
+  },
+  vae_decoder: {
+    inputs: [{ name: 'latent_sample', type: 'float32', shape: ['batch', 'channels', 'height', 'width'] }],
+    outputs: [{ name: 'sample', type: 'float32', shape: ['batch', 3, 'height_out', 'width_out'] }],
+  },
+} as const satisfies Record<string, { inputs: readonly TensorSpec[]; outputs: readonly TensorSpec[] }>;
 
 /** Weight variants written by the generator: folder name -> weight precision. */
 export const PRECISIONS = ['fp32', 'fp16'] as const;

@@ -1,5 +1,5 @@
 import onnxProto from 'onnx-proto';
-import type { Precision } from './contract.js';
+import type { Precision, TensorSpec } from './contract.js';
 import { toFloat16Bits } from './fp16.js';
 import type { Rng } from './prng.js';
 
@@ -66,6 +66,12 @@ export class GraphBuilder {
   input(name: string, type: ElemType, dims: readonly Dim[]): string {
     this.inputs.push(valueInfo(name, type, dims));
     return name;
+  }
+
+  /** Declares the inputs and outputs of a contract entry; returns the input names. */
+  declare(io: { readonly inputs: readonly TensorSpec[]; readonly outputs: readonly TensorSpec[] }): string[] {
+    for (const o of io.outputs) this.output(o.name, o.type, o.shape);
+    return io.inputs.map((i) => this.input(i.name, i.type, i.shape));
   }
 
   /** Declares a graph output (some node must produce `name`). */

@@ -6,7 +6,7 @@
  */
 
 import type { Precision } from '../contract.js';
-import { TEXT_HIDDEN_SIZE, TEXT_MAX_LENGTH } from '../contract.js';
+import { GRAPH_IO, TEXT_HIDDEN_SIZE, TEXT_MAX_LENGTH } from '../contract.js';
 import { GraphBuilder } from '../onnx-builder.js';
 import { Rng } from '../prng.js';
 import { attention, gelu, layerNorm, linear } from './layers.js';
@@ -18,8 +18,7 @@ export const TEXT_ENCODER_CONFIG = { hidden: TEXT_HIDDEN_SIZE, layers: 2, heads:
 export function buildTextEncoder(precision: Precision, seed: number, vocabSize: number): GraphBuilder {
   const { hidden, layers, heads, mlpRatio } = TEXT_ENCODER_CONFIG;
   const b = new GraphBuilder('text_encoder', precision, Rng.forName(seed, 'text_encoder'));
-  const ids = b.input('input_ids', 'int32', ['batch', TEXT_MAX_LENGTH]);
-  b.output('last_hidden_state', 'float32', ['batch', TEXT_MAX_LENGTH, hidden]);
+  const [ids = ''] = b.declare(GRAPH_IO.text_encoder);
 
   const tokenEmbedding = b.weight('embeddings.token_embedding.weight', [vocabSize, hidden], 0.5);
   const positionEmbedding = b.weight('embeddings.position_embedding.weight', [TEXT_MAX_LENGTH, hidden], 0.2);

@@ -9,7 +9,7 @@
  */
 
 import type { Precision } from '../contract.js';
-import { LATENT_CHANNELS, TEXT_HIDDEN_SIZE } from '../contract.js';
+import { GRAPH_IO, LATENT_CHANNELS, TEXT_HIDDEN_SIZE } from '../contract.js';
 import { GraphBuilder, ONNX_DATA_TYPE } from '../onnx-builder.js';
 import { Rng } from '../prng.js';
 import { attention, conv2d, fromTokens, gelu, groupNorm, layerNorm, linear, resBlock, silu, toTokens, upsample2x } from './layers.js';
@@ -22,10 +22,8 @@ export function buildUnet(precision: Precision, seed: number): GraphBuilder {
   const { groups, heads, timeProjDim, timeEmbedDim } = UNET_CONFIG;
   const [c0, c1] = UNET_CONFIG.channels;
   const b = new GraphBuilder('unet', precision, Rng.forName(seed, 'unet'));
-  const sample = b.input('sample', 'float32', ['batch', 'channels', 'height', 'width']);
-  const timestep = b.input('timestep', 'int64', [1]);
-  const context = b.toCompute(b.input('encoder_hidden_states', 'float32', ['batch', 'sequence', TEXT_HIDDEN_SIZE]));
-  b.output('out_sample', 'float32', ['batch', 'channels', 'height', 'width']);
+  const [sample = '', timestep = '', encoderHiddenStates = ''] = b.declare(GRAPH_IO.unet);
+  const context = b.toCompute(encoderHiddenStates);
 
   // Timestep embedding: computed in float32 (as diffusers does), then cast to the compute type.
   const half = timeProjDim / 2;

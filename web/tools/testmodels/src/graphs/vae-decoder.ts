@@ -7,7 +7,7 @@
  */
 
 import type { Precision } from '../contract.js';
-import { LATENT_CHANNELS } from '../contract.js';
+import { GRAPH_IO, LATENT_CHANNELS } from '../contract.js';
 import { GraphBuilder } from '../onnx-builder.js';
 import { Rng } from '../prng.js';
 import { attention, conv2d, fromTokens, groupNorm, resBlock, silu, toTokens, upsample2x } from './layers.js';
@@ -19,8 +19,7 @@ export const VAE_DECODER_CONFIG = { midChannels: 32, upChannels: [32, 32, 16, 16
 export function buildVaeDecoder(precision: Precision, seed: number): GraphBuilder {
   const { midChannels, upChannels, groups, outGain } = VAE_DECODER_CONFIG;
   const b = new GraphBuilder('vae_decoder', precision, Rng.forName(seed, 'vae_decoder'));
-  const latent = b.input('latent_sample', 'float32', ['batch', 'channels', 'height', 'width']);
-  b.output('sample', 'float32', ['batch', 3, 'height_out', 'width_out']);
+  const [latent = ''] = b.declare(GRAPH_IO.vae_decoder);
 
   let x = conv2d(b, b.toCompute(latent), LATENT_CHANNELS, LATENT_CHANNELS, 'post_quant_conv', { kernel: 1 });
   x = conv2d(b, x, LATENT_CHANNELS, midChannels, 'decoder.conv_in');

@@ -1,0 +1,172 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import onnxProto from 'onnx-proto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GRAPH_ROLES, PRECISIONS, TEST_MODEL_ID } from './contract.js';
+import { type GeneratedTestModel, generateTestModels } from './generate.js';
+import { encodePrompt, loadTokenizer } from './test-inputs.js';
+import { BOS_TOKEN, EOS_TOKEN } from './tokenizer.js';
+
+const { onnx } = onnxProto;
+const FLOAT = onnx.TensorProto.DataType.FLOAT;
+const FLOAT16 = onnx.TensorProto.DataType.FLOAT16;
+
+function listFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => statSync(join(dir, f)).isFile())
+    .sort();
+}
+
+function loadModel(path: string): onnxProto.onnx.ModelProto {
+  return onnx.ModelProto.decode(readFileSync(path));
+}
+
+describe('generateTestModels', () => {
+  const dirs: string[] = [];
+  let first: GeneratedTestModel;
+  let second: GeneratedTestModel;
+
+  beforeAll(() => {
+    const a = mkdtempSync(join(tmpdir(), 'testmodels-'));
+    const b = mkdtempSync(join(tmpdir(), 'testmodels-'));
+    dirs.push(a, b);
+    first = generateTestModels({ outDir: a });
+    second = generateTestModels({ outDir: b });
+  });
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes the documented layout', () => {
+    expect(relative(dirs[0] ?? '', first.modelDir)).toBe(TEST_MODEL_ID);
+    expect(listFiles(first.modelDir)).toEqual([
+      'fp16/text_encoder/model.onnx',
+      'fp16/unet/model.onnx',
+      'fp16/vae_decoder/model.onnx',
+      'fp32/text_encoder/model.onnx',
+      'fp32/unet/model.onnx',
+      'fp32/vae_decoder/model.onnx',
+      'manifest.json',
+      'tokenizer/tokenizer.json',
+      'tokenizer/tokenizer_config.json',
+    ]);
+  });
+
+  it('is deterministic: two runs give byte-identical files', () => {
+    for (const file of listFiles(first.modelDir)) {
+      expect(readFileSync(join(second.modelDir, file)).equals(readFileSync(join(first.modelDir, file))), file).toBe(true);
+    }
+  });
+
+  it('gives other weights for another seed', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'testmodels-'));
+    dirs.push(dir);
+    const other = generateTestModels({ outDir: dir, seed: 7 });
+    expect(readFileSync(other.graphs.fp32.unet).equals(readFileSync(first.graphs.fp32.unet))).toBe(false);
+  });
+
+  it('writes a manifest whose sizes and hashes are those of the files', () => {
+    const manifest = JSON.parse(readFileSync(first.manifestPath, 'utf8'));
+    expect(manifest).toEqual(first.manifest);
+    expect(manifest).toMatchObject({ schemaVersion: 1, id: TEST_MODEL_ID, baseUrl: './', pipeline: { kind: 'sd-turbo', textMaxLength: 77, padTokenId: 0 } });
+    expect(Object.keys(manifest.variants).sort()).toEqual(['wasm', 'webgpu-f16', 'webgpu-f32']);
+    for (const [backend, variant] of Object.entries(first.manifest.variants)) {
+      const precision = backend === 'webgpu-f16' ? 'fp16' : 'fp32';
+      expect(variant.requirements.needsShaderF16).toBe(precision === 'fp16');
+      expect(variant.files.map((f) => f.role)).toEqual(['tokenizer', 'tokenizer', 'text_encoder', 'unet', 'vae_decoder']);
+      let total = 0;
+      for (const file of variant.files) {
+        const data = readFileSync(join(first.modelDir, file.path));
+        expect(file.bytes).toBe(data.byteLength);
+        expect(file.sha256).toBe(createHash('sha256').update(data).digest('hex'));
+        if (file.role !== 'tokenizer') expect(file.path.startsWith(`${precision}/`)).toBe(true);
+        total += file.bytes;
+      }
+      expect(variant.requirements.totalBytes).toBe(total);
+      expect(total).toBeLessThan(5 * 1024 * 1024);
+      expect(variant.requirements.largestBufferBytes).toBeGreaterThan(0);
+      expect(variant.requirements.peakMemoryBytes).toBeGreaterThan(variant.requirements.largestBufferBytes);
+    }
+  });
+
+  it('uses opset 17 and the operator families of the real graphs', () => {
+    const families: Record<string, string[]> = {
+      text_encoder: ['Gather', 'LayerNormalization', 'MatMul', 'Softmax', 'Erf', 'Add'],
+      unet: ['Conv', 'InstanceNormalization', 'Sigmoid', 'Sin', 'Cos', 'MatMul', 'Softmax', 'Resize', 'Concat', 'LayerNormalization'],
+      vae_decoder: ['Conv', 'InstanceNormalization', 'Sigmoid', 'Resize', 'MatMul', 'Softmax'],
+    };
+    for (const precision of PRECISIONS) {
+      for (const role of GRAPH_ROLES) {
+        const model = loadModel(first.graphs[precision][role]);
+        expect(model.opsetImport.map((o) => [o.domain, Number(o.version)])).toEqual([['', 17]]);
+        const ops = new Set(model.graph?.node?.map((n) => n.opType));
+        for (const op of families[role] ?? []) expect(ops.has(op), `${precision} ${role} uses ${op}`).toBe(true);
+        expect(model.graph?.node?.length ?? 0).toBeGreaterThan(30);
+      }
+    }
+  });
+
+  it('stores fp16 weights in the fp16 variant, with fp32 I/O and Casts at the boundaries', () => {
+    for (const role of GRAPH_ROLES) {
+      const f16 = loadModel(first.graphs.fp16[role]).graph;
+      const f32 = loadModel(first.graphs.fp32[role]).graph;
+      const f16Floats = f16?.initializer?.filter((t) => t.dataType === FLOAT16) ?? [];
+      const f16Singles = f16?.initializer?.filter((t) => t.dataType === FLOAT) ?? [];
+      expect(f16Floats.length).toBeGreaterThan(10);
+      // The only float32 constants left are the Resize scales and the timestep frequencies (4 values or 16).
+      for (const t of f16Singles) expect((t.rawData?.byteLength ?? 0) / 4, `${role} ${t.name}`).toBeLessThanOrEqual(16);
+      expect(f32?.initializer?.some((t) => t.dataType === FLOAT16)).toBe(false);
+      const casts = f16?.node?.filter((n) => n.opType === 'Cast') ?? [];
+      for (const output of f16?.output ?? []) expect(casts.some((c) => c.output?.[0] === output.name)).toBe(true);
+      for (const input of f16?.input ?? []) {
+        const consumers = f16?.node?.filter((n) => n.input?.includes(input.name ?? '')) ?? [];
+        expect(consumers.length).toBeGreaterThan(0);
+        expect(consumers.every((n) => ['Cast', 'Gather'].includes(n.opType ?? ''))).toBe(true);
+      }
+      expect(statSync(first.graphs.fp16[role]).size).toBeLessThan(0.6 * statSync(first.graphs.fp32[role]).size);
+    }
+  });
+});
+
+describe('the generated tokenizer', () => {
+  let dir: string;
+  let model: GeneratedTestModel;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'testmodels-'));
+    model = generateTestModels({ outDir: dir });
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('loads in @huggingface/tokenizers and encodes a prompt into real ids with BOS/EOS', () => {
+    const tokenizer = loadTokenizer(model.tokenizer);
+    const encoded = tokenizer.encode('a photo of a cat');
+    expect(encoded.tokens).toEqual([BOS_TOKEN, 'a</w>', 'photo</w>', 'of</w>', 'a</w>', 'cat</w>', EOS_TOKEN]);
+    const vocab = tokenizer.get_vocab(true);
+    expect(vocab.size).toBeGreaterThan(300);
+    expect(encoded.ids[0]).toBe(tokenizer.token_to_id(BOS_TOKEN));
+    expect(encoded.ids.at(-1)).toBe(tokenizer.token_to_id(EOS_TOKEN));
+    expect(new Set(encoded.ids).size).toBe(6);
+    expect(tokenizer.id_to_token(0)).toBe('!');
+  });
+
+  it('lowercases, collapses whitespace and splits unknown words into byte-level pieces', () => {
+    const tokenizer = loadTokenizer(model.tokenizer);
+    expect(tokenizer.encode('A  PHOTO\tof a Cat').ids).toEqual(tokenizer.encode('a photo of a cat').ids);
+    const rare = tokenizer.encode('zyxquv, émoji 7');
+    expect(rare.tokens.length).toBeGreaterThan(6);
+    expect(rare.tokens).not.toContain(undefined);
+    expect(rare.ids.slice(1, -1)).not.toContain(tokenizer.token_to_id(EOS_TOKEN));
+  });
+
+  it('pads to 77 with id 0 and truncates long prompts keeping EOS', () => {
+    const tokenizer = loadTokenizer(model.tokenizer);
+    const short = encodePrompt(tokenizer, 'a photo of a cat');
+    expect(short.length).toBe(77);
+    expect(Array.from(short.slice(7))).toEqual(new Array(70).fill(0));
+    const long = encodePrompt(tokenizer, 'a red cat '.repeat(40));
+    expect(long[76]).toBe(tokenizer.token_to_id(EOS_TOKEN));
+    expect(long.includes(0)).toBe(false);
+  });
+});
