@@ -1,0 +1,29 @@
+/**
+ * Errors of the model-variant transforms. They extend the engine's
+ * {@link EngineError}, so they cross the worker boundary with name, message,
+ * stack and details like every engine error.
+ */
+
+import { EngineError } from '../engine/errors.js';
+
+/** Base class of every variant-transform error. */
+export class VariantError extends EngineError {
+  override name = 'VariantError';
+}
+
+/**
+ * The input is not a well-formed ONNX protobuf: truncated file, a length
+ * that runs past its parent, a bad wire type. `details.offset` is the byte
+ * offset where reading failed.
+ */
+export class MalformedModelError extends VariantError {
+  override name = 'MalformedModelError';
+  constructor(message: string, offset: number, options: { cause?: unknown } = {}) {
+    super(`malformed ONNX model at byte ${offset}: ${message}`, { ...options, details: { offset } });
+  }
+}
+
+/** The model holds a tensor type or layout the transform does not handle (e.g. an unknown data type number, bfloat16). */
+export class UnsupportedModelError extends VariantError {
+  override name = 'UnsupportedModelError';
+}

@@ -1,0 +1,24 @@
+/**
+ * Model variants built on the device after download: fp16 -> fp32
+ * conversion for GPUs without `shader-f16`, weight-only int8 for the WASM
+ * backend, and the memory budget check that decides which variant fits.
+ *
+ * @packageDocumentation
+ */
+
+export {
+  type ModelFileFacts,
+  pickFittingVariant,
+  type RequirementsOptions,
+  requirementsFromFiles,
+  type ScannedRequirements,
+  scanModelFile,
+  type VariantCandidate,
+  type VariantGraphFile,
+} from './budget.js';
+export { MalformedModelError, UnsupportedModelError, VariantError } from './errors.js';
+export { ExternalDataWriter, MemoryFolder, type OutputFile, type OutputFolder, PARTIAL_SUFFIX } from './output.js';
+export type { BlobLike } from './proto/blob-reader.js';
+export type { QuantizableOp, QuantizeOptions } from './quantize.js';
+export type { ExternalDataResolver } from './scan.js';
+export { convertToFloat32, quantizeWeightsInt8, type TransformOptions, type TransformProgress, type TransformResult } from './transform.js';
