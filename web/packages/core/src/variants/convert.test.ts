@@ -2,7 +2,23 @@ import { describe, expect, it } from 'vitest';
 import { EngineAbortedError } from '../engine/errors.js';
 import { MalformedModelError, UnsupportedModelError } from './errors.js';
 import { MemoryFolder } from './output.js';
-import { attr, blobOf, decode, f16, f32, modelBytes, onnx, ort, runOnDisk, T, valueInfo, wave } from './testing/crafted-graphs.js';
+import {
+  attr,
+  blobOf,
+  decode,
+  f16,
+  f32,
+  type GraphProto,
+  type IGraphProto,
+  type ModelProto,
+  modelBytes,
+  onnx,
+  ort,
+  runOnDisk,
+  T,
+  valueInfo,
+  wave,
+} from './testing/crafted-graphs.js';
 import { convertToFloat32 } from './transform.js';
 
 const N = 4096; // 8 KiB of float16, 16 KiB widened
@@ -34,13 +50,13 @@ function castGraph(): Uint8Array {
   });
 }
 
-function allTypes(model: onnx.ModelProto): number[] {
-  const g = model.graph as onnx.GraphProto;
+function allTypes(model: ModelProto): (number | null | undefined)[] {
+  const g = model.graph as GraphProto;
   const infos = [...g.input, ...g.output, ...g.valueInfo];
   return [
     ...infos.map((v) => v.type?.tensorType?.elemType ?? -1),
     ...g.initializer.map((t) => t.dataType),
-    ...g.node.flatMap((n) => n.attribute.map((a) => (a.t ? a.t.dataType : a.name === 'to' ? Number(a.i) : -1))),
+    ...g.node.flatMap((n) => (n.attribute ?? []).map((a) => (a.t ? (a.t.dataType ?? -1) : a.name === 'to' ? Number(a.i) : -1))),
   ];
 }
 
@@ -57,16 +73,16 @@ describe('convertToFloat32', () => {
 
     const model = decode(folder.files.get('model.onnx') as Uint8Array);
     expect(allTypes(model)).not.toContain(T.FLOAT16);
-    const g = model.graph as onnx.GraphProto;
+    const g = model.graph as GraphProto;
     const w = g.initializer.find((t) => t.name === 'W');
     expect(w?.dataLocation).toBe(onnx.TensorProto.DataLocation.EXTERNAL);
-    expect(Object.fromEntries(w?.externalData.map((e) => [e.key, e.value]) ?? [])).toEqual({
+    expect(Object.fromEntries((w?.externalData ?? []).map((e) => [e.key, e.value]) ?? [])).toEqual({
       location: 'model.onnx.data.0',
       offset: '0',
       length: String(N * 4),
     });
-    expect(g.initializer.find((t) => t.name === 'tiny')?.rawData.byteLength).toBe(8);
-    expect(g.node.filter((n) => n.opType === 'Cast').map((n) => Number(n.attribute[0]?.i))).toEqual([T.FLOAT, T.FLOAT]);
+    expect(g.initializer.find((t) => t.name === 'tiny')?.rawData?.byteLength).toBe(8);
+    expect(g.node.filter((n) => n.opType === 'Cast').map((n) => Number(n.attribute?.[0]?.i))).toEqual([T.FLOAT, T.FLOAT]);
 
     // Same numbers as the fp16 model (whose arithmetic runs in float32 on ORT's CPU EP between fp16 roundings).
     const x = wave(N, 3);
@@ -83,8 +99,8 @@ describe('convertToFloat32', () => {
     const folder = new MemoryFolder();
     const result = await convertToFloat32(blobOf(castGraph()), folder, { externalDataThresholdBytes: 1024, maxExternalFileBytes: 64 * 1024 });
     expect(result.files.map((f) => f.name)).toEqual(['model.onnx.data.0', 'model.onnx']);
-    const g = decode(folder.files.get('model.onnx') as Uint8Array).graph as onnx.GraphProto;
-    const offsets = g.initializer.filter((t) => t.externalData.length).map((t) => t.externalData.find((e) => e.key === 'offset')?.value);
+    const g = decode(folder.files.get('model.onnx') as Uint8Array).graph as GraphProto;
+    const offsets = g.initializer.filter((t) => t.externalData?.length).map((t) => t.externalData?.find((e) => e.key === 'offset')?.value);
     expect(offsets).toEqual(['0', String(N * 4)]);
   });
 
@@ -99,7 +115,7 @@ describe('convertToFloat32', () => {
   });
 
   it('rewrites fp16 inside If subgraphs', async () => {
-    const branch = (v: number): onnx.IGraphProto => ({
+    const branch = (v: number): IGraphProto => ({
       name: `b${v}`,
       node: [{ opType: 'Constant', output: [`k${v}`], attribute: [attr('value', f16(`kv${v}`, [1], [v]))] }],
       output: [valueInfo(`k${v}`, T.FLOAT16, [1])],

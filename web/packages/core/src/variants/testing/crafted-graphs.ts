@@ -99,3 +99,8 @@ export function blobOf(bytes: Uint8Array): Blob {
 }
 
 export { ort };
+
+/** Decoded message types. */
+export type ModelProto = onnxProto.onnx.ModelProto;
+export type GraphProto = onnxProto.onnx.GraphProto;
+export type IGraphProto = onnxProto.onnx.IGraphProto;
