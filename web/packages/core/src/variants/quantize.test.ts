@@ -56,7 +56,7 @@ describe('quantizeWeightsInt8', () => {
     expect(result.counts.quantizedWeights).toBe(2);
     const g = decode(folder.files.get('model.onnx') as Uint8Array).graph as GraphProto;
     const dq = g.node.filter((n) => n.opType === 'DequantizeLinear');
-    expect(dq.map((n) => [n.input, n.output, Number(n.attribute[0]?.i)])).toEqual([
+    expect(dq.map((n) => [n.input, n.output, Number(n.attribute?.[0]?.i)])).toEqual([
       [['W_quantized', 'W_scale'], ['W'], 1],
       [['G_quantized', 'G_scale'], ['G'], 0], // Gemm transB=1: B is [N, K], channels on axis 0
     ]);
