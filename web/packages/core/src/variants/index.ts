@@ -19,6 +19,8 @@ export {
 export { MalformedModelError, UnsupportedModelError, VariantError } from './errors.js';
 export { ExternalDataWriter, MemoryFolder, type OutputFile, type OutputFolder, PARTIAL_SUFFIX } from './output.js';
 export type { BlobLike } from './proto/blob-reader.js';
+/** Low-level protobuf writing, for tools that write models (e.g. synthetic benchmark models). */
+export { encodeVarint, ProtoWriter } from './proto/wire.js';
 export type { QuantizableOp, QuantizeOptions } from './quantize.js';
 export type { ExternalDataResolver } from './scan.js';
 export { convertToFloat32, quantizeWeightsInt8, type TransformOptions, type TransformProgress, type TransformResult } from './transform.js';
