@@ -58,3 +58,4 @@ export type {
 } from './router/types.js';
 export { formatBytes, GiB, MiB } from './util/bytes.js';
 export { blobToDataUrl } from './util/data-url.js';
+export * from './variants/index.js';

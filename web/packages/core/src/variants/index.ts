@@ -16,7 +16,9 @@ export {
   type VariantCandidate,
   type VariantGraphFile,
 } from './budget.js';
+export { type BuildProgress, type BuildVariantRequest, type BuiltVariant, buildVariant, type OutputTree, VARIANT_FILE, type VariantKind } from './build.js';
 export { MalformedModelError, UnsupportedModelError, VariantError } from './errors.js';
+export { openStoredVariant, opfsDirectory, opfsFolder, opfsTree } from './opfs.js';
 export { ExternalDataWriter, MemoryFolder, type OutputFile, type OutputFolder, PARTIAL_SUFFIX } from './output.js';
 export type { BlobLike } from './proto/blob-reader.js';
 /** Low-level protobuf writing, for tools that write models (e.g. synthetic benchmark models). */
@@ -24,3 +26,13 @@ export { encodeVarint, ProtoWriter } from './proto/wire.js';
 export type { QuantizableOp, QuantizeOptions } from './quantize.js';
 export type { ExternalDataResolver } from './scan.js';
 export { convertToFloat32, quantizeWeightsInt8, type TransformOptions, type TransformProgress, type TransformResult } from './transform.js';
+export {
+  type BuildCallOptions,
+  type BuildPayload,
+  createVariantBuilder,
+  serveVariantBuilder,
+  type VariantBuilder,
+  type VariantBuilderOptions,
+  type VariantWorkerScope,
+} from './worker.js';
+export type { FromVariantWorker, ToVariantWorker } from './worker-protocol.js';
