@@ -25,6 +25,8 @@ const GRAPH_ROLE_NAMES = new Set(['text_encoder', 'unet', 'vae_decoder', 'vae_en
 export interface OutputTree {
   /** The folder at a relative path (`''` for the root), created when missing. */
   open(path: string): Promise<OutputFolder>;
+  /** Removes everything in the tree (a rebuild starts clean: no stale data or partial files). */
+  clear(): Promise<void>;
 }
 
 /** What {@link buildVariant} needs. */
@@ -96,8 +98,8 @@ export async function buildVariant(
 ): Promise<BuiltVariant> {
   const started = performance.now();
   const backend = request.backend ?? (request.kind === 'fp32' ? 'webgpu-f32' : 'wasm');
+  await out.clear(); // an older build of this variant, complete or not, is gone
   const root = await out.open('');
-  await root.remove(VARIANT_FILE); // an older build of this variant is no longer complete
   const files: ModelFileEntry[] = [];
   const graphs: VariantGraphFile[] = [];
   const transforms: Record<string, Omit<TransformResult, 'files'>> = {};

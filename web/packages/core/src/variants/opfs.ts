@@ -61,6 +61,13 @@ export function opfsFolder(dir: FileSystemDirectoryHandle): OutputFolder {
 export function opfsTree(root: FileSystemDirectoryHandle): OutputTree & { readFile(path: string): Promise<File> } {
   return {
     open: async (path) => opfsFolder(await opfsDirectory(root, path)),
+    async clear() {
+      const names: string[] = [];
+      for await (const name of (root as unknown as { keys(): AsyncIterable<string> }).keys()) names.push(name);
+      // variant.json first: the variant stops being "complete" before anything else goes
+      names.sort((a, b) => Number(b === VARIANT_FILE) - Number(a === VARIANT_FILE));
+      for (const name of names) await root.removeEntry(name, { recursive: true });
+    },
     async readFile(path) {
       const i = path.lastIndexOf('/');
       const dir = await opfsDirectory(root, i < 0 ? '' : path.slice(0, i));
