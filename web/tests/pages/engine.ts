@@ -50,7 +50,17 @@ async function settle<T>(work: Promise<T>): Promise<{ ok: true; value: T } | { o
   }
 }
 
-async function loadModel(options: { backend?: Backend | 'auto'; variantsFrom?: Partial<Record<Backend, Backend>>; size?: number; blobs?: boolean } = {}) {
+async function loadModel(
+  options: {
+    backend?: Backend | 'auto';
+    variantsFrom?: Partial<Record<Backend, Backend>>;
+    /** Pretend the wasm variant needs this much memory (ModelTooLargeError tests). */
+    wasmPeakBytes?: number;
+    size?: number;
+    blobs?: boolean;
+    warmUp?: boolean;
+  } = {},
+) {
   const manifest = (await (await fetch(`${TEST_MODEL_BASE}manifest.json`)).json()) as EngineModel;
   let model = manifest;
   if (options.variantsFrom) {
@@ -58,9 +68,14 @@ async function loadModel(options: { backend?: Backend | 'auto'; variantsFrom?: P
     const variants: Partial<Record<Backend, ModelVariant>> = { ...manifest.variants };
     for (const [to, from] of Object.entries(options.variantsFrom) as [Backend, Backend][]) {
       const variant = manifest.variants[from];
-      if (variant) variants[to] = variant;
+      // The files of `from` under the requirements (labels) of `to`.
+      if (variant) variants[to] = { requirements: manifest.variants[to]?.requirements ?? variant.requirements, files: variant.files };
     }
     model = { ...manifest, variants };
+  }
+  if (options.wasmPeakBytes && model.variants.wasm) {
+    const wasm = model.variants.wasm;
+    model = { ...model, variants: { ...model.variants, wasm: { ...wasm, requirements: { ...wasm.requirements, peakMemoryBytes: options.wasmPeakBytes } } } };
   }
   let source: ModelFileSource = { kind: 'url', baseUrl: new URL(TEST_MODEL_BASE, location.href).href };
   if (options.blobs) {
@@ -69,7 +84,14 @@ async function loadModel(options: { backend?: Backend | 'auto'; variantsFrom?: P
     source = { kind: 'blobs', files };
   }
   return current().load(
-    { model, source, backend: options.backend ?? 'auto', choose: { allowFallbackAdapter: true }, ...(options.size ? { size: options.size } : {}) },
+    {
+      model,
+      source,
+      backend: options.backend ?? 'auto',
+      choose: { allowFallbackAdapter: true },
+      ...(options.size ? { size: options.size } : {}),
+      ...(options.warmUp === undefined ? {} : { warmUp: options.warmUp }),
+    },
     { onProgress: (p) => progress.push(p) },
   );
 }

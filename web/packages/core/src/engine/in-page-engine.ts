@@ -262,10 +262,10 @@ export class InPageEngine implements LocalEngine {
     if (!request) throw new EngineNotLoadedError('nothing to recover: no model was loaded');
     await this.release();
     try {
-      const result = await this.doLoad(request, options, [], [from]);
+      const result = await this.doLoad({ ...request, warmUp: false }, options, [], [from]);
       return { kind: 'reloaded', from, to: result.backend, reason };
     } catch (reloadError) {
-      const result = await this.doLoad({ ...request, backend: 'auto' }, options, [{ from, to: 'wasm', reason: message(reloadError) }], ['wasm']);
+      const result = await this.doLoad({ ...request, backend: 'auto', warmUp: false }, options, [{ from, to: 'wasm', reason: message(reloadError) }], ['wasm']);
       return { kind: 'fell-back', from, to: result.backend, reason };
     }
   }
@@ -280,7 +280,8 @@ export class InPageEngine implements LocalEngine {
     }
     if (!this.loaded) {
       if (!this.lastRequest) throw new EngineNotLoadedError('no model is loaded: call load() first');
-      await this.doLoad(this.lastRequest, options, []);
+      // The run that follows warms the shaders; a throw-away run would only double the wait.
+      await this.doLoad({ ...this.lastRequest, warmUp: false }, options, []);
       reloaded = true;
     }
     const runOnce = async (): Promise<GeneratedImage> => {

@@ -29,9 +29,15 @@ export interface RuntimeOptions {
 let ortPromise: Promise<OrtModule> | undefined;
 let configured = false;
 
-/** Default WASM thread count: threads only when the page is cross-origin isolated. */
+/**
+ * Default WASM thread count: threads only when cross-origin isolated, and
+ * never on a window's main thread, where ORT's pthread pool blocks (use the
+ * worker engine there).
+ */
 export function defaultThreadCount(): number {
   const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+  const onMainThread = typeof (globalThis as { document?: unknown }).document !== 'undefined';
+  if (onMainThread) return 1;
   const cores = globalThis.navigator?.hardwareConcurrency ?? 1;
   return isolated ? Math.max(1, Math.min(4, cores)) : 1;
 }

@@ -14,6 +14,7 @@ import type {
   EngineGenerateRequest,
   EngineLoadRequest,
   EngineLoadResult,
+  EngineRecovery,
   EngineStatus,
   EngineUnloadResult,
   GeneratedImage,
@@ -53,6 +54,9 @@ export class WorkerEngine implements LocalEngine {
   private readonly pending = new Map<number, Pending>();
   private lastLoad: EngineLoadRequest | null = null;
   private needsReload = false;
+  /** Why the last worker died, while its model is not reloaded yet. */
+  private crashReason: string | null = null;
+  private lastBackend: EngineLoadResult['backend'] | null = null;
   private disposed = false;
   private readonly timeouts: Record<EngineOperation, number>;
 
@@ -63,19 +67,29 @@ export class WorkerEngine implements LocalEngine {
   async load(request: EngineLoadRequest, options: EngineCallOptions = {}): Promise<EngineLoadResult> {
     const result = await this.call('load', request, options);
     this.lastLoad = request;
+    this.lastBackend = result.backend;
     this.needsReload = false;
+    this.crashReason = null;
     return result;
   }
 
   async generate(request: EngineGenerateRequest, options: EngineCallOptions = {}): Promise<GeneratedImage> {
-    let restarted = false;
+    let recovery: EngineRecovery | null = null;
     if (this.needsReload && this.lastLoad) {
-      await this.call('load', this.lastLoad, options);
+      // A new worker: load the last model again (the run that follows warms the shaders).
+      const result = await this.call('load', { ...this.lastLoad, warmUp: false }, options);
+      recovery = {
+        kind: 'worker-restarted',
+        from: this.lastBackend ?? result.backend,
+        to: result.backend,
+        reason: this.crashReason ?? 'the worker was restarted',
+      };
+      this.lastBackend = result.backend;
       this.needsReload = false;
-      restarted = true;
+      this.crashReason = null;
     }
     const image = await this.call('generate', request, options);
-    return restarted ? { ...image, reloaded: true } : image;
+    return recovery ? { ...image, reloaded: true, recovery } : image;
   }
 
   unload(options: EngineCallOptions = {}): Promise<EngineUnloadResult> {
@@ -122,7 +136,10 @@ export class WorkerEngine implements LocalEngine {
     const worker = this.worker;
     this.worker = null;
     worker?.terminate();
-    if (worker && this.lastLoad) this.needsReload = true;
+    if (worker && this.lastLoad) {
+      this.needsReload = true;
+      this.crashReason = error.message;
+    }
     const pending = [...this.pending.values()];
     this.pending.clear();
     for (const p of pending) p.reject(error);

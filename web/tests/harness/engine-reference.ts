@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ClipTokenizer, eulerSchedule, gaussianNoise } from '@hybridgen/core';
+import * as ort from 'onnxruntime-node';
+
+/** What {@link referenceImage} makes. */
+export interface ReferenceRequest {
+  readonly modelDir: string;
+  readonly precision: 'fp32' | 'fp16';
+  readonly prompt: string;
+  readonly seed: number;
+  readonly steps: number;
+  readonly size: number;
+}
+
+/**
+ * The SD-Turbo pipeline written out plainly on onnxruntime-node (CPU EP, one
+ * thread): the same graphs, tokenizer file, noise (PCG32 + Box–Muller) and
+ * Euler schedule as the engine, so browser output can be compared with it.
+ */
+export async function referenceImage(request: ReferenceRequest): Promise<Uint8Array> {
+  const { modelDir, precision, prompt, seed, steps, size } = request;
+  const options: ort.InferenceSession.SessionOptions = { executionProviders: ['cpu'], intraOpNumThreads: 1 };
+  const open = (role: string) => ort.InferenceSession.create(join(modelDir, precision, role, 'model.onnx'), options);
+  const [text, unet, vae] = await Promise.all([open('text_encoder'), open('unet'), open('vae_decoder')]);
+  try {
+    const tokenizer = new ClipTokenizer(readFileSync(join(modelDir, 'tokenizer/tokenizer.json')), { maxLength: 77, padTokenId: 0 });
+    const ids = tokenizer.encode(prompt).ids;
+    const hidden = (await text.run({ input_ids: new ort.Tensor('int32', ids, [1, 77]) })).last_hidden_state as ort.Tensor;
+    const h = size / 8;
+    const schedule = eulerSchedule(steps);
+    const latents = gaussianNoise(seed, 4 * h * h).map((v) => v * schedule.initNoiseSigma);
+    for (let i = 0; i < steps; i++) {
+      const sigma = schedule.sigmas[i] ?? 0;
+      const next = schedule.sigmas[i + 1] ?? 0;
+      const input = latents.map((v) => v / Math.sqrt(sigma * sigma + 1));
+      const out = await unet.run({
+        sample: new ort.Tensor('float32', input, [1, 4, h, h]),
+        timestep: new ort.Tensor('int64', BigInt64Array.from([BigInt(schedule.timesteps[i] ?? 0)]), [1]),
+        encoder_hidden_states: hidden,
+      });
+      const eps = (out.out_sample as ort.Tensor).data as Float32Array;
+      for (let j = 0; j < latents.length; j++) latents[j] = (latents[j] ?? 0) + (eps[j] ?? 0) * (next - sigma);
+    }
+    const decoded = (
+      await vae.run({
+        latent_sample: new ort.Tensor(
+          'float32',
+          latents.map((v) => v / 0.18215),
+          [1, 4, h, h],
+        ),
+      })
+    ).sample as ort.Tensor;
+    const x = decoded.data as Float32Array;
+    const plane = size * size;
+    const rgba = new Uint8Array(plane * 4);
+    for (let p = 0; p < plane; p++) {
+      for (let c = 0; c < 3; c++) rgba[p * 4 + c] = Math.round(Math.min(1, Math.max(0, (x[c * plane + p] ?? 0) / 2 + 0.5)) * 255);
+      rgba[p * 4 + 3] = 255;
+    }
+    return rgba;
+  } finally {
+    await Promise.all([text.release(), unet.release(), vae.release()]);
+  }
+}
+
+/** How far two RGBA images are apart, in 0..255 levels. */
+export function pixelDifference(a: Uint8Array, b: Uint8Array): { max: number; mean: number } {
+  if (a.length !== b.length) throw new Error(`images differ in size: ${a.length} vs ${b.length}`);
+  let max = 0;
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs((a[i] ?? 0) - (b[i] ?? 0));
+    max = Math.max(max, d);
+    sum += d;
+  }
+  return { max, mean: sum / a.length };
+}
