@@ -56,9 +56,10 @@ describe('variants with WebGPU (SwiftShader: no shader-f16)', () => {
     const maxDiff = maxChannelDiff(a, b);
     console.log(`fp32-converted on WebGPU vs fp16 on WASM: PSNR ${psnr.toFixed(1)} dB, SSIM ${ssim.toFixed(4)}, max channel diff ${maxDiff}/255`);
     // Tolerance: the fp16 graph rounds activations to 11 bits on WASM; the converted one computes in fp32.
-    expect(psnr).toBeGreaterThan(35);
-    expect(ssim).toBeGreaterThan(0.98);
-    expect(maxDiff).toBeLessThanOrEqual(16);
+    // Measured: PSNR 69.8 dB, SSIM 1.0000, max diff 1/255 (2026-11-26). Stated tolerance: PSNR > 50 dB, max diff <= 3/255.
+    expect(psnr).toBeGreaterThan(50);
+    expect(ssim).toBeGreaterThan(0.999);
+    expect(maxDiff).toBeLessThanOrEqual(3);
     expect(problems.gpuErrors).toEqual([]);
     expect(problems.pageErrors).toEqual([]);
     await context.close();
@@ -90,7 +91,7 @@ describe('variants with WebGPU (SwiftShader: no shader-f16)', () => {
 describe('variants without WebGPU', () => {
   const suite = useSuite({ webgpu: false });
 
-  it('the int8 variant runs on WASM within a stated PSNR of fp32, in a smaller wasm heap', async () => {
+  it('the int8 variant runs on WASM within a stated PSNR of fp32, its wasm heap within the budget estimate', async () => {
     const { page, context, problems } = await openPage(suite().browser, suite().server.url);
     await ready(page);
     const built = unwrap(await page.evaluate(() => window.hgVariants.build('int8')));
@@ -113,9 +114,10 @@ describe('variants without WebGPU', () => {
         `fp32 ${(fp32.heapAfterRun / MiB).toFixed(1)} MiB; int8 weights ${weights(built.requirements.files)} B; ` +
         `estimated peak ${(built.requirements.peakMemoryBytes / MiB).toFixed(1)} MiB`,
     );
-    expect(psnr).toBeGreaterThan(30);
+    // Measured: PSNR 49.5 dB, SSIM 0.9997 (2026-11-26). Stated tolerance: PSNR > 40 dB, SSIM > 0.99.
+    expect(psnr).toBeGreaterThan(40);
     expect(psnr).toBeLessThan(Number.POSITIVE_INFINITY); // it is a different model
-    expect(ssim).toBeGreaterThan(0.95);
+    expect(ssim).toBeGreaterThan(0.99);
     expect(int8.heapAfterRun).toBeGreaterThan(0);
     expect(int8.heapAfterRun).toBeLessThanOrEqual(built.requirements.peakMemoryBytes);
     expect(problems.pageErrors).toEqual([]);
