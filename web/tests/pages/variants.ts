@@ -117,7 +117,13 @@ async function generate(what: RunWhat, backend: Backend, request: { prompt: stri
   if (!variant) throw new Error(`no ${what} variant`);
   const engine = createInPageEngine({ runtime: { wasmPaths: { wasm: wasmUrl } } });
   try {
-    const load = await engine.load({ model: { ...base, variants: { [backend]: variant } }, source, backend, choose: { allowFallbackAdapter: true }, warmUp: false });
+    const load = await engine.load({
+      model: { ...base, variants: { [backend]: variant } },
+      source,
+      backend,
+      choose: { allowFallbackAdapter: true },
+      warmUp: false,
+    });
     const image = await engine.generate(request);
     const heapAfterRun = wasmHeapBytes();
     let binary = '';
