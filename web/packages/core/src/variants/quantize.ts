@@ -96,14 +96,43 @@ export function planQuantization(layout: ModelLayout, options: QuantizeOptions =
   return plan;
 }
 
+/**
+ * Calls `visit(channel, from, to)` for each run of consecutive elements of a
+ * chunk (element offset `first`, `count` elements) that share a channel.
+ */
+function forEachChannelRun(target: QuantizeTarget, first: number, count: number, visit: (channel: number, from: number, to: number) => void): void {
+  const { inner, channels } = target;
+  let i = 0;
+  while (i < count) {
+    const index = first + i;
+    const channel = Math.floor(index / inner) % channels;
+    const to = Math.min(count, i + inner - (index % inner));
+    visit(channel, i, to);
+    i = to;
+  }
+}
+
 /** Accumulates per-channel absolute maxima over chunks of a weight (element offset `first`). */
 export function accumulateAbsMax(target: QuantizeTarget, values: Float32Array, first: number, absMax: Float32Array): void {
-  const { inner, channels } = target;
-  for (let i = 0; i < values.length; i++) {
-    const channel = Math.floor((first + i) / inner) % channels;
-    const v = Math.abs(values[i] as number);
-    if (v > (absMax[channel] as number)) absMax[channel] = v;
+  if (target.inner === 1) {
+    // Channels are the fastest-varying index (MatMul B [K, N]).
+    const { channels } = target;
+    let c = first % channels;
+    for (let i = 0; i < values.length; i++) {
+      const v = Math.abs(values[i] as number);
+      if (v > (absMax[c] as number)) absMax[c] = v;
+      if (++c === channels) c = 0;
+    }
+    return;
   }
+  forEachChannelRun(target, first, values.length, (channel, from, to) => {
+    let m = absMax[channel] as number;
+    for (let i = from; i < to; i++) {
+      const v = Math.abs(values[i] as number);
+      if (v > m) m = v;
+    }
+    absMax[channel] = m;
+  });
 }
 
 /** Scales from absolute maxima: symmetric int8, absMax maps to 127 (1 for an all-zero channel). */
@@ -111,15 +140,28 @@ export function scalesFromAbsMax(absMax: Float32Array): Float32Array {
   return absMax.map((m) => (m > 0 && Number.isFinite(m) ? m / 127 : 1));
 }
 
+function toInt8(x: number): number {
+  const q = Math.round(x);
+  return q > 127 ? 127 : Math.max(-127, q);
+}
+
 /** Quantizes a chunk of a weight (element offset `first`) to int8 with the channel scales. */
 export function quantizeChunk(target: QuantizeTarget, values: Float32Array, first: number, scales: Float32Array, out: Int8Array): Int8Array {
-  const { inner, channels } = target;
   const dst = out.subarray(0, values.length);
-  for (let i = 0; i < values.length; i++) {
-    const channel = Math.floor((first + i) / inner) % channels;
-    const q = Math.round((values[i] as number) / (scales[channel] as number));
-    dst[i] = Math.min(127, Math.max(-127, q));
+  const inverse = scales.map((s) => 1 / s);
+  if (target.inner === 1) {
+    const { channels } = target;
+    let c = first % channels;
+    for (let i = 0; i < values.length; i++) {
+      dst[i] = toInt8((values[i] as number) * (inverse[c] as number));
+      if (++c === channels) c = 0;
+    }
+    return dst;
   }
+  forEachChannelRun(target, first, values.length, (channel, from, to) => {
+    const k = inverse[channel] as number;
+    for (let i = from; i < to; i++) dst[i] = toInt8((values[i] as number) * k);
+  });
   return dst;
 }
 
