@@ -88,10 +88,11 @@ describe('requirementsFromFiles', () => {
   it('computes download size (external data included), largest buffer and peak memory from the files', async () => {
     const folder = new MemoryFolder();
     await convertToFloat32(blobOf(bigModel()), folder);
-    const graph = { role: 'unet', model: folder.blob('model.onnx'), externalData: [folder.blob('model.onnx.data.0')], activationBytes: 1000 };
+    const data = folder.blob('model.onnx.data.0');
+    const graph = { role: 'unet', model: folder.blob('model.onnx'), externalData: [data], activationBytes: 1000 };
     const wasm = await requirementsFromFiles([graph], { backend: 'wasm', otherBytes: 100, runtimeOverheadBytes: 0 });
     const weights = BIG * 4 + BIG + 12;
-    expect(wasm.totalBytes).toBe(graph.model.size + graph.externalData[0]!.size + 100);
+    expect(wasm.totalBytes).toBe(graph.model.size + data.size + 100);
     expect(wasm.largestBufferBytes).toBe(BIG * 4);
     expect(wasm.peakMemoryBytes).toBe(2 * weights + 4 * 1000);
     expect(wasm.needsShaderF16).toBe(false);
