@@ -143,11 +143,69 @@ async function generate(what: RunWhat, backend: Backend, request: { prompt: stri
   }
 }
 
+// ---- benchmark hooks (tests/bench): a large synthetic model through the builder, then raw ORT sessions on WASM ----
+
+/** Builds `kind` of the single-graph model at `url` into OPFS `bench/<kind>`. */
+async function benchBuild(url: string, kind: VariantKind): Promise<{ ms: number; built: BuiltVariant }> {
+  const blob = await (await fetch(url)).blob();
+  const builder = createVariantBuilder({ createWorker: () => new Worker(new URL('./variants.worker.ts', import.meta.url), { type: 'module' }) });
+  try {
+    const t0 = performance.now();
+    const built = await builder.build({
+      kind,
+      files: [{ role: 'unet', path: 'unet/model.onnx', bytes: blob.size }],
+      blobs: { 'unet/model.onnx': blob },
+      outDir: `bench/${kind}`,
+    });
+    return { ms: performance.now() - t0, built };
+  } finally {
+    builder.dispose();
+  }
+}
+
+/** Creates an ORT WASM session from OPFS `bench/<kind>` (or the original at `url`), runs it once; wasm heap after each step. */
+async function benchRunWasm(what: { kind: VariantKind } | { url: string }, width: number) {
+  const ort = await import('onnxruntime-web/webgpu');
+  ort.env.wasm.wasmPaths = { wasm: wasmUrl };
+  ort.env.wasm.numThreads = 1;
+  const heapBefore = wasmHeapBytes();
+  let model: Uint8Array;
+  const externalData: { path: string; data: Uint8Array }[] = [];
+  if ('url' in what) model = new Uint8Array(await (await fetch(what.url)).arrayBuffer());
+  else {
+    const stored = await openStoredVariant(await opfsDirectory(await navigator.storage.getDirectory(), `bench/${what.kind}`));
+    if (!stored) throw new Error(`no bench/${what.kind}`);
+    const modelFile = stored.files['unet/model.onnx'];
+    if (!modelFile) throw new Error('no unet/model.onnx');
+    model = new Uint8Array(await modelFile.arrayBuffer());
+    for (const [path, file] of Object.entries(stored.files)) {
+      if (path.startsWith('unet/model.onnx.data.')) externalData.push({ path: path.slice('unet/'.length), data: new Uint8Array(await file.arrayBuffer()) });
+    }
+  }
+  const t0 = performance.now();
+  const session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'], externalData, enableCpuMemArena: false });
+  const createMs = performance.now() - t0;
+  const heapAfterCreate = wasmHeapBytes();
+  const x = new ort.Tensor(
+    'float32',
+    Float32Array.from({ length: width }, (_, i) => Math.cos(i)),
+    [1, width],
+  );
+  const t1 = performance.now();
+  const out = await session.run({ x });
+  const runMs = performance.now() - t1;
+  const y = out.y?.data as Float32Array;
+  await session.release();
+  return { heapBefore, heapAfterCreate, heapAfterRun: wasmHeapBytes(), createMs, runMs, ySample: Array.from(y.subarray(0, 8)) };
+}
+
 const hooks = {
   build: (kind: VariantKind, options?: BuildHookOptions) => settle(build(kind, options)),
   listStored: (kind: VariantKind) => settle(listStored(kind)),
   generate: (what: RunWhat, backend: Backend, request: { prompt: string; seed: number; steps?: number }) => settle(generate(what, backend, request)),
   wasmHeapBytes,
+  benchBuild: (url: string, kind: VariantKind) => settle(benchBuild(url, kind)),
+  benchRunWasm: (what: { kind: VariantKind } | { url: string }, width: number) => settle(benchRunWasm(what, width)),
 };
 
 declare global {

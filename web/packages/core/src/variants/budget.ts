@@ -27,6 +27,8 @@ export interface ModelFileFacts {
   readonly initializerCount: number;
   /** Some initializer is float16. */
   readonly usesFloat16: boolean;
+  /** The largest int8 initializer (a quantized weight), 0 when none. */
+  readonly largestInt8InitializerBytes: number;
 }
 
 /**
@@ -52,6 +54,7 @@ export async function scanModelFile(file: BlobLike): Promise<ModelFileFacts> {
     bytesByType,
     initializerCount: tensors.length,
     usesFloat16: tensors.some((t) => t.dataType === DataType.FLOAT16),
+    largestInt8InitializerBytes: Math.max(0, ...tensors.filter((t) => t.dataType === DataType.INT8).map((t) => t.byteLength)),
   };
 }
 
@@ -75,7 +78,7 @@ export interface RequirementsOptions {
    * peak is that of the largest graph alone (default false: all three live).
    */
   readonly oneSessionAtATime?: boolean;
-  /** The runtime's own wasm heap before any session (default 48 MiB, measured for ORT-web 1.30). */
+  /** The runtime's own wasm heap before any session (default 16 MiB: ORT-web 1.30's initial heap, measured). */
   readonly runtimeOverheadBytes?: number;
 }
 
@@ -84,36 +87,43 @@ export interface ScannedRequirements extends VariantRequirements {
   readonly files: readonly (ModelFileFacts & { readonly role: string })[];
 }
 
+/** Wasm heap per byte of weights of a live session (ORT-web 1.30, measured: 1.09 fp32, 1.34 int8; rounded up). */
+const WASM_HEAP_PER_WEIGHT_BYTE = 1.25;
+
 /**
  * Computes a variant's {@link VariantRequirements} from its files.
  *
  * - `largestBufferBytes`: the largest initializer, or activation when given.
- * - `peakMemoryBytes` on WASM: runtime overhead + the weights of the live
- *   sessions + one more copy of the largest graph's weights (ORT copies the
- *   model bytes into the heap while it builds the session) + the largest
- *   activation x 4. On WebGPU: weights + activations x 4 on the GPU.
+ * - `peakMemoryBytes` on WASM: runtime overhead + 1.25 x the weights of the
+ *   live sessions + 8 x the largest int8 weight (its float32 copies while a
+ *   DequantizeLinear output is live) + 4 x the largest activation. Calibrated
+ *   on ORT-web 1.30 in Chromium (`tests/bench/variants-memory.bench.test.ts`).
+ *   On WebGPU: weights + 4 x the largest activation on the GPU.
  */
 export async function requirementsFromFiles(graphs: readonly VariantGraphFile[], options: RequirementsOptions): Promise<ScannedRequirements> {
   const facts = [];
   for (const g of graphs) facts.push({ ...(await scanModelFile(g.model)), role: g.role });
   const download = graphs.reduce((sum, g) => sum + g.model.size + (g.externalData ?? []).reduce((a, b) => a + b.size, 0), options.otherBytes ?? 0);
-  const activation = (g: VariantGraphFile) => g.activationBytes ?? 0;
-  const weights = facts.map((f) => f.initializerBytes);
-  const perGraph = graphs.map((g, i) => 2 * (weights[i] ?? 0) + 4 * activation(g));
-  const largestBuffer = Math.max(0, ...facts.map((f) => f.largestInitializerBytes), ...graphs.map(activation));
+  const activation = graphs.map((g) => g.activationBytes ?? 0);
+  const largestBuffer = Math.max(0, ...facts.map((f) => f.largestInitializerBytes), ...activation);
+  const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
   let peak: number;
   if (options.backend === 'wasm') {
-    const overhead = options.runtimeOverheadBytes ?? 48 * 1024 ** 2;
+    const overhead = options.runtimeOverheadBytes ?? 16 * 1024 ** 2;
+    const own = facts.map((f, i) => WASM_HEAP_PER_WEIGHT_BYTE * f.initializerBytes + 8 * f.largestInt8InitializerBytes + 4 * (activation[i] ?? 0));
     peak = options.oneSessionAtATime
-      ? overhead + Math.max(0, ...perGraph)
-      : overhead + weights.reduce((a, b) => a + b, 0) + Math.max(0, ...weights) + 4 * Math.max(0, ...graphs.map(activation));
+      ? overhead + Math.max(0, ...own)
+      : overhead +
+        WASM_HEAP_PER_WEIGHT_BYTE * sum(facts.map((f) => f.initializerBytes)) +
+        8 * Math.max(0, ...facts.map((f) => f.largestInt8InitializerBytes)) +
+        4 * Math.max(0, ...activation);
   } else {
-    peak = weights.reduce((a, b) => a + b, 0) + 4 * Math.max(0, ...graphs.map(activation));
+    peak = sum(facts.map((f) => f.initializerBytes)) + 4 * Math.max(0, ...activation);
   }
   return {
     totalBytes: download,
     largestBufferBytes: largestBuffer,
-    peakMemoryBytes: peak,
+    peakMemoryBytes: Math.round(peak),
     needsShaderF16: options.backend !== 'wasm' && facts.some((f) => f.usesFloat16),
     files: facts,
   };
