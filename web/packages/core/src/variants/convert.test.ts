@@ -68,6 +68,7 @@ describe('convertToFloat32', () => {
     expect(result.files.map((f) => f.name)).toEqual(['model.onnx.data.0', 'model.onnx.data.1', 'model.onnx']);
     expect([...folder.files.keys()].sort()).toEqual(['model.onnx', 'model.onnx.data.0', 'model.onnx.data.1']);
     expect(folder.files.get('model.onnx.data.0')?.byteLength).toBe(N * 4);
+    expect(result.files[0]?.bytes).toBe(N * 4);
     expect(result.counts).toMatchObject({ castsRewritten: 1, attributeTensorsWidened: 2, typesRewritten: 2, initializersWidened: 3 });
     expect(result.largestInitializerBytes).toBe(N * 4);
 

@@ -81,6 +81,8 @@ export class ExternalDataWriter {
   private offset = 0;
   /** Final names of the files written (without the partial suffix). */
   readonly names: string[] = [];
+  /** Bytes of each file in {@link names}. */
+  readonly sizes: number[] = [];
   /** Largest file written, in bytes. */
   largestFileBytes = 0;
 
@@ -99,6 +101,7 @@ export class ExternalDataWriter {
       this.fileIndex++;
       const name = `${this.baseName}.data.${this.fileIndex}`;
       this.names.push(name);
+      this.sizes.push(0);
       this.file = await this.folder.create(name + PARTIAL_SUFFIX);
       this.offset = 0;
       start = 0;
@@ -112,6 +115,7 @@ export class ExternalDataWriter {
     if (!this.file) throw new Error('ExternalDataWriter.write before begin');
     await this.file.write(bytes);
     this.offset += bytes.byteLength;
+    this.sizes[this.fileIndex] = this.offset;
     this.largestFileBytes = Math.max(this.largestFileBytes, this.offset);
   }
 

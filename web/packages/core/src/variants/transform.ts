@@ -251,9 +251,9 @@ async function transform(input: BlobLike, folder: OutputFolder, options: Transfo
 
     // Commit: data files first, the model last, so a model file always has its data.
     const files: { name: string; bytes: number }[] = [];
-    for (const name of external.names) {
+    for (const [i, name] of external.names.entries()) {
       await folder.rename(name + PARTIAL_SUFFIX, name);
-      files.push({ name, bytes: 0 });
+      files.push({ name, bytes: external.sizes[i] ?? 0 });
     }
     await folder.rename(modelName + PARTIAL_SUFFIX, modelName);
     files.push({ name: modelName, bytes: modelBytes.byteLength });
