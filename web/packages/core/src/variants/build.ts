@@ -9,10 +9,14 @@
 import type { Backend } from '../backend/types.js';
 import { throwIfAborted } from '../engine/abort.js';
 import type { ModelFileEntry, ModelVariant } from '../engine/model.js';
+import { formatBytes } from '../util/bytes.js';
 import { requirementsFromFiles, type ScannedRequirements, type VariantGraphFile } from './budget.js';
+import { VariantQuotaError } from './errors.js';
+import { DataType } from './onnx-schema.js';
 import { type OutputFolder, PARTIAL_SUFFIX } from './output.js';
-import type { BlobLike } from './proto/blob-reader.js';
-import type { QuantizeOptions } from './quantize.js';
+import { type BlobLike, BlobReader } from './proto/blob-reader.js';
+import { planQuantization, type QuantizeOptions } from './quantize.js';
+import { initializersOf, scanModel } from './scan.js';
 import { convertToFloat32, quantizeWeightsInt8, type TransformResult } from './transform.js';
 
 /** The derived variants. */
@@ -44,6 +48,12 @@ export interface BuildVariantRequest {
   readonly quantize?: QuantizeOptions;
   /** Largest activation per role (bytes), for the requirements. */
   readonly activationBytes?: Readonly<Record<string, number>>;
+  /**
+   * Bytes the output may take (e.g. quota minus usage from `navigator.storage.estimate()`).
+   * When the estimate of the output is larger, the build fails with {@link VariantQuotaError}
+   * before writing anything.
+   */
+  readonly availableBytes?: number;
 }
 
 /** What {@link buildVariant} made. */
@@ -87,6 +97,35 @@ async function copy(blob: BlobLike, folder: OutputFolder, name: string): Promise
 }
 
 /**
+ * Bytes a build will write, from a header scan of the source graphs (no
+ * weights read): float16 weights double, quantized ones become one byte per
+ * element plus their scales, the rest stays; plus the non-weight bytes.
+ */
+export async function estimateVariantBytes(request: Pick<BuildVariantRequest, 'kind' | 'files' | 'blobs' | 'quantize'>): Promise<number> {
+  let total = 0;
+  for (const entry of request.files) {
+    const blob = blobOf(request as BuildVariantRequest, entry.path);
+    if (entry.role === 'external_data') continue;
+    if (!GRAPH_ROLE_NAMES.has(entry.role)) {
+      total += blob.size;
+      continue;
+    }
+    const layout = await scanModel(new BlobReader(blob));
+    const tensors = initializersOf(layout);
+    const plan = request.kind === 'int8' ? planQuantization(layout, request.quantize ?? {}) : new Map();
+    let inlineWeights = 0;
+    for (const t of tensors) {
+      if (t.data.kind === 'raw') inlineWeights += t.byteLength;
+      const target = plan.get(t.name);
+      if (target) total += t.elementCount + 4 * target.channels;
+      else total += t.dataType === DataType.FLOAT16 ? 2 * t.byteLength : t.byteLength;
+    }
+    total += Math.max(0, blob.size - inlineWeights);
+  }
+  return total;
+}
+
+/**
  * Builds the `fp32` or `int8` variant of a downloaded variant into `out`,
  * graph by graph, streaming. Returns the derived variant (also written as
  * `variant.json`, last).
@@ -98,6 +137,16 @@ export async function buildVariant(
 ): Promise<BuiltVariant> {
   const started = performance.now();
   const backend = request.backend ?? (request.kind === 'fp32' ? 'webgpu-f32' : 'wasm');
+  if (request.availableBytes !== undefined) {
+    const needed = await estimateVariantBytes(request);
+    if (needed > request.availableBytes) {
+      throw new VariantQuotaError(
+        `the ${request.kind} variant needs ${formatBytes(needed)} of storage; the browser grants ${formatBytes(Math.max(0, request.availableBytes))} more`,
+        needed,
+        request.availableBytes,
+      );
+    }
+  }
   await out.clear(); // an older build of this variant, complete or not, is gone
   const root = await out.open('');
   const files: ModelFileEntry[] = [];

@@ -27,3 +27,15 @@ export class MalformedModelError extends VariantError {
 export class UnsupportedModelError extends VariantError {
   override name = 'UnsupportedModelError';
 }
+
+/** The derived variant would not fit the storage the browser grants; nothing was written. */
+export class VariantQuotaError extends VariantError {
+  override name = 'VariantQuotaError';
+  constructor(
+    message: string,
+    readonly neededBytes: number,
+    readonly availableBytes: number,
+  ) {
+    super(message, { details: { neededBytes, availableBytes } });
+  }
+}

@@ -16,8 +16,17 @@ export {
   type VariantCandidate,
   type VariantGraphFile,
 } from './budget.js';
-export { type BuildProgress, type BuildVariantRequest, type BuiltVariant, buildVariant, type OutputTree, VARIANT_FILE, type VariantKind } from './build.js';
-export { MalformedModelError, UnsupportedModelError, VariantError } from './errors.js';
+export {
+  type BuildProgress,
+  type BuildVariantRequest,
+  type BuiltVariant,
+  buildVariant,
+  estimateVariantBytes,
+  type OutputTree,
+  VARIANT_FILE,
+  type VariantKind,
+} from './build.js';
+export { MalformedModelError, UnsupportedModelError, VariantError, VariantQuotaError } from './errors.js';
 export { openStoredVariant, opfsDirectory, opfsFolder, opfsTree } from './opfs.js';
 export { ExternalDataWriter, MemoryFolder, type OutputFile, type OutputFolder, PARTIAL_SUFFIX } from './output.js';
 export type { BlobLike } from './proto/blob-reader.js';

@@ -32,10 +32,17 @@ export function serveVariantBuilder(scope: VariantWorkerScope): void {
     void (async () => {
       try {
         const root = await opfsDirectory(await navigator.storage.getDirectory(), outDir);
-        const result = await buildVariant(request, opfsTree(root), {
-          signal: controller.signal,
-          onProgress: (progress) => scope.postMessage({ type: 'progress', id: message.id, progress }),
-        });
+        // What the browser grants, minus what an older build of this variant (removed first) does not free: conservative.
+        const estimate = await navigator.storage.estimate().catch(() => null);
+        const available = estimate?.quota === undefined ? undefined : estimate.quota - (estimate.usage ?? 0);
+        const result = await buildVariant(
+          request.availableBytes === undefined && available !== undefined ? { ...request, availableBytes: available } : request,
+          opfsTree(root),
+          {
+            signal: controller.signal,
+            onProgress: (progress) => scope.postMessage({ type: 'progress', id: message.id, progress }),
+          },
+        );
         scope.postMessage({ type: 'done', id: message.id, result });
       } catch (error) {
         scope.postMessage({ type: 'error', id: message.id, error: serializeError(error) });
