@@ -50,21 +50,21 @@ function relError(a: Float32Array, b: Float32Array): number {
 }
 
 describe('quantizeWeightsInt8', () => {
-  it('turns MatMul and Gemm weights into int8 + per-channel scales behind DequantizeLinear, within 1 % of float', async () => {
+  it('turns MatMul and Gemm weights into int8 + per-row/channel scales behind DequantizeLinear, within 1 % of float', async () => {
     const folder = new MemoryFolder();
     const result = await quantizeWeightsInt8(blobOf(matmulGraph()), folder, { externalDataThresholdBytes: 1024, quantize: { minElements: 1024 } });
     expect(result.counts.quantizedWeights).toBe(2);
     const g = decode(folder.files.get('model.onnx') as Uint8Array).graph as GraphProto;
     const dq = g.node.filter((n) => n.opType === 'DequantizeLinear');
     expect(dq.map((n) => [n.input, n.output, Number(n.attribute?.[0]?.i)])).toEqual([
-      [['W_quantized', 'W_scale'], ['W'], 1],
+      [['W_quantized', 'W_scale'], ['W'], 0], // MatMul B [K, N]: one scale per row by default (fast in ORT)
       [['G_quantized', 'G_scale'], ['G'], 0], // Gemm transB=1: B is [N, K], channels on axis 0
     ]);
     expect(g.node.indexOf(dq[1] as (typeof g.node)[number])).toBeLessThan(g.node.findIndex((n) => n.opType === 'MatMul'));
     const w = g.initializer.find((t) => t.name === 'W_quantized');
     expect(w?.dataType).toBe(T.INT8);
     expect(w?.dims?.map(Number)).toEqual([K, M]);
-    expect(g.initializer.find((t) => t.name === 'W_scale')?.dims?.map(Number)).toEqual([M]);
+    expect(g.initializer.find((t) => t.name === 'W_scale')?.dims?.map(Number)).toEqual([K]);
     expect(g.initializer.find((t) => t.name === 'G_scale')?.dims?.map(Number)).toEqual([K]);
     expect(g.initializer.map((t) => t.name)).not.toContain('W');
     expect(g.initializer.find((t) => t.name === 'small')?.dataType).toBe(T.FLOAT); // under minElements
@@ -77,6 +77,18 @@ describe('quantizeWeightsInt8', () => {
     const error = relError(quantized, reference);
     expect(error).toBeGreaterThan(0); // it did quantize
     expect(error).toBeLessThan(0.01);
+  });
+
+  it('can put MatMul scales on output columns instead (matmulAxis 1)', async () => {
+    const folder = new MemoryFolder();
+    await quantizeWeightsInt8(blobOf(matmulGraph()), folder, { quantize: { minElements: 1024, matmulAxis: 1 } });
+    const g = decode(folder.files.get('model.onnx') as Uint8Array).graph as GraphProto;
+    expect(Number(g.node.find((n) => n.output?.[0] === 'W')?.attribute?.[0]?.i)).toBe(1);
+    expect(g.initializer.find((t) => t.name === 'W_scale')?.dims?.map(Number)).toEqual([M]);
+    const feeds = { x: new ort.Tensor('float32', wave(2 * K, 9), [2, K]) };
+    const quantized = await runOnDisk(folder.files, 'model.onnx', feeds, 'y');
+    const reference = await runOnDisk({ 'model.onnx': matmulGraph() }, 'model.onnx', feeds, 'y');
+    expect(relError(quantized, reference)).toBeLessThan(0.01);
   });
 
   it('quantizes fp16 Conv weights per output channel and widens the rest', async () => {

@@ -20,6 +20,12 @@ export interface QuantizeOptions {
   readonly minElements?: number;
   /** Ops whose weights are quantized (default all of {@link QuantizableOp}). */
   readonly ops?: readonly QuantizableOp[];
+  /**
+   * Scale axis of MatMul weights B [K, N]: `0` one scale per input row (default: ORT's
+   * DequantizeLinear is fast when each scale covers a contiguous run), `1` one per output
+   * column (the textbook choice; ORT dequantizes it element by element, measured 20-100x slower on WASM).
+   */
+  readonly matmulAxis?: 0 | 1;
 }
 
 /** One weight to quantize: per-channel along `axis`. */
@@ -50,9 +56,9 @@ function intAttribute(node: NodeInfo, name: string): number | undefined {
   return undefined;
 }
 
-function weightAxis(node: NodeInfo, tensor: TensorHeader): number | null {
+function weightAxis(node: NodeInfo, tensor: TensorHeader, matmulAxis: 0 | 1): number | null {
   const rank = tensor.dims.length;
-  if (node.opType === 'MatMul') return rank === 2 ? 1 : null;
+  if (node.opType === 'MatMul') return rank === 2 ? matmulAxis : null;
   if (node.opType === 'Conv') return rank >= 3 ? 0 : null;
   if (node.opType === 'Gemm') return rank === 2 ? ((intAttribute(node, 'transB') ?? 0) === 1 ? 0 : 1) : null;
   return null;
@@ -76,7 +82,7 @@ export function planQuantization(layout: ModelLayout, options: QuantizeOptions =
     const weight = e.node.inputs[1];
     const tensor = weight === undefined ? undefined : tensors.get(weight);
     if (!weight || !tensor || !FLOAT_TYPES.has(tensor.dataType) || tensor.elementCount < minElements) continue;
-    const axis = weightAxis(e.node, tensor);
+    const axis = weightAxis(e.node, tensor, options.matmulAxis ?? 0);
     const seen = axes.get(weight);
     axes.set(weight, seen === undefined || seen === axis ? axis : null);
   }
