@@ -3,7 +3,7 @@
 // and report the wasm heap's high-water mark.
 
 import type { Backend, BuiltVariant, EngineModel, ModelFileSource, ModelVariant, VariantKind } from '@hybridgen/core';
-import { createInPageEngine, createVariantBuilder, openStoredVariant, opfsDirectory, serializeError, VARIANT_FILE } from '@hybridgen/core';
+import { createInPageEngine, createVariantBuilder, engineInputsFor, openStoredVariant, opfsDirectory, serializeError, VARIANT_FILE } from '@hybridgen/core';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 
 const MODEL_BASE = '/engine-models/test-tiny-sd/';
@@ -111,8 +111,9 @@ async function generate(what: RunWhat, backend: Backend, request: { prompt: stri
   } else {
     const stored = await openStoredVariant(await opfsDirectory(await navigator.storage.getDirectory(), outDir(what)));
     if (!stored) throw new Error(`no complete ${what} variant in OPFS (no ${VARIANT_FILE})`);
-    variant = stored.variant;
-    source = { kind: 'blobs', files: stored.files };
+    const inputs = engineInputsFor(base, backend, stored);
+    variant = inputs.model.variants[backend];
+    source = inputs.source;
   }
   if (!variant) throw new Error(`no ${what} variant`);
   const engine = createInPageEngine({ runtime: { wasmPaths: { wasm: wasmUrl } } });

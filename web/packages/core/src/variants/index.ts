@@ -26,6 +26,7 @@ export {
   VARIANT_FILE,
   type VariantKind,
 } from './build.js';
+export { derivedKindFor, engineInputsFor } from './engine-inputs.js';
 export { MalformedModelError, UnsupportedModelError, VariantError, VariantQuotaError } from './errors.js';
 export { openStoredVariant, opfsDirectory, opfsFolder, opfsTree } from './opfs.js';
 export { ExternalDataWriter, MemoryFolder, type OutputFile, type OutputFolder, PARTIAL_SUFFIX } from './output.js';
