@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   resolve: { conditions: ['source'] },
-  ssr: { resolve: { conditions: ['source'], externalConditions: ['source'] } },
+  // Tests run in Vite's SSR environment: resolve workspace packages to their TypeScript sources there too.
+  ssr: { resolve: { conditions: ['source', 'module', 'node', 'development|production'] } },
   test: {
     projects: [
       {
@@ -10,7 +11,23 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'tests/harness/**/*.test.ts', 'tools/*/src/**/*.test.ts'],
+          exclude: ['**/node_modules/**', 'tools/dawn-f16/src/**', '**/*.dawn.test.ts'],
           environment: 'node',
+        },
+      },
+      {
+        // WebGPU with shader-f16 in Node: Dawn over Mesa 25 lavapipe (tools/dawn-f16).
+        // Name Node-side GPU tests `*.dawn.test.ts` to run them here.
+        extends: true,
+        test: {
+          name: 'dawn',
+          include: ['tools/dawn-f16/src/**/*.test.ts', 'packages/*/src/**/*.dawn.test.ts'],
+          environment: 'node',
+          globalSetup: ['tools/dawn-f16/src/global-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+          pool: 'forks',
         },
       },
       {

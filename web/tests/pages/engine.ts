@@ -54,6 +54,8 @@ async function loadModel(
   options: {
     backend?: Backend | 'auto';
     variantsFrom?: Partial<Record<Backend, Backend>>;
+    /** Point this variant's UNet at a file that is not ONNX, so its session creation fails (fallback tests). */
+    breakUnetOf?: Backend;
     /** Pretend the wasm variant needs this much memory (ModelTooLargeError tests). */
     wasmPeakBytes?: number;
     size?: number;
@@ -72,6 +74,11 @@ async function loadModel(
       if (variant) variants[to] = { requirements: manifest.variants[to]?.requirements ?? variant.requirements, files: variant.files };
     }
     model = { ...manifest, variants };
+  }
+  const broken = options.breakUnetOf ? model.variants[options.breakUnetOf] : undefined;
+  if (options.breakUnetOf && broken) {
+    const files = broken.files.map((f) => (f.role === 'unet' ? { ...f, path: 'tokenizer/tokenizer.json' } : f));
+    model = { ...model, variants: { ...model.variants, [options.breakUnetOf]: { ...broken, files } } };
   }
   if (options.wasmPeakBytes && model.variants.wasm) {
     const wasm = model.variants.wasm;
@@ -125,6 +132,13 @@ const hooks = {
         })
         .then(summarise),
     );
+  },
+  /** Generates and measures the page's round trip (the benchmark). */
+  async timedGenerate(request: EngineGenerateRequest) {
+    const start = performance.now();
+    const result = await settle(current().generate(request));
+    const roundTripMs = performance.now() - start;
+    return result.ok ? { ok: true as const, value: { timings: result.value.timings, roundTripMs } } : result;
   },
   generateWithTimeout: (request: EngineGenerateRequest, timeoutMs: number) => settle(current().generate(request, { timeoutMs }).then(summarise)),
   unload: () => settle(current().unload()),

@@ -61,6 +61,8 @@ export class InPageEngine implements LocalEngine {
   private lastRequest: EngineLoadRequest | null = null;
   private state: EngineState = 'idle';
   private lost: string | null = null;
+  /** What ran on the lost device, for recovery after its sessions were released. */
+  private lostFrom: { readonly backend: Backend; readonly request: EngineLoadRequest } | null = null;
   private lastError: string | null = null;
   private ort: OrtModule | null = null;
   private disposed = false;
@@ -108,7 +110,7 @@ export class InPageEngine implements LocalEngine {
   private snapshot(): EngineStatus {
     const r = this.loaded?.result;
     return {
-      state: this.lost && this.loaded ? 'device-lost' : this.state,
+      state: this.lost ? 'device-lost' : this.state,
       modelId: r?.modelId ?? this.lastRequest?.model.id ?? null,
       backend: r?.backend ?? null,
       size: r?.size ?? null,
@@ -127,10 +129,13 @@ export class InPageEngine implements LocalEngine {
     }
   }
 
-  private async release(): Promise<number> {
+  private async release(options: { keepLost?: boolean } = {}): Promise<number> {
     const loaded = this.loaded;
     this.loaded = null;
-    this.lost = null;
+    if (!options.keepLost) {
+      this.lost = null;
+      this.lostFrom = null;
+    }
     if (!loaded) return 0;
     const sessions = Object.values(loaded.parts.sessions) as InferenceSession[];
     await Promise.allSettled(sessions.map((s) => s.release()));
@@ -178,7 +183,6 @@ export class InPageEngine implements LocalEngine {
           pipeline: request.model.pipeline,
           size,
           shaderF16: caps.webgpu.available && caps.webgpu.shaderF16,
-          graphCapture: request.graphCapture ?? false,
           ...(signal ? { signal } : {}),
           ...(onProgress ? { onProgress } : {}),
         });
@@ -216,6 +220,7 @@ export class InPageEngine implements LocalEngine {
             rejected: plan.rejected,
             fallbacks,
             size,
+            wasmThreads: ort.env.wasm.numThreads ?? 1,
             ioTypes,
             timings: {
               readFilesMs: loaded.readFilesMs,
@@ -249,16 +254,25 @@ export class InPageEngine implements LocalEngine {
   private watchDevice(device: GPUDevice | null): void {
     if (!device) return;
     void device.lost.then((info) => {
-      if (this.loaded?.device !== device) return;
-      this.lost = info.message || `device lost (${info.reason})`;
-      this.options.onDeviceLost?.(this.lost);
+      const loaded = this.loaded;
+      if (loaded?.device !== device) return;
+      const reason = info.message || `device lost (${info.reason})`;
+      this.lost = reason;
+      this.lostFrom = { backend: loaded.result.backend, request: loaded.request };
+      this.options.onDeviceLost?.(reason);
+      // The sessions are dead: release them now (after any call in flight, which sees the loss itself).
+      this.queue
+        .run(async () => {
+          if (this.loaded?.device === device) await this.release({ keepLost: true });
+        })
+        .catch(() => {});
     });
   }
 
   /** After a device loss: reload on the same backend, else fall back to the next one. */
   private async recover(options: EngineCallOptions, reason: string): Promise<EngineRecovery> {
-    const from = this.loaded?.result.backend ?? 'webgpu-f32';
-    const request = this.loaded?.request ?? this.lastRequest;
+    const from = this.lostFrom?.backend ?? this.loaded?.result.backend ?? 'webgpu-f32';
+    const request = this.lostFrom?.request ?? this.loaded?.request ?? this.lastRequest;
     if (!request) throw new EngineNotLoadedError('nothing to recover: no model was loaded');
     await this.release();
     try {

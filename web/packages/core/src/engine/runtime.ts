@@ -22,6 +22,11 @@ export interface RuntimeOptions {
   readonly wasmBinary?: Uint8Array;
   /** WASM threads; default: min(4, cores) when cross-origin isolated, else 1. */
   readonly numThreads?: number;
+  /**
+   * The GPUDevice ORT's WebGPU EP must use (Node harnesses: Dawn's device with
+   * `shader-f16`). Default: ORT requests its own from `navigator.gpu`.
+   */
+  readonly webgpuDevice?: GPUDevice;
   /** ORT log level (default 'error'). */
   readonly logLevel?: 'verbose' | 'info' | 'warning' | 'error' | 'fatal';
 }
@@ -55,6 +60,7 @@ export function loadOrt(options: RuntimeOptions = {}): Promise<OrtModule> {
       ort.env.wasm.numThreads = options.numThreads ?? defaultThreadCount();
       if (options.wasmPaths) ort.env.wasm.wasmPaths = options.wasmPaths as Ort.Env.WasmPrefixOrFilePaths;
       if (options.wasmBinary) ort.env.wasm.wasmBinary = options.wasmBinary;
+      if (options.webgpuDevice) ort.env.webgpu.device = options.webgpuDevice;
     }
     return ort;
   });

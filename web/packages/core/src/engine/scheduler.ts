@@ -61,9 +61,15 @@ export function trailingTimesteps(steps: number, numTrainTimesteps = SD_TURBO_SC
   return out;
 }
 
+const cache = new WeakMap<SchedulerConfig, Float64Array>();
+
 /** Builds the Euler schedule diffusers' `set_timesteps(steps)` makes. */
 export function eulerSchedule(steps: number, config: SchedulerConfig = SD_TURBO_SCHEDULER): EulerSchedule {
-  const all = trainingSigmas(config);
+  let all = cache.get(config);
+  if (!all) {
+    all = trainingSigmas(config);
+    cache.set(config, all);
+  }
   const timesteps = trailingTimesteps(steps, config.numTrainTimesteps);
   const sigmas = timesteps.map((t) => Math.fround(all[t] ?? 0));
   sigmas.push(0);

@@ -37,7 +37,6 @@ export interface CreateSessionsOptions {
   readonly size: number;
   /** The WebGPU adapter has `shader-f16`. */
   readonly shaderF16: boolean;
-  readonly graphCapture: boolean;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: EngineProgress) => void;
 }
@@ -58,7 +57,22 @@ function dimensionOverrides(role: GraphRole, pipeline: PipelineConfig, size: num
   const latent = size / pipeline.vaeScaleFactor;
   const common = { batch: 1, batch_size: 1, sequence: pipeline.textMaxLength, sequence_length: pipeline.textMaxLength };
   if (role === 'text_encoder') return common;
-  if (role === 'unet') return { ...common, channels: pipeline.latentChannels, height: latent, width: latent };
+  if (role === 'unet') {
+    return {
+      ...common,
+      channels: pipeline.latentChannels,
+      height: latent,
+      width: latent,
+      // The names in the ORT Web SD-Turbo demo's exports.
+      unet_sample_batch: 1,
+      unet_sample_channels: pipeline.latentChannels,
+      unet_sample_height: latent,
+      unet_sample_width: latent,
+      unet_time_batch: 1,
+      unet_hidden_batch: 1,
+      unet_hidden_sequence: pipeline.textMaxLength,
+    };
+  }
   return {
     ...common,
     channels: pipeline.latentChannels,
@@ -84,14 +98,25 @@ function sessionOptions(
     freeDimensionOverrides: dimensionOverrides(role, opts.pipeline, opts.size),
     ...(externalData.length ? { externalData } : {}),
   };
-  if (opts.backend === 'wasm') return { ...base, executionProviders: ['wasm'] };
+  // No spinning threads after a run: they would steal the cores the pipeline's own JS needs between runs.
+  if (opts.backend === 'wasm') return { ...base, executionProviders: ['wasm'], extra: { session: { intra_op: { allow_spinning: '0' } } } };
   return {
     ...base,
     executionProviders: ['webgpu'],
     // The text embeddings stay on the GPU and go straight into the UNet.
     ...(role === 'text_encoder' ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
-    ...(opts.graphCapture && role !== 'text_encoder' ? { enableGraphCapture: true } : {}),
+    // No graph capture: ORT requires every input and output of a captured session to be a GPU buffer
+    // ("External buffer must be provided ... when enableGraphCapture is true"), and the UNet's sample and
+    // timestep come from the CPU-side scheduler.
   };
+}
+
+function usesFloat16(path: string, bytes: Uint8Array): boolean {
+  try {
+    return onnxGraphUsesFloat16(bytes);
+  } catch (cause) {
+    throw new ModelFormatError(`${path} is not an ONNX model (${cause instanceof Error ? cause.message : String(cause)})`, { cause });
+  }
 }
 
 /** Reads the variant's files and creates its sessions. Releases whatever it created when it fails. */
@@ -122,7 +147,7 @@ export async function createSessions(ort: OrtModule, opts: CreateSessionsOptions
       const externalData = [];
       for (const f of externalFiles) externalData.push({ path: f.path.slice(dirname(entry.path).length), data: await read(f) });
       readFilesMs += performance.now() - t0;
-      if (opts.backend !== 'wasm' && !opts.shaderF16 && onnxGraphUsesFloat16(bytes)) {
+      if (opts.backend !== 'wasm' && !opts.shaderF16 && usesFloat16(entry.path, bytes)) {
         throw new BackendUnavailableError(
           `${entry.path} holds float16 data and this WebGPU adapter has no shader-f16: the engine does not put fp16 graphs on it (use the fp32 variant or WASM)`,
           { details: { role, backend: opts.backend } },

@@ -30,8 +30,6 @@ export interface EngineLoadRequest {
   readonly size?: number;
   /** Warm the shaders with one throw-away run (default true). */
   readonly warmUp?: boolean;
-  /** Try WebGPU graph capture (default false: ORT's capture rejects CPU-side inputs such as the timestep). */
-  readonly graphCapture?: boolean;
 }
 
 /** A backend the engine gave up on, and why. */
@@ -52,6 +50,8 @@ export interface EngineLoadResult {
   /** Backends that were tried and failed before this one. */
   readonly fallbacks: readonly BackendFallback[];
   readonly size: number;
+  /** Threads of ORT's WASM runtime (more than 1 only when cross-origin isolated, and never on a window's main thread). */
+  readonly wasmThreads: number;
   /** I/O element types read from the sessions' metadata, per role. */
   readonly ioTypes: Readonly<Record<string, string>>;
   readonly timings: { readonly readFilesMs: number; readonly createSessionsMs: number; readonly warmUpMs: number; readonly totalMs: number };
