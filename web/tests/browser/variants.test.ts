@@ -65,6 +65,27 @@ describe('variants with WebGPU (SwiftShader: no shader-f16)', () => {
     await context.close();
   });
 
+  it('a model with only fp16 files: estimated variants, chooseBackend picks webgpu-f32, built once into OPFS, reused after', async () => {
+    const { page, context, problems } = await openPage(suite().browser, suite().server.url);
+    await ready(page);
+    const first = unwrap(await page.evaluate((r) => window.hgVariants.prepareAndGenerate(r), REQUEST));
+    expect(first.backend).toBe('webgpu-f32');
+    expect(first.rebuilt).toBe(true);
+    expect(first.pixels).toBe(64 * 64 * 4);
+    // The estimate made before the build is what the build measured, within 2 %.
+    const estimated = first.estimated?.peakMemoryBytes ?? 0;
+    const stored = first.stored?.peakMemoryBytes ?? 1;
+    expect(Math.abs(estimated - stored) / stored).toBeLessThan(0.02);
+    await page.reload();
+    await ready(page);
+    const second = unwrap(await page.evaluate((r) => window.hgVariants.prepareAndGenerate(r), REQUEST));
+    expect(second.rebuilt).toBe(false);
+    expect(second.backend).toBe('webgpu-f32');
+    expect(problems.gpuErrors).toEqual([]);
+    expect(problems.pageErrors).toEqual([]);
+    await context.close();
+  });
+
   it('a truncated download fails with MalformedModelError, an abort with EngineAbortedError; neither leaves a usable variant', async () => {
     const { page, context } = await openPage(suite().browser, suite().server.url);
     await ready(page);

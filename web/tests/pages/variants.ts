@@ -3,7 +3,19 @@
 // and report the wasm heap's high-water mark.
 
 import type { Backend, BuiltVariant, EngineModel, ModelFileSource, ModelVariant, VariantKind } from '@hybridgen/core';
-import { createInPageEngine, createVariantBuilder, engineInputsFor, openStoredVariant, opfsDirectory, serializeError, VARIANT_FILE } from '@hybridgen/core';
+import {
+  chooseBackend,
+  createInPageEngine,
+  createVariantBuilder,
+  detectCapabilities,
+  engineInputsFor,
+  ensureDerivedVariant,
+  openStoredVariant,
+  opfsDirectory,
+  serializeError,
+  VARIANT_FILE,
+  withEstimatedDerivedVariants,
+} from '@hybridgen/core';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 
 const MODEL_BASE = '/engine-models/test-tiny-sd/';
@@ -200,7 +212,55 @@ async function benchRunWasm(what: { kind: VariantKind } | { url: string }, width
   return { heapBefore, heapAfterCreate, heapAfterRun: wasmHeapBytes(), createMs, runMs, ySample: Array.from(y.subarray(0, 8)) };
 }
 
+/**
+ * The app's flow for a model that ships only fp16 files: estimate the derived variants, let
+ * chooseBackend pick, build the derived variant once into OPFS (or reuse it), run one image.
+ */
+async function prepareAndGenerate(request: { prompt: string; seed: number; steps?: number }) {
+  const full = await manifest();
+  const f16 = full.variants['webgpu-f16'];
+  if (!f16) throw new Error('no webgpu-f16 variant');
+  const onlyF16: EngineModel = { ...full, variants: { 'webgpu-f16': f16 } };
+  const source = { files: f16.files, blobs: await sourceBlobs(f16), quantize: { minElements: 512 } };
+  const planned = await withEstimatedDerivedVariants(onlyF16, source);
+  const caps = await detectCapabilities();
+  const requirements = { modelId: planned.id, variants: Object.fromEntries(Object.entries(planned.variants).map(([b, v]) => [b, v.requirements])) };
+  const choice = chooseBackend(caps, requirements, { allowFallbackAdapter: true, requirePersistentStorage: false });
+  if (choice.backend === 'none') throw new Error(`nothing fits: ${choice.reasons.join('; ')}`);
+  const builder = createVariantBuilder({ createWorker: () => new Worker(new URL('./variants.worker.ts', import.meta.url), { type: 'module' }) });
+  try {
+    const t0 = performance.now();
+    const ensured = await ensureDerivedVariant({ model: planned, backend: choice.backend, source, builder, outDir: 'variants/prepared/test-tiny-sd' });
+    const ensureMs = performance.now() - t0;
+    const engine = createInPageEngine({ runtime: { wasmPaths: { wasm: wasmUrl } } });
+    try {
+      const load = await engine.load({
+        model: ensured?.model ?? planned,
+        source: ensured?.source ?? { kind: 'blobs', files: source.blobs },
+        backend: choice.backend,
+        choose: { allowFallbackAdapter: true },
+        warmUp: false,
+      });
+      const image = await engine.generate(request);
+      return {
+        backend: load.backend,
+        estimated: planned.variants[choice.backend]?.requirements,
+        stored: ensured?.model.variants[choice.backend]?.requirements,
+        rebuilt: ensured?.built !== null,
+        ensureMs,
+        pixels: image.rgba.length,
+      };
+    } finally {
+      await engine.unload().catch(() => {});
+      engine.dispose();
+    }
+  } finally {
+    builder.dispose();
+  }
+}
+
 const hooks = {
+  prepareAndGenerate: (request: { prompt: string; seed: number; steps?: number }) => settle(prepareAndGenerate(request)),
   build: (kind: VariantKind, options?: BuildHookOptions) => settle(build(kind, options)),
   listStored: (kind: VariantKind) => settle(listStored(kind)),
   generate: (what: RunWhat, backend: Backend, request: { prompt: string; seed: number; steps?: number }) => settle(generate(what, backend, request)),

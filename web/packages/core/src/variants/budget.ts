@@ -84,7 +84,7 @@ export interface RequirementsOptions {
 
 /** The requirements plus the per-file facts they came from. */
 export interface ScannedRequirements extends VariantRequirements {
-  readonly files: readonly (ModelFileFacts & { readonly role: string })[];
+  readonly files: readonly (ModelFileFacts & { readonly role: string; readonly activationBytes: number })[];
 }
 
 /** Wasm heap per byte of weights of a live session (ORT-web 1.30, measured: 1.09 fp32, 1.34 int8; rounded up). */
@@ -104,13 +104,32 @@ export async function requirementsFromFiles(graphs: readonly VariantGraphFile[],
   const facts = [];
   for (const g of graphs) facts.push({ ...(await scanModelFile(g.model)), role: g.role });
   const download = graphs.reduce((sum, g) => sum + g.model.size + (g.externalData ?? []).reduce((a, b) => a + b.size, 0), options.otherBytes ?? 0);
-  const activation = graphs.map((g) => g.activationBytes ?? 0);
+  return requirementsFromFacts(
+    facts.map((f, i) => ({ ...f, activationBytes: graphs[i]?.activationBytes ?? 0 })),
+    download,
+    options,
+  );
+}
+
+/** The per-graph facts the requirement formulas use. */
+export type GraphFacts = Pick<ModelFileFacts, 'initializerBytes' | 'largestInitializerBytes' | 'largestInt8InitializerBytes' | 'usesFloat16'> & {
+  readonly role: string;
+  readonly activationBytes: number;
+};
+
+/** The formulas of {@link requirementsFromFiles}, on facts (scanned, or estimated for a variant not built yet). */
+export function requirementsFromFacts<F extends GraphFacts>(
+  facts: readonly F[],
+  downloadBytes: number,
+  options: RequirementsOptions,
+): VariantRequirements & { readonly files: readonly F[] } {
+  const activation = facts.map((f) => f.activationBytes);
   const largestBuffer = Math.max(0, ...facts.map((f) => f.largestInitializerBytes), ...activation);
   const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
   let peak: number;
   if (options.backend === 'wasm') {
     const overhead = options.runtimeOverheadBytes ?? 16 * 1024 ** 2;
-    const own = facts.map((f, i) => WASM_HEAP_PER_WEIGHT_BYTE * f.initializerBytes + 8 * f.largestInt8InitializerBytes + 4 * (activation[i] ?? 0));
+    const own = facts.map((f) => WASM_HEAP_PER_WEIGHT_BYTE * f.initializerBytes + 8 * f.largestInt8InitializerBytes + 4 * f.activationBytes);
     peak = options.oneSessionAtATime
       ? overhead + Math.max(0, ...own)
       : overhead +
@@ -121,7 +140,7 @@ export async function requirementsFromFiles(graphs: readonly VariantGraphFile[],
     peak = sum(facts.map((f) => f.initializerBytes)) + 4 * Math.max(0, ...activation);
   }
   return {
-    totalBytes: download,
+    totalBytes: downloadBytes,
     largestBufferBytes: largestBuffer,
     peakMemoryBytes: Math.round(peak),
     needsShaderF16: options.backend !== 'wasm' && facts.some((f) => f.usesFloat16),

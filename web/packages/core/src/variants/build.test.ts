@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildVariant, estimateVariantBytes, type OutputTree, VARIANT_FILE } from './build.js';
 import { VariantQuotaError } from './errors.js';
+import { estimateDerivedRequirements } from './prepare.js';
 import { MemoryFolder } from './output.js';
 import { attr, blobOf, f16, modelBytes, T, valueInfo, wave } from './testing/crafted-graphs.js';
 
@@ -78,6 +79,21 @@ describe('buildVariant', () => {
       const written = tree.bytes() - (tree.folders.get('')?.files.get(VARIANT_FILE)?.byteLength ?? 0);
       const estimate = await estimateVariantBytes({ ...request, kind });
       expect(Math.abs(estimate - written) / written, kind).toBeLessThan(0.1);
+    }
+  });
+
+  it('estimates a derived variant’s requirements before it is built', async () => {
+    const rel = (a: number, b: number) => Math.abs(a - b) / b;
+    for (const [kind, backend] of [
+      ['fp32', 'webgpu-f32'],
+      ['int8', 'wasm'],
+    ] as const) {
+      const estimate = await estimateDerivedRequirements(request, kind, backend);
+      const built = await buildVariant({ ...request, kind, backend }, memoryTree());
+      expect(estimate.largestBufferBytes, kind).toBe(built.requirements.largestBufferBytes);
+      expect(rel(estimate.peakMemoryBytes, built.requirements.peakMemoryBytes), kind).toBeLessThan(0.02);
+      expect(rel(estimate.totalBytes, built.requirements.totalBytes), kind).toBeLessThan(0.1);
+      expect(estimate.needsShaderF16).toBe(false);
     }
   });
 

@@ -200,7 +200,8 @@ export async function buildVariant(
   const { files: _perFile, ...plain } = requirements;
   const variant: ModelVariant = { requirements: plain, files };
   const manifest = await root.create(VARIANT_FILE + PARTIAL_SUFFIX);
-  await manifest.write(new TextEncoder().encode(`${JSON.stringify({ kind: request.kind, backend, ...variant }, null, 1)}\n`));
+  const source = request.files.map(({ path, bytes }) => ({ path, bytes }));
+  await manifest.write(new TextEncoder().encode(`${JSON.stringify({ kind: request.kind, backend, source, ...variant }, null, 1)}\n`));
   await manifest.close();
   await root.rename(VARIANT_FILE + PARTIAL_SUFFIX, VARIANT_FILE);
   return { kind: request.kind, backend, variant, requirements, transforms, ms: performance.now() - started };

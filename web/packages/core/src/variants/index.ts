@@ -7,9 +7,11 @@
  */
 
 export {
+  type GraphFacts,
   type ModelFileFacts,
   pickFittingVariant,
   type RequirementsOptions,
+  requirementsFromFacts,
   requirementsFromFiles,
   type ScannedRequirements,
   scanModelFile,
@@ -30,6 +32,14 @@ export { derivedKindFor, engineInputsFor } from './engine-inputs.js';
 export { MalformedModelError, UnsupportedModelError, VariantError, VariantQuotaError } from './errors.js';
 export { openStoredVariant, opfsDirectory, opfsFolder, opfsTree } from './opfs.js';
 export { ExternalDataWriter, MemoryFolder, type OutputFile, type OutputFolder, PARTIAL_SUFFIX } from './output.js';
+export {
+  type DerivationSource,
+  type EnsureDerivedVariantOptions,
+  type EnsuredVariant,
+  ensureDerivedVariant,
+  estimateDerivedRequirements,
+  withEstimatedDerivedVariants,
+} from './prepare.js';
 export type { BlobLike } from './proto/blob-reader.js';
 /** Low-level protobuf writing, for tools that write models (e.g. synthetic benchmark models). */
 export { encodeVarint, ProtoWriter } from './proto/wire.js';

@@ -81,18 +81,23 @@ export function opfsTree(root: FileSystemDirectoryHandle): OutputTree & { readFi
  * per path, ready for the engine's `{ kind: 'blobs' }` source. Returns
  * `null` when the variant is missing or incomplete (no `variant.json`).
  */
-export async function openStoredVariant(
-  root: FileSystemDirectoryHandle,
-): Promise<{ kind: string; backend: string; variant: ModelVariant; files: Record<string, File> } | null> {
+export async function openStoredVariant(root: FileSystemDirectoryHandle): Promise<{
+  kind: string;
+  backend: string;
+  /** The source files it was built from (path and size), to tell a stale build. */
+  source: { path: string; bytes: number }[];
+  variant: ModelVariant;
+  files: Record<string, File>;
+} | null> {
   let manifest: File;
   try {
     manifest = await (await root.getFileHandle(VARIANT_FILE)).getFile();
   } catch {
     return null;
   }
-  const data = JSON.parse(await manifest.text()) as { kind: string; backend: string } & ModelVariant;
+  const data = JSON.parse(await manifest.text()) as { kind: string; backend: string; source?: { path: string; bytes: number }[] } & ModelVariant;
   const tree = opfsTree(root);
   const files: Record<string, File> = {};
   for (const f of data.files) files[f.path] = await tree.readFile(f.path);
-  return { kind: data.kind, backend: data.backend, variant: { requirements: data.requirements, files: data.files }, files };
+  return { kind: data.kind, backend: data.backend, source: data.source ?? [], variant: { requirements: data.requirements, files: data.files }, files };
 }
