@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildVariant, estimateVariantBytes, type OutputTree, VARIANT_FILE } from './build.js';
 import { VariantQuotaError } from './errors.js';
-import { estimateDerivedRequirements } from './prepare.js';
 import { MemoryFolder } from './output.js';
+import { estimateDerivedRequirements } from './prepare.js';
 import { attr, blobOf, f16, modelBytes, T, valueInfo, wave } from './testing/crafted-graphs.js';
 
 const N = 64;
