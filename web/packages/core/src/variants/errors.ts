@@ -4,7 +4,7 @@
  * stack and details like every engine error.
  */
 
-import { EngineError } from '../engine/errors.js';
+import { deserializeError, EngineError, type SerializedError } from '../engine/errors.js';
 
 /** Base class of every variant-transform error. */
 export class VariantError extends EngineError {
@@ -38,4 +38,26 @@ export class VariantQuotaError extends VariantError {
   ) {
     super(message, { details: { neededBytes, availableBytes } });
   }
+}
+
+/**
+ * Re-creates a variant error from its serialized form (as it crossed the
+ * worker boundary), keeping class, message, stack and details; any other
+ * error goes through the engine's {@link deserializeError}.
+ */
+export function deserializeVariantError(data: SerializedError): EngineError {
+  const d = data.details ?? {};
+  let error: EngineError;
+  if (data.name === 'MalformedModelError') {
+    error = new MalformedModelError('', Number(d.offset ?? 0));
+  } else if (data.name === 'UnsupportedModelError') {
+    error = new UnsupportedModelError(data.message);
+  } else if (data.name === 'VariantQuotaError') {
+    error = new VariantQuotaError(data.message, Number(d.neededBytes ?? 0), Number(d.availableBytes ?? 0));
+  } else if (data.name === 'VariantError') {
+    error = new VariantError(data.message);
+  } else return deserializeError(data);
+  error.message = data.message;
+  if (data.stack) error.stack = data.stack;
+  return error;
 }

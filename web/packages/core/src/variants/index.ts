@@ -29,7 +29,7 @@ export {
   type VariantKind,
 } from './build.js';
 export { derivedKindFor, engineInputsFor } from './engine-inputs.js';
-export { MalformedModelError, UnsupportedModelError, VariantError, VariantQuotaError } from './errors.js';
+export { deserializeVariantError, MalformedModelError, UnsupportedModelError, VariantError, VariantQuotaError } from './errors.js';
 export { openStoredVariant, opfsDirectory, opfsFolder, opfsTree } from './opfs.js';
 export { ExternalDataWriter, MemoryFolder, type OutputFile, type OutputFolder, PARTIAL_SUFFIX } from './output.js';
 export {

@@ -8,6 +8,7 @@
 
 import { deserializeError, EngineAbortedError, EngineTimeoutError, serializeError, WorkerCrashedError } from '../engine/errors.js';
 import { type BuildProgress, type BuiltVariant, buildVariant } from './build.js';
+import { deserializeVariantError } from './errors.js';
 import { opfsDirectory, opfsTree } from './opfs.js';
 import type { BuildPayload, FromVariantWorker, ToVariantWorker } from './worker-protocol.js';
 
@@ -97,7 +98,7 @@ export function createVariantBuilder(options: VariantBuilderOptions): VariantBui
       else {
         pending.delete(m.id);
         if (m.type === 'done') p.resolve(m.result);
-        else p.reject(deserializeError(m.error));
+        else p.reject(deserializeVariantError(m.error));
       }
     };
     w.onerror = (event) => failAll(new WorkerCrashedError(`the variant worker died: ${event.message || 'unknown error'}`));
