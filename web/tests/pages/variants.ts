@@ -216,7 +216,7 @@ async function benchRunWasm(what: { kind: VariantKind } | { url: string }, width
  * The app's flow for a model that ships only fp16 files: estimate the derived variants, let
  * chooseBackend pick, build the derived variant once into OPFS (or reuse it), run one image.
  */
-async function prepareAndGenerate(request: { prompt: string; seed: number; steps?: number }) {
+async function prepareAndGenerate(request: { prompt: string; seed: number; steps?: number }, options: { generate?: boolean } = {}) {
   const full = await manifest();
   const f16 = full.variants['webgpu-f16'];
   if (!f16) throw new Error('no webgpu-f16 variant');
@@ -232,6 +232,16 @@ async function prepareAndGenerate(request: { prompt: string; seed: number; steps
     const t0 = performance.now();
     const ensured = await ensureDerivedVariant({ model: planned, backend: choice.backend, source, builder, outDir: 'variants/prepared/test-tiny-sd' });
     const ensureMs = performance.now() - t0;
+    if (options.generate === false) {
+      return {
+        backend: choice.backend,
+        estimated: planned.variants[choice.backend]?.requirements,
+        stored: ensured?.model.variants[choice.backend]?.requirements,
+        rebuilt: ensured?.built !== null,
+        ensureMs,
+        pixels: 0,
+      };
+    }
     const engine = createInPageEngine({ runtime: { wasmPaths: { wasm: wasmUrl } } });
     try {
       const load = await engine.load({
@@ -260,7 +270,8 @@ async function prepareAndGenerate(request: { prompt: string; seed: number; steps
 }
 
 const hooks = {
-  prepareAndGenerate: (request: { prompt: string; seed: number; steps?: number }) => settle(prepareAndGenerate(request)),
+  prepareAndGenerate: (request: { prompt: string; seed: number; steps?: number }, options?: { generate?: boolean }) =>
+    settle(prepareAndGenerate(request, options)),
   build: (kind: VariantKind, options?: BuildHookOptions) => settle(build(kind, options)),
   listStored: (kind: VariantKind) => settle(listStored(kind)),
   generate: (what: RunWhat, backend: Backend, request: { prompt: string; seed: number; steps?: number }) => settle(generate(what, backend, request)),

@@ -69,7 +69,8 @@ describe('convertToFloat32', () => {
     expect([...folder.files.keys()].sort()).toEqual(['model.onnx', 'model.onnx.data.0', 'model.onnx.data.1']);
     expect(folder.files.get('model.onnx.data.0')?.byteLength).toBe(N * 4);
     expect(result.files[0]?.bytes).toBe(N * 4);
-    expect(result.counts).toMatchObject({ castsRewritten: 1, attributeTensorsWidened: 2, typesRewritten: 2, initializersWidened: 3 });
+    // The first Cast (float input -> float16) becomes an identity and goes; the last one makes the graph output and stays.
+    expect(result.counts).toMatchObject({ castsRewritten: 0, castsRemoved: 1, attributeTensorsWidened: 2, typesRewritten: 1, initializersWidened: 3 });
     expect(result.largestInitializerBytes).toBe(N * 4);
 
     const model = decode(folder.files.get('model.onnx') as Uint8Array);
@@ -83,7 +84,9 @@ describe('convertToFloat32', () => {
       length: String(N * 4),
     });
     expect(g.initializer.find((t) => t.name === 'tiny')?.rawData?.byteLength).toBe(8);
-    expect(g.node.filter((n) => n.opType === 'Cast').map((n) => Number(n.attribute?.[0]?.i))).toEqual([T.FLOAT, T.FLOAT]);
+    expect(g.node.filter((n) => n.opType === 'Cast').map((n) => Number(n.attribute?.[0]?.i))).toEqual([T.FLOAT]);
+    expect(g.node.find((n) => n.opType === 'Add')?.input).toEqual(['x', 'W']); // rewired past the removed Cast
+    expect(g.valueInfo.map((v) => v.name)).toEqual(['a']);
 
     // Same numbers as the fp16 model (whose arithmetic runs in float32 on ORT's CPU EP between fp16 roundings).
     const x = wave(N, 3);
@@ -105,13 +108,26 @@ describe('convertToFloat32', () => {
     expect(offsets).toEqual(['0', String(N * 4)]);
   });
 
+  it('keeps the Casts when asked, rewritten to float32', async () => {
+    const folder = new MemoryFolder();
+    const result = await convertToFloat32(blobOf(castGraph()), folder, { removeIdentityCasts: false });
+    expect(result.counts).toMatchObject({ castsRewritten: 1, castsRemoved: 0, typesRewritten: 2 });
+    const g = decode(folder.files.get('model.onnx') as Uint8Array).graph as GraphProto;
+    expect(g.node.filter((n) => n.opType === 'Cast').map((n) => Number(n.attribute?.[0]?.i))).toEqual([T.FLOAT, T.FLOAT]);
+    const x = wave(N, 3);
+    const withCasts = await runOnDisk(folder.files, 'model.onnx', { x: new ort.Tensor('float32', x, [N]) }, 'y');
+    const without = new MemoryFolder();
+    await convertToFloat32(blobOf(castGraph()), without);
+    expect(await runOnDisk(without.files, 'model.onnx', { x: new ort.Tensor('float32', x, [N]) }, 'y')).toEqual(withCasts);
+  });
+
   it('keeps everything inline when asked, and leaves fp32 models unchanged in meaning', async () => {
     const folder = new MemoryFolder();
     await convertToFloat32(blobOf(castGraph()), folder, { externalDataThresholdBytes: Number.POSITIVE_INFINITY });
     expect([...folder.files.keys()]).toEqual(['model.onnx']);
     const again = new MemoryFolder();
     const result = await convertToFloat32(folder.blob('model.onnx'), again, { externalDataThresholdBytes: Number.POSITIVE_INFINITY });
-    expect(result.counts).toMatchObject({ castsRewritten: 0, attributeTensorsWidened: 0, typesRewritten: 0, initializersWidened: 0 });
+    expect(result.counts).toMatchObject({ castsRewritten: 0, castsRemoved: 0, attributeTensorsWidened: 0, typesRewritten: 0, initializersWidened: 0 });
     expect(again.files.get('model.onnx')).toEqual(folder.files.get('model.onnx'));
   });
 

@@ -9,6 +9,7 @@
  */
 
 import { throwIfAborted } from '../engine/abort.js';
+import { isValueInfoOfRemoved, planCastElimination, renameNodeInputs, valueInfoNameAndType } from './cast-elimination.js';
 import { UnsupportedModelError } from './errors.js';
 import { widenFloat16Bytes } from './float16.js';
 import { DataType, GRAPH, MODEL } from './onnx-schema.js';
@@ -38,6 +39,8 @@ export interface TransformOptions {
   readonly chunkBytes?: number;
   /** Files of the input's own external data, by location. */
   readonly resolveExternal?: ExternalDataResolver;
+  /** Remove the Casts that become float32 -> float32 identities (default true). */
+  readonly removeIdentityCasts?: boolean;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: TransformProgress) => void;
 }
@@ -47,7 +50,7 @@ export interface TransformResult {
   /** Final names of the files written, model last. */
   readonly files: readonly { readonly name: string; readonly bytes: number }[];
   readonly modelName: string;
-  readonly counts: RewriteCounts & { readonly quantizedWeights: number };
+  readonly counts: RewriteCounts & { readonly quantizedWeights: number; readonly castsRemoved: number };
   /** Bytes of initializer values written (inline and external). */
   readonly initializerBytes: number;
   /** The largest initializer written, in bytes (what one GPU buffer or wasm allocation must hold). */
@@ -62,7 +65,7 @@ interface Job {
   readonly chunkBytes: number;
   readonly threshold: number;
   readonly external: ExternalDataWriter;
-  readonly counts: RewriteCounts & { quantizedWeights: number };
+  readonly counts: RewriteCounts & { quantizedWeights: number; castsRemoved: number };
   stats: { initializerBytes: number; largest: number; done: number; total: number };
 }
 
@@ -173,6 +176,19 @@ function nameOfValueInfo(bytes: Uint8Array): string {
   return new TextDecoder().decode(bytes.subarray(p, p + len));
 }
 
+/** Plans the removal of Casts that become identities (reads the graph's inputs and outputs, small). */
+async function planCasts(reader: BlobReader, layout: Awaited<ReturnType<typeof scanModel>>): Promise<Map<string, string>> {
+  const inputs: { name: string; elemType: number }[] = [];
+  const outputs = new Set<string>();
+  for (const e of layout.graphEntries) {
+    if (e.kind !== 'other' || e.field.wire !== WIRE.LEN || (e.field.field !== GRAPH.input && e.field.field !== GRAPH.output)) continue;
+    const info = valueInfoNameAndType(await reader.read(e.field.start, e.field.end));
+    if (e.field.field === GRAPH.input) inputs.push(info);
+    else outputs.add(info.name);
+  }
+  return planCastElimination(layout, inputs, outputs);
+}
+
 async function transform(input: BlobLike, folder: OutputFolder, options: TransformOptions, quantize: QuantizeOptions | null): Promise<TransformResult> {
   const reader = new BlobReader(input);
   const layout = await scanModel(reader);
@@ -190,10 +206,11 @@ async function transform(input: BlobLike, folder: OutputFolder, options: Transfo
     chunkBytes,
     threshold: options.externalDataThresholdBytes ?? 1024,
     external,
-    counts: { ...emptyCounts(), quantizedWeights: 0 },
+    counts: { ...emptyCounts(), quantizedWeights: 0, castsRemoved: 0 },
     stats: { initializerBytes: 0, largest: 0, done: 0, total: 0 },
   };
   for (const e of layout.graphEntries) if (e.kind === 'initializer') job.stats.total += e.tensor.byteLength;
+  const renames = options.removeIdentityCasts === false ? new Map<string, string>() : await planCasts(reader, layout);
   const partials: string[] = [];
   try {
     const graph = new ProtoWriter();
@@ -205,7 +222,12 @@ async function transform(input: BlobLike, folder: OutputFolder, options: Transfo
     for (const entry of layout.graphEntries) {
       if (entry.kind === 'node') {
         if (!dequantizeEmitted) emitDequantize();
-        graph.bytes(GRAPH.node, rewriteNode(entry.node.bytes, job.counts));
+        const output = entry.node.outputs[0];
+        if (entry.node.opType === 'Cast' && output !== undefined && renames.has(output)) {
+          job.counts.castsRemoved++;
+          continue;
+        }
+        graph.bytes(GRAPH.node, rewriteNode(renameNodeInputs(entry.node.bytes, renames), job.counts));
       } else if (entry.kind === 'initializer') {
         const target = plan.get(entry.tensor.name);
         if (target) {
@@ -226,6 +248,7 @@ async function transform(input: BlobLike, folder: OutputFolder, options: Transfo
         }
         const payload = bytes.subarray(f.start - f.headerStart);
         if (f.field === GRAPH.input && plan.has(nameOfValueInfo(payload))) continue; // now made by DequantizeLinear
+        if (isValueInfoOfRemoved(f.field, payload, renames)) continue;
         if (f.field === GRAPH.input || f.field === GRAPH.output || f.field === GRAPH.valueInfo) graph.bytes(f.field, rewriteValueInfo(payload, job.counts));
         else if (f.field === GRAPH.sparseInitializer)
           graph.raw(rewriteGraphBytes(new ProtoWriter().bytes(GRAPH.sparseInitializer, payload).finish(), job.counts));
