@@ -4,7 +4,7 @@
  * stack and details like every engine error.
  */
 
-import { deserializeError, EngineError, type SerializedError } from '../engine/errors.js';
+import { deserializeEngineError, EngineError, type SerializedEngineError } from '../engine/errors.js';
 
 /** Base class of every variant-transform error. */
 export class VariantError extends EngineError {
@@ -43,9 +43,9 @@ export class VariantQuotaError extends VariantError {
 /**
  * Re-creates a variant error from its serialized form (as it crossed the
  * worker boundary), keeping class, message, stack and details; any other
- * error goes through the engine's {@link deserializeError}.
+ * error goes through the engine's {@link deserializeEngineError}.
  */
-export function deserializeVariantError(data: SerializedError): EngineError {
+export function deserializeVariantError(data: SerializedEngineError): EngineError {
   const d = data.details ?? {};
   let error: EngineError;
   if (data.name === 'MalformedModelError') {
@@ -56,7 +56,7 @@ export function deserializeVariantError(data: SerializedError): EngineError {
     error = new VariantQuotaError(data.message, Number(d.neededBytes ?? 0), Number(d.availableBytes ?? 0));
   } else if (data.name === 'VariantError') {
     error = new VariantError(data.message);
-  } else return deserializeError(data);
+  } else return deserializeEngineError(data);
   error.message = data.message;
   if (data.stack) error.stack = data.stack;
   return error;

@@ -5,7 +5,7 @@
  * Worker -> page: `progress` (any number), then one `done` or `error`.
  */
 
-import type { SerializedError } from '../engine/errors.js';
+import type { SerializedEngineError } from '../engine/errors.js';
 import type { BuildProgress, BuildVariantRequest, BuiltVariant } from './build.js';
 
 /** The payload of a build: the request with Blobs (they clone cheaply) and the OPFS folder to write. */
@@ -18,10 +18,10 @@ export interface BuildPayload extends Omit<BuildVariantRequest, 'blobs'> {
 /** Page -> worker. */
 export type ToVariantWorker =
   | { readonly type: 'build'; readonly id: number; readonly payload: BuildPayload }
-  | { readonly type: 'cancel'; readonly id: number; readonly reason: SerializedError };
+  | { readonly type: 'cancel'; readonly id: number; readonly reason: SerializedEngineError };
 
 /** Worker -> page. */
 export type FromVariantWorker =
   | { readonly type: 'progress'; readonly id: number; readonly progress: BuildProgress }
   | { readonly type: 'done'; readonly id: number; readonly result: BuiltVariant }
-  | { readonly type: 'error'; readonly id: number; readonly error: SerializedError };
+  | { readonly type: 'error'; readonly id: number; readonly error: SerializedEngineError };

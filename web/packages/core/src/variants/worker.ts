@@ -6,7 +6,7 @@
  * errors that keep their class, message and stack.
  */
 
-import { deserializeError, EngineAbortedError, EngineTimeoutError, serializeError, WorkerCrashedError } from '../engine/errors.js';
+import { deserializeEngineError, EngineAbortedError, EngineTimeoutError, serializeEngineError, WorkerCrashedError } from '../engine/errors.js';
 import { type BuildProgress, type BuiltVariant, buildVariant } from './build.js';
 import { deserializeVariantError } from './errors.js';
 import { opfsDirectory, opfsTree } from './opfs.js';
@@ -24,7 +24,7 @@ export function serveVariantBuilder(scope: VariantWorkerScope): void {
   scope.addEventListener('message', (event) => {
     const message = event.data;
     if (message.type === 'cancel') {
-      running.get(message.id)?.abort(deserializeError(message.reason));
+      running.get(message.id)?.abort(deserializeEngineError(message.reason));
       return;
     }
     const controller = new AbortController();
@@ -46,7 +46,7 @@ export function serveVariantBuilder(scope: VariantWorkerScope): void {
         );
         scope.postMessage({ type: 'done', id: message.id, result });
       } catch (error) {
-        scope.postMessage({ type: 'error', id: message.id, error: serializeError(error) });
+        scope.postMessage({ type: 'error', id: message.id, error: serializeEngineError(error) });
       } finally {
         running.delete(message.id);
       }
@@ -116,7 +116,7 @@ export function createVariantBuilder(options: VariantBuilderOptions): VariantBui
         const cancel = (error: Error) => {
           if (!pending.has(id)) return;
           pending.delete(id);
-          w.postMessage({ type: 'cancel', id, reason: serializeError(error) } satisfies ToVariantWorker);
+          w.postMessage({ type: 'cancel', id, reason: serializeEngineError(error) } satisfies ToVariantWorker);
           reject(error);
         };
         const timer = setTimeout(() => cancel(new EngineTimeoutError('variant build', timeoutMs)), timeoutMs);
