@@ -50,6 +50,20 @@ export default defineConfig({
           pool: 'forks',
         },
       },
+      {
+        // Benchmarks that print figures (never part of make test): npx vitest run --project bench
+        extends: true,
+        test: {
+          name: 'bench',
+          include: ['tests/bench/**/*.bench.test.ts'],
+          environment: 'node',
+          globalSetup: ['tests/harness/global-setup.ts', 'tests/harness/engine-models.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+          pool: 'forks',
+        },
+      },
     ],
   },
 });

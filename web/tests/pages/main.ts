@@ -4,6 +4,7 @@ import type { CapabilityReport } from '@hybridgen/core';
 import * as core from '@hybridgen/core';
 import './engine.js';
 import './store.js';
+import './variants.js';
 
 /** Runs detectCapabilities() in a dedicated module worker. */
 function detectInWorker(): Promise<CapabilityReport> {

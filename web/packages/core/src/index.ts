@@ -60,3 +60,4 @@ export type {
 export * from './store/index.js';
 export { formatBytes, GiB, MiB } from './util/bytes.js';
 export { blobToDataUrl } from './util/data-url.js';
+export * from './variants/index.js';

@@ -1,0 +1,104 @@
+#!/bin/bash
+# Runs on the GPU machine, from the root of the repo copy the device tool sends, with the
+# carried folder .devrun/ (see bench/gpu/CONTEXT.md: pack-devrun.sh fills it):
+#   .devrun/node.xz          Node 20 binary (xz)
+#   .devrun/nm.tar.xz        node_modules subset: onnxruntime-web (webgpu bundle + asyncify wasm), webgpu (linux-x64)
+#   .devrun/debs/*.deb       Debian's libvulkan1 + GLVND libs (the machine has the NVIDIA ICD but no loader)
+#   .devrun/bench/gpu/       this folder, .build/engine.mjs (the bundled engine) included
+#   .devrun/tokenizer/       a CLIP-style tokenizer.json for the engine (the test model's)
+#   .devrun/tiny/            the tiny test model's fp32 graphs (the probe's smoke test)
+# Usage: bash .devrun/bench/gpu/device.sh STEP...   STEP: probe | vkprobe | export-fp16 | export-fp32 | export-mha | torch | gpu | gpu2 | gpu-mha | gpu-stages | wasm
+# Results go to $OUT (or ./out).
+set -u
+D=$(cd "$(dirname "$0")/../.." && pwd)
+B=$D/bench/gpu
+W=/tmp/gpubench
+M=$W/models
+OUT=${OUT:-$PWD/out}
+mkdir -p "$W" "$OUT"
+export PYTHONUNBUFFERED=1
+START=$(date +%s)
+stamp() { echo "[$(( $(date +%s) - START ))s] $*"; }
+
+setup_node() {
+  [ -x $W/node ] && return
+  xz -dc "$D/node.xz" >$W/node && chmod +x $W/node
+  tar -xJf "$D/nm.tar.xz" -C $W
+  for f in "$D"/debs/*.deb; do dpkg -x "$f" /; done
+  ldconfig
+  export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+  stamp "node $($W/node --version), libvulkan: $(ldconfig -p | grep -c libvulkan.so.1)"
+}
+export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+
+runner() { $W/node "$B/runner/bench.mjs" --node-modules $W/node_modules --bundle "$B/.build/engine.mjs" --tokenizer "$D/tokenizer" "$@"; }
+
+for step in "$@"; do
+  stamp "== $step"
+  case $step in
+    probe)
+      nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv,noheader
+      nproc; grep -m1 'model name' /proc/cpuinfo
+      python3 -c 'import torch, onnx; print("torch", torch.__version__, "cuda", torch.cuda.is_available(), torch.cuda.get_device_name(0), "onnx", onnx.__version__)'
+      python3 "$B/build_models.py" --count --summary "$OUT/params.json"
+      setup_node
+      ls /usr/local/nvidia/share/vulkan/icd.d/ && ldconfig -p | grep -E 'libGLX_nvidia|libGLdispatch|libvulkan' | head
+      runner --suite gpu --models "$D/tiny" --size 64 --hidden 32 --runs 5 --out "$OUT/probe-tiny-gpu.json" 2>&1 | grep -v 'W:onnxruntime'
+      ;;
+    vkprobe)
+      # Finds an ICD manifest under which Dawn gets an adapter; later steps use it.
+      setup_node
+      icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+      cat $icd; ls -la /dev/nvidia* 2>&1 | head -4
+      ls -la /lib/libGLX_nvidia.so* /usr/local/nvidia/lib64/libGLX_nvidia.so* /usr/local/nvidia/lib64/libEGL_nvidia.so* 2>&1
+      ls /usr/local/nvidia/lib64 | grep -E 'glcore|gpucomp|glvkspirv|tls|glsi|eglcore' | tr '\n' ' '; echo
+      ldd /usr/local/nvidia/lib64/libGLX_nvidia.so.0 | grep 'not found'
+      find / -xdev \( -name '*nvidia*icd*.json' -o -name '*nvidia_layers*.json' \) 2>/dev/null | grep -v '^/proc' | head
+      mkdir -p $W/icd
+      cands="$icd"
+      for lib in /usr/local/nvidia/lib64/libGLX_nvidia.so.0 /usr/local/nvidia/lib64/libEGL_nvidia.so.0 /lib/libGLX_nvidia.so.0; do
+        [ -e $lib ] || continue
+        f=$W/icd/$(basename $lib).json
+        sed "s#\"library_path\": *\"[^\"]*\"#\"library_path\": \"$lib\"#" $icd >$f
+        cands="$cands $f"
+      done
+      found=
+      for c in $cands; do
+        echo "-- VK_DRIVER_FILES=$c"
+        if (set -o pipefail; VK_DRIVER_FILES=$c VK_LOADER_DEBUG=${VKDBG:-error} $W/node "$B/runner/adapter.mjs" $W/node_modules 2>&1 | tail -6); then found=$c; break; fi
+        VKDBG=error
+      done
+      [ -n "$found" ] && export VK_DRIVER_FILES=$found && stamp "using $found" ;;
+    export-mha)
+      python3 "$B/build_models.py" --export $M --dtypes fp32 --only ${MHA_ONLY:-unet,vae_decoder} --attention mha --summary "$OUT/$step.json" ;;
+    export-fp16 | export-fp32)
+      python3 "$B/build_models.py" --export $M --dtypes "${step#export-}" ${ONLY:+--only $ONLY} --summary "$OUT/$step.json" || exit 1
+      du -sh $M/*/* ;;
+    torch)
+      python3 "$B/build_models.py" --torch-bench "$OUT/torch-cuda.json" ;;
+    gpu)
+      setup_node
+      runner --suite gpu --models $M/fp32 --runs 10 --out "$OUT/ortweb-webgpu.json" 2>&1 | grep -v 'W:onnxruntime' ;;
+    gpu-stages)
+      setup_node
+      runner --suite webgpu-stages --models $M/fp32 --runs 10 --budget-s 30 --out "$OUT/ortweb-webgpu-stages.json" 2>&1 | grep -v 'W:onnxruntime' ;;
+    gpu2)
+      setup_node
+      runner --suite gpu --models $M/fp32 --runs 10 --out "$OUT/ortweb-webgpu-repeat.json" 2>&1 | grep -v 'W:onnxruntime' ;;
+    gpu-mha)
+      # The same pipeline with the UNet whose attention is one MultiHeadAttention op (export-mha).
+      setup_node
+      mkdir -p $M/fp32-mha
+      for n in text_encoder vae_decoder tiny_decoder; do ln -sfn ../fp32/$n $M/fp32-mha/$n; done
+      ln -sfn ../fp32/unet_mha $M/fp32-mha/unet
+      runner --suite gpu --models $M/fp32-mha --runs 10 --out "$OUT/ortweb-webgpu-mha.json" 2>&1 | grep -v 'W:onnxruntime' ;;
+    wasm)
+      setup_node
+      left=$(( ${DEADLINE_S:-560} - ($(date +%s) - START) ))
+      stamp "wasm suite, ${left}s left"
+      timeout $left $W/node "$B/runner/bench.mjs" --node-modules $W/node_modules --bundle "$B/.build/engine.mjs" --tokenizer "$D/tokenizer" \
+        --suite wasm --models $M/fp32 --runs 10 --budget-s "${WASM_STAGE_S:-60}" --out "$OUT/ortweb-wasm.json" 2>&1 | grep -v 'W:onnxruntime' ;;
+    *) echo "unknown step $step"; exit 2 ;;
+  esac
+done
+stamp "all done"

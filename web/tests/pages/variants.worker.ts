@@ -1,0 +1,4 @@
+// The variant builder's dedicated module worker, as an app would write it.
+import { serveVariantBuilder } from '@hybridgen/core';
+
+serveVariantBuilder(self as unknown as Parameters<typeof serveVariantBuilder>[0]);
