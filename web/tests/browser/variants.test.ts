@@ -1,6 +1,7 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { openPage, type PageProblems, watchPage } from '../harness/browser.js';
+import { mirrorArgs } from '../harness/engine-models.js';
 import { useSuite } from '../harness/fixtures.js';
 import { maxChannelDiff, psnrRgba, ssimRgba } from '../harness/image-metrics.js';
 
@@ -30,7 +31,7 @@ async function freshPage(context: BrowserContext, url: string): Promise<{ page: 
 }
 
 describe('variants with WebGPU (SwiftShader: no shader-f16)', () => {
-  const suite = useSuite({ webgpu: true });
+  const suite = useSuite({ webgpu: true, server: { args: mirrorArgs } });
 
   it('converts the fp16 model to fp32 in a worker into OPFS; on WebGPU it matches the fp16 model on WASM', async () => {
     const { page, context, problems } = await openPage(suite().browser, suite().server.url);
@@ -112,7 +113,7 @@ describe('variants with WebGPU (SwiftShader: no shader-f16)', () => {
 });
 
 describe('variants without WebGPU', () => {
-  const suite = useSuite({ webgpu: false });
+  const suite = useSuite({ webgpu: false, server: { args: mirrorArgs } });
 
   it('the int8 variant runs on WASM within a stated PSNR of fp32, its wasm heap within the budget estimate', async () => {
     const { page, context, problems } = await openPage(suite().browser, suite().server.url);

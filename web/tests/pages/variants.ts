@@ -18,7 +18,8 @@ import {
 } from '@hybridgen/core';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 
-const MODEL_BASE = '/engine-models/test-tiny-sd/';
+// The generated test model, served by the Go model mirror (`hybridgen serve -models-dir`, see harness/engine-models.ts).
+const MODEL_BASE = '/models/test-tiny-sd/';
 
 // Every WebAssembly.Memory the page creates (ORT's threaded build creates its heap in JS), for the peak.
 const memories: WebAssembly.Memory[] = [];
