@@ -1,15 +1,81 @@
+import {
+  createRouterController,
+  ImageGenControllerProvider,
+  ImageGenShapeUtil,
+  ImageGenTool,
+  imageGenComponents,
+  imageGenUiOverrides,
+} from '@hybridgen/tldraw';
 import { getAssetUrlsByImport } from '@tldraw/assets/imports.vite';
-import { Tldraw } from 'tldraw';
+import { useEffect, useMemo, useState } from 'react';
+import { type TLComponents, Tldraw } from 'tldraw';
+import { SidePanel } from './panels/SidePanel.js';
+import { createServices, type Services } from './services.js';
 
 // tldraw's fonts, icons and translations, bundled by Vite and served by our
 // own binary: the app needs no CDN and works offline.
 const assetUrls = getAssetUrlsByImport();
+const shapeUtils = [ImageGenShapeUtil];
+const tools = [ImageGenTool];
 
-/** The hybridgen canvas: tldraw full-screen. */
+/** Loads the model in the background when the browser is idle, so the first preview has no cold start. */
+function prewarmWhenIdle(services: Services): void {
+  const ready = services.local.status();
+  if (!ready.available || ready.warm) return;
+  void services.store.status(services.manifest, ready.backend === 'none' ? 'wasm' : ready.backend).then((s) => {
+    if (s.state !== 'ready') return;
+    const idle = globalThis.requestIdleCallback ?? ((fn: () => void) => setTimeout(fn, 1000));
+    idle(() => void services.local.prepare().catch((e: unknown) => console.warn('hybridgen: prewarm failed', e)));
+  });
+}
+
+/** The hybridgen canvas: tldraw with the image-generation shape, the model panel and the cost panel. */
 export function App() {
+  const [services, setServices] = useState<Services | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    createServices().then(
+      (s) => {
+        setServices(s);
+        prewarmWhenIdle(s);
+        document.documentElement.dataset.services = 'ready';
+      },
+      (e: unknown) => setError(e instanceof Error ? e.message : String(e)),
+    );
+  }, []);
+
+  const controller = useMemo(
+    () =>
+      services &&
+      createRouterController({
+        router: services.router,
+        isLocalReady: () => services.local.status().warm,
+        onResult: () => services.events.dispatchEvent(new Event('changed')),
+      }),
+    [services],
+  );
+
+  // A stable component per services: tldraw remounts a panel whose component type changes.
+  const components = useMemo<TLComponents>(
+    () => ({ ...imageGenComponents, SharePanel: services ? () => <SidePanel services={services} /> : null }),
+    [services],
+  );
+
+  if (error) return <div style={{ padding: 24, fontFamily: 'system-ui' }}>hybridgen could not start: {error}</div>;
+  if (!services || !controller) return <div style={{ padding: 24, fontFamily: 'system-ui' }}>Starting hybridgen…</div>;
   return (
-    <div style={{ position: 'fixed', inset: 0 }}>
-      <Tldraw assetUrls={assetUrls} persistenceKey="hybridgen-canvas" />
-    </div>
+    <ImageGenControllerProvider controller={controller}>
+      <div style={{ position: 'fixed', inset: 0 }}>
+        <Tldraw
+          assetUrls={assetUrls}
+          persistenceKey="hybridgen-canvas"
+          shapeUtils={shapeUtils}
+          tools={tools}
+          overrides={imageGenUiOverrides}
+          components={components}
+        />
+      </div>
+    </ImageGenControllerProvider>
   );
 }

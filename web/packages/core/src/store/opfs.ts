@@ -128,8 +128,14 @@ export function resumeRecordPath(path: string): string {
 export async function directoryBytes(dir: FileSystemDirectoryHandle): Promise<number> {
   let total = 0;
   for await (const handle of (dir as unknown as { values(): AsyncIterable<FileSystemHandle> }).values()) {
-    if (handle.kind === 'file') total += (await (handle as FileSystemFileHandle).getFile()).size;
-    else total += await directoryBytes(handle as FileSystemDirectoryHandle);
+    try {
+      if (handle.kind === 'file') total += (await (handle as FileSystemFileHandle).getFile()).size;
+      else total += await directoryBytes(handle as FileSystemDirectoryHandle);
+    } catch (error) {
+      // A download running in a worker renames and removes its partial files: an entry listed a
+      // moment ago may be gone now. It no longer takes space, so it counts as nothing.
+      if (!isNotFound(error)) throw error;
+    }
   }
   return total;
 }

@@ -119,7 +119,7 @@ export const ImageGenPanel = memo(function ImageGenPanel({ shape }: { shape: Ima
         </div>
       )}
       <div style={styles.imageBox}>
-        {imageSrc ? <img src={imageSrc} alt={props.prompt} style={styles.image} data-testid="hg-image" draggable={false} /> : null}
+        {imageSrc ? <img src={imageSrc} alt={props.prompt} style={styles.image} data-testid="hg-image" draggable={false} decoding="async" /> : null}
       </div>
       {props.assetId && (
         <div style={styles.row}>

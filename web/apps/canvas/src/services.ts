@@ -1,0 +1,86 @@
+import {
+  type CapabilityReport,
+  type CloudClient,
+  createCloudClient,
+  createCloudRenderer,
+  createLocalRenderer,
+  createRouter,
+  createWorkerEngine,
+  detectCapabilities,
+  getManifest,
+  type LocalRendererHandle,
+  loadManifest,
+  type ModelManifest,
+  ModelStore,
+  type Router,
+  type ServerConfig,
+  unloadWhenHidden,
+} from '@hybridgen/core';
+
+/** Everything the app runs on, created once at start. */
+export interface Services {
+  readonly capabilities: CapabilityReport;
+  readonly client: CloudClient;
+  readonly config: ServerConfig;
+  readonly manifest: ModelManifest;
+  readonly store: ModelStore;
+  readonly local: LocalRendererHandle;
+  readonly router: Router;
+  /** Fires `changed` after each finished image (cost and stored models may have changed). */
+  readonly events: EventTarget;
+}
+
+const CLIENT_ID_KEY = 'hybridgen-client-id';
+
+/** A stable id for this browser, for the ledger and per-client budgets. */
+function clientId(): string {
+  let id = localStorage.getItem(CLIENT_ID_KEY);
+  if (!id) {
+    id = `browser-${crypto.randomUUID()}`;
+    localStorage.setItem(CLIENT_ID_KEY, id);
+  }
+  return id;
+}
+
+/** The model to run: `?model=<id>` (a manifest the server mirrors) or SD-Turbo. */
+async function chooseManifest(): Promise<ModelManifest> {
+  const id = new URLSearchParams(location.search).get('model') ?? 'sd-turbo';
+  try {
+    return getManifest(id);
+  } catch {
+    return loadManifest(`/models/${encodeURIComponent(id)}/manifest.json`);
+  }
+}
+
+/** Offline, the server's config is unreachable: the app still drafts locally. */
+const OFFLINE_CONFIG: ServerConfig = {
+  cloud: { configured: false, message: 'the server cannot be reached' },
+  targets: {},
+  limits: {
+    max_prompt_chars: 2000,
+    min_side: 256,
+    max_side: 2048,
+    side_multiple: 8,
+    min_steps: 1,
+    max_steps: 100,
+    max_guidance: 30,
+    max_init_image_bytes: 6 << 20,
+    max_body_bytes: 8 << 20,
+  },
+  auth: { token_required: false },
+};
+
+/** Creates the app's services: capabilities, cloud client, model store, engine (in a worker), router. */
+export async function createServices(): Promise<Services> {
+  const client = createCloudClient();
+  const [capabilities, config, manifest] = await Promise.all([detectCapabilities(), client.config().catch(() => OFFLINE_CONFIG), chooseManifest()]);
+  const store = new ModelStore({ mirrorRoot: '/models/' });
+  const engine = createWorkerEngine({ createWorker: () => new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module' }) });
+  const local = createLocalRenderer({ engine, store, manifest, capabilities });
+  // A hidden tab gives its GPU memory back after five minutes; the next draft reloads.
+  unloadWhenHidden(engine, { hiddenMs: 5 * 60_000, onUnload: () => void local.refresh() });
+  await local.refresh();
+  const cloud = createCloudRenderer({ client, config, clientId: clientId() });
+  const router = createRouter({ local, cloud, onReportError: (e) => console.warn('hybridgen: the local draft was not recorded in the ledger', e) });
+  return { capabilities, client, config, manifest, store, local, router, events: new EventTarget() };
+}

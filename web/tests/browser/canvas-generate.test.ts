@@ -1,0 +1,152 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createImageShape, openApp } from '../harness/app.js';
+import { launchChromium } from '../harness/browser.js';
+import { emulatorTargetsFile, type RunningEmulator, startEmulator } from '../harness/emulator.js';
+import { mirrorArgs } from '../harness/engine-models.js';
+import { type RunningServer, startServer } from '../harness/server.js';
+
+const tempDb = () => join(mkdtempSync(join(tmpdir(), 'hybridgen-db-')), 'ledger.db');
+
+async function usage(server: RunningServer): Promise<{ local_drafts: number; cloud_jobs: number; cost_usd: number }> {
+  return ((await (await fetch(`${server.url}/api/usage`)).json()) as { total: { local_drafts: number; cloud_jobs: number; cost_usd: number } }).total;
+}
+
+describe('the canvas app without a cloud target (as `make run` starts it)', () => {
+  let server: RunningServer;
+  let browser: Browser;
+  beforeAll(async () => {
+    [server, browser] = await Promise.all([startServer({ webDir: null, args: [...mirrorArgs, '-db', tempDb()] }), launchChromium({ webgpu: false })]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('makes a Quick Preview locally after downloading the model with progress, at cost 0, in the ledger', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await openApp(page, server.url);
+    const shape = await createImageShape(page);
+    await shape.getByTestId('hg-prompt').fill('a red fox in the snow');
+    await shape.getByTestId('hg-mode-preview').click();
+    // Record what the shape shows while it works: the download progress, then the generation.
+    await page.evaluate(() => {
+      const w = window as unknown as { seen: { at: number; text: string }[] };
+      w.seen = [];
+      new MutationObserver(() => {
+        const status = document.querySelector('[data-testid="hg-shape"]')?.getAttribute('data-status');
+        const text = `${status}: ${document.querySelector('[data-testid="hg-status"]')?.textContent ?? ''}`;
+        if (w.seen.at(-1)?.text !== text) w.seen.push({ at: performance.now(), text });
+      }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+    });
+    await shape.getByTestId('hg-generate').click();
+    await expect.poll(() => shape.getAttribute('data-status'), { timeout: 90_000 }).toBe('done');
+    const texts = await page.evaluate(() => (window as unknown as { seen: { text: string }[] }).seen.map((s) => s.text));
+    expect(texts.some((t) => /^downloading: Downloading .+: [\d.]+ [kM]?B of [\d.]+ MB/.test(t))).toBe(true);
+    expect(texts.some((t) => t.startsWith('generating: Step 1 of 1'))).toBe(true);
+    const result = shape.getByTestId('hg-result');
+    expect(await result.getAttribute('data-source')).toBe('local');
+    expect(await result.textContent()).toMatch(/Local · wasm · \$0/);
+    const img = shape.getByTestId('hg-image');
+    expect(await img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth)).toBe(512);
+    expect(await usage(server)).toMatchObject({ local_drafts: 1, cloud_jobs: 0, cost_usd: 0 });
+
+    // The model is loaded now. In Quick Preview a pause in typing starts a live preview; it runs in
+    // the worker and must leave the main thread free.
+    await page.evaluate(() => {
+      const w = window as unknown as { longTasks: number[] };
+      w.longTasks = [];
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) w.longTasks.push(e.duration);
+      }).observe({ type: 'longtask' });
+    });
+    const firstImage = await img.getAttribute('src');
+    await shape.getByTestId('hg-prompt').fill('a red fox in the snow, at night');
+    await expect.poll(async () => (await usage(server)).local_drafts, { timeout: 90_000 }).toBe(2);
+    await expect.poll(() => shape.getAttribute('data-status')).toBe('done');
+    expect(await img.getAttribute('src')).not.toBe(firstImage);
+    await page.waitForTimeout(200);
+    const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
+    expect(errors).toEqual([]);
+    expect(longTasks.filter((ms) => ms > 50)).toEqual([]);
+
+    // A burst of keystrokes makes one preview, for the last text only.
+    await shape.getByTestId('hg-prompt').pressSequentially(' under stars', { delay: 40 });
+    await expect.poll(async () => (await usage(server)).local_drafts, { timeout: 90_000 }).toBe(3);
+    await page.waitForTimeout(1500);
+    expect((await usage(server)).local_drafts).toBe(3);
+    await expect.poll(() => shape.getAttribute('data-status')).toBe('done');
+    expect(await img.getAttribute('alt')).toBe('a red fox in the snow, at night under stars');
+    await context.close();
+  });
+
+  it('renders High Quality locally at HQ settings, labelled so, when no cloud target exists', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await openApp(page, server.url);
+    const shape = await createImageShape(page);
+    await shape.getByTestId('hg-prompt').fill('a lighthouse');
+    await shape.getByTestId('hg-mode-hq').click();
+    await shape.getByTestId('hg-generate').click();
+    await expect.poll(() => shape.getAttribute('data-status'), { timeout: 90_000 }).toBe('done');
+    expect(await shape.getByTestId('hg-result').textContent()).toMatch(/Local at HQ settings \(no cloud target\)/);
+    expect(await shape.getByTestId('hg-status').textContent()).toMatch(/no cloud target is configured/);
+    await context.close();
+  });
+});
+
+describe('the canvas app with the RunPod emulator as its cloud target', () => {
+  let emulator: RunningEmulator;
+  let server: RunningServer;
+  let browser: Browser;
+  beforeAll(async () => {
+    emulator = await startEmulator({ executionTime: '500ms' });
+    const targets = emulatorTargetsFile(emulator);
+    [server, browser] = await Promise.all([
+      startServer({ webDir: null, args: [...mirrorArgs, '-db', tempDb(), '-targets', targets.path, '-poll-interval', '100ms'], env: targets.env }),
+      launchChromium({ webgpu: false }),
+    ]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    await emulator?.stop();
+  });
+
+  it('renders High Quality in the cloud and shows its cost', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await openApp(page, server.url);
+    const shape = await createImageShape(page);
+    await shape.getByTestId('hg-prompt').fill('a castle on a hill');
+    await shape.getByTestId('hg-mode-hq').click();
+    await shape.getByTestId('hg-generate').click();
+    await expect.poll(() => shape.getAttribute('data-status'), { timeout: 60_000 }).toBe('done');
+    const result = shape.getByTestId('hg-result');
+    expect(await result.getAttribute('data-source')).toBe('cloud');
+    expect(await result.textContent()).toMatch(/Cloud · emulated-sdxl · \$0\.0\d+/);
+    expect(await usage(server)).toMatchObject({ cloud_jobs: 1 });
+    await context.close();
+  });
+
+  it('falls back to the cloud in Auto when the local path fails, and says why', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    // The model mirror is unreachable for this page: the local download fails.
+    await page.route('**/models/test-tiny-sd/fp32/**', (route) => route.abort('connectionrefused'));
+    await openApp(page, server.url);
+    const shape = await createImageShape(page);
+    await shape.getByTestId('hg-prompt').fill('a sailing boat');
+    await shape.getByTestId('hg-generate').click();
+    await expect.poll(() => shape.getAttribute('data-status'), { timeout: 90_000 }).toBe('done');
+    expect(await shape.getByTestId('hg-result').getAttribute('data-source')).toBe('cloud');
+    expect(await shape.getByTestId('hg-status').textContent()).toMatch(/local failed \(.+\), so the cloud made it/);
+    await context.close();
+  });
+});
