@@ -86,6 +86,34 @@ describe('the canvas app without a cloud target (as `make run` starts it)', () =
     await context.close();
   });
 
+  it('after the first download, opens offline and makes a Quick Preview from the stored model', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await openApp(page, server.url);
+    await page.waitForFunction(() => document.documentElement.dataset.serviceWorker === 'controlled', undefined, { timeout: 30_000 });
+    const first = await createImageShape(page);
+    await first.getByTestId('hg-prompt').fill('a cabin in the woods');
+    await first.getByTestId('hg-mode-preview').click();
+    await first.getByTestId('hg-generate').click();
+    await expect.poll(() => first.getAttribute('data-status'), { timeout: 90_000 }).toBe('done');
+
+    await context.setOffline(true);
+    await page.reload();
+    await page.waitForFunction(() => document.documentElement.dataset.services === 'ready', undefined, { timeout: 60_000 });
+    expect(await page.evaluate(() => navigator.onLine)).toBe(false);
+    // The first shape came back from the canvas's storage, not stuck in a running state.
+    expect(await page.locator('[data-testid="hg-shape"]').count()).toBe(1);
+    expect(await page.locator('[data-testid="hg-shape"]').first().getAttribute('data-status')).not.toMatch(/generating|loading|downloading|queued/);
+    const shape = await createImageShape(page, { x: 700, y: 300 });
+    // Typed in Auto, then switched: the click below starts the draft (no live preview racing it).
+    await shape.getByTestId('hg-prompt').fill('the same cabin, offline');
+    await shape.getByTestId('hg-mode-preview').click();
+    await shape.getByTestId('hg-generate').click();
+    await expect.poll(() => shape.getAttribute('data-status'), { timeout: 90_000 }).toBe('done');
+    expect(await shape.getByTestId('hg-result').getAttribute('data-source')).toBe('local');
+    await context.close();
+  });
+
   it('renders High Quality locally at HQ settings, labelled so, when no cloud target exists', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();

@@ -7,11 +7,20 @@ export async function openApp(page: Page, url: string): Promise<void> {
   await page.locator('.tl-canvas').waitFor({ state: 'visible' });
 }
 
-/** Draws an image-generation shape with the toolbar tool, as a person would, and returns its locator. */
+function shapeIds(page: Page): Promise<string[]> {
+  return page.$$eval('[data-testid="hg-shape"]', (els) => els.map((el) => el.getAttribute('data-shape-id') ?? ''));
+}
+
+/** Draws an image-generation shape with the toolbar tool, as a person would, and returns the new shape's locator. */
 export async function createImageShape(page: Page, at: { x: number; y: number } = { x: 300, y: 200 }) {
+  const before = new Set(await shapeIds(page));
   await page.getByRole('button', { name: 'Generate image' }).first().click();
   await page.mouse.click(at.x, at.y);
-  const shape = page.getByTestId('hg-shape').last();
-  await shape.waitFor({ state: 'visible' });
-  return shape;
+  let id: string | undefined;
+  for (let i = 0; i < 100 && !id; i++) {
+    id = (await shapeIds(page)).find((s) => !before.has(s));
+    if (!id) await page.waitForTimeout(50);
+  }
+  if (!id) throw new Error('createImageShape: no new image shape appeared');
+  return page.locator(`[data-testid="hg-shape"][data-shape-id="${id}"]`);
 }

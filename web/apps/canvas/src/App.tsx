@@ -5,6 +5,7 @@ import {
   ImageGenTool,
   imageGenComponents,
   imageGenUiOverrides,
+  settleInterruptedShapes,
 } from '@hybridgen/tldraw';
 import { getAssetUrlsByImport } from '@tldraw/assets/imports.vite';
 import { useEffect, useMemo, useState } from 'react';
@@ -74,6 +75,9 @@ export function App() {
           tools={tools}
           overrides={imageGenUiOverrides}
           components={components}
+          onMount={(editor) => {
+            settleInterruptedShapes(editor);
+          }}
         />
       </div>
     </ImageGenControllerProvider>

@@ -12,6 +12,7 @@ import {
   loadManifest,
   type ModelManifest,
   ModelStore,
+  parseManifest,
   type Router,
   type ServerConfig,
   unloadWhenHidden,
@@ -42,13 +43,25 @@ function clientId(): string {
   return id;
 }
 
-/** The model to run: `?model=<id>` (a manifest the server mirrors) or SD-Turbo. */
+/**
+ * The model to run: `?model=<id>` (a manifest the server mirrors) or SD-Turbo. A mirrored
+ * manifest is remembered, so the app still knows its model offline.
+ */
 async function chooseManifest(): Promise<ModelManifest> {
   const id = new URLSearchParams(location.search).get('model') ?? 'sd-turbo';
   try {
     return getManifest(id);
   } catch {
-    return loadManifest(`/models/${encodeURIComponent(id)}/manifest.json`);
+    const key = `hybridgen-manifest:${id}`;
+    try {
+      const manifest = await loadManifest(`/models/${encodeURIComponent(id)}/manifest.json`);
+      localStorage.setItem(key, JSON.stringify(manifest));
+      return manifest;
+    } catch (error) {
+      const remembered = localStorage.getItem(key);
+      if (remembered === null) throw error;
+      return parseManifest(JSON.parse(remembered));
+    }
   }
 }
 

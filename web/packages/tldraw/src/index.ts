@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 export { ImageGenControllerProvider, useImageGenController } from './controller/context.js';
+export { settleInterruptedShapes } from './controller/interrupted.js';
 export type { RouterControllerOptions } from './controller/router-controller.js';
 export { createRouterController } from './controller/router-controller.js';
 export type { GenerateIntent, ImageGenController } from './controller/types.js';

@@ -48,7 +48,7 @@ export const ImageGenPanel = memo(function ImageGenPanel({ shape }: { shape: Ima
   }, [props.prompt, props.mode, controller, editor, shape.id]);
 
   return (
-    <div style={styles.panel} data-testid="hg-shape" data-status={props.status} onPointerDown={stopEventPropagation}>
+    <div style={styles.panel} data-testid="hg-shape" data-shape-id={shape.id} data-status={props.status} onPointerDown={stopEventPropagation}>
       <textarea
         style={styles.prompt}
         data-testid="hg-prompt"
