@@ -20,8 +20,13 @@ FUZZTIME   ?= 10s
 
 .PHONY: run test build deps web-deps chromium lavapipe web-build go-vet go-test go-fuzz web-check web-unit dawn-test browser-test testmodels clean
 
+MODELS_DIR ?= data/models
+
+# Serves the app, the API (ledger in data/hybridgen.db) and the model mirror (fill it with
+# `./bin/hybridgen models pull sd-turbo -dir $(MODELS_DIR)` on a machine that reaches Hugging Face).
 run: build
-	./$(BIN) serve -addr $(ADDR)
+	mkdir -p $(MODELS_DIR)
+	./$(BIN) serve -addr $(ADDR) -models-dir $(MODELS_DIR)
 
 build: web-build $(BIN)
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createImageShape, openApp } from '../harness/app.js';
+import { createImageShape, openApp, snapShape } from '../harness/app.js';
 import { launchChromium } from '../harness/browser.js';
 import { emulatorTargetsFile, type RunningEmulator, startEmulator } from '../harness/emulator.js';
 import { mirrorArgs } from '../harness/engine-models.js';
@@ -35,6 +35,8 @@ describe('the canvas app without a cloud target (as `make run` starts it)', () =
     const shape = await createImageShape(page);
     await shape.getByTestId('hg-prompt').fill('a red fox in the snow');
     await shape.getByTestId('hg-mode-preview').click();
+    expect(await shape.getAttribute('data-status')).toBe('idle');
+    await snapShape(shape, 'shape-idle');
     // Record what the shape shows while it works: the download progress, then the generation.
     await page.evaluate(() => {
       const w = window as unknown as { seen: { at: number; text: string }[] };
@@ -56,6 +58,7 @@ describe('the canvas app without a cloud target (as `make run` starts it)', () =
     const img = shape.getByTestId('hg-image');
     expect(await img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth)).toBe(512);
     expect(await usage(server)).toMatchObject({ local_drafts: 1, cloud_jobs: 0, cost_usd: 0 });
+    await snapShape(shape, 'shape-draft-local');
 
     // The model is loaded now. In Quick Preview a pause in typing starts a live preview; it runs in
     // the worker and must leave the main thread free.
@@ -104,7 +107,7 @@ describe('the canvas app without a cloud target (as `make run` starts it)', () =
     // The first shape came back from the canvas's storage, not stuck in a running state.
     expect(await page.locator('[data-testid="hg-shape"]').count()).toBe(1);
     expect(await page.locator('[data-testid="hg-shape"]').first().getAttribute('data-status')).not.toMatch(/generating|loading|downloading|queued/);
-    const shape = await createImageShape(page, { x: 700, y: 300 });
+    const shape = await createImageShape(page, { x: 820, y: 330 });
     // Typed in Auto, then switched: the click below starts the draft (no live preview racing it).
     await shape.getByTestId('hg-prompt').fill('the same cabin, offline');
     await shape.getByTestId('hg-mode-preview').click();
@@ -125,6 +128,7 @@ describe('the canvas app without a cloud target (as `make run` starts it)', () =
     await expect.poll(() => shape.getAttribute('data-status'), { timeout: 90_000 }).toBe('done');
     expect(await shape.getByTestId('hg-result').textContent()).toMatch(/Local at HQ settings \(no cloud target\)/);
     expect(await shape.getByTestId('hg-status').textContent()).toMatch(/no cloud target is configured/);
+    await snapShape(shape, 'shape-hq-local');
     await context.close();
   });
 });
@@ -160,6 +164,7 @@ describe('the canvas app with the RunPod emulator as its cloud target', () => {
     expect(await result.getAttribute('data-source')).toBe('cloud');
     expect(await result.textContent()).toMatch(/Cloud · emulated-sdxl · \$0\.0\d+/);
     expect(await usage(server)).toMatchObject({ cloud_jobs: 1 });
+    await snapShape(shape, 'shape-hq-cloud');
     await context.close();
   });
 
@@ -171,10 +176,19 @@ describe('the canvas app with the RunPod emulator as its cloud target', () => {
     await openApp(page, server.url);
     const shape = await createImageShape(page);
     await shape.getByTestId('hg-prompt').fill('a sailing boat');
+    // Quick Preview never leaves the device: the failure is shown, with a Retry.
+    await shape.getByTestId('hg-mode-preview').click();
+    await shape.getByTestId('hg-generate').click();
+    await expect.poll(() => shape.getAttribute('data-status'), { timeout: 90_000 }).toBe('error');
+    expect(await shape.getByTestId('hg-error').textContent()).toMatch(/local: /);
+    await expect(shape.getByTestId('hg-retry').isVisible()).resolves.toBe(true);
+    await snapShape(shape, 'shape-error');
+    await shape.getByTestId('hg-mode-auto').click();
     await shape.getByTestId('hg-generate').click();
     await expect.poll(() => shape.getAttribute('data-status'), { timeout: 90_000 }).toBe('done');
     expect(await shape.getByTestId('hg-result').getAttribute('data-source')).toBe('cloud');
     expect(await shape.getByTestId('hg-status').textContent()).toMatch(/local failed \(.+\), so the cloud made it/);
+    await snapShape(shape, 'shape-auto-fallback');
     await context.close();
   });
 });

@@ -12,7 +12,7 @@ function shapeIds(page: Page): Promise<string[]> {
 }
 
 /** Draws an image-generation shape with the toolbar tool, as a person would, and returns the new shape's locator. */
-export async function createImageShape(page: Page, at: { x: number; y: number } = { x: 300, y: 200 }) {
+export async function createImageShape(page: Page, at: { x: number; y: number } = { x: 420, y: 330 }) {
   const before = new Set(await shapeIds(page));
   await page.getByRole('button', { name: 'Generate image' }).first().click();
   await page.mouse.click(at.x, at.y);
@@ -23,4 +23,16 @@ export async function createImageShape(page: Page, at: { x: number; y: number } 
   }
   if (!id) throw new Error('createImageShape: no new image shape appeared');
   return page.locator(`[data-testid="hg-shape"][data-shape-id="${id}"]`);
+}
+
+/**
+ * Saves a screenshot of a shape. With `HYBRIDGEN_SCREENSHOTS=1` it goes to `docs/screenshots/`
+ * (the README shows them), else under `tests/.build/screenshots/`. Call it after the test has
+ * asserted the state the picture shows.
+ */
+export async function snapShape(shape: import('playwright-core').Locator, name: string): Promise<void> {
+  const { join } = await import('node:path');
+  const { buildDir, repoRoot } = await import('./paths.js');
+  const dir = process.env.HYBRIDGEN_SCREENSHOTS === '1' ? join(repoRoot, 'docs/screenshots') : join(buildDir, 'screenshots');
+  await shape.screenshot({ path: join(dir, `${name}.png`), animations: 'disabled' });
 }
