@@ -168,6 +168,26 @@ describe('the canvas app with the RunPod emulator as its cloud target', () => {
     await context.close();
   });
 
+  it('drafts locally in Auto, then renders the keeper in HQ in the cloud from that draft', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await openApp(page, server.url);
+    const shape = await createImageShape(page);
+    await shape.getByTestId('hg-prompt').fill('a windmill by a canal');
+    await shape.getByTestId('hg-generate').click();
+    await expect.poll(() => shape.getAttribute('data-status'), { timeout: 90_000 }).toBe('done');
+    expect(await shape.getByTestId('hg-result').getAttribute('data-source')).toBe('local');
+    const draftCost = await usage(server);
+    await shape.getByTestId('hg-render-hq').click();
+    await expect.poll(async () => (await usage(server)).cloud_jobs, { timeout: 60_000 }).toBe(draftCost.cloud_jobs + 1);
+    await expect.poll(() => shape.getAttribute('data-status'), { timeout: 60_000 }).toBe('done');
+    expect(await shape.getByTestId('hg-result').getAttribute('data-source')).toBe('cloud');
+    expect(await shape.getByTestId('hg-result').textContent()).toMatch(/Cloud · emulated-sdxl · \$0\.0\d+/);
+    // A final has nothing left to render in HQ.
+    expect(await shape.getByTestId('hg-render-hq').count()).toBe(0);
+    await context.close();
+  });
+
   it('falls back to the cloud in Auto when the local path fails, and says why', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
