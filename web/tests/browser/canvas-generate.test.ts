@@ -103,9 +103,10 @@ describe('the canvas app without a cloud target (as `make run` starts it)', () =
     await context.setOffline(true);
     await page.reload();
     await page.waitForFunction(() => document.documentElement.dataset.services === 'ready', undefined, { timeout: 60_000 });
+    await page.locator('.tl-canvas').waitFor({ state: 'visible' });
     expect(await page.evaluate(() => navigator.onLine)).toBe(false);
     // The first shape came back from the canvas's storage, not stuck in a running state.
-    expect(await page.locator('[data-testid="hg-shape"]').count()).toBe(1);
+    await expect.poll(() => page.locator('[data-testid="hg-shape"]').count(), { timeout: 10_000 }).toBe(1);
     expect(await page.locator('[data-testid="hg-shape"]').first().getAttribute('data-status')).not.toMatch(/generating|loading|downloading|queued/);
     const shape = await createImageShape(page, { x: 820, y: 330 });
     // Typed in Auto, then switched: the click below starts the draft (no live preview racing it).
