@@ -68,7 +68,13 @@ export function ModelPanel({ services }: { services: Services }) {
           </button>
         ) : (
           <button type="button" data-testid="hg-model-download" disabled={status.backend === 'none'} onClick={() => void download()}>
-            {status.warm ? 'Loaded' : cached ? 'Load' : `Download ${formatBytes(local.choice.variant?.totalBytes ?? 0)}`}
+            {status.backend === 'none'
+              ? 'Cannot run on this device'
+              : status.warm
+                ? 'Loaded'
+                : cached
+                  ? 'Load'
+                  : `Download ${formatBytes(local.choice.variant?.totalBytes ?? 0)}`}
           </button>
         )}
         {cached && (
