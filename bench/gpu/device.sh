@@ -7,7 +7,7 @@
 #   .devrun/bench/gpu/       this folder, .build/engine.mjs (the bundled engine) included
 #   .devrun/tokenizer/       a CLIP-style tokenizer.json for the engine (the test model's)
 #   .devrun/tiny/            the tiny test model's fp32 graphs (the probe's smoke test)
-# Usage: bash .devrun/bench/gpu/device.sh STEP...   STEP: probe | vkprobe | export-fp16 | export-fp32 | export-mha | torch | gpu | gpu2 | gpu-mha | gpu-stages | wasm
+# Usage: bash .devrun/bench/gpu/device.sh STEP...   STEP: probe | vkprobe | variants | variants-ab | export-fp16 | export-fp32 | export-mha | torch | gpu | gpu2 | gpu-mha | gpu-stages | wasm
 # Results go to $OUT (or ./out).
 set -u
 D=$(cd "$(dirname "$0")/../.." && pwd)
@@ -98,6 +98,54 @@ for step in "$@"; do
       stamp "wasm suite, ${left}s left"
       timeout $left $W/node "$B/runner/bench.mjs" --node-modules $W/node_modules --bundle "$B/.build/engine.mjs" --tokenizer "$D/tokenizer" \
         --suite wasm --models $M/fp32 --runs 10 --budget-s "${WASM_STAGE_S:-60}" --out "$OUT/ortweb-wasm.json" 2>&1 | grep -v 'W:onnxruntime' ;;
+    variants)
+      # Issue 8: the full-size fp16 UNet through hybridgen's own converter and quantizer
+      # (.devrun/hybridgen-variants.mjs, the bundled web/tools/variants CLI), then each variant alone
+      # in its own Node process: the fp32 conversion on WebGPU, the int8 variant on WASM (one thread).
+      setup_node
+      V=$D/hybridgen-variants.mjs
+      if [ ! -f $M/fp16/unet/model.onnx ]; then
+        python3 "$B/build_models.py" --export $M --dtypes fp16 --only unet --summary "$OUT/export-fp16.json" || exit 1
+      fi
+      ls -la $M/fp16/unet
+      for kind in convert quantize; do
+        dst=$M/variants/$kind/unet; rm -rf $dst; mkdir -p $(dirname $dst)
+        stamp "variants $kind"
+        # The CLI prints one JSON line (time, memory peaks sampled every 10 ms); ru_maxrss of the
+        # child (KiB) is the kernel's own peak, as a cross-check.
+        python3 -c 'import resource,subprocess,sys,json; r=subprocess.run(sys.argv[1:]); print(json.dumps({"rc": r.returncode, "childMaxRssKiB": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}), file=sys.stderr)' \
+          $W/node $V $kind --in $M/fp16/unet/model.onnx --out $dst >"$OUT/variants-$kind.json" 2>"$OUT/variants-$kind.err"
+        cat "$OUT/variants-$kind.json"; tail -3 "$OUT/variants-$kind.err"
+        ls -la $dst
+        python3 -c 'import json,os,sys; d=sys.argv[1]; json.dump({"model":"model.onnx","externalData":sorted(f for f in os.listdir(d) if f.startswith("model.onnx.data"))}, open(os.path.join(d,"files.json"),"w"))' $dst
+      done
+      stamp "webgpu: fp32 variant (converted) UNet"
+      (while :; do nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits; sleep 0.2; done) >"$OUT/variants-webgpu-gpumem-mib.txt" 2>/dev/null &
+      smi=$!
+      runner --suite webgpu-stages --models $M/variants/convert --stages unet --runs 10 --budget-s 60 --out "$OUT/variants-webgpu-fp32.json" 2>&1 | grep -v 'W:onnxruntime'
+      kill $smi
+      echo "GPU memory used (MiB): first $(head -1 "$OUT/variants-webgpu-gpumem-mib.txt"), peak $(sort -n "$OUT/variants-webgpu-gpumem-mib.txt" | tail -1)"
+      left=$(( ${DEADLINE_S:-560} - ($(date +%s) - START) ))
+      budget=$(( left - 120 )); [ $budget -lt 1 ] && budget=1
+      stamp "wasm: int8 variant UNet, ${left}s left, stage budget ${budget}s"
+      timeout $left $W/node "$B/runner/bench.mjs" --node-modules $W/node_modules --bundle "$B/.build/engine.mjs" --tokenizer "$D/tokenizer" \
+        --suite wasm --skip engine --models $M/variants/quantize --stages unet --runs 5 --budget-s $budget --out "$OUT/variants-wasm-int8.json" 2>&1 | grep -v 'W:onnxruntime'
+      ;;
+    variants-ab)
+      # Same machine, same process: the converter's fp32 UNet vs torch's own fp32 export of the
+      # same network, alternated (A B A B) on the WebGPU EP. Needs export-fp32 (ONLY=unet) first.
+      setup_node
+      [ -f $M/fp16/unet/model.onnx ] || python3 "$B/build_models.py" --export $M --dtypes fp16 --only unet --summary "$OUT/export-fp16.json" || exit 1
+      dst=$M/variants/convert/unet
+      if [ ! -f $dst/files.json ]; then
+        rm -rf $dst; mkdir -p $(dirname $dst)
+        $W/node $D/hybridgen-variants.mjs convert --in $M/fp16/unet/model.onnx --out $dst >"$OUT/variants-convert.json" || exit 1
+        python3 -c 'import json,os,sys; d=sys.argv[1]; json.dump({"model":"model.onnx","externalData":sorted(f for f in os.listdir(d) if f.startswith("model.onnx.data"))}, open(os.path.join(d,"files.json"),"w"))' $dst
+      fi
+      mkdir -p $M/ab
+      ln -sfn ../fp32/unet $M/ab/unet_torch_a; ln -sfn ../variants/convert/unet $M/ab/unet_variant_a
+      ln -sfn ../fp32/unet $M/ab/unet_torch_b; ln -sfn ../variants/convert/unet $M/ab/unet_variant_b
+      runner --suite webgpu-stages --models $M/ab --stages unet_torch_a,unet_variant_a,unet_torch_b,unet_variant_b --runs 10 --budget-s 30 --out "$OUT/variants-ab-webgpu.json" 2>&1 | grep -v 'W:onnxruntime' ;;
     *) echo "unknown step $step"; exit 2 ;;
   esac
 done

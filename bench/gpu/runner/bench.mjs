@@ -35,6 +35,7 @@ const { values: a } = parseArgs({
     threads: { type: 'string', default: '1' },
     'budget-s': { type: 'string', default: '60' },
     skip: { type: 'string', default: '' },
+    stages: { type: 'string', default: '' },
     out: { type: 'string' },
   },
 });
@@ -65,7 +66,19 @@ const result = {
   size,
   runs,
 };
-const save = () => a.out && fs.writeFileSync(a.out, JSON.stringify(result, null, 1));
+// --stages a,b: only these networks in the wasm / webgpu-stages suites (e.g. one variant's UNet).
+const onlyStages = a.stages ? a.stages.split(',').filter(Boolean) : null;
+// The process's peak resident memory so far (Linux ru_maxrss, KiB), with the current RSS and heaps:
+// one network per process gives that network's peak.
+const processMemory = () => {
+  const m = process.memoryUsage();
+  const mb = (b) => Math.round(b / 2 ** 20);
+  return { maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), rssMiB: mb(m.rss), heapUsedMiB: mb(m.heapUsed), arrayBuffersMiB: mb(m.arrayBuffers), externalMiB: mb(m.external) };
+};
+const save = () => {
+  result.processMemory = processMemory();
+  if (a.out) fs.writeFileSync(a.out, JSON.stringify(result, null, 1));
+};
 const guarded = async (label, fn) => {
   try {
     return await fn();
@@ -123,7 +136,7 @@ if (a.suite === 'gpu') {
       hidden: Number(a.hidden),
       runs,
       budgetMs: Number(a['budget-s']) * 1000,
-      stages: ['text_encoder', ...decoders.reverse(), 'unet'],
+      stages: onlyStages ?? ['text_encoder', ...decoders.reverse(), 'unet'],
       log,
       onStage: (s) => {
         result.stages = s;
@@ -147,7 +160,7 @@ if (a.suite === 'gpu') {
       hidden: Number(a.hidden),
       runs,
       budgetMs: Number(a['budget-s']) * 1000,
-      stages: present,
+      stages: onlyStages ?? present,
       log,
     }),
   );

@@ -41,6 +41,7 @@ export async function runStages(
       session = c.session;
       r.readMs = Math.round(c.readMs);
       r.createMs = Math.round(c.createMs);
+      r.rssAfterCreateMiB = Math.round(process.memoryUsage().rss / 2 ** 20);
       const all = feedsFor(ort, role, latent, hidden, vocabSize);
       const feeds = Object.fromEntries(session.inputNames.map((n) => [n, all[n]]));
       let t = performance.now();
@@ -58,6 +59,7 @@ export async function runStages(
         await session.run(feeds);
         times.push({ ms: performance.now() - t });
       }
+      r.maxRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
       r.warm = times.length ? summarise(times) : { runs: 0, note: `budget ${budgetMs / 1000} s spent on the first run` };
     } catch (error) {
       r.error = `${error?.name ?? 'Error'}: ${error?.message ?? String(error)}`;
