@@ -1,8 +1,8 @@
 import type { Page } from 'playwright-core';
 
-/** Opens the embedded canvas app on the tiny test model and waits until its services are up. */
-export async function openApp(page: Page, url: string): Promise<void> {
-  await page.goto(`${url}/?model=test-tiny-sd`);
+/** Opens the embedded canvas app on a mirrored test model (default the tiny one) and waits until its services are up. */
+export async function openApp(page: Page, url: string, model = 'test-tiny-sd'): Promise<void> {
+  await page.goto(`${url}/?model=${model}`);
   await page.waitForFunction(() => document.documentElement.dataset.services === 'ready', undefined, { timeout: 60_000 });
   await page.locator('.tl-canvas').waitFor({ state: 'visible' });
 }

@@ -21,12 +21,13 @@ const tools = [ImageGenTool];
 
 /** Loads the model in the background when the browser is idle, so the first preview has no cold start. */
 function prewarmWhenIdle(services: Services): void {
-  const ready = services.local.status();
-  if (!ready.available || ready.warm) return;
-  void services.store.status(services.manifest, ready.backend === 'none' ? 'wasm' : ready.backend).then((s) => {
+  const { local, store, manifest } = services;
+  const ready = local.status();
+  if (!ready.available || ready.warm || !local.downloadVariant) return;
+  void store.status(manifest, local.downloadVariant).then((s) => {
     if (s.state !== 'ready') return;
     const idle = globalThis.requestIdleCallback ?? ((fn: () => void) => setTimeout(fn, 1000));
-    idle(() => void services.local.prepare().catch((e: unknown) => console.warn('hybridgen: prewarm failed', e)));
+    idle(() => void local.prepare().catch((e: unknown) => console.warn('hybridgen: prewarm failed', e)));
   });
 }
 

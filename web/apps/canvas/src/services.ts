@@ -5,6 +5,7 @@ import {
   createCloudRenderer,
   createLocalRenderer,
   createRouter,
+  createVariantBuilder,
   createWorkerEngine,
   detectCapabilities,
   getManifest,
@@ -89,7 +90,9 @@ export async function createServices(): Promise<Services> {
   const [capabilities, config, manifest] = await Promise.all([detectCapabilities(), client.config().catch(() => OFFLINE_CONFIG), chooseManifest()]);
   const store = new ModelStore({ mirrorRoot: '/models/' });
   const engine = createWorkerEngine({ createWorker: () => new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module' }) });
-  const local = createLocalRenderer({ engine, store, manifest, capabilities });
+  // Builds fp32 (WebGPU without shader-f16) or int8 (WASM) weights from an fp16-only download, in a worker.
+  const builder = createVariantBuilder({ createWorker: () => new Worker(new URL('./variants.worker.ts', import.meta.url), { type: 'module' }) });
+  const local = createLocalRenderer({ engine, store, manifest, capabilities, derive: { builder } });
   // A hidden tab gives its GPU memory back after five minutes; the next draft reloads.
   unloadWhenHidden(engine, { hiddenMs: 5 * 60_000, onUnload: () => void local.refresh() });
   await local.refresh();

@@ -1,12 +1,15 @@
 import { chooseBackend } from '../backend/choose-backend.js';
 import type { Backend, BackendChoice, ChooseBackendOptions } from '../backend/types.js';
 import type { CapabilityReport } from '../capabilities/types.js';
-import { blobSource } from '../engine/model.js';
+import { blobSource, type EngineModel } from '../engine/model.js';
 import type { LocalEngine } from '../engine/types.js';
 import { manifestRequirements } from '../models/registry.js';
 import type { ModelManifest } from '../models/types.js';
 import type { LocalRenderer, LocalStatus, RenderOptions, RenderOutput, RenderRequest } from '../router/types.js';
 import type { ModelStore } from '../store/model-store.js';
+import { ensureDerivedVariant, withEstimatedDerivedVariants } from '../variants/prepare.js';
+import type { QuantizeOptions } from '../variants/quantize.js';
+import type { VariantBuilder } from '../variants/worker.js';
 import { createPngEncoder, type PngEncoder } from './png-encoder.js';
 import { downloadProgressText } from './progress-text.js';
 
@@ -22,12 +25,28 @@ export interface LocalRendererOptions {
   readonly steps?: { readonly draft: number; readonly hq: number };
   /** Turns the engine's pixels into a PNG. Default: a dedicated worker, off the main thread. */
   readonly encodePng?: PngEncoder;
+  /**
+   * Builds a variant the model does not ship (fp32 for WebGPU without shader-f16, int8 for WASM)
+   * from its fp16 weights, once, after download. Without it such a device cannot run an
+   * fp16-only model locally.
+   */
+  readonly derive?: { readonly builder: VariantBuilder; readonly quantize?: QuantizeOptions };
+}
+
+/** Where a model that ships only fp16 weights can still run once a variant is derived. */
+function derivableBackend(caps: CapabilityReport, options: LocalRendererOptions): Backend | null {
+  if (!options.derive || !options.manifest.variants['webgpu-f16']) return null;
+  const gpu = caps.webgpu;
+  if (gpu.available && (!gpu.adapter.isFallbackAdapter || options.choose?.allowFallbackAdapter)) return 'webgpu-f32';
+  return caps.wasm.supported && caps.wasm.simd ? 'wasm' : null;
 }
 
 /** The router's local half, plus what the app's model panel needs. */
 export interface LocalRendererHandle extends LocalRenderer {
   /** The backend decision and its reasons. */
   readonly choice: BackendChoice;
+  /** The variant whose files are downloaded and stored (fp16 when the run variant is derived), or null. */
+  readonly downloadVariant: Backend | null;
   /** Re-reads what the store holds (after a download or delete elsewhere). */
   refresh(): Promise<LocalStatus>;
   /** Downloads (if needed) and loads the model so the first draft has no cold start. */
@@ -43,8 +62,22 @@ export function createLocalRenderer(options: LocalRendererOptions): LocalRendere
   const { engine, store, manifest, capabilities } = options;
   const steps = options.steps ?? { draft: 1, hq: 4 };
   const encodePng = options.encodePng ?? createPngEncoder();
-  const choice = chooseBackend(capabilities, manifestRequirements(manifest), { requirePersistentStorage: true, ...options.choose });
+  const shipped = chooseBackend(capabilities, manifestRequirements(manifest), { requirePersistentStorage: true, ...options.choose });
+  // No shipped variant runs here, but one can be derived from the fp16 weights after download.
+  const derived = shipped.backend === 'none' ? derivableBackend(capabilities, options) : null;
+  const f16 = manifest.variants['webgpu-f16'];
+  const choice: BackendChoice =
+    derived && f16
+      ? {
+          backend: derived,
+          reasons: [`${derived === 'wasm' ? 'int8' : 'fp32'} weights built on this device from the fp16 download (once)`, ...shipped.reasons],
+          rejected: shipped.rejected,
+          variant: f16.requirements,
+        }
+      : shipped;
   const backend: Backend | null = choice.backend === 'none' ? null : choice.backend;
+  /** The variant whose files are downloaded: the shipped one, or the fp16 weights a variant is derived from. */
+  const downloadVariant: Backend | null = derived ? 'webgpu-f16' : backend;
   let stored = false;
   let loadedSize: number | null = null;
   let expectedDraftMs: number | null = null;
@@ -69,10 +102,10 @@ export function createLocalRenderer(options: LocalRendererOptions): LocalRendere
   }
 
   async function ensureLoaded(size: number, { signal, onProgress }: RenderOptions): Promise<void> {
-    if (!backend) throw new Error(status().reason);
+    if (!backend || !downloadVariant) throw new Error(status().reason);
     if (!stored) {
       await store.download(manifest, {
-        variant: backend,
+        variant: downloadVariant,
         ...(signal ? { signal } : {}),
         onProgress: (p) => {
           if (p.scope !== 'model' && p.status !== 'downloading') return;
@@ -87,17 +120,48 @@ export function createLocalRenderer(options: LocalRendererOptions): LocalRendere
       stored = true;
     }
     if (loadedSize === size) return;
+    const files = await store.openFiles(manifest, downloadVariant);
+    let model: EngineModel = manifest;
+    let source = blobSource(files.files);
+    if (derived && f16 && options.derive) {
+      const kind = derived === 'wasm' ? 'int8' : 'fp32';
+      const derivation = {
+        files: f16.files,
+        blobs: Object.fromEntries(files.files.map((f) => [f.path, f.file])),
+        ...(options.derive.quantize ? { quantize: options.derive.quantize } : {}),
+      };
+      const planned = await withEstimatedDerivedVariants(manifest, derivation);
+      const ensured = await ensureDerivedVariant({
+        model: planned,
+        backend: derived,
+        source: derivation,
+        builder: options.derive.builder,
+        outDir: `variants/${manifest.id}`,
+        ...(signal ? { signal } : {}),
+        // Called only while a variant is built (not when a stored one is reused).
+        onProgress: (p) =>
+          onProgress?.({
+            source: 'local',
+            phase: 'loading',
+            fraction: p.totalBytes ? p.doneBytes / p.totalBytes : 0,
+            detail: `Preparing ${kind} weights for this device (once): ${p.role}`,
+          }),
+      });
+      if (!ensured) throw new Error(`no ${kind} variant could be derived for ${manifest.displayName}`);
+      model = ensured.model;
+      source = ensured.source;
+    }
     onProgress?.({ source: 'local', phase: 'loading', fraction: 0, detail: `Loading ${manifest.displayName} on ${backend}…` });
-    const files = await store.openFiles(manifest, backend);
-    await engine.load({ model: manifest, source: blobSource(files.files), backend, size }, signal ? { signal } : {});
+    await engine.load({ model, source, backend, size }, signal ? { signal } : {});
     loadedSize = size;
   }
 
   const handle: LocalRendererHandle = {
     choice,
+    downloadVariant,
     status,
     async refresh() {
-      if (backend) stored = (await store.status(manifest, backend)).state === 'ready';
+      if (downloadVariant) stored = (await store.status(manifest, downloadVariant)).state === 'ready';
       const engineStatus = await engine.status();
       if (engineStatus.state === 'unloaded' || engineStatus.state === 'idle') loadedSize = null;
       return status();
