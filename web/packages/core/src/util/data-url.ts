@@ -1,5 +1,16 @@
-/** Encodes a Blob as a `data:` URI, in a window or a worker (no FileReader needed). */
+/**
+ * Encodes a Blob as a `data:` URI. `FileReader` (windows and workers) does the base64 work off
+ * the JavaScript thread; elsewhere the bytes are encoded in chunks.
+ */
 export async function blobToDataUrl(blob: Blob): Promise<string> {
+  if (typeof FileReader === 'function') {
+    return new Promise((resolve, reject) => {
+      const reader = new FileReader();
+      reader.onload = () => resolve(String(reader.result));
+      reader.onerror = () => reject(reader.error ?? new Error('could not read the blob'));
+      reader.readAsDataURL(blob);
+    });
+  }
   const bytes = new Uint8Array(await blob.arrayBuffer());
   let binary = '';
   const chunk = 0x8000;

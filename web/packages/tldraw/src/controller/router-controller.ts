@@ -1,4 +1,4 @@
-import type { GenerateResult, RouteMode, RouteProgress, Router } from '@hybridgen/core';
+import { blobToDataUrl, type GenerateResult, type RouteMode, type RouteProgress, type Router } from '@hybridgen/core';
 import { AssetRecordType, type Editor, type TLImageAsset, type TLShapeId } from 'tldraw';
 import { IMAGE_GEN_SHAPE_TYPE, type ImageGenMode, type ImageGenShape, type ImageGenStatus } from '../shape/props.js';
 import type { GenerateIntent, ImageGenController } from './types.js';
@@ -21,15 +21,6 @@ const PHASE_STATUS: Readonly<Record<RouteProgress['phase'], ImageGenStatus>> = {
   generating: 'generating',
   uploading: 'generating',
 };
-
-function blobToDataUrl(blob: Blob): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const reader = new FileReader();
-    reader.onload = () => resolve(String(reader.result));
-    reader.onerror = () => reject(reader.error ?? new Error('could not read the image'));
-    reader.readAsDataURL(blob);
-  });
-}
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
