@@ -7,7 +7,7 @@
 #   .devrun/bench/gpu/       this folder, .build/engine.mjs (the bundled engine) included
 #   .devrun/tokenizer/       a CLIP-style tokenizer.json for the engine (the test model's)
 #   .devrun/tiny/            the tiny test model's fp32 graphs (the probe's smoke test)
-# Usage: bash .devrun/bench/gpu/device.sh STEP...   STEP: probe | vkprobe | variants | variants-ab | export-fp16 | export-fp32 | export-mha | torch | gpu | gpu2 | gpu-mha | gpu-stages | wasm
+# Usage: bash .devrun/bench/gpu/device.sh STEP...   STEP: probe | vkprobe | variants | variants-ab | chrome-unpack | browser-wasm | browser-webgpu | export-fp16 | export-fp32 | export-mha | torch | gpu | gpu2 | gpu-mha | gpu-stages | wasm
 # Results go to $OUT (or ./out).
 set -u
 D=$(cd "$(dirname "$0")/../.." && pwd)
@@ -146,6 +146,45 @@ for step in "$@"; do
       ln -sfn ../fp32/unet $M/ab/unet_torch_a; ln -sfn ../variants/convert/unet $M/ab/unet_variant_a
       ln -sfn ../fp32/unet $M/ab/unet_torch_b; ln -sfn ../variants/convert/unet $M/ab/unet_variant_b
       runner --suite webgpu-stages --models $M/ab --stages unet_torch_a,unet_variant_a,unet_torch_b,unet_variant_b --runs 10 --budget-s 30 --out "$OUT/variants-ab-webgpu.json" 2>&1 | grep -v 'W:onnxruntime' ;;
+    chrome-unpack)
+      # Browser run, call 1 (pack-browser.sh, carry .devchrome): the headless shell, unpacked where the
+      # next calls on this warm machine find it. The rest travels in call 2 (.devweb).
+      mkdir -p /tmp/chrome && xz -dc .devchrome/headless-shell.xz >/tmp/chrome/chromium-headless-shell && chmod +x /tmp/chrome/chromium-headless-shell
+      ls -la /tmp/chrome ;;
+    browser-wasm)
+      # Issue 8, WASM with threads: the app's local path (download the fp16 files from the Go server's
+      # mirror, derive int8 in the variants worker into OPFS, load, draft) in headless Chromium with
+      # WebGPU hidden, once per thread count (BROWSER_CONFIGS), one browser profile throughout.
+      X=/tmp/chrome
+      [ -x $X/chromium-headless-shell ] || { echo "no browser in $X: run chrome-unpack first, on this warm machine"; exit 3; }
+      if [ ! -x $X/hybridgen ]; then
+        tar -xJf .devweb/data.tar.xz -C $X && tar -xJf .devweb/libs.tar.xz -C $X && tar -xJf .devweb/pages.tar.xz -C $X || exit 1
+        xz -dc .devweb/hybridgen.xz >$X/hybridgen && chmod +x $X/hybridgen
+      fi
+      echo "libraries not found: $(ldd $X/chromium-headless-shell | grep -c 'not found') alone, $(LD_LIBRARY_PATH=$X/libs ldd $X/chromium-headless-shell | grep -c 'not found') with the carried ones"
+      for n in text_encoder unet vae_decoder; do
+        [ -f $M/fp16/$n/files.json ] || { python3 "$B/build_models.py" --export $M --dtypes fp16 --only text_encoder,unet,vae_decoder --summary "$OUT/export-fp16.json" || exit 1; break; }
+      done
+      [ -f $W/mirror/sd-turbo-bench-f16/manifest.json ] || python3 "$B/make_mirror.py" --export $M/fp16 --tokenizer .devweb/tokenizer --out $W/mirror || exit 1
+      args=()
+      for c in ${BROWSER_CONFIGS:-threads=4,drafts=2 threads=16,drafts=2 threads=1,drafts=1}; do args+=(--config "$c"); done
+      left=$(( ${DEADLINE_S:-560} - ($(date +%s) - START) ))
+      python3 "$B/browser_bench.py" --chrome $X/chromium-headless-shell --lib-dir $X/libs --hybridgen $X/hybridgen --web-dir $X/pages \
+        --models-dir $W/mirror --model sd-turbo-bench-f16 --backend wasm --profile $W/profile "${args[@]}" --deadline-s $left --out "$OUT/browser-wasm.json"
+      cp $W/server.log "$OUT/" 2>/dev/null ;;
+    browser-webgpu)
+      # The same page with WebGPU left on, through the machine's Vulkan driver (the loader and GLVND
+      # from .devweb/debs). BROWSER_CONFIGS=probe=1 only reports the adapter the browser gets.
+      X=/tmp/chrome
+      [ -x $X/hybridgen ] || { echo "run browser-wasm first, on this warm machine"; exit 3; }
+      for f in .devweb/debs/*.deb; do dpkg -x "$f" /; done; ldconfig
+      args=()
+      for c in ${BROWSER_CONFIGS:-probe=1}; do args+=(--config "$c"); done
+      left=$(( ${DEADLINE_S:-560} - ($(date +%s) - START) ))
+      python3 "$B/browser_bench.py" --chrome $X/chromium-headless-shell --lib-dir $X/libs --hybridgen $X/hybridgen --web-dir $X/pages \
+        --models-dir $W/mirror --model sd-turbo-bench-f16 --profile $W/profile "${args[@]}" --deadline-s $left --out "$OUT/browser-webgpu.json" \
+        --chrome-arg=--enable-unsafe-webgpu --chrome-arg=--enable-features=Vulkan --chrome-arg=--use-vulkan=native \
+        --chrome-arg=--use-angle=vulkan --chrome-arg=--ignore-gpu-blocklist ${CHROME_EXTRA:-} ;;
     *) echo "unknown step $step"; exit 2 ;;
   esac
 done

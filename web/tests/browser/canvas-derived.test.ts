@@ -1,28 +1,12 @@
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createImageShape, openApp } from '../harness/app.js';
 import { launchChromium } from '../harness/browser.js';
-import { testModelsDir } from '../harness/paths.js';
+import { fp16OnlyMirror } from '../harness/engine-models.js';
 import { type RunningServer, startServer } from '../harness/server.js';
-
-/**
- * A mirror folder holding the tiny model as the real SD-Turbo files are published: fp16 weights
- * only (a `webgpu-f16` variant and nothing else).
- */
-function fp16OnlyMirror(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'hybridgen-f16-mirror-'));
-  const target = join(dir, 'test-tiny-sd-f16');
-  cpSync(join(testModelsDir, 'test-tiny-sd'), target, { recursive: true });
-  const manifest = JSON.parse(readFileSync(join(target, 'manifest.json'), 'utf8')) as { id: string; displayName: string; variants: Record<string, unknown> };
-  manifest.id = 'test-tiny-sd-f16';
-  manifest.displayName = 'Tiny test model, fp16 only';
-  manifest.variants = { 'webgpu-f16': manifest.variants['webgpu-f16'] };
-  writeFileSync(join(target, 'manifest.json'), JSON.stringify(manifest));
-  return dir;
-}
 
 describe('the canvas app on a model that ships only fp16 weights, without WebGPU', () => {
   let server: RunningServer;

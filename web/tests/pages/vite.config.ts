@@ -14,5 +14,7 @@ export default defineConfig({
     target: 'es2022',
     sourcemap: true,
     minify: false,
+    // index.html: the page browser tests drive; bench-local.html: the local path timed with nobody driving (bench/gpu).
+    rollupOptions: { input: { index: resolve(import.meta.dirname, 'index.html'), 'bench-local': resolve(import.meta.dirname, 'bench-local.html') } },
   },
 });

@@ -1,0 +1,49 @@
+#!/bin/bash
+# Packs what device.sh's browser steps need, in two git-ignored folders of the main checkout, each
+# small enough for one device call (64 MiB): the browser is carried in one call and unpacked into
+# /tmp on the machine, the rest in the next call while the machine is still warm.
+#   .devchrome/  Debian's chromium-headless-shell (xz)
+#   .devweb/     chromium-common's data files (icu, V8 snapshots), hybridgen (the Go binary), the built test pages (bench-local.html), the shared
+#                libraries the browser links that a bare CUDA image lacks, the tokenizer, and the
+#                Vulkan loader + GLVND .debs (for a WebGPU probe)
+# Run here, from the repo root, after `npm ci` in web/:  bash bench/gpu/pack-browser.sh
+set -eu
+ROOT=$(pwd)
+COMMON=$(git rev-parse --path-format=absolute --git-common-dir)
+C=$COMMON/../.devchrome
+W=$COMMON/../.devweb
+for d in /.devchrome/ /.devweb/; do grep -qx "$d" "$COMMON/info/exclude" 2>/dev/null || echo "$d" >>"$COMMON/info/exclude"; done
+mkdir -p "$C" "$W"
+S=$(mktemp -d)
+trap 'rm -rf "$S"' EXIT
+
+# The browser: the headless shell and the data files it shares with chromium (icu, V8 snapshots).
+(cd "$S" && apt-get download chromium-headless-shell chromium-common >/dev/null 2>&1)
+mkdir -p "$S/x"
+for f in "$S"/*.deb; do dpkg -x "$f" "$S/x"; done
+L=$S/x/usr/lib/chromium
+[ -f "$C/headless-shell.xz" ] || xz -9e -T0 -c "$L/chromium-headless-shell" >"$C/headless-shell.xz"
+tar -C "$L" -cJf "$W/data.tar.xz" headless_command_resources.pak headless_lib_data.pak headless_lib_strings.pak icudtl.dat v8_context_snapshot.bin snapshot_blob.bin
+
+# The libraries it links, but not the C runtime (the machine's own, newer glibc and libstdc++ stay).
+mkdir -p "$S/libs"
+ldd "$L/chromium-headless-shell" | awk '$3 ~ /^\// {print $3}' |
+  grep -v -E '/(libc|libm|libdl|libpthread|librt|ld-linux-x86-64|libgcc_s|libstdc\+\+)\.so' |
+  xargs -I{} cp -L {} "$S/libs/"
+tar -C "$S" -cJf "$W/libs.tar.xz" libs
+
+# The server and the page.
+CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$S/hybridgen" ./cmd/hybridgen
+xz -9 -T0 -c "$S/hybridgen" >"$W/hybridgen.xz"
+(cd web && npx vite build --config tests/pages/vite.config.ts >/dev/null)
+tar -C web/tests/.build -cJf "$W/pages.tar.xz" --exclude='*.map' pages
+mkdir -p "$W/tokenizer"
+(cd web && npm run -s testmodels -- --out "$S/models" >/dev/null)
+cp "$S"/models/test-tiny-sd/tokenizer/* "$W/tokenizer/"
+if ! ls "$W"/debs/libglvnd0_*.deb >/dev/null 2>&1; then
+  mkdir -p "$W/debs" /tmp/amd64/partial
+  o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'
+  apt-get $o update >/dev/null && (cd "$W/debs" && apt-get $o download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2 >/dev/null)
+fi
+cd "$ROOT"
+du -sh "$C" "$W"

@@ -1,0 +1,78 @@
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { watchPage } from '../harness/browser.js';
+import { fp16OnlyMirror } from '../harness/engine-models.js';
+import { useSuite } from '../harness/fixtures.js';
+
+/** What bench-local.html prints last: its result, or the error that stopped it. */
+type Outcome = { readonly kind: 'HG_RESULT' | 'HG_ERROR'; readonly payload: Record<string, unknown> };
+
+/** Opens the benchmark page and waits for its `HG_RESULT` / `HG_ERROR` console line (what bench/gpu/browser_bench.py reads). */
+async function runBenchPage(page: Page, url: string): Promise<Outcome> {
+  const outcome = new Promise<Outcome>((resolve) => {
+    const onConsole = (msg: { text(): string }) => {
+      const m = /^(HG_RESULT|HG_ERROR) (.*)$/s.exec(msg.text());
+      if (!m) return;
+      page.off('console', onConsole);
+      resolve({ kind: m[1] as Outcome['kind'], payload: JSON.parse(m[2] ?? '{}') as Record<string, unknown> });
+    };
+    page.on('console', onConsole);
+  });
+  await page.goto(url);
+  return outcome;
+}
+
+describe('bench-local.html: the local path timed with nobody driving (what the GPU-machine browser run uses)', () => {
+  const suite = useSuite({ webgpu: false, server: { args: ['-models-dir', fp16OnlyMirror()] } });
+  let context: BrowserContext;
+  let page: Page;
+  let problems: ReturnType<typeof watchPage>;
+  beforeAll(async () => {
+    context = await suite().browser.newContext();
+    page = await context.newPage();
+    problems = watchPage(page);
+  });
+  afterAll(async () => {
+    await context?.close();
+  });
+
+  it('downloads the fp16 files, derives int8, loads on the asked thread count and reports each draft', async () => {
+    const { kind, payload } = await runBenchPage(page, `${suite().server.url}/bench-local.html?model=test-tiny-sd-f16&backend=wasm&threads=2&drafts=2`);
+    expect(kind, JSON.stringify(payload)).toBe('HG_RESULT');
+    expect(payload).toMatchObject({ model: 'test-tiny-sd-f16', threadsAsked: 2, crossOriginIsolated: true, alreadyStored: false });
+    expect(payload.choice).toMatchObject({ backend: 'wasm', reasons: expect.arrayContaining([expect.stringMatching(/int8 weights built on this device/)]) });
+    expect(Object.keys(payload.phasesMs as object).sort()).toEqual(['deriving', 'downloading', 'loading']);
+    expect(payload.loads).toEqual([expect.objectContaining({ backend: 'wasm', wasmThreads: 2, size: 64 })]);
+    const drafts = payload.drafts as { engine: string; unet: number; vae: number; total: number; pngBytes: number }[];
+    expect(drafts).toHaveLength(2);
+    for (const d of drafts) {
+      expect(d.engine).toBe('wasm');
+      expect(d.unet).toBeGreaterThan(0);
+      expect(d.vae).toBeGreaterThan(0);
+      expect(d.total).toBeGreaterThanOrEqual(d.unet + d.vae);
+      expect(d.pngBytes).toBeGreaterThan(100);
+    }
+    expect(problems.pageErrors).toEqual([]);
+  });
+
+  it('finds the download and the derived variant in OPFS on the next visit, and honours another thread count', async () => {
+    const { kind, payload } = await runBenchPage(page, `${suite().server.url}/bench-local.html?model=test-tiny-sd-f16&backend=wasm&threads=1&drafts=1`);
+    expect(kind, JSON.stringify(payload)).toBe('HG_RESULT');
+    expect(payload).toMatchObject({ alreadyStored: true, threadsAsked: 1 });
+    expect(Object.keys(payload.phasesMs as object)).toEqual(['loading']);
+    expect(payload.loads).toEqual([expect.objectContaining({ wasmThreads: 1 })]);
+    expect(payload.drafts).toHaveLength(1);
+  });
+
+  it('reports the capabilities alone with probe=1, and a typed error without a model', async () => {
+    const probe = await runBenchPage(page, `${suite().server.url}/bench-local.html?model=test-tiny-sd-f16&probe=1`);
+    expect(probe.kind).toBe('HG_RESULT');
+    expect(probe.payload).toMatchObject({ probe: true, crossOriginIsolated: true, wasm: { threads: true }, webgpu: { available: false } });
+    const missing = await runBenchPage(page, `${suite().server.url}/bench-local.html`);
+    expect(missing.kind).toBe('HG_ERROR');
+    expect(missing.payload.message).toMatch(/model=/);
+    const unknown = await runBenchPage(page, `${suite().server.url}/bench-local.html?model=no-such-model`);
+    expect(unknown.kind).toBe('HG_ERROR');
+    expect(String(unknown.payload.message)).toMatch(/no-such-model|404|not found/i);
+  });
+});
