@@ -3,9 +3,9 @@
 # small enough for one device call (64 MiB): the browser is carried in one call and unpacked into
 # /tmp on the machine, the rest in the next call while the machine is still warm.
 #   .devchrome/  Debian's chromium-headless-shell (xz)
-#   .devweb/     chromium-common's data files (icu, V8 snapshots), hybridgen (the Go binary), the built test pages (bench-local.html), the shared
-#                libraries the browser links that a bare CUDA image lacks, the tokenizer, and the
-#                Vulkan loader + GLVND .debs (for a WebGPU probe)
+#   .devweb/     chromium-common's data files (icu, V8 snapshots), the shared libraries the browser
+#                links that a bare CUDA image lacks, hybridgen (the Go binary), the built test pages
+#                (bench-local.html), the tokenizer, and the Vulkan loader + GLVND .debs (WebGPU probe)
 # Run here, from the repo root, after `npm ci` in web/:  bash bench/gpu/pack-browser.sh
 set -eu
 ROOT=$(pwd)
