@@ -76,3 +76,31 @@ describe('bench-local.html: the local path timed with nobody driving (what the G
     expect(String(unknown.payload.message)).toMatch(/no-such-model|404|not found/i);
   });
 });
+
+describe('bench-local.html on WebGPU without shader-f16 (SwiftShader): the derived fp32 path through the local renderer', () => {
+  const suite = useSuite({ webgpu: true, server: { args: ['-models-dir', fp16OnlyMirror()] } });
+
+  it('downloads the fp16 files, builds fp32 weights once, drafts on WebGPU with no validation error', async () => {
+    const context = await suite().browser.newContext();
+    try {
+      const page = await context.newPage();
+      const problems = watchPage(page);
+      const { kind, payload } = await runBenchPage(page, `${suite().server.url}/bench-local.html?model=test-tiny-sd-f16&fallbackAdapter=1&drafts=2`);
+      expect(kind, JSON.stringify(payload)).toBe('HG_RESULT');
+      expect(payload.webgpu).toMatchObject({ isFallbackAdapter: true });
+      expect(payload.choice).toMatchObject({
+        backend: 'webgpu-f32',
+        reasons: expect.arrayContaining([expect.stringMatching(/fp32 weights built on this device/)]),
+      });
+      expect(Object.keys(payload.phasesMs as object).sort()).toEqual(['deriving', 'downloading', 'loading']);
+      expect(payload.loads).toEqual([expect.objectContaining({ backend: 'webgpu-f32' })]);
+      const drafts = payload.drafts as { engine: string; unet: number }[];
+      expect(drafts.map((d) => d.engine)).toEqual(['webgpu-f32', 'webgpu-f32']);
+      expect(drafts.every((d) => d.unet > 0)).toBe(true);
+      expect(problems.gpuErrors).toEqual([]);
+      expect(problems.pageErrors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});

@@ -5,7 +5,8 @@
 //
 // Query: model=<mirrored manifest id> (required), threads=<WASM threads> (default: the engine's),
 // drafts=<count> (default 2), backend=wasm (hide WebGPU from the renderer) | auto (default),
-// label=<free text>, probe=1 (report the capabilities and stop). Output: console lines `HG_PROGRESS <json>`, then one `HG_RESULT <json>` or
+// label=<free text>, probe=1 (report the capabilities and stop), fallbackAdapter=1 (let a software
+// WebGPU adapter such as SwiftShader run the model, as chooseBackend's allowFallbackAdapter). Output: console lines `HG_PROGRESS <json>`, then one `HG_RESULT <json>` or
 // `HG_ERROR <json>`; bench/gpu/browser_bench.py reads them from the browser's log.
 
 import {
@@ -28,6 +29,7 @@ const threads = params.get('threads');
 const drafts = Number(params.get('drafts') ?? '2');
 const backendParam = params.get('backend') ?? 'auto';
 const label = params.get('label') ?? '';
+const allowFallbackAdapter = params.get('fallbackAdapter') === '1';
 
 function emit(kind: 'HG_PROGRESS' | 'HG_RESULT' | 'HG_ERROR', payload: unknown): void {
   console.log(`${kind} ${JSON.stringify(payload)}`);
@@ -108,7 +110,14 @@ async function main(): Promise<void> {
     loads,
   );
   const builder = createVariantBuilder({ createWorker: () => new Worker(new URL('./variants.worker.ts', import.meta.url), { type: 'module' }) });
-  const local = createLocalRenderer({ engine, store, manifest, capabilities: forBackend(capabilities), derive: { builder } });
+  const local = createLocalRenderer({
+    engine,
+    store,
+    manifest,
+    capabilities: forBackend(capabilities),
+    derive: { builder },
+    ...(allowFallbackAdapter ? { choose: { allowFallbackAdapter } } : {}),
+  });
   await local.refresh();
   const stored = (await store.status(manifest, local.downloadVariant ?? 'webgpu-f16')).state === 'ready';
   const clock = phaseClock(start);
