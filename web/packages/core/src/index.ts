@@ -7,6 +7,7 @@
 export { chooseBackend, WASM32_MEMORY_LIMIT_BYTES } from './backend/choose-backend.js';
 export type { Backend, BackendChoice, BackendRejection, ChooseBackendOptions, ModelRequirements, RejectionCode, VariantRequirements } from './backend/types.js';
 export { BACKENDS } from './backend/types.js';
+export { defaultWasmThreads, MAX_DEFAULT_WASM_THREADS } from './backend/wasm-threads.js';
 export type { DetectCapabilitiesOptions } from './capabilities/detect.js';
 export { detectCapabilities } from './capabilities/detect.js';
 export type {

@@ -68,7 +68,7 @@ const cases: Case[] = [
     name: 'a small maxBufferSize rules WebGPU out and WASM runs',
     caps: caps({ webgpu: gpu({ f16: true, maxBuffer: 128 * MiB }) }),
     backend: 'wasm',
-    reason: /WASM on 8 CPU threads/,
+    reason: /WASM on 7 of 8 CPU threads/,
     rejected: [
       ['webgpu-f16', 'buffer-too-large'],
       ['webgpu-f32', 'buffer-too-large'],
@@ -102,11 +102,24 @@ const cases: Case[] = [
     name: 'no WebGPU: WASM is chosen',
     caps: caps({ webgpu: noWebGPU }),
     backend: 'wasm',
-    reason: /WASM on 8 CPU threads, SIMD/,
+    reason: /WASM on 7 of 8 CPU threads, SIMD/,
     rejected: [
       ['webgpu-f16', 'webgpu-unavailable'],
       ['webgpu-f32', 'webgpu-unavailable'],
     ],
+  },
+  {
+    name: 'no WebGPU: the reason names the thread count the engine configured',
+    caps: caps({ webgpu: noWebGPU }),
+    options: { wasmThreads: 4 },
+    backend: 'wasm',
+    reason: /WASM on 4 of 8 CPU threads, SIMD/,
+  },
+  {
+    name: 'no WebGPU, core count unknown: one thread, said so',
+    caps: caps({ webgpu: noWebGPU, device: { ...caps().device, hardwareConcurrency: null } }),
+    backend: 'wasm',
+    reason: /WASM on 1 CPU thread \(core count unknown\), SIMD/,
   },
   {
     name: 'no WebGPU and a non-isolated page: WASM on one thread',

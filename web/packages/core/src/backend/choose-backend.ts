@@ -2,6 +2,7 @@ import type { CapabilityReport, WebGPUAvailable } from '../capabilities/types.js
 import { formatBytes, GiB } from '../util/bytes.js';
 import type { Backend, BackendChoice, BackendRejection, ChooseBackendOptions, ModelRequirements, VariantRequirements } from './types.js';
 import { BACKENDS } from './types.js';
+import { defaultWasmThreads } from './wasm-threads.js';
 
 /** The most a wasm32 instance can address. */
 export const WASM32_MEMORY_LIMIT_BYTES = 4 * GiB;
@@ -40,7 +41,7 @@ function judgeWebGPU(backend: Backend, variant: VariantRequirements, caps: Capab
   return { ok: true, notes };
 }
 
-function judgeWasm(variant: VariantRequirements, caps: CapabilityReport): Verdict {
+function judgeWasm(variant: VariantRequirements, caps: CapabilityReport, options: ChooseBackendOptions): Verdict {
   const { wasm, device } = caps;
   if (!wasm.supported) return reject('wasm', 'wasm-unsupported', 'WebAssembly is not available');
   if (!wasm.simd) return reject('wasm', 'wasm-no-simd', 'WebAssembly SIMD is missing, and the inference runtime requires it');
@@ -55,9 +56,13 @@ function judgeWasm(variant: VariantRequirements, caps: CapabilityReport): Verdic
   if (memGiB !== null && memGiB < DEVICE_MEMORY_CAP_GIB && variant.peakMemoryBytes > memGiB * GiB * 0.5) {
     return reject('wasm', 'device-memory', `it needs ${formatBytes(variant.peakMemoryBytes)} of RAM; the device reports about ${memGiB} GiB in all`);
   }
-  const threads = wasm.threads
-    ? `${device.hardwareConcurrency ?? 'several'} CPU threads`
-    : `one CPU thread (${wasm.crossOriginIsolated ? 'no shared memory' : 'page not cross-origin isolated'})`;
+  const cores = device.hardwareConcurrency;
+  const count = options.wasmThreads ?? defaultWasmThreads(cores);
+  const threads = !wasm.threads
+    ? `one CPU thread (${wasm.crossOriginIsolated ? 'no shared memory' : 'page not cross-origin isolated'})`
+    : cores
+      ? `${count} of ${cores} CPU threads`
+      : `${count} CPU thread${count === 1 ? '' : 's'} (core count unknown)`;
   return { ok: true, notes: [`WASM on ${threads}, SIMD, ${formatBytes(variant.peakMemoryBytes)} wasm memory`] };
 }
 
@@ -81,7 +86,7 @@ function judge(backend: Backend, model: ModelRequirements, caps: CapabilityRepor
   if (options.allow && !options.allow.includes(backend)) return reject(backend, 'not-allowed', 'excluded by the caller');
   const variant = model.variants[backend];
   if (!variant) return reject(backend, 'no-variant', `${model.modelId} ships no ${backend} variant`);
-  const device = backend === 'wasm' ? judgeWasm(variant, caps) : judgeWebGPU(backend, variant, caps);
+  const device = backend === 'wasm' ? judgeWasm(variant, caps, options) : judgeWebGPU(backend, variant, caps);
   if (!device.ok) return device;
   const store = judgeStorage(backend, variant, caps, options);
   if (!store.ok) return store;

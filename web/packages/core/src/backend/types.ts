@@ -71,4 +71,9 @@ export interface ChooseBackendOptions {
   readonly storedBytes?: Partial<Readonly<Record<Backend, number>>>;
   /** Require persistent storage (OPFS) to keep the weights. Default true. */
   readonly requirePersistentStorage?: boolean;
+  /**
+   * The WASM thread count inference will use, for the reasons' wording. Default: `defaultWasmThreads`
+   * of the device's cores when threads are usable, else 1.
+   */
+  readonly wasmThreads?: number;
 }

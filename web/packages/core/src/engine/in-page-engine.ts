@@ -169,10 +169,11 @@ export class InPageEngine implements LocalEngine {
     await this.release();
     this.state = 'loading';
     const caps = await (this.options.detect ?? detectCapabilities)();
-    const plan = planBackends(request.model, caps, request.backend ?? 'auto', request.choose);
-    const candidates = only ? plan.candidates.filter((b) => only.includes(b)) : plan.candidates;
     this.ort ??= await loadOrt(this.options.runtime);
     const ort = this.ort;
+    // The reasons name the thread count ORT was configured with, not a guess.
+    const plan = planBackends(request.model, caps, request.backend ?? 'auto', { wasmThreads: ort.env.wasm.numThreads ?? 1, ...request.choose });
+    const candidates = only ? plan.candidates.filter((b) => only.includes(b)) : plan.candidates;
     const fallbacks = [...inherited];
     for (const [i, backend] of candidates.entries()) {
       const variant = request.model.variants[backend];

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { defaultThreadCount, MAX_DEFAULT_THREADS } from './runtime.js';
+import { MAX_DEFAULT_WASM_THREADS } from '../backend/wasm-threads.js';
+import { defaultThreadCount } from './runtime.js';
 
 function inWorker(options: { cores: number | undefined; isolated: boolean }): void {
   vi.stubGlobal('navigator', options.cores === undefined ? {} : { hardwareConcurrency: options.cores });
@@ -20,7 +21,7 @@ describe('defaultThreadCount', () => {
     [8, 7],
     [16, 15],
     [17, 16],
-    [64, MAX_DEFAULT_THREADS],
+    [64, MAX_DEFAULT_WASM_THREADS],
   ])('uses %i cores as %i threads in an isolated worker', (cores, threads) => {
     inWorker({ cores, isolated: true });
     expect(defaultThreadCount()).toBe(threads);

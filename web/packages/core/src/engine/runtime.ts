@@ -6,6 +6,7 @@
  */
 
 import type * as Ort from 'onnxruntime-web/webgpu';
+import { defaultWasmThreads } from '../backend/wasm-threads.js';
 
 /** The ORT module type. */
 export type OrtModule = typeof Ort;
@@ -34,23 +35,16 @@ export interface RuntimeOptions {
 let ortPromise: Promise<OrtModule> | undefined;
 let configured = false;
 
-/** Most WASM threads the default asks for: the largest count measured (BENCHMARKS.md, "WASM threads in Chromium"). */
-export const MAX_DEFAULT_THREADS = 16;
-
 /**
- * Default WASM thread count: threads only when cross-origin isolated, and
- * never on a window's main thread, where ORT's pthread pool blocks (use the
- * worker engine there). Up to 4 cores, all of them; above, all but one (left
- * to the page and the browser), at most {@link MAX_DEFAULT_THREADS}. Measured
- * at full size in Chromium on 16 cores: a draft takes 2.3-3.1x less time on 15
- * threads than on 4, and 15 are as fast as 16.
+ * Default WASM thread count here: {@link defaultWasmThreads} of the core count
+ * when cross-origin isolated, else 1; never more than 1 on a window's main
+ * thread, where ORT's pthread pool blocks (use the worker engine there).
  */
 export function defaultThreadCount(): number {
   const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
   const onMainThread = typeof (globalThis as { document?: unknown }).document !== 'undefined';
   if (onMainThread || !isolated) return 1;
-  const cores = Math.max(1, globalThis.navigator?.hardwareConcurrency ?? 1);
-  return Math.min(MAX_DEFAULT_THREADS, cores > 4 ? cores - 1 : cores);
+  return defaultWasmThreads(globalThis.navigator?.hardwareConcurrency);
 }
 
 /** Imports and configures ORT once; later calls return the same module (settings apply only before the first session). */
