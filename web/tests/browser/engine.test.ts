@@ -160,6 +160,8 @@ describe('local engine on WASM (no WebGPU), cross-origin isolated', () => {
     const load = unwrap(await ep.page.evaluate(() => window.hgEngine.load({ blobs: true })));
     expect(load.backend).toBe('wasm');
     expect(load.wasmThreads).toBeGreaterThanOrEqual(2);
+    expect(load.timings.warmUpMs).toBe(0); // no throw-away draft on WASM
+    expect((await ep.page.evaluate(() => window.hgEngine.progress())).map((p) => p.stage)).not.toContain('warm-up');
     expect(load.reasons.join(' ')).toMatch(new RegExp(`WASM on ${load.wasmThreads} of \\d+ CPU threads, SIMD`));
     const image = unwrap(await ep.page.evaluate((r) => window.hgEngine.generate(r), request));
     expect(image).toMatchObject({ width: 64, height: 64, backend: 'wasm', seed: 1234 });

@@ -211,7 +211,10 @@ export class InPageEngine implements LocalEngine {
           };
           this.watchDevice(device);
           const warmStart = performance.now();
-          if (request.warmUp ?? true) {
+          // WebGPU: the throw-away run compiles the shaders, so the first real draft is fast. WASM: it
+          // costs a whole draft and makes the next one no faster (BENCHMARKS.md), so it is skipped.
+          const warmUp = request.warmUp ?? backend !== 'wasm';
+          if (warmUp) {
             onProgress?.({ stage: 'warm-up' });
             throwIfAborted(signal);
             await runPipeline(parts, { prompt: '', seed: 0, steps: 1 });
@@ -228,7 +231,7 @@ export class InPageEngine implements LocalEngine {
             timings: {
               readFilesMs: loaded.readFilesMs,
               createSessionsMs: loaded.createSessionsMs,
-              warmUpMs: performance.now() - warmStart,
+              warmUpMs: warmUp ? performance.now() - warmStart : 0,
               totalMs: performance.now() - start,
             },
           };

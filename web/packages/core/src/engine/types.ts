@@ -28,7 +28,10 @@ export interface EngineLoadRequest {
   readonly choose?: ChooseBackendOptions;
   /** Image size the sessions are specialised for (multiple of 8·vaeScaleFactor/8; default the manifest's `defaultSize`). */
   readonly size?: number;
-  /** Warm the shaders with one throw-away run (default true). */
+  /**
+   * Make one throw-away run before returning. Default: on WebGPU (it compiles the shaders, so the
+   * first draft is fast), not on WASM (it would cost a whole draft and speed up nothing).
+   */
   readonly warmUp?: boolean;
 }
 
