@@ -151,7 +151,8 @@ func decodeMillis(raw json.RawMessage) (time.Duration, error) {
 }
 
 // decodeErrorText keeps a JSON string as its text and anything else but
-// null as compact JSON.
+// null as compact JSON. Invalid UTF-8 in that JSON becomes U+FFFD, as it does
+// in a decoded string, so the text survives being encoded again unchanged.
 func decodeErrorText(raw json.RawMessage) string {
 	if isNull(raw) {
 		return ""
@@ -162,9 +163,9 @@ func decodeErrorText(raw json.RawMessage) string {
 	}
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, raw); err != nil {
-		return string(raw)
+		return strings.ToValidUTF8(string(raw), "\uFFFD")
 	}
-	return buf.String()
+	return strings.ToValidUTF8(buf.String(), "\uFFFD")
 }
 
 type wireOutput struct {

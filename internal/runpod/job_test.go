@@ -39,6 +39,13 @@ func TestDecodeTurboOutputAndErrors(t *testing.T) {
 	if j.Error != `{"msg":"oom","code":1}` || !errors.Is(j.Err(), ErrJobFailed) || j.Output != nil {
 		t.Errorf("failed job = %+v", j)
 	}
+	// Invalid UTF-8 inside an error object (found by FuzzDecodeJob) becomes U+FFFD, as in a decoded string.
+	if err := json.Unmarshal([]byte("{\"id\":\"f\",\"status\":\"FAILED\",\"error\":{\"msg\":\"\xf5\"}}"), &j); err != nil {
+		t.Fatal(err)
+	}
+	if j.Error != "{\"msg\":\"\uFFFD\"}" {
+		t.Errorf("error text with invalid UTF-8 = %q", j.Error)
+	}
 	for _, bad := range []string{`{"status":"COMPLETED"}`, `{"id":"x"}`, `{"id":"x","status":"IN_QUEUE","delayTime":"soon"}`,
 		`{"id":"x","status":"IN_QUEUE","executionTime":1e300}`, `[]`, `nul`} {
 		if err := json.Unmarshal([]byte(bad), &j); !errors.Is(err, ErrMalformedResponse) && !isSyntaxError(err) {
