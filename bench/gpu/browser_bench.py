@@ -191,10 +191,11 @@ def main() -> int:
     base = f"http://127.0.0.1:{port}"
     work = os.path.dirname(os.path.abspath(args.profile))
     db = os.path.join(work, "bench-ledger.db")
+    server_log = open(os.path.join(work, "server.log"), "w")
     server = subprocess.Popen(
         [args.hybridgen, "serve", "-addr", f"127.0.0.1:{port}", "-web-dir", args.web_dir, "-models-dir", args.models_dir, "-db", db],
         stdout=subprocess.DEVNULL,
-        stderr=open(os.path.join(work, "server.log"), "w"),
+        stderr=server_log,
     )
     results = {"date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "model": args.model, "cpus": os.cpu_count(), "runs": []}
     try:
@@ -210,6 +211,7 @@ def main() -> int:
     finally:
         server.terminate()
         server.wait(timeout=10)
+        server_log.close()
     with open(args.out, "w") as f:
         json.dump(results, f, indent=1)
     return 0 if all("result" in r for r in results["runs"]) else 1
