@@ -40,7 +40,18 @@ export const styles = {
     background: '#1d4ed8',
     transition: 'width 120ms linear',
   }),
-  status: { fontSize: 11, color: '#555', minHeight: 14, whiteSpace: 'nowrap', overflow: 'hidden', textOverflow: 'ellipsis' },
+  // Up to three lines: a download's "MB of MB · speed · time left" must not be cut off by a long model name.
+  status: {
+    fontSize: 11,
+    lineHeight: '14px',
+    color: '#555',
+    minHeight: 14,
+    display: '-webkit-box',
+    WebkitLineClamp: 3,
+    WebkitBoxOrient: 'vertical',
+    overflow: 'hidden',
+    overflowWrap: 'anywhere',
+  },
   error: { fontSize: 12, color: '#b91c1c' },
   imageBox: {
     flex: 1,
