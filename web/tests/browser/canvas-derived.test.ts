@@ -1,29 +1,13 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createImageShape, openApp } from '../harness/app.js';
-import { launchChromium } from '../harness/browser.js';
 import { fp16OnlyMirror } from '../harness/engine-models.js';
-import { type RunningServer, startServer } from '../harness/server.js';
+import { useSuite } from '../harness/fixtures.js';
 
 describe('the canvas app on a model that ships only fp16 weights, without WebGPU', () => {
-  let server: RunningServer;
-  let browser: Browser;
-  beforeAll(async () => {
-    const db = join(mkdtempSync(join(tmpdir(), 'hybridgen-db-')), 'ledger.db');
-    [server, browser] = await Promise.all([
-      startServer({ webDir: null, args: ['-models-dir', fp16OnlyMirror(), '-db', db] }),
-      launchChromium({ webgpu: false }),
-    ]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const suite = useSuite({ webgpu: false, server: { webDir: null, args: ['-models-dir', fp16OnlyMirror()] } });
 
   it('downloads the fp16 weights, builds an int8 variant once and drafts on WASM', async () => {
+    const { server, browser } = suite();
     const context = await browser.newContext();
     const page = await context.newPage();
     const errors: string[] = [];

@@ -1,33 +1,17 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createImageShape, openApp, snapShape } from '../harness/app.js';
-import { launchChromium } from '../harness/browser.js';
 import { mirrorArgs } from '../harness/engine-models.js';
+import { useSuite } from '../harness/fixtures.js';
 import { mirrorFaults } from '../harness/mirror.js';
-import { type RunningServer, startServer } from '../harness/server.js';
 
 /** The UNet of the variant a browser without WebGPU downloads (the largest file, 1.3 MB). */
 const UNET = 'test-tiny-sd/fp32/unet/model.onnx';
 
 describe('the canvas app while the model downloads (a slow mirror)', () => {
-  let server: RunningServer;
-  let browser: Browser;
-  beforeAll(async () => {
-    const db = join(mkdtempSync(join(tmpdir(), 'hybridgen-db-')), 'ledger.db');
-    [server, browser] = await Promise.all([
-      startServer({ webDir: null, args: [...mirrorArgs, '-db', db, '-mirror-test-faults'] }),
-      launchChromium({ webgpu: false }),
-    ]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const suite = useSuite({ webgpu: false, server: { webDir: null, args: [...mirrorArgs, '-mirror-test-faults'] } });
 
   it('shows a progress bar with MB of MB, speed and time left, then the draft', async () => {
+    const { server, browser } = suite();
     const faults = mirrorFaults(server.url);
     // ~6 s for the UNet: long enough to see the bar move, short enough for the suite.
     await faults.set({ path: UNET, bytesPerSecond: 250_000 });

@@ -1,32 +1,21 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createImageShape, openApp, snapShape } from '../harness/app.js';
 import { launchChromium } from '../harness/browser.js';
 import { emulatorTargetsFile, type RunningEmulator, startEmulator } from '../harness/emulator.js';
 import { mirrorArgs } from '../harness/engine-models.js';
+import { useSuite } from '../harness/fixtures.js';
 import { type RunningServer, startServer } from '../harness/server.js';
-
-const tempDb = () => join(mkdtempSync(join(tmpdir(), 'hybridgen-db-')), 'ledger.db');
 
 async function usage(server: RunningServer): Promise<{ local_drafts: number; cloud_jobs: number; cost_usd: number }> {
   return ((await (await fetch(`${server.url}/api/usage`)).json()) as { total: { local_drafts: number; cloud_jobs: number; cost_usd: number } }).total;
 }
 
 describe('the canvas app without a cloud target (as `make run` starts it)', () => {
-  let server: RunningServer;
-  let browser: Browser;
-  beforeAll(async () => {
-    [server, browser] = await Promise.all([startServer({ webDir: null, args: [...mirrorArgs, '-db', tempDb()] }), launchChromium({ webgpu: false })]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const suite = useSuite({ webgpu: false, server: { webDir: null, args: mirrorArgs } });
 
   it('makes a Quick Preview locally after downloading the model with progress, at cost 0, in the ledger', async () => {
+    const { server, browser } = suite();
     const context = await browser.newContext();
     const page = await context.newPage();
     const errors: string[] = [];
@@ -90,6 +79,7 @@ describe('the canvas app without a cloud target (as `make run` starts it)', () =
   });
 
   it('after the first download, opens offline and makes a Quick Preview from the stored model', async () => {
+    const { server, browser } = suite();
     const context = await browser.newContext();
     const page = await context.newPage();
     await openApp(page, server.url);
@@ -119,6 +109,7 @@ describe('the canvas app without a cloud target (as `make run` starts it)', () =
   });
 
   it('renders High Quality locally at HQ settings, labelled so, when no cloud target exists', async () => {
+    const { server, browser } = suite();
     const context = await browser.newContext();
     const page = await context.newPage();
     await openApp(page, server.url);
@@ -142,7 +133,7 @@ describe('the canvas app with the RunPod emulator as its cloud target', () => {
     emulator = await startEmulator({ executionTime: '500ms' });
     const targets = emulatorTargetsFile(emulator);
     [server, browser] = await Promise.all([
-      startServer({ webDir: null, args: [...mirrorArgs, '-db', tempDb(), '-targets', targets.path, '-poll-interval', '100ms'], env: targets.env }),
+      startServer({ webDir: null, args: [...mirrorArgs, '-targets', targets.path, '-poll-interval', '100ms'], env: targets.env }),
       launchChromium({ webgpu: false }),
     ]);
   });

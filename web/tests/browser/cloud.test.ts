@@ -1,10 +1,8 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, openPage } from '../harness/browser.js';
 import { emulatorTargetsFile, type RunningEmulator, startEmulator } from '../harness/emulator.js';
+import { useSuite } from '../harness/fixtures.js';
 import { type RunningServer, startServer } from '../harness/server.js';
 
 async function ready(page: Page): Promise<void> {
@@ -20,9 +18,8 @@ describe('the cloud path from the browser, through the real server, to the RunPo
   beforeAll(async () => {
     emulator = await startEmulator({ executionTime: '1s' });
     const targets = emulatorTargetsFile(emulator, price);
-    const db = join(mkdtempSync(join(tmpdir(), 'hybridgen-db-')), 'ledger.db');
     [server, browser] = await Promise.all([
-      startServer({ args: ['-targets', targets.path, '-db', db, '-poll-interval', '100ms'], env: targets.env }),
+      startServer({ args: ['-targets', targets.path, '-poll-interval', '100ms'], env: targets.env }),
       launchChromium({ webgpu: false }),
     ]);
   });
@@ -131,18 +128,10 @@ describe('the cloud path from the browser, through the real server, to the RunPo
 });
 
 describe('with no cloud target configured', () => {
-  let server: RunningServer;
-  let browser: Awaited<ReturnType<typeof launchChromium>>;
-  beforeAll(async () => {
-    const db = join(mkdtempSync(join(tmpdir(), 'hybridgen-db-')), 'ledger.db');
-    [server, browser] = await Promise.all([startServer({ args: ['-db', db] }), launchChromium({ webgpu: false })]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const suite = useSuite({ webgpu: false });
 
   it('says so in the config route, so High Quality runs locally', async () => {
+    const { server, browser } = suite();
     const { page, context } = await openPage(browser, server.url);
     await ready(page);
     const status = await page.evaluate(async () => {

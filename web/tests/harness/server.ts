@@ -1,4 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { hybridgenBinary, pagesDir } from './paths.js';
 
@@ -8,7 +11,7 @@ export interface StartServerOptions {
   readonly webDir?: string | null;
   /** Send COOP/COEP (cross-origin isolation). Default true, as in production. */
   readonly crossOriginIsolation?: boolean;
-  /** More `hybridgen serve` flags. */
+  /** More `hybridgen serve` flags. Without `-db`, the server gets a ledger of its own in a temp folder. */
   readonly args?: readonly string[];
   /** Extra environment variables. */
   readonly env?: Readonly<Record<string, string>>;
@@ -27,6 +30,11 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/** A ledger path in a fresh temp folder. */
+function tempLedgerPath(): string {
+  return join(mkdtempSync(join(tmpdir(), 'hybridgen-db-')), 'ledger.db');
+}
+
 /**
  * Starts the real Go server (`hybridgen serve`) on a free loopback port and
  * resolves once it prints the URL it listens on.
@@ -37,6 +45,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   if (webDir) args.push('-web-dir', webDir);
   if (options.crossOriginIsolation === false) args.push('-cross-origin-isolation=false');
   args.push(...(options.args ?? []));
+  // Never the default `data/hybridgen.db` under the working directory: each server its own ledger.
+  if (!args.includes('-db')) args.push('-db', tempLedgerPath());
   const child = spawn(hybridgenBinary(), args, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
