@@ -31,6 +31,19 @@ setup_node() {
 }
 export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 
+# browser_bench NAME DEFAULT_CONFIGS [FLAG...]: bench-local.html once per BROWSER_CONFIGS entry (else the
+# defaults) in the unpacked headless shell, against hybridgen serving the mirror; JSON in $OUT/NAME.json.
+browser_bench() {
+  local name=$1 defaults=$2 c
+  shift 2
+  local configs=()
+  for c in ${BROWSER_CONFIGS:-$defaults}; do configs+=(--config "$c"); done
+  local left=$(( ${DEADLINE_S:-560} - ($(date +%s) - START) ))
+  python3 "$B/browser_bench.py" --chrome /tmp/chrome/chromium-headless-shell --lib-dir /tmp/chrome/libs --hybridgen /tmp/chrome/hybridgen \
+    --web-dir /tmp/chrome/pages --models-dir $W/mirror --model sd-turbo-bench-f16 --profile $W/profile \
+    "${configs[@]}" --deadline-s $left --out "$OUT/$name.json" "$@"
+}
+
 runner() { $W/node "$B/runner/bench.mjs" --node-modules $W/node_modules --bundle "$B/.build/engine.mjs" --tokenizer "$D/tokenizer" "$@"; }
 
 for step in "$@"; do
@@ -166,11 +179,7 @@ for step in "$@"; do
         [ -f $M/fp16/$n/files.json ] || { python3 "$B/build_models.py" --export $M --dtypes fp16 --only text_encoder,unet,vae_decoder --summary "$OUT/export-fp16.json" || exit 1; break; }
       done
       [ -f $W/mirror/sd-turbo-bench-f16/manifest.json ] || python3 "$B/make_mirror.py" --export $M/fp16 --tokenizer .devweb/tokenizer --out $W/mirror || exit 1
-      args=()
-      for c in ${BROWSER_CONFIGS:-threads=4,drafts=2 threads=16,drafts=2 threads=1,drafts=1}; do args+=(--config "$c"); done
-      left=$(( ${DEADLINE_S:-560} - ($(date +%s) - START) ))
-      python3 "$B/browser_bench.py" --chrome $X/chromium-headless-shell --lib-dir $X/libs --hybridgen $X/hybridgen --web-dir $X/pages \
-        --models-dir $W/mirror --model sd-turbo-bench-f16 --backend wasm --profile $W/profile "${args[@]}" --deadline-s $left --out "$OUT/browser-wasm.json"
+      browser_bench browser-wasm "threads=4,drafts=2 threads=16,drafts=2 threads=1,drafts=1" --backend wasm
       cp $W/server.log "$OUT/" 2>/dev/null ;;
     browser-webgpu)
       # The same page with WebGPU left on, through the machine's Vulkan driver (the loader and GLVND
@@ -178,11 +187,7 @@ for step in "$@"; do
       X=/tmp/chrome
       [ -x $X/hybridgen ] || { echo "run browser-wasm first, on this warm machine"; exit 3; }
       for f in .devweb/debs/*.deb; do dpkg -x "$f" /; done; ldconfig
-      args=()
-      for c in ${BROWSER_CONFIGS:-probe=1}; do args+=(--config "$c"); done
-      left=$(( ${DEADLINE_S:-560} - ($(date +%s) - START) ))
-      python3 "$B/browser_bench.py" --chrome $X/chromium-headless-shell --lib-dir $X/libs --hybridgen $X/hybridgen --web-dir $X/pages \
-        --models-dir $W/mirror --model sd-turbo-bench-f16 --profile $W/profile "${args[@]}" --deadline-s $left --out "$OUT/browser-webgpu.json" \
+      browser_bench browser-webgpu probe=1 \
         --chrome-arg=--enable-unsafe-webgpu --chrome-arg=--enable-features=Vulkan --chrome-arg=--use-vulkan=native \
         --chrome-arg=--use-angle=vulkan --chrome-arg=--ignore-gpu-blocklist ${CHROME_EXTRA:-} ;;
     *) echo "unknown step $step"; exit 2 ;;
