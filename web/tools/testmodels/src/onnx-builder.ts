@@ -1,6 +1,6 @@
+import { float32ToHalf } from '@hybridgen/core/half';
 import onnxProto from 'onnx-proto';
 import type { Precision, TensorSpec } from './contract.js';
-import { toFloat16Bits } from './fp16.js';
 import type { Rng } from './prng.js';
 
 const { onnx } = onnxProto;
@@ -172,7 +172,7 @@ function rawBytes(type: ElemType, values: ArrayLike<number>): Uint8Array {
     case 'float32':
       return new Uint8Array(Float32Array.from(values).buffer);
     case 'float16':
-      return new Uint8Array(toFloat16Bits(Float32Array.from(values)).buffer);
+      return new Uint8Array(float32ToHalf(Float32Array.from(values)).buffer);
     case 'int32':
       return new Uint8Array(Int32Array.from(values).buffer);
     case 'int64':
