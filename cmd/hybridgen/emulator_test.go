@@ -7,11 +7,11 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"hybridgen/internal/runpod"
+	"hybridgen/internal/testutil"
 )
 
 // TestRunpodEmulatorCommand starts `hybridgen runpod-emulator` on a free
@@ -22,7 +22,7 @@ func TestRunpodEmulatorCommand(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	out, outW := io.Pipe()
-	stderr := &lockedBuffer{}
+	stderr := &testutil.SyncBuffer{}
 	errc := make(chan error, 1)
 	go func() {
 		errc <- run(ctx, []string{"runpod-emulator", "-addr", "127.0.0.1:0", "-endpoint", "ep9",
@@ -82,22 +82,4 @@ func TestRunpodEmulatorFlags(t *testing.T) {
 			t.Errorf("%v: err = %v, want a usage error", args, err)
 		}
 	}
-}
-
-// lockedBuffer is a strings.Builder safe for the server's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,27 +20,10 @@ import (
 	"hybridgen/internal/emulator"
 	"hybridgen/internal/ledger"
 	"hybridgen/internal/runpod"
+	"hybridgen/internal/testutil"
 )
 
 const restartKey = "rpa_RESTART_TEST_KEY_9f8e7d"
-
-// syncBuffer is a bytes.Buffer safe for a subprocess's writer goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // buildBinary compiles hybridgen into dir.
 func buildBinary(t *testing.T, dir string) string {
@@ -56,7 +37,7 @@ func buildBinary(t *testing.T, dir string) string {
 }
 
 // startServe starts `hybridgen serve` and returns its process and base URL.
-func startServe(t *testing.T, bin string, logs *syncBuffer, args ...string) (*exec.Cmd, string) {
+func startServe(t *testing.T, bin string, logs *testutil.SyncBuffer, args ...string) (*exec.Cmd, string) {
 	t.Helper()
 	cmd := exec.Command(bin, append([]string{"serve", "-addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = append(os.Environ(), "HG_TEST_RUNPOD_KEY="+restartKey)
@@ -88,7 +69,7 @@ func startServe(t *testing.T, bin string, logs *syncBuffer, args ...string) (*ex
 	return nil, ""
 }
 
-func getJob(t *testing.T, base, id string, seen *syncBuffer) api.JobView {
+func getJob(t *testing.T, base, id string, seen *testutil.SyncBuffer) api.JobView {
 	t.Helper()
 	resp, err := http.Get(base + "/api/images/" + id)
 	if err != nil {
@@ -124,7 +105,7 @@ func TestSIGKILLMidJobThenRestartReconciles(t *testing.T) {
 	}
 	db := filepath.Join(dir, "data", "ledger.db")
 	args := []string{"-db", db, "-targets", targetsFile, "-web-dir", dir, "-poll-interval", "20ms"}
-	logs, seen := &syncBuffer{}, &syncBuffer{}
+	logs, seen := &testutil.SyncBuffer{}, &testutil.SyncBuffer{}
 
 	first, base := startServe(t, bin, logs, args...)
 	body := `{"prompt":"a red bicycle","width":512,"height":512,"steps":25,"client_id":"c1","idempotency_key":"k1"}`

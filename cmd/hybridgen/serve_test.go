@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"hybridgen/internal/emulator"
+	"hybridgen/internal/testutil"
 )
 
 // TestServeOffLoopbackRequiresToken serves on every interface and checks
@@ -39,7 +40,7 @@ func TestServeOffLoopbackRequiresToken(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "-addr", "0.0.0.0:0", "-web-dir", dir, "-db", filepath.Join(dir, "l.db"),

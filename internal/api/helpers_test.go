@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"hybridgen/internal/ledger"
 	"hybridgen/internal/runpod"
 	"hybridgen/internal/targets"
+	"hybridgen/internal/testutil"
 )
 
 // testKey is the RunPod key of every test; no response or log may hold it.
@@ -26,27 +26,8 @@ const testKey = "rpa_TESTKEY_0123456789abcdef"
 
 const testPrice = 0.00076 // USD per second, an A100
 
-// capture records every response body and header and every log line of a
-// test, for the key scan.
-type capture struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (c *capture) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.buf.Write(p)
-}
-
-func (c *capture) String() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.buf.String()
-}
-
 // recordResponses tees what next writes into c.
-func recordResponses(c *capture, next http.Handler) http.Handler {
+func recordResponses(c *testutil.SyncBuffer, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := httptest.NewRecorder()
 		next.ServeHTTP(rec, r)
@@ -77,7 +58,7 @@ type env struct {
 	ledger *ledger.Ledger
 	api    *api.API
 	srv    *httptest.Server
-	logs   *capture
+	logs   *testutil.SyncBuffer // every response body and header and every log line, for the key scan
 	dbPath string
 }
 
@@ -102,7 +83,7 @@ func newEnvSharing(t *testing.T, first *env) *env {
 // the ledger in a file under t.TempDir().
 func newEnv(t *testing.T, o envOptions) *env {
 	t.Helper()
-	e := &env{t: t, logs: &capture{}}
+	e := &env{t: t, logs: &testutil.SyncBuffer{}}
 	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if o.emu.APIKey == "" {
 		o.emu.APIKey = testKey

@@ -13,36 +13,18 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"hybridgen/internal/mirror"
 	"hybridgen/internal/server"
+	"hybridgen/internal/testutil"
 )
-
-// syncBuffer is a log sink safe for the server's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 type fixture struct {
 	url    string
 	dir    string
-	logs   *syncBuffer
+	logs   *testutil.SyncBuffer
 	faults *mirror.Faults
 }
 
@@ -50,7 +32,7 @@ type fixture struct {
 // included) on a loopback port.
 func start(t *testing.T, dir string, withFaults bool) fixture {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
 	opts := mirror.Options{Logger: logger}
 	if withFaults {

@@ -1,15 +1,14 @@
 package runpod
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
 	"hybridgen/internal/emulator"
+	"hybridgen/internal/testutil"
 )
 
 const testKey = "rpa_SECRET_test_key_5f0c2b9e"
@@ -19,25 +18,7 @@ type env struct {
 	emu    *emulator.Emulator
 	srv    *httptest.Server
 	client *Client
-	logs   *syncBuffer
-}
-
-// syncBuffer collects log output from concurrent goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	logs   *testutil.SyncBuffer
 }
 
 // newEnv starts an emulator and a client with fast retries; edit tweaks the
@@ -49,7 +30,7 @@ func newEnv(t *testing.T, cfg emulator.Config, edit ...func(*ClientConfig)) *env
 	emu := emulator.New(cfg)
 	srv := httptest.NewServer(emu)
 	t.Cleanup(func() { srv.Close(); emu.Close() })
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	cc := ClientConfig{
 		BaseURL:    emulator.BaseURL(srv.URL),
 		EndpointID: "sdxl-ep",
