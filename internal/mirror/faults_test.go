@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"hybridgen/internal/mirror"
+	"hybridgen/internal/testutil"
 )
 
 func putFault(t *testing.T, base string, f mirror.Fault) {
@@ -41,7 +42,7 @@ func stats(t *testing.T, base string) map[string]mirror.FileStats {
 
 func TestDropAfterBytesThenResume(t *testing.T) {
 	dir := t.TempDir()
-	data := randomBytes(1_000_000, 5)
+	data := testutil.RandomBytes(1_000_000, 5)
 	writeFile(t, dir, "m/big.bin", data)
 	f := start(t, dir, true)
 	url := f.url + "/models/m/big.bin"
@@ -88,7 +89,7 @@ func TestDropAfterBytesThenResume(t *testing.T) {
 
 func TestThrottle(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, dir, "m/slow.bin", randomBytes(200_000, 6))
+	writeFile(t, dir, "m/slow.bin", testutil.RandomBytes(200_000, 6))
 	f := start(t, dir, true)
 	putFault(t, f.url, mirror.Fault{Path: "m/slow.bin", BytesPerSecond: 1_000_000})
 	began := time.Now()
@@ -126,7 +127,7 @@ func TestFaultValidation(t *testing.T) {
 
 func TestIgnoreRange(t *testing.T) {
 	dir := t.TempDir()
-	data := randomBytes(10_000, 7)
+	data := testutil.RandomBytes(10_000, 7)
 	writeFile(t, dir, "m/a.bin", data)
 	f := start(t, dir, true)
 	putFault(t, f.url, mirror.Fault{Path: "m/a.bin", IgnoreRange: true})

@@ -3,12 +3,9 @@ package mirror_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -61,20 +58,6 @@ func start(t *testing.T, dir string, withFaults bool) fixture {
 	return fixture{url: srv.URL(), dir: dir, logs: logs, faults: opts.Faults}
 }
 
-func randomBytes(n int, seed uint64) []byte {
-	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
-	return b
-}
-
-func sha(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
-}
-
 func writeFile(t *testing.T, dir, rel string, data []byte) {
 	t.Helper()
 	p := filepath.Join(dir, filepath.FromSlash(rel))
@@ -109,7 +92,7 @@ func do(t *testing.T, method, url string, header map[string]string) (*http.Respo
 
 func TestServesFileWithHashETagCORSAndCORP(t *testing.T) {
 	dir := t.TempDir()
-	data := randomBytes(300_000, 1)
+	data := testutil.RandomBytes(300_000, 1)
 	writeFile(t, dir, "m/unet/model.onnx", data)
 	f := start(t, dir, false)
 
@@ -118,8 +101,8 @@ func TestServesFileWithHashETagCORSAndCORP(t *testing.T) {
 		t.Fatalf("GET: status %d, %d bytes", resp.StatusCode, len(body))
 	}
 	want := map[string]string{
-		"ETag":                          `"` + sha(data) + `"`,
-		"X-Linked-Etag":                 `"` + sha(data) + `"`,
+		"ETag":                          `"` + testutil.SHA256Hex(data) + `"`,
+		"X-Linked-Etag":                 `"` + testutil.SHA256Hex(data) + `"`,
 		"Accept-Ranges":                 "bytes",
 		"Access-Control-Allow-Origin":   "*",
 		"Cross-Origin-Resource-Policy":  "cross-origin",
@@ -134,7 +117,7 @@ func TestServesFileWithHashETagCORSAndCORP(t *testing.T) {
 	}
 
 	resp, body = do(t, "HEAD", f.url+"/models/m/unet/model.onnx", nil)
-	if resp.StatusCode != 200 || len(body) != 0 || resp.Header.Get("Content-Length") != "300000" || resp.Header.Get("ETag") != `"`+sha(data)+`"` {
+	if resp.StatusCode != 200 || len(body) != 0 || resp.Header.Get("Content-Length") != "300000" || resp.Header.Get("ETag") != `"`+testutil.SHA256Hex(data)+`"` {
 		t.Fatalf("HEAD: status %d, body %d, headers %v", resp.StatusCode, len(body), resp.Header)
 	}
 
@@ -148,10 +131,10 @@ func TestServesFileWithHashETagCORSAndCORP(t *testing.T) {
 
 func TestRangeAndIfRange(t *testing.T) {
 	dir := t.TempDir()
-	data := randomBytes(100_000, 2)
+	data := testutil.RandomBytes(100_000, 2)
 	writeFile(t, dir, "m/a.bin", data)
 	f := start(t, dir, false)
-	etag := `"` + sha(data) + `"`
+	etag := `"` + testutil.SHA256Hex(data) + `"`
 
 	resp, body := do(t, "GET", f.url+"/models/m/a.bin", map[string]string{"Range": "bytes=12345-"})
 	if resp.StatusCode != 206 || !bytes.Equal(body, data[12345:]) || resp.Header.Get("Content-Range") != "bytes 12345-99999/100000" {
@@ -177,25 +160,25 @@ func TestRangeAndIfRange(t *testing.T) {
 
 func TestETagFollowsContentAndSidecar(t *testing.T) {
 	dir := t.TempDir()
-	data := randomBytes(5000, 3)
+	data := testutil.RandomBytes(5000, 3)
 	writeFile(t, dir, "m/x.bin", data)
 	f := start(t, dir, false)
 	url := f.url + "/models/m/x.bin"
 
 	resp, _ := do(t, "HEAD", url, nil)
-	if got := resp.Header.Get("ETag"); got != `"`+sha(data)+`"` {
+	if got := resp.Header.Get("ETag"); got != `"`+testutil.SHA256Hex(data)+`"` {
 		t.Fatalf("ETag %s", got)
 	}
 	// A changed file (new size and mtime) gets a new hash.
-	changed := randomBytes(6000, 4)
+	changed := testutil.RandomBytes(6000, 4)
 	writeFile(t, dir, "m/x.bin", changed)
 	future := time.Now().Add(time.Hour)
 	if err := os.Chtimes(filepath.Join(dir, "m/x.bin"), future, future); err != nil {
 		t.Fatal(err)
 	}
 	resp, _ = do(t, "HEAD", url, nil)
-	if got := resp.Header.Get("ETag"); got != `"`+sha(changed)+`"` {
-		t.Fatalf("ETag after change %s, want %s", got, sha(changed))
+	if got := resp.Header.Get("ETag"); got != `"`+testutil.SHA256Hex(changed)+`"` {
+		t.Fatalf("ETag after change %s, want %s", got, testutil.SHA256Hex(changed))
 	}
 
 	// A sidecar recorded by `models pull` is trusted when its size matches:
@@ -212,7 +195,7 @@ func TestETagFollowsContentAndSidecar(t *testing.T) {
 	writeFile(t, dir, "m/z.bin", data)
 	writeFile(t, dir, "m/.z.bin.sha256", []byte(`{"sha256":"`+recorded+`","bytes":1}`))
 	resp, _ = do(t, "HEAD", f.url+"/models/m/z.bin", nil)
-	if got := resp.Header.Get("ETag"); got != `"`+sha(data)+`"` {
+	if got := resp.Header.Get("ETag"); got != `"`+testutil.SHA256Hex(data)+`"` {
 		t.Fatalf("ETag with a stale sidecar %s", got)
 	}
 }

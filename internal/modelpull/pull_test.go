@@ -3,12 +3,9 @@ package modelpull_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,22 +17,9 @@ import (
 
 	"hybridgen/internal/mirror"
 	"hybridgen/internal/modelpull"
+	"hybridgen/internal/testutil"
 	"hybridgen/models"
 )
-
-func randomBytes(n int, seed uint64) []byte {
-	r := rand.New(rand.NewPCG(seed, seed+1))
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
-	return b
-}
-
-func hexSHA(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
-}
 
 type testFile struct {
 	path string
@@ -51,7 +35,7 @@ func manifest(t *testing.T, id, baseURL string, files ...testFile) *models.Manif
 	for _, f := range files {
 		var sum any
 		if f.pin {
-			sum = hexSHA(f.data)
+			sum = testutil.SHA256Hex(f.data)
 		}
 		list = append(list, map[string]any{"role": "unet", "path": f.path, "bytes": len(f.data), "sha256": sum})
 		total += len(f.data)
@@ -116,7 +100,7 @@ func checkStored(t *testing.T, dir, id string, files ...testFile) {
 			t.Fatalf("%s: %d bytes stored (%v), want the %d served", rel, len(got), err, len(f.data))
 		}
 		s, err := mirror.ReadSidecar(root, rel)
-		if err != nil || s.SHA256 != hexSHA(f.data) || s.Bytes != int64(len(f.data)) {
+		if err != nil || s.SHA256 != testutil.SHA256Hex(f.data) || s.Bytes != int64(len(f.data)) {
 			t.Fatalf("%s: sidecar %+v %v", rel, s, err)
 		}
 	}
@@ -127,7 +111,7 @@ func checkStored(t *testing.T, dir, id string, files ...testFile) {
 }
 
 func TestPullResumesAfterDroppedConnections(t *testing.T) {
-	files := []testFile{{"text_encoder/model.onnx", randomBytes(700_001, 1), true}, {"unet/model.onnx", randomBytes(2_000_003, 2), false}}
+	files := []testFile{{"text_encoder/model.onnx", testutil.RandomBytes(700_001, 1), true}, {"unet/model.onnx", testutil.RandomBytes(2_000_003, 2), false}}
 	up := newUpstream(t, "m", files...)
 	if err := up.faults.Set(mirror.Fault{Path: "m/unet/model.onnx", DropAfterBytes: 654_321, Times: 2}); err != nil {
 		t.Fatal(err)
@@ -165,7 +149,7 @@ func TestPullResumesAfterDroppedConnections(t *testing.T) {
 }
 
 func TestPullResumesAcrossRunsAndRestartsWhenRangeIsIgnored(t *testing.T) {
-	files := []testFile{{"unet/model.onnx", randomBytes(3_000_000, 3), true}}
+	files := []testFile{{"unet/model.onnx", testutil.RandomBytes(3_000_000, 3), true}}
 	up := newUpstream(t, "r", files...)
 	m := manifest(t, "r", up.url+"/models/r/", files...)
 	dir := t.TempDir()
@@ -197,7 +181,7 @@ func TestPullResumesAcrossRunsAndRestartsWhenRangeIsIgnored(t *testing.T) {
 	}
 
 	// Again, but the server now ignores Range: the pull starts over cleanly.
-	files2 := []testFile{{"unet/model.onnx", randomBytes(3_000_000, 4), true}}
+	files2 := []testFile{{"unet/model.onnx", testutil.RandomBytes(3_000_000, 4), true}}
 	up2 := newUpstream(t, "i", files2...)
 	m2 := manifest(t, "i", up2.url+"/models/i/", files2...)
 	_ = up2.faults.Set(mirror.Fault{Path: "i/unet/model.onnx", DropAfterBytes: 1_111_111})
@@ -213,7 +197,7 @@ func TestPullResumesAcrossRunsAndRestartsWhenRangeIsIgnored(t *testing.T) {
 }
 
 func TestPullRejectsCorruptAndUnverifiableFiles(t *testing.T) {
-	good := randomBytes(500_000, 5)
+	good := testutil.RandomBytes(500_000, 5)
 	bad := append([]byte{}, good...)
 	bad[4242] ^= 1
 	up := newUpstream(t, "c", testFile{"unet/model.onnx", bad, false})
@@ -255,8 +239,8 @@ func TestPullRejectsCorruptAndUnverifiableFiles(t *testing.T) {
 // Hugging Face answers /resolve/<rev>/<path> with a redirect that carries the
 // LFS SHA-256 (X-Linked-Etag) and size; the CDN behind it sends another ETag.
 func TestPullVerifiesAgainstHuggingFaceLinkedEtag(t *testing.T) {
-	data := randomBytes(400_000, 6)
-	announced := hexSHA(data)
+	data := testutil.RandomBytes(400_000, 6)
+	announced := testutil.SHA256Hex(data)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/o/r/resolve/{rev}/unet/model.onnx", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Linked-Etag", `"`+announced+`"`)
@@ -285,7 +269,7 @@ func TestPullVerifiesAgainstHuggingFaceLinkedEtag(t *testing.T) {
 }
 
 func TestPullFromAMirrorRoot(t *testing.T) {
-	files := []testFile{{"unet/model.onnx", randomBytes(10_000, 7), true}}
+	files := []testFile{{"unet/model.onnx", testutil.RandomBytes(10_000, 7), true}}
 	up := newUpstream(t, "team", files...)
 	// The manifest points elsewhere; -base-url names a mirror root.
 	m := manifest(t, "team", "https://unreachable.invalid/team/", files...)
@@ -314,7 +298,7 @@ func TestProgressBar(t *testing.T) {
 // A crash after the last byte but before the rename leaves a whole partial
 // file: the next pull verifies and renames it without asking the server.
 func TestPullFinishesAWholePartialFile(t *testing.T) {
-	files := []testFile{{"unet/model.onnx", randomBytes(300_000, 8), false}}
+	files := []testFile{{"unet/model.onnx", testutil.RandomBytes(300_000, 8), false}}
 	up := newUpstream(t, "w", files...)
 	m := manifest(t, "w", up.url+"/models/w/", files...)
 	dir := t.TempDir()
@@ -330,7 +314,7 @@ func TestPullFinishesAWholePartialFile(t *testing.T) {
 	}
 	resp.Body.Close()
 	record, _ := json.Marshal(map[string]any{
-		"url": up.url + "/models/w/unet/model.onnx", "etag": resp.Header.Get("ETag"), "expectedSha256": hexSHA(files[0].data),
+		"url": up.url + "/models/w/unet/model.onnx", "etag": resp.Header.Get("ETag"), "expectedSha256": testutil.SHA256Hex(files[0].data),
 		"verifiedBy": "server", "totalBytes": len(files[0].data),
 	})
 	if err := os.WriteFile(filepath.Join(dir, "w", "unet", ".model.onnx.partial.json"), record, 0o644); err != nil {
@@ -342,7 +326,7 @@ func TestPullFinishesAWholePartialFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkStored(t, dir, "w", files...)
-	if res[0].Downloaded != 0 || res[0].SHA256 != hexSHA(files[0].data) || len(up.faults.Stats()) != 0 {
+	if res[0].Downloaded != 0 || res[0].SHA256 != testutil.SHA256Hex(files[0].data) || len(up.faults.Stats()) != 0 {
 		t.Fatalf("result %+v, stats %+v", res[0], up.faults.Stats())
 	}
 }
