@@ -3,6 +3,8 @@
  * (schemaVersion 1): `webgpu-f16` lists the fp16 files, `webgpu-f32` and
  * `wasm` the fp32 ones; sizes and sha256 are those of the files written.
  */
+
+import type { ManifestFile as CoreManifestFile, ManifestVariant as CoreManifestVariant, ModelManifest, PipelineConfig } from '@hybridgen/core';
 import {
   DEFAULT_SIZE,
   LATENT_CHANNELS,
@@ -16,43 +18,22 @@ import {
 import { UNET_CONFIG } from './graphs/unet.js';
 import { VAE_DECODER_CONFIG } from './graphs/vae-decoder.js';
 
-/** One file of a variant, as the manifest lists it. */
-export interface ManifestFile {
+/** One file of a variant, as the manifest lists it: always hashed, never external data. */
+export interface ManifestFile extends CoreManifestFile {
   readonly role: 'tokenizer' | 'text_encoder' | 'unet' | 'vae_decoder';
-  /** Relative to the manifest's `baseUrl` (and to the model folder on disk). */
-  readonly path: string;
-  readonly bytes: number;
   readonly sha256: string;
 }
 
-/** The manifest the generator writes (a subset of the format: no external data, no VAE encoder). */
-export interface TestModelManifest {
-  readonly schemaVersion: 1;
-  readonly id: string;
-  readonly displayName: string;
-  readonly license: { readonly name: string; readonly url: string };
-  readonly baseUrl: string;
-  readonly pipeline: {
-    readonly kind: 'sd-turbo';
-    readonly textMaxLength: number;
-    readonly padTokenId: number;
-    readonly latentChannels: number;
-    readonly vaeScaleFactor: number;
-    readonly vaeScalingFactor: number;
-    readonly defaultSize: number;
-  };
-  readonly variants: Readonly<Record<'webgpu-f16' | 'webgpu-f32' | 'wasm', ManifestVariant>>;
+/** One backend's variant. */
+export interface ManifestVariant extends CoreManifestVariant {
+  readonly files: readonly ManifestFile[];
 }
 
-/** One backend's variant. */
-export interface ManifestVariant {
-  readonly requirements: {
-    readonly totalBytes: number;
-    readonly largestBufferBytes: number;
-    readonly peakMemoryBytes: number;
-    readonly needsShaderF16: boolean;
-  };
-  readonly files: readonly ManifestFile[];
+/** The manifest the generator writes (a subset of the format: no external data, no VAE encoder), with all three variants. */
+export interface TestModelManifest extends Omit<ModelManifest, 'license' | 'pipeline' | 'variants'> {
+  readonly license: { readonly name: string; readonly url: string };
+  readonly pipeline: PipelineConfig & { readonly kind: 'sd-turbo' };
+  readonly variants: Readonly<Record<'webgpu-f16' | 'webgpu-f32' | 'wasm', ManifestVariant>>;
 }
 
 /**
