@@ -86,12 +86,7 @@ func DecodeImageRequest(r io.Reader) (ImageRequest, error) {
 	req.NegativePrompt = checkPrompt(re, "negative_prompt", w.NegativePrompt, false)
 	checkSide(re, "width", w.Width, &req.Width)
 	checkSide(re, "height", w.Height, &req.Height)
-	if w.Steps != nil {
-		req.Steps = *w.Steps
-		if req.Steps < MinSteps || req.Steps > MaxSteps {
-			re.add("steps", fmt.Sprintf("must be between %d and %d", MinSteps, MaxSteps))
-		}
-	}
+	checkSteps(re, w.Steps, &req.Steps)
 	if w.Guidance != nil {
 		req.Guidance = *w.Guidance
 		if !(req.Guidance >= 0 && req.Guidance <= MaxGuidance) {
@@ -167,6 +162,16 @@ func checkSide(re *RequestError, field string, v *int, dst *int) {
 		re.add(field, fmt.Sprintf("must be between %d and %d", MinSide, MaxSide))
 	case *v%SideMultiple != 0:
 		re.add(field, fmt.Sprintf("must be a multiple of %d", SideMultiple))
+	}
+}
+
+func checkSteps(re *RequestError, v *int, dst *int) {
+	if v == nil {
+		return
+	}
+	*dst = *v
+	if *v < MinSteps || *v > MaxSteps {
+		re.add("steps", fmt.Sprintf("must be between %d and %d", MinSteps, MaxSteps))
 	}
 }
 
@@ -246,12 +251,7 @@ func DecodeDraftRequest(r io.Reader) (DraftRequest, error) {
 	d.IdempotencyKey = checkKey(re, w.IdempotencyKey)
 	checkSide(re, "width", w.Width, &d.Width)
 	checkSide(re, "height", w.Height, &d.Height)
-	if w.Steps != nil {
-		d.Steps = *w.Steps
-		if d.Steps < MinSteps || d.Steps > MaxSteps {
-			re.add("steps", fmt.Sprintf("must be between %d and %d", MinSteps, MaxSteps))
-		}
-	}
+	checkSteps(re, w.Steps, &d.Steps)
 	if w.Model != nil {
 		d.Model = *w.Model
 		if !targetPattern.MatchString(d.Model) {
