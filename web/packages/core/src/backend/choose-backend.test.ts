@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { CapabilityReport, WebGPUAvailable } from '../capabilities/types.js';
-import { GiB, MiB } from '../util/bytes.js';
+import type { CapabilityReport } from '../capabilities/types.js';
+import { fakeCapabilities as caps, fakeWebGPU as gpu } from '../testing/capabilities.js';
+import { MiB } from '../util/bytes.js';
 import { chooseBackend } from './choose-backend.js';
 import type { Backend, ChooseBackendOptions, ModelRequirements, RejectionCode } from './types.js';
 
@@ -12,36 +13,6 @@ const sdTurbo: ModelRequirements = {
     wasm: { totalBytes: 1.4e9, largestBufferBytes: 100 * MiB, peakMemoryBytes: 2.2e9, needsShaderF16: false },
   },
 };
-
-function gpu(over: Partial<WebGPUAvailable> & { fallback?: boolean; f16?: boolean; maxBuffer?: number } = {}): WebGPUAvailable {
-  const maxBuffer = over.maxBuffer ?? 2 * GiB;
-  return {
-    available: true,
-    adapter: { vendor: 'nvidia', architecture: 'hopper', description: '', device: '', isFallbackAdapter: over.fallback ?? false },
-    features: over.f16 ? ['shader-f16'] : [],
-    shaderF16: over.f16 ?? false,
-    limits: {
-      maxBufferSize: maxBuffer,
-      maxStorageBufferBindingSize: maxBuffer,
-      maxComputeWorkgroupStorageSize: 32768,
-      maxComputeInvocationsPerWorkgroup: 1024,
-    },
-  };
-}
-
-function caps(over: Partial<CapabilityReport> = {}): CapabilityReport {
-  return {
-    webgpu: gpu({ f16: true }),
-    wasm: { supported: true, simd: true, threads: true, crossOriginIsolated: true, sharedArrayBuffer: true, memory64: false },
-    storage: { opfs: true, estimate: { quotaBytes: 100e9, usageBytes: 0 }, persisted: false },
-    device: { deviceMemoryGiB: 8, hardwareConcurrency: 8, onLine: true, userAgent: 'test' },
-    context: 'window',
-    secureContext: true,
-    timedOut: [],
-    durationMs: 1,
-    ...over,
-  };
-}
 
 const noWebGPU = { available: false, reason: 'no-navigator-gpu', message: 'navigator.gpu is missing' } as const;
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CapabilityReport } from '../capabilities/types.js';
+import { fakeCapabilities, fakeWebGPU, NO_ADAPTER } from '../testing/capabilities.js';
 import { GiB, MiB } from '../util/bytes.js';
 import { BackendUnavailableError, ModelTooLargeError } from './errors.js';
 import type { EngineModel } from './model.js';
@@ -13,24 +14,20 @@ const variant = (peak: number, f16 = false) => ({
 const model: EngineModel = { id: 'sd-turbo', pipeline, variants: { 'webgpu-f16': variant(3e9, true), 'webgpu-f32': variant(3.5e9), wasm: variant(2.2e9) } };
 
 function caps(gpu: { f16: boolean; fallback: boolean } | null): CapabilityReport {
-  return {
+  return fakeCapabilities({
     webgpu: gpu
-      ? {
-          available: true,
-          adapter: { vendor: 'v', architecture: 'a', description: '', device: '', isFallbackAdapter: gpu.fallback },
-          features: gpu.f16 ? ['shader-f16'] : [],
-          shaderF16: gpu.f16,
-          limits: { maxBufferSize: GiB, maxStorageBufferBindingSize: GiB, maxComputeWorkgroupStorageSize: 16384, maxComputeInvocationsPerWorkgroup: 256 },
-        }
-      : { available: false, reason: 'no-adapter', message: 'none' },
-    wasm: { supported: true, simd: true, threads: true, crossOriginIsolated: true, sharedArrayBuffer: true, memory64: false },
+      ? fakeWebGPU({
+          ...gpu,
+          maxBuffer: GiB,
+          adapter: { vendor: 'v', architecture: 'a' },
+          limits: { maxComputeWorkgroupStorageSize: 16384, maxComputeInvocationsPerWorkgroup: 256 },
+        })
+      : { ...NO_ADAPTER, message: 'none' },
     storage: { opfs: false, estimate: null, persisted: null },
     device: { deviceMemoryGiB: null, hardwareConcurrency: 4, onLine: true, userAgent: 't' },
     context: 'dedicated-worker',
-    secureContext: true,
-    timedOut: [],
     durationMs: 0,
-  };
+  });
 }
 
 describe('planBackends', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CapabilityReport } from '../capabilities/types.js';
 import { ModelTooLargeError } from '../engine/errors.js';
+import { fakeCapabilities, fakeWebGPU, NO_ADAPTER } from '../testing/capabilities.js';
 import { GiB, MiB } from '../util/bytes.js';
 import { pickFittingVariant, requirementsFromFiles, scanModelFile, type VariantCandidate } from './budget.js';
 import { MemoryFolder } from './output.js';
@@ -9,30 +10,7 @@ import { blobOf, f16, f32, modelBytes, T, valueInfo, wave } from './testing/craf
 import { convertToFloat32 } from './transform.js';
 
 function caps(webgpu: 'none' | { maxBuffer: number; f16: boolean }): CapabilityReport {
-  return {
-    webgpu:
-      webgpu === 'none'
-        ? { available: false, reason: 'no-adapter', message: 'no adapter' }
-        : {
-            available: true,
-            adapter: { vendor: 'nvidia', architecture: 'hopper', description: '', device: '', isFallbackAdapter: false },
-            features: webgpu.f16 ? ['shader-f16'] : [],
-            shaderF16: webgpu.f16,
-            limits: {
-              maxBufferSize: webgpu.maxBuffer,
-              maxStorageBufferBindingSize: webgpu.maxBuffer,
-              maxComputeWorkgroupStorageSize: 32768,
-              maxComputeInvocationsPerWorkgroup: 1024,
-            },
-          },
-    wasm: { supported: true, simd: true, threads: true, crossOriginIsolated: true, sharedArrayBuffer: true, memory64: false },
-    storage: { opfs: true, estimate: { quotaBytes: 100e9, usageBytes: 0 }, persisted: false },
-    device: { deviceMemoryGiB: 8, hardwareConcurrency: 8, onLine: true, userAgent: 'test' },
-    context: 'window',
-    secureContext: true,
-    timedOut: [],
-    durationMs: 1,
-  };
+  return fakeCapabilities({ webgpu: webgpu === 'none' ? NO_ADAPTER : fakeWebGPU(webgpu) });
 }
 
 /** A Blob that counts the bytes read through it. */
