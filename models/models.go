@@ -16,6 +16,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -95,6 +96,9 @@ type File struct {
 	// `models check`), so a backend can be refused before the download.
 	Graph *GraphSummary `json:"graph,omitempty"`
 }
+
+// IsGraphRole reports whether a file of this role is an ONNX graph.
+func IsGraphRole(role string) bool { return !slices.Contains(nonGraphRoles, role) }
 
 // Pinned reports whether the file has a pinned hash of either kind.
 func (f File) Pinned() bool { return f.SHA256 != nil || f.GitBlobSHA1 != nil }

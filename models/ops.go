@@ -3,6 +3,7 @@ package models
 import (
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -88,4 +89,44 @@ func JoinOps(ops []UnsupportedOp) string {
 		s[i] = o.String()
 	}
 	return strings.Join(s, ", ")
+}
+
+// ErrUnsupportedOps reports a variant with a graph that uses operators its
+// backend cannot run.
+var ErrUnsupportedOps = errors.New("models: a graph uses operators the backend lacks")
+
+// VariantProblem is one file of a variant that its backend cannot run.
+type VariantProblem struct {
+	Variant string
+	Path    string
+	Ops     []UnsupportedOp
+}
+
+func (p VariantProblem) Error() string {
+	return fmt.Sprintf("%s cannot run %s: onnxruntime-web has no kernel for %s", p.Variant, p.Path, JoinOps(p.Ops))
+}
+
+// Unwrap makes every VariantProblem match [ErrUnsupportedOps].
+func (p VariantProblem) Unwrap() error { return ErrUnsupportedOps }
+
+// CheckVariants lists, per variant in backend order, the files whose graph
+// summary names operators the variant's backend lacks. Files without a
+// summary are not judged.
+func (t *OpSupport) CheckVariants(m *Manifest) []VariantProblem {
+	var out []VariantProblem
+	for _, backend := range Backends {
+		v, ok := m.Variants[backend]
+		if !ok {
+			continue
+		}
+		for _, f := range v.Files {
+			if f.Graph == nil {
+				continue
+			}
+			if ops := t.Unsupported(backend, f.Graph); len(ops) > 0 {
+				out = append(out, VariantProblem{Variant: backend, Path: f.Path, Ops: ops})
+			}
+		}
+	}
+	return out
 }

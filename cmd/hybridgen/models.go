@@ -13,10 +13,11 @@ import (
 	"hybridgen/models"
 )
 
-// runModels dispatches `hybridgen models <pull|list>`.
+// runModels dispatches `hybridgen models <pull|check|list>`.
 func runModels(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	usage := func(w io.Writer) {
 		fmt.Fprintln(w, "usage: hybridgen models pull <model id | manifest.json> [-dir DIR] [-base-url URL]")
+		fmt.Fprintln(w, "       hybridgen models check <model folder | manifest.json | model id> [-write]")
 		fmt.Fprintln(w, "       hybridgen models list")
 	}
 	if len(args) == 0 {
@@ -26,6 +27,8 @@ func runModels(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	switch args[0] {
 	case "pull":
 		return runModelsPull(ctx, args[1:], stdout, stderr)
+	case "check":
+		return runModelsCheck(args[1:], stdout, stderr)
 	case "list":
 		all, err := models.All()
 		if err != nil {
