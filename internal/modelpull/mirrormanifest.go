@@ -124,7 +124,6 @@ func checkNoManifestClash(m *models.Manifest) error {
 	return nil
 }
 
-
 // summarize reads the graph summary of a verified ONNX file; other roles
 // have none.
 func summarize(root *os.Root, rel string, f models.File) (*models.GraphSummary, string) {
