@@ -1,6 +1,7 @@
 package modelpull
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -8,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"hybridgen/models"
 )
 
 // attempt makes one request and copies what arrives. It returns the bytes
@@ -27,7 +30,10 @@ func (p *filePull) attempt(f *os.File, d *digests, rec *partialRecord, offset in
 		req.Header.Set("Range", fmt.Sprintf("bytes=%d-", offset))
 		req.Header.Set("If-Range", rec.ETag)
 	}
-	resp, err := p.opts.Client.Do(req)
+	resp, err := p.client().Do(req)
+	if errors.Is(err, ErrIntegrity) || errors.Is(err, ErrSizeMismatch) {
+		return 0, rec, offset, err
+	}
 	if err != nil {
 		return 0, rec, offset, errRetry{err}
 	}
@@ -73,6 +79,53 @@ func (p *filePull) attempt(f *os.File, d *digests, rec *partialRecord, offset in
 		return n, rec, w.offset, errRetry{fmt.Errorf("the response ended at byte %d of %d", w.offset, rec.TotalBytes)}
 	}
 	return n, rec, w.offset, nil
+}
+
+// client is the configured client, checking each redirect's announced hash
+// and size against the pins before following it: a file that is not the
+// pinned one is refused before its CDN is asked for a byte.
+func (p *filePull) client() *http.Client {
+	c := *p.opts.Client
+	next := c.CheckRedirect
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if req.Response != nil {
+			if err := p.checkAnnounced(serverAnnounced(req.Response)); err != nil {
+				return err
+			}
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+	return &c
+}
+
+// checkAnnounced refuses a server announcing another hash or size than the
+// pinned ones.
+func (p *filePull) checkAnnounced(a announced) error {
+	f := p.file
+	if !f.BytesEstimated && a.size != "" && a.size != strconv.FormatInt(f.Bytes, 10) {
+		return p.mismatch(ErrSizeMismatch, "the server announces %s bytes (X-Linked-Size), %s says %d", a.size, p.pinSource(), f.Bytes)
+	}
+	if (a.sha256 != "" && f.SHA256 != nil && a.sha256 != *f.SHA256) || (a.gitBlobSHA1 != "" && f.GitBlobSHA1 != nil && a.gitBlobSHA1 != *f.GitBlobSHA1) {
+		return p.mismatch(ErrIntegrity, "the server announces %s, %s pins %s", announcedText(a), p.pinSource(), pinText(f))
+	}
+	return nil
+}
+
+func pinText(f models.File) string {
+	var parts []string
+	if f.SHA256 != nil {
+		parts = append(parts, "sha256 "+*f.SHA256)
+	}
+	if f.GitBlobSHA1 != nil {
+		parts = append(parts, "git blob "+*f.GitBlobSHA1)
+	}
+	return strings.Join(parts, " and ")
 }
 
 // sameContent reports whether a 206 response continues the bytes rec
@@ -132,9 +185,8 @@ func (p *filePull) newRecord(resp *http.Response) (*partialRecord, error) {
 		rec.ExpectedGitBlobSHA1 = *p.file.GitBlobSHA1
 	}
 	// A server announcing another hash than the pin: refuse before downloading.
-	if (a.sha256 != "" && rec.ExpectedSHA256 != "" && a.sha256 != rec.ExpectedSHA256) ||
-		(a.gitBlobSHA1 != "" && rec.ExpectedGitBlobSHA1 != "" && a.gitBlobSHA1 != rec.ExpectedGitBlobSHA1) {
-		return nil, p.mismatch(ErrIntegrity, "the server announces %s, %s pins %s", announcedText(a), p.pinSource(), expectedText(rec))
+	if err := p.checkAnnounced(a); err != nil {
+		return nil, err
 	}
 	return rec, nil
 }

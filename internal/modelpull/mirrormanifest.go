@@ -56,6 +56,23 @@ func adoptPins(f models.File, pins map[string]models.File) (models.File, bool) {
 	return f, true
 }
 
+// seedCopy gives the copy what an earlier pull pinned for files the
+// manifest leaves unpinned, so a failed pull never unpins them.
+func seedCopy(c *models.Manifest, pins map[string]models.File) {
+	for name, v := range c.Variants {
+		var total int64
+		for i := range v.Files {
+			if pinned, ok := adoptPins(v.Files[i], pins); ok {
+				pinned.Graph = pins[pinned.Path].Graph
+				v.Files[i] = pinned
+			}
+			total += v.Files[i].Bytes
+		}
+		v.Requirements.TotalBytes = total
+		c.Variants[name] = v
+	}
+}
+
 // cloneManifest deep-copies m through JSON.
 func cloneManifest(m *models.Manifest) (*models.Manifest, error) {
 	b, err := json.Marshal(m)

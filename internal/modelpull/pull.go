@@ -134,6 +134,7 @@ func Pull(ctx context.Context, m *models.Manifest, opts Options) ([]FileResult, 
 	if err != nil {
 		return nil, fmt.Errorf("modelpull: copy manifest: %w", err)
 	}
+	seedCopy(mirrorCopy, pins)
 	files := m.Files()
 	var total int64
 	for _, f := range files {
