@@ -37,9 +37,9 @@ type hfServer struct {
 	// cutAfter drops the next CDN/plain response of a path after n bytes.
 	cutAfter map[string]int
 	// onCut runs when a path's response is cut.
-	onCut map[string]func()
-	gets     map[string]int      // GETs of resolve/<path>
-	ranges   map[string][]string // Range headers the bytes were asked with
+	onCut  map[string]func()
+	gets   map[string]int      // GETs of resolve/<path>
+	ranges map[string][]string // Range headers the bytes were asked with
 }
 
 func newHFServer(files map[string]hfFile) *hfServer {
