@@ -16,7 +16,8 @@ const gitBlobSha1 = (data: Uint8Array): string => createHash('sha1').update(`blo
 /** The model's manifest with each file pinned by its git blob SHA-1 only (or by `wrong`). */
 function pinnedByGitBlob(model: TestModel, wrong?: string): unknown {
   const files = model.files.map((f) => ({ role: f.role, path: f.path, bytes: f.bytes, sha256: null, gitBlobSha1: wrong ?? gitBlobSha1(f.data) }));
-  return { ...model.manifest, variants: { wasm: { ...model.manifest.variants.wasm, files } } };
+  const requirements = { totalBytes: model.totalBytes, largestBufferBytes: 0, peakMemoryBytes: 0, needsShaderF16: false };
+  return { ...model.manifest, variants: { wasm: { requirements, files } } };
 }
 
 const blobModel = writeTestModel(modelsDir, 'blob', [{ role: 'unet', path: 'unet/model.onnx', bytes: 6 * MB + 11, pin: false }], 41);
