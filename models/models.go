@@ -16,6 +16,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -31,6 +32,9 @@ var Backends = []string{"webgpu-f16", "webgpu-f32", "wasm"}
 
 // Roles a file may play in a pipeline.
 var Roles = []string{"tokenizer", "text_encoder", "unet", "vae_decoder", "vae_encoder", "external_data"}
+
+// nonGraphRoles are the roles whose file is not an ONNX graph (no graph summary).
+var nonGraphRoles = []string{"tokenizer", "external_data"}
 
 // ErrUnknownModel reports a model id no manifest has.
 var ErrUnknownModel = errors.New("models: unknown model")
@@ -81,10 +85,23 @@ type File struct {
 	// server's Content-Length is then the size, and Bytes serves quota
 	// checks and progress only.
 	BytesEstimated bool `json:"bytesEstimated,omitempty"`
-	// SHA256 is the pinned lowercase hex digest, or nil: then the server's
-	// hash (a SHA-256 ETag) is what the download is verified against.
+	// SHA256 is the pinned lowercase hex digest, or nil.
 	SHA256 *string `json:"sha256"`
+	// GitBlobSHA1 is the file's git blob SHA-1 (sha1 of "blob <len>\x00"
+	// and the bytes; Hugging Face's ETag for a file not kept in LFS), or
+	// nil. With neither hash pinned, the download is verified against the
+	// hash the server announces (trust on first pull, see README.md).
+	GitBlobSHA1 *string `json:"gitBlobSha1,omitempty"`
+	// Graph summarises an ONNX file's graph (written by `models pull` and
+	// `models check`), so a backend can be refused before the download.
+	Graph *GraphSummary `json:"graph,omitempty"`
 }
+
+// IsGraphRole reports whether a file of this role is an ONNX graph.
+func IsGraphRole(role string) bool { return !slices.Contains(nonGraphRoles, role) }
+
+// Pinned reports whether the file has a pinned hash of either kind.
+func (f File) Pinned() bool { return f.SHA256 != nil || f.GitBlobSHA1 != nil }
 
 // All returns the embedded manifests, sorted by id.
 func All() ([]*Manifest, error) {

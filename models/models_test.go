@@ -27,10 +27,19 @@ func TestEmbeddedManifestsAreValid(t *testing.T) {
 		t.Errorf("sd-turbo is not pinned: %s", m.BaseURL)
 	}
 	v := m.Variants["webgpu-f16"]
-	if len(v.Files) != 3 || !v.Requirements.NeedsShaderF16 {
+	if len(v.Files) != 7 || !v.Requirements.NeedsShaderF16 {
 		t.Errorf("variant %+v", v)
 	}
-	f := v.Files[1]
+	tokenizer := map[string]bool{}
+	for _, f := range v.Files {
+		if f.Role == "tokenizer" {
+			tokenizer[f.Path] = true
+		}
+	}
+	if !tokenizer["tokenizer/vocab.json"] || !tokenizer["tokenizer/merges.txt"] {
+		t.Errorf("the CLIP tokenizer files are missing: %v", tokenizer)
+	}
+	f := v.Files[5]
 	if got := m.FileURL("", f); got != m.BaseURL+"unet/model.onnx" {
 		t.Errorf("FileURL upstream %s", got)
 	}
@@ -73,7 +82,7 @@ func TestValidationAgainstSharedTestdata(t *testing.T) {
 			if !strings.Contains(err.Error(), field+": ") {
 				t.Errorf("%s: %v, want a problem at %s", name, err, field)
 			}
-		} else if !strings.Contains(err.Error(), `"`+field+`"`) {
+		} else if !strings.Contains(err.Error(), `"`+field[strings.LastIndex(field, ".")+1:]+`"`) {
 			t.Errorf("%s: %v, want it to name %s", name, err, field)
 		}
 	}

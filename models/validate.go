@@ -25,6 +25,7 @@ func (e *FieldError) Unwrap() error { return ErrInvalidManifest }
 var (
 	idPattern       = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
 	sha256Pattern   = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	sha1Pattern     = regexp.MustCompile(`^[0-9a-f]{40}$`)
 	revisionPattern = regexp.MustCompile(`^[0-9a-f]{40}$`)
 )
 
@@ -95,6 +96,13 @@ func validateVariant(field string, v Variant, bad func(field, format string, arg
 		if f.SHA256 != nil && !sha256Pattern.MatchString(*f.SHA256) {
 			bad(ff+".sha256", "must be 64 lowercase hex digits or null, got %q", *f.SHA256)
 		}
+		if f.GitBlobSHA1 != nil && !sha1Pattern.MatchString(*f.GitBlobSHA1) {
+			bad(ff+".gitBlobSha1", "must be 40 lowercase hex digits, got %q", *f.GitBlobSHA1)
+		}
+		if f.GitBlobSHA1 != nil && f.BytesEstimated {
+			bad(ff+".bytesEstimated", "a git blob SHA-1 pins the exact size: bytes must be exact")
+		}
+		validateGraph(ff+".graph", f, bad)
 		sum += f.Bytes
 	}
 	if len(v.Files) > 0 && sum != r.TotalBytes {

@@ -36,7 +36,7 @@ func commands() []command {
 	return []command{
 		{name: "serve", summary: "serve the canvas app and the API (default)", run: runServe},
 		{name: "usage", summary: "print cloud cost and local savings per target and day from the ledger", run: runUsage},
-		{name: "models", summary: "models pull <model> [-dir DIR] [-base-url URL]: fill a model mirror folder; models list", run: runModels},
+		{name: "models", summary: "models pull <model> [-dir DIR] [-base-url URL]: fill a model mirror folder; models check <dir>: graphs and backends; models list", run: runModels},
 		{name: "runpod-emulator", summary: "serve a RunPod serverless emulator (a test double) for development and tests", run: runEmulator},
 		{name: "version", summary: "print the version", run: func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 			_, err := fmt.Fprintln(stdout, "hybridgen", version)

@@ -7,16 +7,18 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"hybridgen/internal/modelpull"
 	"hybridgen/models"
 )
 
-// runModels dispatches `hybridgen models <pull|list>`.
+// runModels dispatches `hybridgen models <pull|check|list>`.
 func runModels(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	usage := func(w io.Writer) {
 		fmt.Fprintln(w, "usage: hybridgen models pull <model id | manifest.json> [-dir DIR] [-base-url URL]")
+		fmt.Fprintln(w, "       hybridgen models check <model folder | manifest.json | model id> [-write]")
 		fmt.Fprintln(w, "       hybridgen models list")
 	}
 	if len(args) == 0 {
@@ -26,6 +28,8 @@ func runModels(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	switch args[0] {
 	case "pull":
 		return runModelsPull(ctx, args[1:], stdout, stderr)
+	case "check":
+		return runModelsCheck(args[1:], stdout, stderr)
 	case "list":
 		all, err := models.All()
 		if err != nil {
@@ -109,16 +113,40 @@ func runModelsPull(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return fmt.Errorf("models pull %s: %w", m.ID, err)
 	}
 	for _, r := range results {
-		how := "verified by server hash"
-		if r.VerifiedBy == "pinned" {
-			how = "verified against the pinned SHA-256"
+		fmt.Fprintf(stdout, "%s  %d bytes  sha256 %s  git blob %s  (%s)\n", r.Path, r.Bytes, r.SHA256, r.GitBlobSHA1, verifiedText(r))
+		if r.GraphProblem != "" {
+			fmt.Fprintf(stdout, "  not readable as ONNX: %s\n", r.GraphProblem)
 		}
-		if r.Skipped {
-			how = "already there, " + how
-		}
-		fmt.Fprintf(stdout, "%s  %d bytes  sha256 %s  (%s)\n", r.Path, r.Bytes, r.SHA256, how)
+	}
+	copyPath := filepath.Join(o.dir, m.ID, modelpull.ManifestName)
+	fmt.Fprintf(stdout, "pinned every size and hash above in %s (served as /models/%s/%s)\n", copyPath, m.ID, modelpull.ManifestName)
+	pinned, err := models.Load(copyPath)
+	if err != nil {
+		return err
+	}
+	table, err := models.LoadOpSupport()
+	if err != nil {
+		return err
+	}
+	// The files are verified either way; a variant that cannot run is worth saying.
+	if err := reportVariants(stdout, pinned, table); err != nil {
+		fmt.Fprintf(stderr, "warning: %v\n", err)
 	}
 	return nil
+}
+
+func verifiedText(r modelpull.FileResult) string {
+	how := map[string]string{
+		"pinned":       "verified against the manifest's pinned hash",
+		"earlier-pull": "verified against the hash an earlier pull pinned",
+	}[r.VerifiedBy]
+	if how == "" {
+		how = "verified against the hash the server announced (trust on first pull)"
+	}
+	if r.Skipped {
+		how = "already there, " + how
+	}
+	return how
 }
 
 // isTerminal reports whether w is a character device (a terminal).

@@ -62,8 +62,10 @@ func TestModelsPullCommand(t *testing.T) {
 	if err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("pulled file: %v", err)
 	}
-	want := "tiny/unet/model.onnx  450000 bytes  sha256 " + hex.EncodeToString(sum[:]) + "  (verified by server hash)"
-	if !strings.Contains(stdout.String(), want) || !strings.Contains(stderr.String(), "100.0%") {
+	want := "tiny/unet/model.onnx  450000 bytes  sha256 " + hex.EncodeToString(sum[:]) + "  git blob "
+	if !strings.Contains(stdout.String(), want) || !strings.Contains(stdout.String(), "(trust on first pull)") ||
+		!strings.Contains(stdout.String(), "pinned every size and hash above in "+filepath.Join(dir, "tiny", "manifest.json")) ||
+		!strings.Contains(stderr.String(), "100.0%") {
 		t.Fatalf("stdout %q\nstderr %q", stdout.String(), stderr.String())
 	}
 	if err := run(context.Background(), []string{"models", "pull", "no-such-model", "-dir", dir}, &stdout, &stderr); err == nil || !strings.Contains(err.Error(), "unknown model") {

@@ -18,7 +18,10 @@ import (
 // the mirror need not hash it again: the SHA-256 of exactly Bytes bytes.
 type Sidecar struct {
 	SHA256 string `json:"sha256"`
-	Bytes  int64  `json:"bytes"`
+	// GitBlobSHA1 is git's blob id of the same bytes (absent in sidecars
+	// written before it was recorded).
+	GitBlobSHA1 string `json:"gitBlobSha1,omitempty"`
+	Bytes       int64  `json:"bytes"`
 }
 
 // SidecarPath names the sidecar of the file at p (slash-separated, relative

@@ -2,17 +2,12 @@ package modelpull
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
-	"net/http"
 	"os"
 	"path"
-	"strconv"
 	"strings"
 	"time"
 
@@ -22,11 +17,12 @@ import (
 
 // partialRecord is kept beside a partial file: what it is a part of.
 type partialRecord struct {
-	URL            string `json:"url"`
-	ETag           string `json:"etag"`
-	ExpectedSHA256 string `json:"expectedSha256"`
-	VerifiedBy     string `json:"verifiedBy"`
-	TotalBytes     int64  `json:"totalBytes"`
+	URL                 string `json:"url"`
+	ETag                string `json:"etag"`
+	ExpectedSHA256      string `json:"expectedSha256"`
+	ExpectedGitBlobSHA1 string `json:"expectedGitBlobSha1,omitempty"`
+	VerifiedBy          string `json:"verifiedBy"`
+	TotalBytes          int64  `json:"totalBytes"`
 }
 
 type filePull struct {
@@ -35,8 +31,11 @@ type filePull struct {
 	root *os.Root
 	rel  string // <model id>/<file path>
 	file models.File
-	url  string
-	t    *tracker
+	// pinnedEarlier: the file's pins come from the mirror's manifest
+	// copy (an earlier pull), not from the manifest itself.
+	pinnedEarlier bool
+	url           string
+	t             *tracker
 }
 
 func (p *filePull) partialPath() string {
@@ -67,45 +66,29 @@ func (p *filePull) run() (FileResult, error) {
 	}
 	defer f.Close()
 	rec := p.readRecord()
-	h := sha256.New()
-	offset, err := p.rehash(f, h, rec)
+	d := newDigests()
+	offset, err := p.rehash(f, d, rec)
 	if err != nil {
 		return FileResult{}, err
 	}
-	var downloaded int64
-	failures := 0
-	for rec == nil || offset < rec.TotalBytes {
-		n, newRec, newOffset, err := p.attempt(f, h, rec, offset)
-		downloaded += n
-		rec, offset = newRec, newOffset
-		if err == nil {
-			continue
-		}
-		var retry errRetry
-		if !errors.As(err, &retry) || p.ctx.Err() != nil {
-			if p.ctx.Err() != nil {
-				return FileResult{}, p.ctx.Err()
-			}
-			return FileResult{}, err
-		}
-		failures++
-		if failures > p.opts.MaxRetries {
-			return FileResult{}, fmt.Errorf("%w (%d): %v", ErrGaveUp, failures, err)
-		}
-		wait := min(p.opts.Backoff<<(failures-1), 5*time.Second)
-		select {
-		case <-time.After(wait):
-		case <-p.ctx.Done():
-			return FileResult{}, p.ctx.Err()
-		}
-	}
-	p.t.send(Update{Path: p.file.Path, FileBytes: rec.TotalBytes, FileDone: offset, State: "verifying"})
-	sum := hex.EncodeToString(h.Sum(nil))
-	if sum != rec.ExpectedSHA256 {
+	rec, offset, downloaded, err := p.download(f, d, rec, offset)
+	if errors.Is(err, ErrIntegrity) || errors.Is(err, ErrSizeMismatch) || errors.Is(err, ErrUnverifiable) {
+		// Refused before or while downloading: nothing of it is kept.
 		_ = f.Close()
 		_ = p.root.Remove(p.partialPath())
 		_ = p.root.Remove(p.recordPath())
-		return FileResult{}, fmt.Errorf("%w: got %s, %s hash is %s; the partial file was deleted", ErrIntegrity, sum, rec.VerifiedBy, rec.ExpectedSHA256)
+	}
+	if err != nil {
+		return FileResult{}, err
+	}
+	p.t.send(Update{Path: p.file.Path, FileBytes: rec.TotalBytes, FileDone: offset, State: "verifying"})
+	sum, blob := d.sums()
+	if (rec.ExpectedSHA256 != "" && sum != rec.ExpectedSHA256) || (rec.ExpectedGitBlobSHA1 != "" && blob != rec.ExpectedGitBlobSHA1) {
+		_ = f.Close()
+		_ = p.root.Remove(p.partialPath())
+		_ = p.root.Remove(p.recordPath())
+		return FileResult{}, p.mismatch(ErrIntegrity, "got sha256 %s and git blob %s, want %s (%s); the partial file was deleted",
+			sum, blob, expectedText(rec), rec.VerifiedBy)
 	}
 	if err := f.Sync(); err != nil {
 		return FileResult{}, fmt.Errorf("sync: %w", err)
@@ -115,7 +98,7 @@ func (p *filePull) run() (FileResult, error) {
 	}
 	// The sidecar first, then the rename: a crash between them leaves a
 	// sidecar for a file that is not there yet, which nobody trusts.
-	if err := mirror.WriteSidecar(p.root, p.rel, mirror.Sidecar{SHA256: sum, Bytes: rec.TotalBytes}); err != nil {
+	if err := mirror.WriteSidecar(p.root, p.rel, mirror.Sidecar{SHA256: sum, GitBlobSHA1: blob, Bytes: rec.TotalBytes}); err != nil {
 		return FileResult{}, err
 	}
 	if err := p.root.Rename(p.partialPath(), p.rel); err != nil {
@@ -124,11 +107,66 @@ func (p *filePull) run() (FileResult, error) {
 	_ = p.root.Remove(p.recordPath())
 	p.t.send(Update{Path: p.file.Path, FileBytes: rec.TotalBytes, FileDone: rec.TotalBytes, State: "done"})
 	p.t.fileDone(p.file.Bytes, rec.TotalBytes)
-	return FileResult{Path: p.rel, Bytes: rec.TotalBytes, SHA256: sum, VerifiedBy: rec.VerifiedBy, Downloaded: downloaded}, nil
+	return FileResult{Path: p.rel, Bytes: rec.TotalBytes, SHA256: sum, GitBlobSHA1: blob, VerifiedBy: rec.VerifiedBy, Downloaded: downloaded}, nil
+}
+
+// download asks until the partial file holds every byte, resuming after
+// network failures with a backoff.
+func (p *filePull) download(f *os.File, d *digests, rec *partialRecord, offset int64) (*partialRecord, int64, int64, error) {
+	var downloaded int64
+	failures := 0
+	for rec == nil || offset < rec.TotalBytes {
+		n, newRec, newOffset, err := p.attempt(f, d, rec, offset)
+		downloaded += n
+		rec, offset = newRec, newOffset
+		if err == nil {
+			continue
+		}
+		if p.ctx.Err() != nil {
+			return rec, offset, downloaded, p.ctx.Err()
+		}
+		var retry errRetry
+		if !errors.As(err, &retry) {
+			return rec, offset, downloaded, err
+		}
+		failures++
+		if failures > p.opts.MaxRetries {
+			return rec, offset, downloaded, fmt.Errorf("%w (%d): %v", ErrGaveUp, failures, err)
+		}
+		wait := min(p.opts.Backoff<<(failures-1), 5*time.Second)
+		select {
+		case <-time.After(wait):
+		case <-p.ctx.Done():
+			return rec, offset, downloaded, p.ctx.Err()
+		}
+	}
+	return rec, offset, downloaded, nil
+}
+
+// mismatch builds a verification error: kind (ErrIntegrity or
+// ErrSizeMismatch), also wrapping ErrChangedUpstream when what the server
+// has now differs from what an earlier pull verified.
+func (p *filePull) mismatch(kind error, format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	if p.pinnedEarlier {
+		return fmt.Errorf("%w (%w): %s; delete the mirror's manifest.json to accept the new file", ErrChangedUpstream, kind, msg)
+	}
+	return fmt.Errorf("%w: %s", kind, msg)
+}
+
+func expectedText(rec *partialRecord) string {
+	var parts []string
+	if rec.ExpectedSHA256 != "" {
+		parts = append(parts, "sha256 "+rec.ExpectedSHA256)
+	}
+	if rec.ExpectedGitBlobSHA1 != "" {
+		parts = append(parts, "git blob "+rec.ExpectedGitBlobSHA1)
+	}
+	return strings.Join(parts, " and ")
 }
 
 // alreadyThere reports a file a previous pull verified: its sidecar matches
-// its size, and the pinned hash when there is one.
+// its size, and the pinned hashes when there are some.
 func (p *filePull) alreadyThere() (FileResult, bool) {
 	info, err := p.root.Stat(p.rel)
 	if err != nil || !info.Mode().IsRegular() {
@@ -144,11 +182,36 @@ func (p *filePull) alreadyThere() (FileResult, bool) {
 	if !p.file.BytesEstimated && s.Bytes != p.file.Bytes {
 		return FileResult{}, false
 	}
-	by := "server"
-	if p.file.SHA256 != nil {
-		by = "pinned"
+	if s.GitBlobSHA1 == "" {
+		// Written by an older pull: add the git blob id once.
+		if s.GitBlobSHA1, err = p.storedGitBlobSHA1(s.Bytes); err != nil || mirror.WriteSidecar(p.root, p.rel, s) != nil {
+			return FileResult{}, false
+		}
 	}
-	return FileResult{Path: p.rel, Bytes: s.Bytes, SHA256: s.SHA256, VerifiedBy: by, Skipped: true}, true
+	if p.file.GitBlobSHA1 != nil && *p.file.GitBlobSHA1 != s.GitBlobSHA1 {
+		return FileResult{}, false
+	}
+	by := "server"
+	if p.file.Pinned() {
+		by = p.pinnedBy()
+	}
+	return FileResult{Path: p.rel, Bytes: s.Bytes, SHA256: s.SHA256, GitBlobSHA1: s.GitBlobSHA1, VerifiedBy: by, Skipped: true}, true
+}
+
+func (p *filePull) pinnedBy() string {
+	if p.pinnedEarlier {
+		return "earlier-pull"
+	}
+	return "pinned"
+}
+
+func (p *filePull) storedGitBlobSHA1(size int64) (string, error) {
+	f, err := p.root.Open(p.rel)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	return GitBlobSHA1(f, size)
 }
 
 func (p *filePull) readRecord() *partialRecord {
@@ -174,9 +237,9 @@ func (p *filePull) writeRecord(r *partialRecord) error {
 	return nil
 }
 
-// rehash feeds the partial file's bytes to h and returns its length, or
+// rehash feeds the partial file's bytes to d and returns its length, or
 // empties it when there is nothing to resume against.
-func (p *filePull) rehash(f *os.File, h hash.Hash, rec *partialRecord) (int64, error) {
+func (p *filePull) rehash(f *os.File, d *digests, rec *partialRecord) (int64, error) {
 	info, err := f.Stat()
 	if err != nil {
 		return 0, err
@@ -185,169 +248,9 @@ func (p *filePull) rehash(f *os.File, h hash.Hash, rec *partialRecord) (int64, e
 		return 0, f.Truncate(0)
 	}
 	p.t.send(Update{Path: p.file.Path, FileBytes: rec.TotalBytes, FileDone: info.Size(), State: "checking"})
-	if _, err := io.Copy(h, io.NewSectionReader(f, 0, info.Size())); err != nil {
+	d.start(rec.TotalBytes)
+	if _, err := io.Copy(d, io.NewSectionReader(f, 0, info.Size())); err != nil {
 		return 0, fmt.Errorf("re-hash partial file: %w", err)
 	}
 	return info.Size(), nil
-}
-
-// attempt makes one request and copies what arrives. It returns the bytes
-// received, the (possibly new) record and offset, and an error; errRetry
-// marks network failures.
-func (p *filePull) attempt(f *os.File, h hash.Hash, rec *partialRecord, offset int64) (int64, *partialRecord, int64, error) {
-	restart := func() error {
-		h.Reset()
-		return f.Truncate(0)
-	}
-	req, err := http.NewRequestWithContext(p.ctx, http.MethodGet, p.url, nil)
-	if err != nil {
-		return 0, rec, offset, err
-	}
-	req.Header.Set("Accept-Encoding", "identity") // sizes and ranges are of the stored bytes
-	if offset > 0 && rec != nil {
-		req.Header.Set("Range", fmt.Sprintf("bytes=%d-", offset))
-		req.Header.Set("If-Range", rec.ETag)
-	}
-	resp, err := p.opts.Client.Do(req)
-	if err != nil {
-		return 0, rec, offset, errRetry{err}
-	}
-	defer resp.Body.Close()
-	switch {
-	case resp.StatusCode == http.StatusRequestedRangeNotSatisfiable && rec != nil && offset == rec.TotalBytes:
-		return 0, rec, offset, nil
-	case resp.StatusCode == http.StatusPartialContent && rec != nil:
-		start, total, ok := parseContentRange(resp.Header.Get("Content-Range"))
-		if !ok || start != offset || total != rec.TotalBytes || (resp.Header.Get("ETag") != "" && resp.Header.Get("ETag") != rec.ETag) {
-			return 0, nil, 0, restart() // not the bytes we hold: start over
-		}
-	case resp.StatusCode == http.StatusOK:
-		if offset > 0 {
-			if err := restart(); err != nil {
-				return 0, rec, offset, err
-			}
-			offset = 0
-		}
-		newRec, err := p.newRecord(resp)
-		if err != nil {
-			return 0, rec, offset, err
-		}
-		rec = newRec
-		if err := p.writeRecord(rec); err != nil {
-			return 0, rec, offset, err
-		}
-	case resp.StatusCode >= 500:
-		return 0, rec, offset, errRetry{fmt.Errorf("%w %s", ErrHTTP, resp.Status)}
-	default:
-		return 0, rec, offset, fmt.Errorf("%w %s from %s", ErrHTTP, resp.Status, p.url)
-	}
-	p.t.send(Update{Path: p.file.Path, FileBytes: rec.TotalBytes, FileDone: offset, State: "downloading", ResumedFrom: offset})
-	w := &progressWriter{f: f, h: h, offset: offset, p: p, total: rec.TotalBytes}
-	n, err := io.Copy(w, io.LimitReader(resp.Body, rec.TotalBytes-offset))
-	if err != nil {
-		if w.writeErr != nil {
-			return n, rec, w.offset, w.writeErr
-		}
-		return n, rec, w.offset, errRetry{fmt.Errorf("connection lost at byte %d: %w", w.offset, err)}
-	}
-	if w.offset < rec.TotalBytes {
-		return n, rec, w.offset, errRetry{fmt.Errorf("the response ended at byte %d of %d", w.offset, rec.TotalBytes)}
-	}
-	return n, rec, w.offset, nil
-}
-
-// newRecord reads what a 200 response says about the file.
-func (p *filePull) newRecord(resp *http.Response) (*partialRecord, error) {
-	etag := resp.Header.Get("ETag")
-	expected, by := "", "server"
-	if p.file.SHA256 != nil {
-		expected, by = *p.file.SHA256, "pinned"
-	} else {
-		expected = serverSHA256(resp)
-	}
-	if expected == "" {
-		return nil, fmt.Errorf("%w: no pinned SHA-256 and the server sent none (ETag %q)", ErrUnverifiable, etag)
-	}
-	total := resp.ContentLength
-	if total < 0 {
-		if s, err := strconv.ParseInt(linkedHeader(resp, "X-Linked-Size"), 10, 64); err == nil {
-			total = s
-		}
-	}
-	if total < 0 {
-		return nil, fmt.Errorf("%w: no Content-Length", ErrHTTP)
-	}
-	if !p.file.BytesEstimated && total != p.file.Bytes {
-		return nil, fmt.Errorf("%w: the server has %d bytes, the manifest says %d", ErrSizeMismatch, total, p.file.Bytes)
-	}
-	if strings.HasPrefix(etag, "W/") {
-		etag = "" // weak validators cannot resume a byte range
-	}
-	return &partialRecord{URL: p.url, ETag: etag, ExpectedSHA256: expected, VerifiedBy: by, TotalBytes: total}, nil
-}
-
-// linkedHeader finds a header on the response or on any redirect that led
-// to it (Hugging Face puts X-Linked-Etag on the redirect to its CDN).
-func linkedHeader(resp *http.Response, name string) string {
-	for r := resp; r != nil; {
-		if v := r.Header.Get(name); v != "" {
-			return v
-		}
-		if r.Request == nil {
-			break
-		}
-		r = r.Request.Response
-	}
-	return ""
-}
-
-// serverSHA256 is the SHA-256 the server announces: X-Linked-Etag, else a
-// strong ETag, when it is 64 hex digits.
-func serverSHA256(resp *http.Response) string {
-	for _, name := range []string{"X-Linked-Etag", "ETag"} {
-		v := linkedHeader(resp, name)
-		if strings.HasPrefix(v, "W/") {
-			continue
-		}
-		v = strings.ToLower(strings.Trim(v, `"`))
-		if len(v) == 64 && strings.Trim(v, "0123456789abcdef") == "" {
-			return v
-		}
-	}
-	return ""
-}
-
-func parseContentRange(v string) (start, total int64, ok bool) {
-	var end int64
-	if _, err := fmt.Sscanf(v, "bytes %d-%d/%d", &start, &end, &total); err != nil {
-		return 0, 0, false
-	}
-	return start, total, true
-}
-
-// progressWriter writes to the partial file and the hasher, reporting
-// progress at most every 200 ms.
-type progressWriter struct {
-	f        *os.File
-	h        hash.Hash
-	p        *filePull
-	offset   int64
-	total    int64
-	last     time.Time
-	writeErr error
-}
-
-func (w *progressWriter) Write(b []byte) (int, error) {
-	n, err := w.f.WriteAt(b, w.offset)
-	w.h.Write(b[:n])
-	w.offset += int64(n)
-	if err != nil {
-		w.writeErr = fmt.Errorf("write partial file: %w", err)
-		return n, w.writeErr
-	}
-	if time.Since(w.last) >= 200*time.Millisecond {
-		w.last = time.Now()
-		w.p.t.send(Update{Path: w.p.file.Path, FileBytes: w.total, FileDone: w.offset, State: "downloading"})
-	}
-	return n, nil
 }

@@ -31,9 +31,14 @@ import (
 
 // Errors a pull reports; test with errors.Is.
 var (
-	// ErrIntegrity: the downloaded bytes do not have the expected SHA-256
-	// (the partial file is deleted).
-	ErrIntegrity = errors.New("modelpull: SHA-256 mismatch")
+	// ErrIntegrity: the downloaded bytes do not have the expected hash (the
+	// partial file is deleted), or the server announces another hash than
+	// the pinned one (nothing is downloaded).
+	ErrIntegrity = errors.New("modelpull: hash mismatch")
+	// ErrChangedUpstream: the server's file is not the one an earlier pull
+	// verified and pinned in the mirror's manifest copy; wraps ErrIntegrity
+	// or ErrSizeMismatch too.
+	ErrChangedUpstream = errors.New("modelpull: the file changed upstream since an earlier pull")
 	// ErrUnverifiable: no pinned hash and no SHA-256 from the server.
 	ErrUnverifiable = errors.New("modelpull: cannot verify")
 	// ErrSizeMismatch: the server's size is not the manifest's exact size.
@@ -79,13 +84,20 @@ type Update struct {
 
 // FileResult tells what happened to one file.
 type FileResult struct {
-	Path       string
-	Bytes      int64
-	SHA256     string
-	VerifiedBy string // "pinned" or "server"
+	Path        string
+	Bytes       int64
+	SHA256      string
+	GitBlobSHA1 string
+	// VerifiedBy is "pinned" (the manifest's hash), "earlier-pull" (the
+	// mirror's manifest copy) or "server" (the hash the server announced).
+	VerifiedBy string
 	// Downloaded counts the bytes that came over the network in this pull.
 	Downloaded int64
 	Skipped    bool
+	// Graph summarises an ONNX file (nil for other roles, or when the file
+	// could not be read as ONNX: then GraphProblem says why).
+	Graph        *models.GraphSummary
+	GraphProblem string
 }
 
 // Pull makes sure every file of every variant of m is in opts.Dir, verified.
@@ -114,6 +126,15 @@ func Pull(ctx context.Context, m *models.Manifest, opts Options) ([]FileResult, 
 	}
 	defer root.Close()
 
+	if err := checkNoManifestClash(m); err != nil {
+		return nil, err
+	}
+	pins := earlierPins(root, m)
+	mirrorCopy, err := cloneManifest(m)
+	if err != nil {
+		return nil, fmt.Errorf("modelpull: copy manifest: %w", err)
+	}
+	seedCopy(mirrorCopy, pins)
 	files := m.Files()
 	var total int64
 	for _, f := range files {
@@ -126,12 +147,18 @@ func Pull(ctx context.Context, m *models.Manifest, opts Options) ([]FileResult, 
 		if _, err := mirror.CleanPath(rel); err != nil {
 			return results, fmt.Errorf("modelpull: %w", err)
 		}
-		p := &filePull{ctx: ctx, opts: opts, root: root, rel: rel, file: f, url: m.FileURL(opts.BaseURL, f), t: t}
+		pinned, earlier := adoptPins(f, pins)
+		p := &filePull{ctx: ctx, opts: opts, root: root, rel: rel, file: pinned, pinnedEarlier: earlier, url: m.FileURL(opts.BaseURL, f), t: t}
 		res, err := p.run()
 		if err != nil {
 			return results, fmt.Errorf("%s: %w", rel, err)
 		}
+		res.Graph, res.GraphProblem = summarize(root, rel, f)
 		results = append(results, res)
+		recordVerified(mirrorCopy, res, f.Path, res.Graph)
+		if err := writeManifestCopy(root, mirrorCopy); err != nil {
+			return results, err
+		}
 	}
 	return results, nil
 }

@@ -45,23 +45,28 @@ function clientId(): string {
 }
 
 /**
- * The model to run: `?model=<id>` (a manifest the server mirrors) or SD-Turbo. A mirrored
- * manifest is remembered, so the app still knows its model offline.
+ * The model to run: `?model=<id>` or SD-Turbo. The server's mirror copy
+ * (`/models/<id>/manifest.json`, written by `hybridgen models pull`) comes
+ * first: it pins every file's exact size and hash and carries the graph
+ * summaries that refuse a backend before a download. Without one, the
+ * built-in manifest. A mirrored manifest is remembered, so the app still
+ * knows its model offline.
  */
 async function chooseManifest(): Promise<ModelManifest> {
   const id = new URLSearchParams(location.search).get('model') ?? 'sd-turbo';
+  const key = `hybridgen-manifest:${id}`;
   try {
-    return getManifest(id);
-  } catch {
-    const key = `hybridgen-manifest:${id}`;
+    const manifest = await loadManifest(`/models/${encodeURIComponent(id)}/manifest.json`);
+    if (manifest.id !== id) throw new Error(`the mirror's manifest for ${id} names ${manifest.id}`);
+    localStorage.setItem(key, JSON.stringify(manifest));
+    return manifest;
+  } catch (error) {
+    const remembered = localStorage.getItem(key);
+    if (remembered !== null) return parseManifest(JSON.parse(remembered));
     try {
-      const manifest = await loadManifest(`/models/${encodeURIComponent(id)}/manifest.json`);
-      localStorage.setItem(key, JSON.stringify(manifest));
-      return manifest;
-    } catch (error) {
-      const remembered = localStorage.getItem(key);
-      if (remembered === null) throw error;
-      return parseManifest(JSON.parse(remembered));
+      return getManifest(id);
+    } catch {
+      throw error;
     }
   }
 }

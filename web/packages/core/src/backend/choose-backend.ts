@@ -86,6 +86,8 @@ function judge(backend: Backend, model: ModelRequirements, caps: CapabilityRepor
   if (options.allow && !options.allow.includes(backend)) return reject(backend, 'not-allowed', 'excluded by the caller');
   const variant = model.variants[backend];
   if (!variant) return reject(backend, 'no-variant', `${model.modelId} ships no ${backend} variant`);
+  const unsupported = model.unsupportedOps?.[backend];
+  if (unsupported) return reject(backend, 'unsupported-ops', unsupported);
   const device = backend === 'wasm' ? judgeWasm(variant, caps, options) : judgeWebGPU(backend, variant, caps);
   if (!device.ok) return device;
   const store = judgeStorage(backend, variant, caps, options);

@@ -20,6 +20,11 @@ export interface VariantRequirements {
 export interface ModelRequirements {
   readonly modelId: string;
   readonly variants: Partial<Readonly<Record<Backend, VariantRequirements>>>;
+  /**
+   * Per backend, why its graphs cannot run there (operators onnxruntime-web lacks, from the
+   * manifest's graph summaries); such a backend is refused with code `unsupported-ops`.
+   */
+  readonly unsupportedOps?: Partial<Readonly<Record<Backend, string>>>;
 }
 
 /** Why a backend was not chosen. */
@@ -35,7 +40,8 @@ export type RejectionCode =
   | 'wasm32-memory'
   | 'device-memory'
   | 'no-storage'
-  | 'quota';
+  | 'quota'
+  | 'unsupported-ops';
 
 /** A backend that was considered and turned down. */
 export interface BackendRejection {

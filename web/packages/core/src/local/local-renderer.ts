@@ -3,6 +3,7 @@ import type { Backend, BackendChoice, ChooseBackendOptions } from '../backend/ty
 import type { CapabilityReport } from '../capabilities/types.js';
 import { blobSource, type EngineModel } from '../engine/model.js';
 import type { LocalEngine } from '../engine/types.js';
+import { variantUnsupportedGraphs } from '../models/ops.js';
 import { manifestRequirements } from '../models/registry.js';
 import type { ModelManifest } from '../models/types.js';
 import type { LocalRenderer, LocalStatus, RenderOptions, RenderOutput, RenderRequest } from '../router/types.js';
@@ -36,9 +37,11 @@ export interface LocalRendererOptions {
 /** Where a model that ships only fp16 weights can still run once a variant is derived. */
 function derivableBackend(caps: CapabilityReport, options: LocalRendererOptions): Backend | null {
   if (!options.derive || !options.manifest.variants['webgpu-f16']) return null;
+  // A derived variant runs the fp16 graphs' operators: refuse a backend that lacks some.
+  const runs = (b: Backend): boolean => variantUnsupportedGraphs(options.manifest, b, 'webgpu-f16').length === 0;
   const gpu = caps.webgpu;
-  if (gpu.available && (!gpu.adapter.isFallbackAdapter || options.choose?.allowFallbackAdapter)) return 'webgpu-f32';
-  return caps.wasm.supported && caps.wasm.simd ? 'wasm' : null;
+  if (gpu.available && (!gpu.adapter.isFallbackAdapter || options.choose?.allowFallbackAdapter) && runs('webgpu-f32')) return 'webgpu-f32';
+  return caps.wasm.supported && caps.wasm.simd && runs('wasm') ? 'wasm' : null;
 }
 
 /** The router's local half, plus what the app's model panel needs. */

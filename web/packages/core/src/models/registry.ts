@@ -3,6 +3,7 @@
 // one copy. Add a model by adding its JSON there and one import below.
 import sdTurboJson from '../../../../../models/sd-turbo.json' with { type: 'json' };
 import type { Backend, ModelRequirements } from '../backend/types.js';
+import { unsupportedOpsReason, variantUnsupportedGraphs } from './ops.js';
 import type { ManifestVariant, ModelManifest } from './types.js';
 import { parseManifest } from './validate.js';
 
@@ -26,11 +27,20 @@ export function getManifest(modelId: string): ModelManifest {
   return found;
 }
 
-/** The manifest's requirements in the shape {@link chooseBackend} takes. */
+/**
+ * The manifest's requirements in the shape {@link chooseBackend} takes, with
+ * the operators each variant's backend lacks (from its graph summaries), so a
+ * variant that cannot run is refused before anything downloads.
+ */
 export function manifestRequirements(manifest: ModelManifest): ModelRequirements {
   const variants: Partial<Record<Backend, ManifestVariant['requirements']>> = {};
-  for (const [backend, variant] of Object.entries(manifest.variants) as [Backend, ManifestVariant][]) variants[backend] = variant.requirements;
-  return { modelId: manifest.id, variants };
+  const unsupportedOps: Partial<Record<Backend, string>> = {};
+  for (const [backend, variant] of Object.entries(manifest.variants) as [Backend, ManifestVariant][]) {
+    variants[backend] = variant.requirements;
+    const graphs = variantUnsupportedGraphs(manifest, backend);
+    if (graphs.length > 0) unsupportedOps[backend] = unsupportedOpsReason(backend, graphs);
+  }
+  return { modelId: manifest.id, variants, ...(Object.keys(unsupportedOps).length > 0 ? { unsupportedOps } : {}) };
 }
 
 /**

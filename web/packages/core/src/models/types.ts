@@ -15,8 +15,36 @@ export interface ManifestFile {
   readonly bytes: number;
   /** `bytes` is a rounded listing: the server's Content-Length is the real size. */
   readonly bytesEstimated?: boolean;
-  /** Pinned lowercase hex SHA-256, or `null`: then the download is verified against the server's hash (a SHA-256 ETag). */
+  /** Pinned lowercase hex SHA-256, or `null`. */
   readonly sha256: string | null;
+  /**
+   * Pinned git blob SHA-1 (sha1 of `blob <len>\0` + bytes; Hugging Face's ETag for a file not in LFS).
+   * With neither hash pinned, the download is verified against the hash the server announces.
+   */
+  readonly gitBlobSha1?: string;
+  /** A summary of the file's ONNX graph, so a backend can be refused before the download. */
+  readonly graph?: GraphSummary;
+}
+
+/** One dimension of a graph input or output: a size, a symbolic name, or unknown (`null`). */
+export type GraphDim = number | string | null;
+
+/** One graph input or output. */
+export interface GraphTensor {
+  readonly name: string;
+  /** Element type in onnxruntime-web's spelling: `float32`, `float16`, `int64`, ... */
+  readonly type: string;
+  readonly shape: readonly GraphDim[];
+}
+
+/** What a backend needs to know about an ONNX graph before downloading it (written by `hybridgen models pull` / `models check`). */
+export interface GraphSummary {
+  /** Opset version per domain (`ai.onnx` for the standard domain). */
+  readonly opsets: Readonly<Record<string, number>>;
+  readonly inputs: readonly GraphTensor[];
+  readonly outputs: readonly GraphTensor[];
+  /** Operator types used, per domain. */
+  readonly ops: Readonly<Record<string, readonly string[]>>;
 }
 
 /** The files one backend runs, and what it needs from the device. */

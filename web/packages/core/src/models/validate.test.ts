@@ -44,12 +44,26 @@ describe('parseManifest', () => {
 });
 
 describe('the built-in registry', () => {
-  it('ships sd-turbo pinned to a commit, verified by server hash, fp16 only', () => {
+  it('ships sd-turbo pinned to a commit, with the CLIP tokenizer files, verified by server hash, fp16 only', () => {
     const m = getManifest('sd-turbo');
     expect(BUILTIN_MANIFESTS).toContain(m);
     expect(m.baseUrl).toMatch(/\/resolve\/[0-9a-f]{40}\/$/);
-    expect(manifestFiles(m, 'webgpu-f16').map((f) => f.path)).toEqual(['text_encoder/model.onnx', 'unet/model.onnx', 'vae_decoder/model.onnx']);
-    expect(manifestFiles(m).every((f) => f.sha256 === null && f.bytesEstimated === true)).toBe(true);
+    expect(manifestFiles(m, 'webgpu-f16').map((f) => f.path)).toEqual([
+      'tokenizer/vocab.json',
+      'tokenizer/merges.txt',
+      'tokenizer/tokenizer_config.json',
+      'tokenizer/special_tokens_map.json',
+      'text_encoder/model.onnx',
+      'unet/model.onnx',
+      'vae_decoder/model.onnx',
+    ]);
+    // Nothing pinned: trust on first pull (models pull pins the mirror's copy).
+    expect(manifestFiles(m).every((f) => f.sha256 === null && f.gitBlobSha1 === undefined)).toBe(true);
+    expect(
+      manifestFiles(m)
+        .filter((f) => f.role !== 'tokenizer')
+        .every((f) => f.bytesEstimated === true),
+    ).toBe(true);
     expect(manifestRequirements(m)).toEqual({ modelId: 'sd-turbo', variants: { 'webgpu-f16': m.variants['webgpu-f16']?.requirements } });
     expect(() => getManifest('sd-xl')).toThrow(UnknownModelError);
   });

@@ -1,5 +1,6 @@
 import { BACKENDS, type Backend } from '../backend/types.js';
 import { FILE_ROLES, type FileRole, type ManifestFile, type ManifestVariant, type ModelManifest } from './types.js';
+import { checkGraph } from './validate-graph.js';
 
 /** One problem in a manifest, at a JSON path such as `variants.wasm.files[2].sha256`. */
 export interface ManifestIssue {
@@ -20,9 +21,10 @@ export class ManifestError extends Error {
 
 const ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const SHA256 = /^[0-9a-f]{64}$/;
+const GIT_BLOB_SHA1 = /^[0-9a-f]{40}$/;
 const REVISION = /^[0-9a-f]{40}$/;
 const TOP_KEYS = new Set(['schemaVersion', 'id', 'displayName', 'license', 'comment', 'baseUrl', 'pipeline', 'variants']);
-const FILE_KEYS = new Set(['role', 'path', 'bytes', 'bytesEstimated', 'sha256']);
+const FILE_KEYS = new Set(['role', 'path', 'bytes', 'bytesEstimated', 'sha256', 'gitBlobSha1', 'graph']);
 
 type Obj = Record<string, unknown>;
 const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -77,6 +79,13 @@ function checkFile(field: string, value: unknown, issues: ManifestIssue[]): void
   if (value.sha256 !== null && (typeof value.sha256 !== 'string' || !SHA256.test(value.sha256))) {
     issues.push({ field: `${field}.sha256`, problem: 'must be 64 lowercase hex digits or null' });
   }
+  if (value.gitBlobSha1 !== undefined && (typeof value.gitBlobSha1 !== 'string' || !GIT_BLOB_SHA1.test(value.gitBlobSha1))) {
+    issues.push({ field: `${field}.gitBlobSha1`, problem: 'must be 40 lowercase hex digits' });
+  }
+  if (value.gitBlobSha1 !== undefined && value.bytesEstimated === true) {
+    issues.push({ field: `${field}.bytesEstimated`, problem: 'a git blob SHA-1 pins the exact size: bytes must be exact' });
+  }
+  checkGraph(`${field}.graph`, value.role, value.graph, issues);
 }
 
 function checkVariant(field: string, value: unknown, issues: ManifestIssue[]): void {

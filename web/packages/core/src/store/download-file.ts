@@ -24,10 +24,10 @@ import {
   UnverifiableFileError,
   type VerificationSource,
 } from './errors.js';
-import { createStreamingHasher, type StreamingHasher } from './hash-pipeline.js';
+import { createStreamingHasher, type HasherDigests, type StreamingHasher } from './hash-pipeline.js';
 import { openFile, type ResumeRecord, readJson, removeFile, resumeRecordPath } from './opfs.js';
 import type { DownloadFileSpec, DownloadJob } from './protocol.js';
-import { parseContentRange, serverSha256, strongEtag } from './server-hash.js';
+import { parseContentRange, serverGitBlobSha1, serverSha256, strongEtag } from './server-hash.js';
 import { openSyncAccess, type SyncAccessHandle } from './sync-access.js';
 
 /** What a file download tells its caller as it goes. */
@@ -39,6 +39,8 @@ export type FileUpdate =
 export interface FileResult {
   readonly bytes: number;
   readonly sha256: string;
+  /** git's blob SHA-1, when the file was verified against one. */
+  readonly gitBlobSha1: string | null;
   readonly verifiedBy: VerificationSource;
   /** Bytes that came over the network for it in this call. */
   readonly downloadedBytes: number;
@@ -66,6 +68,18 @@ function fromBase64(text: string): Uint8Array {
   const out = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
   return out;
+}
+
+/** The IntegrityError for digests that are not the record's expected ones, or null. */
+function integrityMismatch(path: string, record: ResumeRecord, actual: HasherDigests): IntegrityError | null {
+  if (record.expectedSha256 && actual.sha256 !== record.expectedSha256) {
+    return new IntegrityError(path, record.expectedSha256, actual.sha256, record.verifiedBy);
+  }
+  const expected = record.expectedGitBlobSha1;
+  if (expected && actual.gitBlobSha1 !== expected) {
+    return new IntegrityError(path, expected, actual.gitBlobSha1 ?? 'none', record.verifiedBy, 'git-blob-sha1');
+  }
+  return null;
 }
 
 /** Feeds bytes [from, to) of the file to the hasher. */
@@ -166,10 +180,13 @@ export async function downloadFile(ctx: FileDownloadContext): Promise<FileResult
       if (offset > 0) restart();
     } else if (offset > 0) {
       const cp = record.checkpoint;
-      if (cp && cp.offset <= offset) {
-        hasher.reset(fromBase64(cp.hasherState));
+      const gitBlobSize = record.expectedGitBlobSha1 ? record.totalBytes : undefined;
+      if (cp && cp.offset <= offset && (gitBlobSize === undefined || cp.gitBlobSha1State)) {
+        const gitBlobSha1 = cp.gitBlobSha1State ? fromBase64(cp.gitBlobSha1State) : null;
+        hasher.reset({ state: { sha256: fromBase64(cp.hasherState), gitBlobSha1 } });
         await hashStored(access, hasher, cp.offset, offset);
       } else {
+        hasher.reset({ gitBlobSize });
         await hashStored(access, hasher, 0, offset);
       }
     }
@@ -186,7 +203,8 @@ export async function downloadFile(ctx: FileDownloadContext): Promise<FileResult
       checkpoints = checkpoints
         .then(async () => {
           const saved = await state;
-          if (gen === generation) await records.write({ ...base, checkpoint: { offset: at, hasherState: toBase64(saved) } });
+          const gitBlobSha1State = saved.gitBlobSha1 ? toBase64(saved.gitBlobSha1) : null;
+          if (gen === generation) await records.write({ ...base, checkpoint: { offset: at, hasherState: toBase64(saved.sha256), gitBlobSha1State } });
         })
         .catch((error: unknown) => {
           checkpointError ??= error;
@@ -243,8 +261,10 @@ export async function downloadFile(ctx: FileDownloadContext): Promise<FileResult
           }
         } else {
           if (offset > 0) restart(); // Range ignored or the ETag changed: start over cleanly
-          const expected = spec.sha256 ?? serverSha256(response.headers);
-          if (!expected) {
+          const pinned = spec.sha256 !== null || spec.gitBlobSha1 !== null;
+          const expectedSha256 = pinned ? spec.sha256 : serverSha256(response.headers);
+          const expectedGitBlobSha1 = pinned ? spec.gitBlobSha1 : serverGitBlobSha1(response.headers);
+          if (!expectedSha256 && !expectedGitBlobSha1) {
             await response.body?.cancel();
             throw new UnverifiableFileError(spec.path, response.headers.get('ETag'));
           }
@@ -258,8 +278,10 @@ export async function downloadFile(ctx: FileDownloadContext): Promise<FileResult
             await response.body?.cancel();
             throw new SizeMismatchError(spec.path, spec.bytes, total);
           }
-          const verifiedBy: VerificationSource = spec.sha256 ? 'pinned' : 'server';
-          record = { url: spec.url, etag: strongEtag(response.headers), expectedSha256: expected, verifiedBy, totalBytes: total, checkpoint: null };
+          const verifiedBy: VerificationSource = pinned ? 'pinned' : 'server';
+          // No byte is hashed yet (offset is 0): start the git blob hash, which needs the size first.
+          hasher.reset({ gitBlobSize: expectedGitBlobSha1 ? total : undefined });
+          record = { url: spec.url, etag: strongEtag(response.headers), expectedSha256, expectedGitBlobSha1, verifiedBy, totalBytes: total, checkpoint: null };
           await records.write(record);
         }
         const total = record.totalBytes;
@@ -330,12 +352,13 @@ export async function downloadFile(ctx: FileDownloadContext): Promise<FileResult
     access.close();
     records.close();
     open = false;
-    if (actual !== record.expectedSha256) {
+    const mismatch = integrityMismatch(spec.path, record, actual);
+    if (mismatch) {
       await removeFile(modelDir, spec.path);
       await removeFile(modelDir, recordPath);
-      throw new IntegrityError(spec.path, record.expectedSha256, actual, record.verifiedBy);
+      throw mismatch;
     }
-    return { bytes: record.totalBytes, sha256: actual, verifiedBy: record.verifiedBy, downloadedBytes: downloaded };
+    return { bytes: record.totalBytes, sha256: actual.sha256, gitBlobSha1: actual.gitBlobSha1, verifiedBy: record.verifiedBy, downloadedBytes: downloaded };
   } finally {
     hasher.close();
     if (open) {

@@ -87,7 +87,13 @@ export async function runDownloadJob(job: DownloadJob, requestId: string, signal
       ...completion,
       files: {
         ...completion.files,
-        [spec.path]: { bytes: result.bytes, sha256: result.sha256, verifiedBy: result.verifiedBy, completedAt: new Date().toISOString() },
+        [spec.path]: {
+          bytes: result.bytes,
+          sha256: result.sha256,
+          gitBlobSha1: result.gitBlobSha1,
+          verifiedBy: result.verifiedBy,
+          completedAt: new Date().toISOString(),
+        },
       },
     };
     await writeJsonSync(modelDir, COMPLETION_FILE, completion);

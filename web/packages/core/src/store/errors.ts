@@ -23,22 +23,30 @@ export class QuotaError extends ModelStoreError {
   }
 }
 
-/** A downloaded file whose SHA-256 is not the expected one; the file was deleted. */
+/** Which hash an {@link IntegrityError} is about. */
+export type IntegrityAlgorithm = 'sha256' | 'git-blob-sha1';
+
+/** A downloaded file whose hash is not the expected one; the file was deleted. */
 export class IntegrityError extends ModelStoreError {
   override readonly name = 'IntegrityError';
   readonly path: string;
+  /** The expected digest (of {@link IntegrityError.algorithm}). */
   readonly expectedSha256: string;
+  /** The actual digest (of {@link IntegrityError.algorithm}). */
   readonly actualSha256: string;
   /** Where the expected hash came from. */
   readonly expectedFrom: VerificationSource;
-  constructor(path: string, expected: string, actual: string, expectedFrom: VerificationSource) {
+  readonly algorithm: IntegrityAlgorithm;
+  constructor(path: string, expected: string, actual: string, expectedFrom: VerificationSource, algorithm: IntegrityAlgorithm = 'sha256') {
+    const what = algorithm === 'sha256' ? 'SHA-256' : 'git blob SHA-1';
     super(
-      `${path} is corrupt: SHA-256 ${actual} but ${expectedFrom === 'pinned' ? 'the manifest pins' : 'the server announced'} ${expected}; the file was deleted`,
+      `${path} is corrupt: ${what} ${actual} but ${expectedFrom === 'pinned' ? 'the manifest pins' : 'the server announced'} ${expected}; the file was deleted`,
     );
     this.path = path;
     this.expectedSha256 = expected;
     this.actualSha256 = actual;
     this.expectedFrom = expectedFrom;
+    this.algorithm = algorithm;
   }
 }
 
@@ -47,7 +55,7 @@ export class UnverifiableFileError extends ModelStoreError {
   override readonly name = 'UnverifiableFileError';
   readonly path: string;
   constructor(path: string, etag: string | null) {
-    super(`${path} cannot be verified: the manifest pins no SHA-256 and the server's ETag (${etag ?? 'none'}) is not one`);
+    super(`${path} cannot be verified: the manifest pins no hash and the server's ETag (${etag ?? 'none'}) is neither a SHA-256 nor a git blob SHA-1`);
     this.path = path;
   }
 }

@@ -1,15 +1,37 @@
-// Streaming SHA-256 for downloads. hash-wasm hashes at about the speed a
+// Streaming SHA-256 (and, when asked, git's blob SHA-1) for downloads. hash-wasm hashes at about the speed a
 // loopback download arrives, so doing it on the download worker's thread
 // halves throughput; instead the chunks go (transferred, not copied) to a
 // hash worker that runs in parallel. Backpressure keeps at most
 // `maxQueuedBytes` in flight. Where a worker cannot start one (no nested
 // workers), the same interface hashes inline.
 
-import { createSHA256 } from 'hash-wasm';
+import { createSHA1, createSHA256, type IHasher } from 'hash-wasm';
+
+/** Saved states of the hashes (hash-wasm `save()`). */
+export interface HasherState {
+  readonly sha256: Uint8Array;
+  /** The git blob SHA-1's state, when that hash runs. */
+  readonly gitBlobSha1: Uint8Array | null;
+}
+
+/** The digests of every byte given so far, lowercase hex. */
+export interface HasherDigests {
+  readonly sha256: string;
+  /** git's blob id (sha1 of `blob <size>\0` + bytes), when that hash runs. */
+  readonly gitBlobSha1: string | null;
+}
+
+/** How to start over (see {@link StreamingHasher.reset}). */
+export interface HasherStart {
+  /** Resume from these saved states. */
+  readonly state?: HasherState | undefined;
+  /** Also compute git's blob SHA-1 of a file of this many bytes (Hugging Face's id of a file not in LFS). */
+  readonly gitBlobSize?: number | undefined;
+}
 
 /** Download worker to hash worker. */
 export type HashRequest =
-  | { readonly type: 'init'; readonly state: Uint8Array | null }
+  | { readonly type: 'init'; readonly start: HasherStart }
   | { readonly type: 'update'; readonly buffer: ArrayBuffer }
   | { readonly type: 'save'; readonly id: number }
   | { readonly type: 'digest'; readonly id: number };
@@ -17,21 +39,61 @@ export type HashRequest =
 /** Hash worker to download worker. */
 export type HashReply =
   | { readonly type: 'ack'; readonly bytes: number }
-  | { readonly type: 'state'; readonly id: number; readonly state: Uint8Array }
-  | { readonly type: 'digest'; readonly id: number; readonly hex: string }
+  | { readonly type: 'state'; readonly id: number; readonly state: HasherState }
+  | { readonly type: 'digest'; readonly id: number; readonly digests: HasherDigests }
   | { readonly type: 'error'; readonly message: string };
 
-/** An incremental SHA-256 whose state can be saved and restored. */
+/** An incremental SHA-256 (plus an optional git blob SHA-1) whose state can be saved and restored. */
 export interface StreamingHasher {
-  /** Starts over, from `state` (a saved state) when given. */
-  reset(state?: Uint8Array): void;
+  /** Starts over: from saved states when given; with git's blob SHA-1 too when `gitBlobSize` is given. */
+  reset(start?: HasherStart): void;
   /** Adds bytes; `chunk` must not be used afterwards (its buffer may be transferred). Resolves when there is room for more. */
   update(chunk: Uint8Array): Promise<void>;
-  /** The state after every byte given so far (hash-wasm `save()`). */
-  save(): Promise<Uint8Array>;
-  /** The lowercase hex digest of every byte given so far. */
-  digest(): Promise<string>;
+  /** The states after every byte given so far (hash-wasm `save()`). */
+  save(): Promise<HasherState>;
+  /** The digests of every byte given so far. */
+  digest(): Promise<HasherDigests>;
   close(): void;
+}
+
+/**
+ * The hashes one file needs, both fed by each chunk (no second copy of the
+ * bytes): SHA-256 always, git's blob SHA-1 when a start asks for it.
+ */
+export class DualHasher {
+  readonly #sha256: IHasher;
+  readonly #sha1: IHasher;
+  #withSha1 = false;
+  private constructor(sha256: IHasher, sha1: IHasher) {
+    this.#sha256 = sha256;
+    this.#sha1 = sha1;
+  }
+  /** Creates the hash-wasm hashers. */
+  static async create(): Promise<DualHasher> {
+    const [sha256, sha1] = await Promise.all([createSHA256(), createSHA1()]);
+    const hasher = new DualHasher(sha256, sha1);
+    hasher.init({});
+    return hasher;
+  }
+  /** Starts over as `start` says. */
+  init(start: HasherStart): void {
+    this.#sha256.init();
+    if (start.state) this.#sha256.load(start.state.sha256);
+    this.#withSha1 = start.state ? start.state.gitBlobSha1 !== null : start.gitBlobSize !== undefined;
+    this.#sha1.init();
+    if (start.state?.gitBlobSha1) this.#sha1.load(start.state.gitBlobSha1);
+    else if (start.gitBlobSize !== undefined) this.#sha1.update(`blob ${start.gitBlobSize}\0`);
+  }
+  update(chunk: Uint8Array): void {
+    this.#sha256.update(chunk);
+    if (this.#withSha1) this.#sha1.update(chunk);
+  }
+  save(): HasherState {
+    return { sha256: this.#sha256.save(), gitBlobSha1: this.#withSha1 ? this.#sha1.save() : null };
+  }
+  digest(): HasherDigests {
+    return { sha256: this.#sha256.digest('hex'), gitBlobSha1: this.#withSha1 ? this.#sha1.digest('hex') : null };
+  }
 }
 
 /** Options of {@link createStreamingHasher}. */
@@ -43,12 +105,10 @@ export interface StreamingHasherOptions {
 }
 
 async function inlineHasher(): Promise<StreamingHasher> {
-  const hasher = await createSHA256();
-  hasher.init();
+  const hasher = await DualHasher.create();
   return {
-    reset(state) {
-      hasher.init();
-      if (state) hasher.load(state);
+    reset(start) {
+      hasher.init(start ?? {});
     },
     async update(chunk) {
       hasher.update(chunk);
@@ -57,7 +117,7 @@ async function inlineHasher(): Promise<StreamingHasher> {
       return hasher.save();
     },
     async digest() {
-      return hasher.digest('hex');
+      return hasher.digest();
     },
     close() {},
   };
@@ -86,7 +146,7 @@ function workerHasher(worker: Worker, maxQueuedBytes: number): StreamingHasher {
     } else {
       const p = pending.get(reply.id);
       pending.delete(reply.id);
-      p?.resolve((reply.type === 'state' ? reply.state : reply.hex) as never);
+      p?.resolve((reply.type === 'state' ? reply.state : reply.digests) as never);
     }
   };
   worker.onerror = (event) => fail(new Error(`hash worker failed: ${event.message}`));
@@ -98,10 +158,10 @@ function workerHasher(worker: Worker, maxQueuedBytes: number): StreamingHasher {
       post({ type, id });
     });
   };
-  post({ type: 'init', state: null });
+  post({ type: 'init', start: {} });
   return {
-    reset(state) {
-      post({ type: 'init', state: state ?? null });
+    reset(start) {
+      post({ type: 'init', start: start ?? {} });
     },
     async update(chunk) {
       if (failure) throw failure;
@@ -113,15 +173,15 @@ function workerHasher(worker: Worker, maxQueuedBytes: number): StreamingHasher {
       roomWaiter = null;
       if (failure) throw failure;
     },
-    save: () => request<Uint8Array>('save'),
-    digest: () => request<string>('digest'),
+    save: () => request<HasherState>('save'),
+    digest: () => request<HasherDigests>('digest'),
     close() {
       worker.terminate();
     },
   };
 }
 
-/** A streaming SHA-256: in a hash worker when one can start, else inline. */
+/** A streaming SHA-256 (+ optional git blob SHA-1): in a hash worker when one can start, else inline. */
 export async function createStreamingHasher(options: StreamingHasherOptions = {}): Promise<StreamingHasher> {
   if (options.inline || typeof Worker === 'undefined') return inlineHasher();
   try {

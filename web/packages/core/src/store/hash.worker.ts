@@ -1,19 +1,18 @@
-// A SHA-256 hasher in its own worker, so hashing runs on another core while
-// the download worker fetches and writes. Messages are handled strictly in
-// order; see hash-pipeline.ts for the protocol.
+// The download's hashes (SHA-256, and git's blob SHA-1 when asked) in their
+// own worker, so hashing runs on another core while the download worker
+// fetches and writes. Messages are handled strictly in order; see
+// hash-pipeline.ts for the protocol.
 
-import { createSHA256, type IHasher } from 'hash-wasm';
-import type { HashReply, HashRequest } from './hash-pipeline.js';
+import { DualHasher, type HashReply, type HashRequest } from './hash-pipeline.js';
 
-const ready: Promise<IHasher> = createSHA256();
+const ready: Promise<DualHasher> = DualHasher.create();
 let queue: Promise<void> = Promise.resolve();
 
-function handle(hasher: IHasher, message: HashRequest): void {
+function handle(hasher: DualHasher, message: HashRequest): void {
   const reply = (r: HashReply, transfer: Transferable[] = []): void => postMessage(r, { transfer });
   switch (message.type) {
     case 'init':
-      hasher.init();
-      if (message.state) hasher.load(message.state);
+      hasher.init(message.start);
       return;
     case 'update':
       hasher.update(new Uint8Array(message.buffer));
@@ -21,11 +20,13 @@ function handle(hasher: IHasher, message: HashRequest): void {
       return;
     case 'save': {
       const state = hasher.save();
-      reply({ type: 'state', id: message.id, state }, [state.buffer]);
+      const transfer: Transferable[] = [state.sha256.buffer];
+      if (state.gitBlobSha1) transfer.push(state.gitBlobSha1.buffer);
+      reply({ type: 'state', id: message.id, state }, transfer);
       return;
     }
     case 'digest':
-      reply({ type: 'digest', id: message.id, hex: hasher.digest('hex') });
+      reply({ type: 'digest', id: message.id, digests: hasher.digest() });
   }
 }
 

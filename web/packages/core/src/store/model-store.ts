@@ -160,6 +160,7 @@ export class ModelStore {
             bytes: f.bytes,
             bytesEstimated: f.bytesEstimated ?? false,
             sha256: f.sha256,
+            gitBlobSha1: f.gitBlobSha1 ?? null,
           })),
           neededBytes,
           checkpointBytes: this.#options.checkpointBytes,

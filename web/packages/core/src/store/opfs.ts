@@ -16,6 +16,8 @@ export const RESUME_DIRECTORY = '.resume';
 export interface CompletedFile {
   readonly bytes: number;
   readonly sha256: string;
+  /** git's blob SHA-1, when the file was verified against one. */
+  readonly gitBlobSha1?: string | null;
   readonly verifiedBy: VerificationSource;
   readonly completedAt: string;
 }
@@ -32,13 +34,15 @@ export interface ResumeRecord {
   readonly url: string;
   /** The strong validator of the bytes written so far (for If-Range), or null. */
   readonly etag: string | null;
-  /** The SHA-256 the file must have, and where it came from. */
-  readonly expectedSha256: string;
+  /** The SHA-256 the file must have (null when only a git blob SHA-1 is known), and where it came from. */
+  readonly expectedSha256: string | null;
+  /** The git blob SHA-1 the file must have, when known (absent in records of older versions). */
+  readonly expectedGitBlobSha1?: string | null;
   readonly verifiedBy: VerificationSource;
   /** The file's full size as the server reported it. */
   readonly totalBytes: number;
   /** The hasher state after `offset` bytes (hash-wasm `save()`, base64), or null. */
-  readonly checkpoint: { readonly offset: number; readonly hasherState: string } | null;
+  readonly checkpoint: { readonly offset: number; readonly hasherState: string; readonly gitBlobSha1State?: string | null } | null;
 }
 
 /** Opens the store's root folder; `create` makes it when missing, else a missing one yields null. */

@@ -10,8 +10,10 @@ export interface DownloadFileSpec {
   readonly url: string;
   readonly bytes: number;
   readonly bytesEstimated: boolean;
-  /** Pinned SHA-256, or `null` to verify against the server's hash. */
+  /** Pinned SHA-256, or `null`. */
   readonly sha256: string | null;
+  /** Pinned git blob SHA-1, or `null`. With neither pinned, the file is verified against the server's announced hash. */
+  readonly gitBlobSha1: string | null;
 }
 
 /** The work of one download request. */

@@ -30,6 +30,15 @@ export function serverSha256(headers: Headers): string | null {
   return null;
 }
 
+/**
+ * The git blob SHA-1 a server announces: a strong `ETag` of 40 hex digits,
+ * as Hugging Face sends for a file not kept in LFS. Null otherwise.
+ */
+export function serverGitBlobSha1(headers: Headers): string | null {
+  const tag = parseEntityTag(headers.get('ETag'));
+  return tag && !tag.weak && /^[0-9a-fA-F]{40}$/.test(tag.value) ? tag.value.toLowerCase() : null;
+}
+
 /** The strong validator usable with If-Range, or null. */
 export function strongEtag(headers: Headers): string | null {
   const tag = parseEntityTag(headers.get('ETag'));
