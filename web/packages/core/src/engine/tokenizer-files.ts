@@ -65,8 +65,10 @@ function jsonObject(content: TokenizerFileContent, name: string): Record<string,
 }
 
 function parseVocab(content: TokenizerFileContent): Map<string, number> {
+  const json = jsonObject(content, TOKENIZER_FILE_NAMES.vocab);
   const vocab = new Map<string, number>();
-  for (const [token, id] of Object.entries(jsonObject(content, TOKENIZER_FILE_NAMES.vocab))) {
+  for (const token in json) {
+    const id = json[token];
     if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) {
       throw new ModelFormatError(`${TOKENIZER_FILE_NAMES.vocab}: the id of ${JSON.stringify(token)} is ${JSON.stringify(id)}, not a non-negative integer`);
     }
@@ -77,19 +79,24 @@ function parseVocab(content: TokenizerFileContent): Map<string, number> {
 }
 
 function parseMerges(content: TokenizerFileContent): [string, string][] {
-  const lines = text(content, TOKENIZER_FILE_NAMES.merges).split('\n');
+  const source = text(content, TOKENIZER_FILE_NAMES.merges);
   const merges: [string, string][] = [];
-  lines.forEach((raw, index) => {
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if ((index === 0 && line.startsWith('#version')) || line === '') return;
-    const parts = line.split(' ');
-    if (parts.length !== 2 || !parts[0] || !parts[1]) {
+  let lineNumber = 0;
+  for (let start = 0; start < source.length; ) {
+    const newline = source.indexOf('\n', start);
+    const end = newline < 0 ? source.length : newline;
+    const line = source.charCodeAt(end - 1) === 13 ? source.slice(start, end - 1) : source.slice(start, end);
+    start = end + 1;
+    lineNumber++;
+    if (line === '' || (lineNumber === 1 && line.startsWith('#version'))) continue;
+    const space = line.indexOf(' ');
+    if (space <= 0 || space === line.length - 1 || line.indexOf(' ', space + 1) >= 0) {
       throw new ModelFormatError(
-        `${TOKENIZER_FILE_NAMES.merges} line ${index + 1} is not two symbols separated by one space: ${JSON.stringify(line.slice(0, 80))}`,
+        `${TOKENIZER_FILE_NAMES.merges} line ${lineNumber} is not two symbols separated by one space: ${JSON.stringify(line.slice(0, 80))}`,
       );
     }
-    merges.push([parts[0], parts[1]]);
-  });
+    merges.push([line.slice(0, space), line.slice(space + 1)]);
+  }
   return merges;
 }
 

@@ -46,7 +46,7 @@ export class ClipTokenizer {
   private readonly pattern: RegExp;
 
   /**
-   * Builds the tokenizer from its files (about 50 ms for CLIP's 49,408 tokens).
+   * Builds the tokenizer from its files, once per load (CLIP's 49,408 tokens: see `npm run bench:tokenizer`).
    *
    * @throws ModelFormatError when a file is not what the layout says, when the
    *   merges make a token the vocabulary lacks, or when the options cannot hold
