@@ -5,7 +5,7 @@
 #   .devrun/nm.tar.xz        node_modules subset: onnxruntime-web (webgpu bundle + asyncify wasm), webgpu (linux-x64)
 #   .devrun/debs/*.deb       Debian's libvulkan1 + GLVND libs (the machine has the NVIDIA ICD but no loader)
 #   .devrun/bench/gpu/       this folder, .build/engine.mjs (the bundled engine) included
-#   .devrun/tokenizer/       a CLIP-style tokenizer.json for the engine (the test model's)
+#   .devrun/tokenizer/       the test model's CLIP tokenizer files (vocab.json, merges.txt, ...) for the engine
 #   .devrun/tiny/            the tiny test model's fp32 graphs (the probe's smoke test)
 # Usage: bash .devrun/bench/gpu/device.sh STEP...   STEP: probe | vkprobe | variants | variants-ab | chrome-unpack | browser-wasm | browser-webgpu | export-fp16 | export-fp32 | export-mha | torch | gpu | gpu2 | gpu-mha | gpu-stages | wasm
 # Results go to $OUT (or ./out).

@@ -42,7 +42,7 @@ def place(src: str, dst: str) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--export", required=True, help="build_models.py's fp16 folder (<net>/model.onnx, files.json)")
-    p.add_argument("--tokenizer", required=True, help="folder with tokenizer.json (+ tokenizer_config.json)")
+    p.add_argument("--tokenizer", required=True, help="folder with the tokenizer files (vocab.json, merges.txt, special_tokens_map.json, tokenizer_config.json)")
     p.add_argument("--out", required=True, help="the mirror root (hybridgen serve -models-dir)")
     p.add_argument("--id", default="sd-turbo-bench-f16")
     a = p.parse_args()

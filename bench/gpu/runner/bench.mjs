@@ -48,8 +48,8 @@ const nodeModules = path.resolve(a['node-modules']);
 const tokenizerDir = path.resolve(a.tokenizer ?? path.join(modelDir, 'tokenizer'));
 const vocabSize = (() => {
   try {
-    const t = JSON.parse(fs.readFileSync(path.join(tokenizerDir, 'tokenizer.json'), 'utf8'));
-    return Math.max(...Object.values(t.model.vocab), ...(t.added_tokens ?? []).map((x) => x.id)) + 1;
+    const vocab = JSON.parse(fs.readFileSync(path.join(tokenizerDir, 'vocab.json'), 'utf8'));
+    return Math.max(...Object.values(vocab)) + 1;
   } catch {
     return 49408;
   }

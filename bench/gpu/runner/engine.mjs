@@ -17,7 +17,7 @@ async function engineModel({ modelDir, decoder, tokenizerDir, backend, size }) {
     files.push({ role, path: rel, bytes: fs.statSync(abs).size });
     blobs[rel] = await fs.openAsBlob(abs);
   };
-  for (const f of ['tokenizer.json', 'tokenizer_config.json']) {
+  for (const f of ['vocab.json', 'merges.txt', 'special_tokens_map.json', 'tokenizer_config.json']) {
     if (fs.existsSync(path.join(tokenizerDir, f))) await add('tokenizer', `tokenizer/${f}`, path.join(tokenizerDir, f));
   }
   let total = 0;

@@ -123,7 +123,7 @@ describe('local engine on WebGPU (SwiftShader, no shader-f16), in a worker', () 
     const load = unwrap(await ep.page.evaluate(() => window.hgEngine.load({ breakUnetOf: 'webgpu-f32', warmUp: false })));
     expect(load.backend).toBe('wasm');
     expect(load.fallbacks).toEqual([
-      { from: 'webgpu-f32', to: 'wasm', reason: expect.stringMatching(/ModelFormatError: tokenizer\/tokenizer\.json is not an ONNX model/) },
+      { from: 'webgpu-f32', to: 'wasm', reason: expect.stringMatching(/ModelFormatError: tokenizer\/vocab\.json is not an ONNX model/) },
     ]);
     const image = unwrap(await ep.page.evaluate((r) => window.hgEngine.generate(r), request));
     expect(image.backend).toBe('wasm');
@@ -185,8 +185,10 @@ describe('local engine on WASM (no WebGPU), cross-origin isolated', () => {
       'fp32/text_encoder/model.onnx',
       'fp32/unet/model.onnx',
       'fp32/vae_decoder/model.onnx',
-      'tokenizer/tokenizer.json',
+      'tokenizer/merges.txt',
+      'tokenizer/special_tokens_map.json',
       'tokenizer/tokenizer_config.json',
+      'tokenizer/vocab.json',
     ]);
     expect(stored.storedFiles.every((f) => f.isFile)).toBe(true);
     const image = unwrap(await ep.page.evaluate((r) => window.hgEngine.generate(r), request));

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ClipTokenizer, eulerSchedule, gaussianNoise } from '@hybridgen/core';
+import { eulerSchedule, gaussianNoise } from '@hybridgen/core';
+import { loadTokenizer } from '@hybridgen/testmodels';
 import * as ort from 'onnxruntime-node';
 
 /** What {@link referenceImage} makes. */
@@ -24,8 +24,7 @@ export async function referenceImage(request: ReferenceRequest): Promise<Uint8Ar
   const open = (role: string) => ort.InferenceSession.create(join(modelDir, precision, role, 'model.onnx'), options);
   const [text, unet, vae] = await Promise.all([open('text_encoder'), open('unet'), open('vae_decoder')]);
   try {
-    const tokenizer = new ClipTokenizer(readFileSync(join(modelDir, 'tokenizer/tokenizer.json')), { maxLength: 77, padTokenId: 0 });
-    const ids = tokenizer.encode(prompt).ids;
+    const ids = loadTokenizer(join(modelDir, 'tokenizer')).encode(prompt).ids;
     const hidden = (await text.run({ input_ids: new ort.Tensor('int32', ids, [1, 77]) })).last_hidden_state as ort.Tensor;
     const h = size / 8;
     const schedule = eulerSchedule(steps);

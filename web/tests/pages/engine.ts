@@ -86,7 +86,7 @@ async function loadModel(
   }
   const broken = options.breakUnetOf ? model.variants[options.breakUnetOf] : undefined;
   if (options.breakUnetOf && broken) {
-    const files = broken.files.map((f) => (f.role === 'unet' ? { ...f, path: 'tokenizer/tokenizer.json' } : f));
+    const files = broken.files.map((f) => (f.role === 'unet' ? { ...f, path: 'tokenizer/vocab.json' } : f));
     model = { ...model, variants: { ...model.variants, [options.breakUnetOf]: { ...broken, files } } };
   }
   if (options.wasmPeakBytes && model.variants.wasm) {

@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodePrompt, type GeneratedTestModel, type GraphRole, generateTestModels, loadTokenizer } from '@hybridgen/testmodels';
+import { type GeneratedTestModel, type GraphRole, generateTestModels, loadTokenizer } from '@hybridgen/testmodels';
 import { type FloatTensor, maxAbsDiff, ReferenceRunner, rms } from '@hybridgen/testmodels/reference';
 import type * as OrtWeb from 'onnxruntime-web/webgpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,7 +43,7 @@ describe('Dawn + lavapipe with shader-f16', () => {
     dawn = await getDawnGpu();
     ort = await loadOrtWebGpu({ device: await dawn.requestDevice() });
     reference = await ReferenceRunner.create({ modelDir: model.modelDir, precision: 'fp32' });
-    const ids = encodePrompt(loadTokenizer(model.tokenizer), 'a photo of a cat');
+    const ids = loadTokenizer(model.tokenizerDir).encode('a photo of a cat').ids;
     const context = await reference.textEncoder(ids);
     const sample: FloatTensor = { data: gaussian(1, 4 * 8 * 8), dims: [1, 4, 8, 8] };
     const latents: FloatTensor = { data: gaussian(2, 4 * 8 * 8, 5), dims: [1, 4, 8, 8] };

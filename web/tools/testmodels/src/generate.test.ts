@@ -6,8 +6,7 @@ import onnxProto from 'onnx-proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRAPH_ROLES, PRECISIONS, TEST_MODEL_ID } from './contract.js';
 import { type GeneratedTestModel, generateTestModels } from './generate.js';
-import { encodePrompt, loadTokenizer } from './test-inputs.js';
-import { BOS_TOKEN, EOS_TOKEN } from './tokenizer.js';
+import { loadTokenizer } from './test-inputs.js';
 
 const { onnx } = onnxProto;
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
@@ -49,8 +48,10 @@ describe('generateTestModels', () => {
       'fp32/unet/model.onnx',
       'fp32/vae_decoder/model.onnx',
       'manifest.json',
-      'tokenizer/tokenizer.json',
+      'tokenizer/merges.txt',
+      'tokenizer/special_tokens_map.json',
       'tokenizer/tokenizer_config.json',
+      'tokenizer/vocab.json',
     ]);
   });
 
@@ -75,7 +76,7 @@ describe('generateTestModels', () => {
     for (const [backend, variant] of Object.entries(first.manifest.variants)) {
       const precision = backend === 'webgpu-f16' ? 'fp16' : 'fp32';
       expect(variant.requirements.needsShaderF16).toBe(precision === 'fp16');
-      expect(variant.files.map((f) => f.role)).toEqual(['tokenizer', 'tokenizer', 'text_encoder', 'unet', 'vae_decoder']);
+      expect(variant.files.map((f) => f.role)).toEqual(['tokenizer', 'tokenizer', 'tokenizer', 'tokenizer', 'text_encoder', 'unet', 'vae_decoder']);
       let total = 0;
       for (const file of variant.files) {
         const data = readFileSync(join(first.modelDir, file.path));
@@ -139,34 +140,44 @@ describe('the generated tokenizer', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('loads in @huggingface/tokenizers and encodes a prompt into real ids with BOS/EOS', () => {
-    const tokenizer = loadTokenizer(model.tokenizer);
-    const encoded = tokenizer.encode('a photo of a cat');
-    expect(encoded.tokens).toEqual([BOS_TOKEN, 'a</w>', 'photo</w>', 'of</w>', 'a</w>', 'cat</w>', EOS_TOKEN]);
-    const vocab = tokenizer.get_vocab(true);
-    expect(vocab.size).toBeGreaterThan(300);
-    expect(encoded.ids[0]).toBe(tokenizer.token_to_id(BOS_TOKEN));
-    expect(encoded.ids.at(-1)).toBe(tokenizer.token_to_id(EOS_TOKEN));
-    expect(new Set(encoded.ids).size).toBe(6);
-    expect(tokenizer.id_to_token(0)).toBe('!');
+  it('is in the real layout: vocab.json with pad "!" = 0 and the specials last, merges.txt, the JSON files naming the specials', () => {
+    const vocab = JSON.parse(readFileSync(join(model.tokenizerDir, 'vocab.json'), 'utf8')) as Record<string, number>;
+    const size = Object.keys(vocab).length;
+    expect(size).toBeGreaterThan(512 + 300);
+    expect(vocab['!']).toBe(0);
+    expect([vocab['<|startoftext|>'], vocab['<|endoftext|>']]).toEqual([size - 2, size - 1]);
+    const merges = readFileSync(join(model.tokenizerDir, 'merges.txt'), 'utf8').split('\n');
+    expect(merges[0]).toBe('#version: 0.2');
+    expect(merges.length - 2).toBe(size - 512 - 2);
+    const map = JSON.parse(readFileSync(join(model.tokenizerDir, 'special_tokens_map.json'), 'utf8'));
+    expect(map).toMatchObject({ bos_token: { content: '<|startoftext|>' }, eos_token: { content: '<|endoftext|>' }, pad_token: '!' });
+    const config = JSON.parse(readFileSync(join(model.tokenizerDir, 'tokenizer_config.json'), 'utf8'));
+    expect(config).toMatchObject({ tokenizer_class: 'CLIPTokenizer', model_max_length: 77, pad_token: '!' });
+  });
+
+  it("encodes a prompt with the engine's tokenizer into whole-word ids between the start and end tokens", () => {
+    const vocab = JSON.parse(readFileSync(join(model.tokenizerDir, 'vocab.json'), 'utf8')) as Record<string, number>;
+    const tokenizer = loadTokenizer(model.tokenizerDir);
+    const { ids, length } = tokenizer.encode('a photo of a cat');
+    const words = ['a', 'photo', 'of', 'a', 'cat'].map((w) => vocab[`${w}</w>`]);
+    expect(Array.from(ids.slice(0, length))).toEqual([vocab['<|startoftext|>'], ...words, vocab['<|endoftext|>']]);
   });
 
   it('lowercases, collapses whitespace and splits unknown words into byte-level pieces', () => {
-    const tokenizer = loadTokenizer(model.tokenizer);
+    const tokenizer = loadTokenizer(model.tokenizerDir);
     expect(tokenizer.encode('A  PHOTO\tof a Cat').ids).toEqual(tokenizer.encode('a photo of a cat').ids);
-    const rare = tokenizer.encode('zyxquv, émoji 7');
-    expect(rare.tokens.length).toBeGreaterThan(6);
-    expect(rare.tokens).not.toContain(undefined);
-    expect(rare.ids.slice(1, -1)).not.toContain(tokenizer.token_to_id(EOS_TOKEN));
+    const rare = tokenizer.encodeText('zyxquv, émoji 7');
+    expect(rare.length).toBeGreaterThan(6);
+    expect(rare).not.toContain(tokenizer.eosTokenId);
   });
 
   it('pads to 77 with id 0 and truncates long prompts keeping EOS', () => {
-    const tokenizer = loadTokenizer(model.tokenizer);
-    const short = encodePrompt(tokenizer, 'a photo of a cat');
+    const tokenizer = loadTokenizer(model.tokenizerDir);
+    const short = tokenizer.encode('a photo of a cat').ids;
     expect(short.length).toBe(77);
     expect(Array.from(short.slice(7))).toEqual(new Array(70).fill(0));
-    const long = encodePrompt(tokenizer, 'a red cat '.repeat(40));
-    expect(long[76]).toBe(tokenizer.token_to_id(EOS_TOKEN));
+    const long = tokenizer.encode('a red cat '.repeat(40)).ids;
+    expect(long[76]).toBe(tokenizer.eosTokenId);
     expect(long.includes(0)).toBe(false);
   });
 });

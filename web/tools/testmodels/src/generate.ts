@@ -37,8 +37,8 @@ export interface GeneratedTestModel {
   readonly manifest: TestModelManifest;
   /** Absolute path of each graph: `graphs.fp16.unet` etc. */
   readonly graphs: Readonly<Record<Precision, Readonly<Record<GraphRole, string>>>>;
-  /** `<modelDir>/tokenizer/tokenizer.json` and `tokenizer_config.json`. */
-  readonly tokenizer: { readonly json: string; readonly config: string };
+  /** `<modelDir>/tokenizer`: `vocab.json`, `merges.txt`, `special_tokens_map.json`, `tokenizer_config.json`. */
+  readonly tokenizerDir: string;
   /** Trainable parameters per graph. */
   readonly parameters: Readonly<Record<GraphRole, number>>;
   /** Wall time of the generation in milliseconds. */
@@ -75,11 +75,8 @@ export function generateTestModels(options: GenerateOptions = {}): GeneratedTest
   const tokenizer = buildTokenizer();
   const encoder = new TextEncoder();
   const tokenizerFiles: ManifestFile[] = [];
-  for (const [name, content] of [
-    ['tokenizer.json', tokenizer.tokenizerJson],
-    ['tokenizer_config.json', tokenizer.tokenizerConfig],
-  ] as const) {
-    const data = encoder.encode(`${JSON.stringify(content, null, 1)}\n`);
+  for (const [name, content] of Object.entries(tokenizer.files)) {
+    const data = encoder.encode(content);
     writeAtomic(join(modelDir, 'tokenizer', name), data);
     tokenizerFiles.push(fileEntry('tokenizer', `tokenizer/${name}`, data));
   }
@@ -109,7 +106,7 @@ export function generateTestModels(options: GenerateOptions = {}): GeneratedTest
     manifestPath,
     manifest,
     graphs,
-    tokenizer: { json: join(modelDir, 'tokenizer/tokenizer.json'), config: join(modelDir, 'tokenizer/tokenizer_config.json') },
+    tokenizerDir: join(modelDir, 'tokenizer'),
     parameters,
     elapsedMs: performance.now() - started,
   };

@@ -9,5 +9,5 @@
 export * from './contract.js';
 export { DEFAULT_OUT_DIR, DEFAULT_SEED, type GeneratedTestModel, type GenerateOptions, generateTestModels } from './generate.js';
 export type { ManifestFile, ManifestVariant, TestModelManifest } from './manifest.js';
-export { encodePrompt, gaussianLatents, loadTokenizer } from './test-inputs.js';
-export { BOS_TOKEN, buildTokenizer, EOS_TOKEN, type TokenizerFiles } from './tokenizer.js';
+export { gaussianLatents, loadTokenizer } from './test-inputs.js';
+export { buildTokenizer, learnMerges, MAX_MERGES } from './tokenizer.js';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRAPH_IO, GRAPH_ROLES, PRECISIONS, type Precision, TEXT_HIDDEN_SIZE } from './contract.js';
 import { type GeneratedTestModel, generateTestModels } from './generate.js';
 import { type FloatTensor, maxAbsDiff, ReferenceRunner, rms } from './reference.js';
-import { encodePrompt, gaussianLatents, loadTokenizer } from './test-inputs.js';
+import { gaussianLatents, loadTokenizer } from './test-inputs.js';
 
 /** fp16 weights and arithmetic vs fp32: max |diff| <= FP16_TOLERANCE * rms(fp32 output), per graph. */
 const FP16_TOLERANCE = 0.02;
@@ -30,7 +30,7 @@ describe('the generated graphs in onnxruntime-node', () => {
     dir = mkdtempSync(join(tmpdir(), 'testmodels-'));
     model = generateTestModels({ outDir: dir });
     for (const precision of PRECISIONS) runners[precision] = await ReferenceRunner.create({ modelDir: model.modelDir, precision });
-    ids = encodePrompt(loadTokenizer(model.tokenizer), 'a photo of a cat');
+    ids = loadTokenizer(model.tokenizerDir).encode('a photo of a cat').ids;
   });
   afterAll(async () => {
     for (const runner of Object.values(runners)) await runner.release();
@@ -75,7 +75,7 @@ describe('the generated graphs in onnxruntime-node', () => {
 
   it('UNet: output depends on sample, timestep and encoder_hidden_states', async () => {
     const ehs = await runners.fp32.textEncoder(ids);
-    const otherEhs = await runners.fp32.textEncoder(encodePrompt(loadTokenizer(model.tokenizer), 'a red dog in the snow'));
+    const otherEhs = await runners.fp32.textEncoder(loadTokenizer(model.tokenizerDir).encode('a red dog in the snow').ids);
     const base = await runners.fp32.unet(sample, 999, ehs);
     expect(relChange(base, await runners.fp32.unet(gaussianLatents(2, { height: 8, width: 8 }), 999, ehs))).toBeGreaterThan(0.1);
     expect(relChange(base, await runners.fp32.unet(sample, 499, ehs))).toBeGreaterThan(0.01);

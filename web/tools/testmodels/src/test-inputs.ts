@@ -1,27 +1,24 @@
 /**
- * Deterministic inputs for tests of the test model: tokenized prompts padded
- * to 77 and seeded Gaussian latents.
+ * Deterministic inputs for tests of the test model: the model's tokenizer
+ * (the engine's, padded to 77) and seeded Gaussian latents.
  */
-import { readFileSync } from 'node:fs';
-import { Tokenizer } from '@huggingface/tokenizers';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ClipTokenizer, TOKENIZER_FILE_NAMES } from '@hybridgen/core/tokenizer';
 import { LATENT_CHANNELS, PAD_TOKEN_ID, TEXT_MAX_LENGTH } from './contract.js';
 import { Rng } from './prng.js';
 import type { FloatTensor } from './reference.js';
 
-/** Loads the generated tokenizer with `@huggingface/tokenizers`. */
-export function loadTokenizer(paths: { readonly json: string; readonly config: string }): Tokenizer {
-  return new Tokenizer(JSON.parse(readFileSync(paths.json, 'utf8')), JSON.parse(readFileSync(paths.config, 'utf8')));
-}
-
-/** Encodes a prompt the SD 2.x way: BOS, tokens, EOS, truncated to 77 (EOS kept) and padded with id 0. */
-export function encodePrompt(tokenizer: Tokenizer, prompt: string): Int32Array {
-  const ids = tokenizer.encode(prompt).ids;
-  const out = new Int32Array(TEXT_MAX_LENGTH).fill(PAD_TOKEN_ID);
-  if (ids.length > TEXT_MAX_LENGTH) {
-    out.set(ids.slice(0, TEXT_MAX_LENGTH - 1));
-    out[TEXT_MAX_LENGTH - 1] = ids[ids.length - 1] ?? PAD_TOKEN_ID;
-  } else out.set(ids);
-  return out;
+/** The engine's {@link ClipTokenizer} over the tokenizer files in `dir` (77 ids, pad 0), as the engine builds it. */
+export function loadTokenizer(dir: string): ClipTokenizer {
+  const read = (name: string): Uint8Array | undefined => (existsSync(join(dir, name)) ? readFileSync(join(dir, name)) : undefined);
+  const files = {
+    vocab: readFileSync(join(dir, TOKENIZER_FILE_NAMES.vocab)),
+    merges: readFileSync(join(dir, TOKENIZER_FILE_NAMES.merges)),
+    specialTokensMap: read(TOKENIZER_FILE_NAMES.specialTokensMap),
+    tokenizerConfig: read(TOKENIZER_FILE_NAMES.tokenizerConfig),
+  };
+  return new ClipTokenizer(files, { maxLength: TEXT_MAX_LENGTH, padTokenId: PAD_TOKEN_ID });
 }
 
 /** Seeded N(0, std^2) latents of shape [batch, 4, height, width]. */

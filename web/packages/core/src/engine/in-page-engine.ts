@@ -192,11 +192,7 @@ export class InPageEngine implements LocalEngine {
         let parts: PipelineParts;
         try {
           const ioTypes = checkContract(loaded.sessions);
-          const tokenizer = new ClipTokenizer(
-            loaded.tokenizerJson,
-            { maxLength: pipeline.textMaxLength, padTokenId: pipeline.padTokenId },
-            loaded.tokenizerConfig ?? {},
-          );
+          const tokenizer = new ClipTokenizer(loaded.tokenizerFiles, { maxLength: pipeline.textMaxLength, padTokenId: pipeline.padTokenId });
           const device = backend === 'wasm' ? null : await ortWebGpuDevice(ort);
           parts = {
             ort,

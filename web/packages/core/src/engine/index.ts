@@ -40,7 +40,14 @@ export type * as EngineProtocol from './protocol.js';
 export type { RuntimeOptions } from './runtime.js';
 export { eulerSchedule, eulerStep, MAX_STEPS, SD_TURBO_SCHEDULER, scaleModelInput, trailingTimesteps } from './scheduler.js';
 export { type BackendPlan, planBackends } from './select-backend.js';
-export { ClipTokenizer, type ClipTokenizerOptions, type TokenizedPrompt } from './tokenizer.js';
+export {
+  ClipTokenizer,
+  type ClipTokenizerFiles,
+  type ClipTokenizerOptions,
+  TOKENIZER_FILE_NAMES,
+  type TokenizedPrompt,
+  type TokenizerFileContent,
+} from './tokenizer.js';
 export type * from './types.js';
 export { createWorkerEngine, DEFAULT_TIMEOUTS, WorkerEngine, type WorkerEngineOptions } from './worker-engine.js';
 export { serveEngine, type WorkerScope } from './worker-host.js';

@@ -12,6 +12,7 @@ import { readModelFile } from './files.js';
 import type { ModelFileEntry, ModelFileSource, ModelVariant, PipelineConfig } from './model.js';
 import { onnxGraphUsesFloat16 } from './onnx-scan.js';
 import type { OrtModule } from './runtime.js';
+import { type ClipTokenizerFiles, readVariantTokenizerFiles } from './tokenizer-files.js';
 import type { EngineProgress } from './types.js';
 
 /** The roles that are ONNX graphs, in load order. */
@@ -22,8 +23,7 @@ export type GraphRole = (typeof GRAPH_ROLES)[number];
 /** The sessions and tokenizer bytes of a loaded variant. */
 export interface LoadedSessions {
   readonly sessions: Readonly<Record<GraphRole, import('onnxruntime-web/webgpu').InferenceSession>>;
-  readonly tokenizerJson: Uint8Array;
-  readonly tokenizerConfig: Uint8Array | null;
+  readonly tokenizerFiles: ClipTokenizerFiles;
   readonly readFilesMs: number;
   readonly createSessionsMs: number;
 }
@@ -128,11 +128,7 @@ export async function createSessions(ort: OrtModule, opts: CreateSessionsOptions
       ...(signal ? { signal } : {}),
       onProgress: (loadedBytes, totalBytes) => onProgress?.({ stage: 'download', path: entry.path, loadedBytes, totalBytes: totalBytes ?? entry.bytes }),
     });
-  const tokenizerEntry = variant.files.find((f) => f.role === 'tokenizer' && f.path.endsWith('tokenizer.json'));
-  if (!tokenizerEntry) throw new ModelFormatError('the variant has no tokenizer/tokenizer.json file');
-  const configEntry = variant.files.find((f) => f.role === 'tokenizer' && f.path.endsWith('tokenizer_config.json'));
-  const tokenizerJson = await read(tokenizerEntry);
-  const tokenizerConfig = configEntry ? await read(configEntry) : null;
+  const tokenizerFiles = await readVariantTokenizerFiles(variant.files, read);
   let readFilesMs = performance.now() - readStart;
   let createSessionsMs = 0;
 
@@ -164,5 +160,5 @@ export async function createSessions(ort: OrtModule, opts: CreateSessionsOptions
     throw error;
   }
   const sessions = created as Record<GraphRole, import('onnxruntime-web/webgpu').InferenceSession>;
-  return { sessions, tokenizerJson, tokenizerConfig, readFilesMs, createSessionsMs };
+  return { sessions, tokenizerFiles, readFilesMs, createSessionsMs };
 }

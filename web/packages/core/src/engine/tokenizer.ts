@@ -1,18 +1,28 @@
 /**
- * The CLIP tokenizer, built from the model's own `tokenizer.json` (and
- * optional `tokenizer_config.json`) with `@huggingface/tokenizers`. Prompts
- * become exactly `maxLength` ids: start token, text, end token, then the pad
- * id (0 for SD 2.x); longer prompts are cut, keeping the end token last.
+ * The CLIP tokenizer of SD 2.x / SD-Turbo, built from the model's own
+ * `vocab.json` + `merges.txt` (Hugging Face `CLIPTokenizer` layout; the start
+ * and end tokens named by `special_tokens_map.json` / `tokenizer_config.json`).
+ * It gives the ids of the reference tokenizer (openai/CLIP
+ * `simple_tokenizer.py`; see `clip-text.ts` for the one part of its text
+ * cleaning left out) and lays them out as diffusers does: start token, text,
+ * end token, then the pad id, exactly `maxLength` ids; a longer prompt is cut,
+ * keeping the end token last.
  */
 
-import { Tokenizer } from '@huggingface/tokenizers';
+import { ClipBpe, clipPreTokenizer } from './clip-bpe.js';
+import { normalizeClipText } from './clip-text.js';
 import { ModelFormatError } from './errors.js';
+import { type ClipTokenizerFiles, parseTokenizerFiles } from './tokenizer-files.js';
 
-/** Options of {@link ClipTokenizer}. */
+export { CLIP_SPECIAL_TOKENS } from './clip-bpe.js';
+export { type ClipTokenizerFiles, TOKENIZER_FILE_NAMES, type TokenizerFileContent } from './tokenizer-files.js';
+export { type ClipTokenizerLayout, clipTokenizerFiles } from './tokenizer-layout.js';
+
+/** Options of {@link ClipTokenizer}: both from the manifest's pipeline config. */
 export interface ClipTokenizerOptions {
   /** Ids per prompt (CLIP: 77). */
   readonly maxLength: number;
-  /** Id that fills the tail (SD 2.x: 0). */
+  /** Id that fills the tail (SD 2.x: 0, the token `!`). */
   readonly padTokenId: number;
 }
 
@@ -26,48 +36,55 @@ export interface TokenizedPrompt {
   readonly truncated: boolean;
 }
 
-function parseJson(bytes: Uint8Array | string, what: string): object {
-  try {
-    const text = typeof bytes === 'string' ? bytes : new TextDecoder().decode(bytes);
-    const value: unknown = JSON.parse(text);
-    if (typeof value !== 'object' || value === null) throw new Error('not an object');
-    return value;
-  } catch (cause) {
-    throw new ModelFormatError(`${what} is not valid JSON: ${cause instanceof Error ? cause.message : String(cause)}`);
-  }
-}
-
 /** A CLIP tokenizer padded/truncated to a fixed length. */
 export class ClipTokenizer {
-  private readonly tokenizer: Tokenizer;
+  /** Id of the start-of-text token, from the files. */
+  readonly bosTokenId: number;
+  /** Id of the end-of-text token, from the files. */
+  readonly eosTokenId: number;
+  private readonly bpe: ClipBpe;
+  private readonly pattern: RegExp;
 
+  /**
+   * Builds the tokenizer from its files, once per load (CLIP's 49,408 tokens: see `npm run bench:tokenizer`).
+   *
+   * @throws ModelFormatError when a file is not what the layout says, when the
+   *   merges make a token the vocabulary lacks, or when the options cannot hold
+   *   a start and an end token.
+   */
   constructor(
-    tokenizerJson: Uint8Array | string | object,
+    files: ClipTokenizerFiles,
     readonly options: ClipTokenizerOptions,
-    tokenizerConfig: Uint8Array | string | object = {},
   ) {
-    const json = tokenizerJson instanceof Uint8Array || typeof tokenizerJson === 'string' ? parseJson(tokenizerJson, 'tokenizer.json') : tokenizerJson;
-    const config =
-      tokenizerConfig instanceof Uint8Array || typeof tokenizerConfig === 'string' ? parseJson(tokenizerConfig, 'tokenizer_config.json') : tokenizerConfig;
-    try {
-      this.tokenizer = new Tokenizer(json, config);
-    } catch (cause) {
-      throw new ModelFormatError(`tokenizer.json could not be loaded: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-    }
+    if (!Number.isInteger(options.maxLength) || options.maxLength < 2)
+      throw new ModelFormatError(`maxLength must be an integer of at least 2, got ${options.maxLength}`);
+    const parsed = parseTokenizerFiles(files);
+    const specials = [parsed.bosToken, parsed.eosToken];
+    this.bpe = new ClipBpe(parsed.vocab, parsed.merges, specials);
+    this.bosTokenId = parsed.vocab.get(parsed.bosToken) as number;
+    this.eosTokenId = parsed.vocab.get(parsed.eosToken) as number;
+    this.pattern = clipPreTokenizer(specials);
   }
 
-  /** Tokenizes `prompt` to exactly `maxLength` ids. */
+  /** The reference tokenizer's ids for `prompt`: no start or end token, no length limit. */
+  encodeText(prompt: string): number[] {
+    const ids: number[] = [];
+    for (const match of normalizeClipText(prompt).matchAll(this.pattern)) {
+      for (const id of this.bpe.encodeWord(match[0])) ids.push(id);
+    }
+    return ids;
+  }
+
+  /** Tokenizes `prompt` to exactly `maxLength` ids: start, text (cut to fit), end, padding. */
   encode(prompt: string): TokenizedPrompt {
     const { maxLength, padTokenId } = this.options;
-    const raw = this.tokenizer.encode(prompt, { add_special_tokens: true }).ids;
-    let ids = raw;
-    const truncated = raw.length > maxLength;
-    if (truncated) {
-      const end = raw[raw.length - 1] ?? padTokenId;
-      ids = [...raw.slice(0, maxLength - 1), end];
-    }
-    const out = new Int32Array(maxLength).fill(padTokenId);
-    out.set(ids);
-    return { ids: out, length: ids.length, truncated };
+    const text = this.encodeText(prompt);
+    const truncated = text.length + 2 > maxLength;
+    const kept = truncated ? text.slice(0, maxLength - 2) : text;
+    const ids = new Int32Array(maxLength).fill(padTokenId);
+    ids[0] = this.bosTokenId;
+    ids.set(kept, 1);
+    ids[kept.length + 1] = this.eosTokenId;
+    return { ids, length: kept.length + 2, truncated };
   }
 }

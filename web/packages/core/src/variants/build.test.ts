@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { fixtureTokenizerFiles } from '../engine/tokenizer.fixture.js';
+import { ClipTokenizer } from '../engine/tokenizer.js';
+import { readVariantTokenizerFiles, TOKENIZER_FILE_NAMES } from '../engine/tokenizer-files.js';
 import { buildVariant, estimateVariantBytes, type OutputTree, VARIANT_FILE } from './build.js';
 import { VariantQuotaError } from './errors.js';
 import { MemoryFolder } from './output.js';
@@ -45,15 +48,22 @@ function memoryTree(): OutputTree & { readFile(path: string): Promise<Blob>; fol
   };
 }
 
-const tokenizer = new TextEncoder().encode('{"model":{}}');
+/** The real tokenizer layout (SD-Turbo's `tokenizer/` folder), with the unit-test vocabulary. */
+const tokenizerFiles = Object.entries({
+  [TOKENIZER_FILE_NAMES.vocab]: fixtureTokenizerFiles.vocab,
+  [TOKENIZER_FILE_NAMES.merges]: fixtureTokenizerFiles.merges,
+  [TOKENIZER_FILE_NAMES.specialTokensMap]: fixtureTokenizerFiles.specialTokensMap,
+  [TOKENIZER_FILE_NAMES.tokenizerConfig]: fixtureTokenizerFiles.tokenizerConfig,
+}).map(([name, text]) => ({ path: `tokenizer/${name}`, data: new TextEncoder().encode(text) }));
 const request = {
   files: [
-    { role: 'tokenizer', path: 'tokenizer/tokenizer.json', bytes: tokenizer.byteLength },
+    ...tokenizerFiles.map((f) => ({ role: 'tokenizer', path: f.path, bytes: f.data.byteLength })),
     { role: 'unet', path: 'unet/model.onnx', bytes: unet().byteLength },
   ],
-  blobs: { 'tokenizer/tokenizer.json': blobOf(tokenizer), 'unet/model.onnx': blobOf(unet()) },
+  blobs: { ...Object.fromEntries(tokenizerFiles.map((f) => [f.path, blobOf(f.data)])), 'unet/model.onnx': blobOf(unet()) },
   quantize: { minElements: 1024 },
 };
+const TOKENIZER_ROWS = tokenizerFiles.map((f) => ['tokenizer', f.path]);
 
 describe('buildVariant', () => {
   it('writes every file, external data listed, requirements from the files, variant.json last', async () => {
@@ -61,7 +71,7 @@ describe('buildVariant', () => {
     const built = await buildVariant({ ...request, kind: 'fp32' }, tree);
     expect(built.backend).toBe('webgpu-f32');
     expect(built.variant.files.map((f) => [f.role, f.path])).toEqual([
-      ['tokenizer', 'tokenizer/tokenizer.json'],
+      ...TOKENIZER_ROWS,
       ['external_data', 'unet/model.onnx.data.0'],
       ['unet', 'unet/model.onnx'],
     ]);
@@ -70,6 +80,21 @@ describe('buildVariant', () => {
     const written = JSON.parse(new TextDecoder().decode(tree.folders.get('')?.files.get(VARIANT_FILE))) as { kind: string; files: unknown[] };
     expect(written.kind).toBe('fp32');
     expect(written.files).toEqual(built.variant.files);
+  });
+
+  it('carries the tokenizer files byte for byte into fp32 and int8 variants, and the engine builds the same tokenizer from them', async () => {
+    const source = new ClipTokenizer(fixtureTokenizerFiles, { maxLength: 77, padTokenId: 0 });
+    for (const kind of ['fp32', 'int8'] as const) {
+      const tree = memoryTree();
+      const built = await buildVariant({ ...request, kind }, tree);
+      for (const f of tokenizerFiles) {
+        const copied = new Uint8Array(await (await tree.readFile(f.path)).arrayBuffer());
+        expect(copied, `${kind} ${f.path}`).toEqual(f.data);
+      }
+      const read = async (entry: { path: string }) => new Uint8Array(await (await tree.readFile(entry.path)).arrayBuffer());
+      const derived = new ClipTokenizer(await readVariantTokenizerFiles(built.variant.files, read), { maxLength: 77, padTokenId: 0 });
+      expect(derived.encode('a cat and a dog').ids, kind).toEqual(source.encode('a cat and a dog').ids);
+    }
   });
 
   it('estimates the bytes it will write from headers (fp32 and int8)', async () => {
