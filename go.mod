@@ -2,7 +2,10 @@ module hybridgen
 
 go 1.26.8
 
-require modernc.org/sqlite v1.62.0
+require (
+	google.golang.org/protobuf v1.36.12
+	modernc.org/sqlite v1.62.0
+)
 
 require (
 	github.com/dustin/go-humanize v1.1.0 // indirect
