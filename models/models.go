@@ -30,7 +30,12 @@ const SchemaVersion = 1
 var Backends = []string{"webgpu-f16", "webgpu-f32", "wasm"}
 
 // Roles a file may play in a pipeline.
-var Roles = []string{"tokenizer", "text_encoder", "unet", "vae_decoder", "vae_encoder", "external_data"}
+var Roles = []string{"tokenizer", "text_encoder", "unet", "vae_decoder", "vae_encoder", "tiny_decoder", "tiny_encoder", "external_data"}
+
+// Converters are the conversions a file's [Source] may ask for:
+// "taesd-decoder" turns the TAESD decoder's PyTorch state dict into ONNX
+// (internal/taesd).
+var Converters = []string{"taesd-decoder"}
 
 // ErrUnknownModel reports a model id no manifest has.
 var ErrUnknownModel = errors.New("models: unknown model")
@@ -84,6 +89,19 @@ type File struct {
 	// SHA256 is the pinned lowercase hex digest, or nil: then the server's
 	// hash (a SHA-256 ETag) is what the download is verified against.
 	SHA256 *string `json:"sha256"`
+	// Source, when set, says the file is made by `hybridgen models pull`
+	// from another, pinned file: only a mirror serves it.
+	Source *Source `json:"source,omitempty"`
+}
+
+// Source is the published file a mirror's file is converted from.
+type Source struct {
+	URL string `json:"url"`
+	// GitBlobSHA1 pins the source's bytes: the SHA-1 of "blob <size>\x00"
+	// followed by the bytes, as git (and GitHub) name the file (40 hex).
+	GitBlobSHA1 string `json:"gitBlobSha1"`
+	// Convert names the conversion (one of [Converters]).
+	Convert string `json:"convert"`
 }
 
 // All returns the embedded manifests, sorted by id.

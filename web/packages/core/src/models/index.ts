@@ -6,7 +6,7 @@
 
 export { loadManifest, ManifestFetchError, resolveManifestBase } from './load.js';
 export { BUILTIN_MANIFESTS, getManifest, manifestRequirements, resolveFileUrl, UnknownModelError } from './registry.js';
-export type { FileRole, ManifestFile, ManifestVariant, ModelManifest } from './types.js';
-export { FILE_ROLES } from './types.js';
+export type { FileRole, ManifestFile, ManifestFileSource, ManifestVariant, ModelManifest } from './types.js';
+export { FILE_CONVERTERS, FILE_ROLES } from './types.js';
 export type { ManifestIssue } from './validate.js';
 export { isCleanRelativePath, ManifestError, manifestFiles, parseManifest } from './validate.js';

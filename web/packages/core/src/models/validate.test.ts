@@ -48,8 +48,17 @@ describe('the built-in registry', () => {
     const m = getManifest('sd-turbo');
     expect(BUILTIN_MANIFESTS).toContain(m);
     expect(m.baseUrl).toMatch(/\/resolve\/[0-9a-f]{40}\/$/);
-    expect(manifestFiles(m, 'webgpu-f16').map((f) => f.path)).toEqual(['text_encoder/model.onnx', 'unet/model.onnx', 'vae_decoder/model.onnx']);
-    expect(manifestFiles(m).every((f) => f.sha256 === null && f.bytesEstimated === true)).toBe(true);
+    expect(manifestFiles(m, 'webgpu-f16').map((f) => f.path)).toEqual([
+      'text_encoder/model.onnx',
+      'unet/model.onnx',
+      'vae_decoder/model.onnx',
+      'tiny_decoder/model.onnx',
+    ]);
+    const converted = manifestFiles(m).filter((f) => f.source !== undefined);
+    expect(converted.map((f) => [f.role, f.source?.convert, f.source?.gitBlobSha1, f.bytesEstimated])).toEqual([
+      ['tiny_decoder', 'taesd-decoder', '5915a429fc08eba4adf62bf74f96705b8b0d5c1f', undefined],
+    ]);
+    expect(manifestFiles(m).every((f) => f.sha256 === null && (f.bytesEstimated === true || f.source !== undefined))).toBe(true);
     expect(manifestRequirements(m)).toEqual({ modelId: 'sd-turbo', variants: { 'webgpu-f16': m.variants['webgpu-f16']?.requirements } });
     expect(() => getManifest('sd-xl')).toThrow(UnknownModelError);
   });
