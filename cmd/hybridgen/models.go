@@ -110,8 +110,11 @@ func runModelsPull(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	for _, r := range results {
 		how := "verified by server hash"
-		if r.VerifiedBy == "pinned" {
+		switch r.VerifiedBy {
+		case "pinned":
 			how = "verified against the pinned SHA-256"
+		case "source":
+			how = "converted from its source, verified by the pinned git blob SHA-1"
 		}
 		if r.Skipped {
 			how = "already there, " + how
