@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GRAPH_ROLES, type GraphRole, PRECISIONS, type Precision, TEST_MODEL_ID } from './contract.js';
 import { buildTextEncoder } from './graphs/text-encoder.js';
+import { buildTinyDecoder } from './graphs/tiny-decoder.js';
 import { buildUnet } from './graphs/unet.js';
 import { buildVaeDecoder } from './graphs/vae-decoder.js';
 import { buildManifest, type ManifestFile, type TestModelManifest } from './manifest.js';
@@ -37,10 +38,12 @@ export interface GeneratedTestModel {
   readonly manifest: TestModelManifest;
   /** Absolute path of each graph: `graphs.fp16.unet` etc. */
   readonly graphs: Readonly<Record<Precision, Readonly<Record<GraphRole, string>>>>;
+  /** `<modelDir>/tiny_decoder/model.onnx`: the TAESD-shaped tiny decoder (fp32, listed in every variant). */
+  readonly tinyDecoder: string;
   /** `<modelDir>/tokenizer/tokenizer.json` and `tokenizer_config.json`. */
   readonly tokenizer: { readonly json: string; readonly config: string };
   /** Trainable parameters per graph. */
-  readonly parameters: Readonly<Record<GraphRole, number>>;
+  readonly parameters: Readonly<Record<GraphRole | 'tiny_decoder', number>>;
   /** Wall time of the generation in milliseconds. */
   readonly elapsedMs: number;
 }
@@ -87,7 +90,7 @@ export function generateTestModels(options: GenerateOptions = {}): GeneratedTest
   const graphFiles = { fp32: [] as ManifestFile[], fp16: [] as ManifestFile[] };
   const largestWeightBytes = { fp32: 0, fp16: 0 };
   const graphs = { fp32: {}, fp16: {} } as Record<Precision, Record<GraphRole, string>>;
-  const parameters = {} as Record<GraphRole, number>;
+  const parameters = {} as Record<GraphRole | 'tiny_decoder', number>;
   for (const precision of PRECISIONS) {
     for (const role of GRAPH_ROLES) {
       const builder = BUILDERS[role](precision, seed, tokenizer.vocabSize);
@@ -101,7 +104,15 @@ export function generateTestModels(options: GenerateOptions = {}): GeneratedTest
     }
   }
 
-  const manifest = buildManifest({ tokenizerFiles, graphFiles, largestWeightBytes });
+  const tiny = buildTinyDecoder(seed);
+  const tinyData = tiny.toBytes(
+    `hybridgen ${TEST_MODEL_ID} tiny_decoder (TAESD architecture, width 8, fp32, seed ${seed}): random weights, the converter's I/O contract`,
+  );
+  const tinyPath = 'tiny_decoder/model.onnx';
+  writeAtomic(join(modelDir, tinyPath), tinyData);
+  parameters.tiny_decoder = tiny.parameters;
+
+  const manifest = buildManifest({ tokenizerFiles, graphFiles, tinyDecoderFile: fileEntry('tiny_decoder', tinyPath, tinyData), largestWeightBytes });
   const manifestPath = join(modelDir, 'manifest.json');
   writeAtomic(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
   return {
@@ -109,6 +120,7 @@ export function generateTestModels(options: GenerateOptions = {}): GeneratedTest
     manifestPath,
     manifest,
     graphs,
+    tinyDecoder: join(modelDir, tinyPath),
     tokenizer: { json: join(modelDir, 'tokenizer/tokenizer.json'), config: join(modelDir, 'tokenizer/tokenizer_config.json') },
     parameters,
     elapsedMs: performance.now() - started,
