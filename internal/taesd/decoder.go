@@ -12,6 +12,10 @@
 // every variant. The width of the layers is read from the state dict (64
 // in the published file), so tests can use narrow fixtures.
 //
+// Tests run the converted graph in onnxruntime-node (web/node_modules) against
+// torch's output on fixtures that testdata/gen.py writes with Debian's
+// python3-torch: `/usr/bin/python3 internal/taesd/testdata/gen.py`.
+//
 // Entry points: [ConvertDecoder], [DecoderONNX].
 package taesd
 
