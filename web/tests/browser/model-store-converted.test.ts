@@ -68,13 +68,24 @@ describe('a converted file, from models pull to the browser', () => {
     const result = await page.evaluate(async (json) => {
       const { core } = window.hg;
       const m = core.parseManifest(json);
+      // Without a mirror the upstream baseUrl cannot have it: refused before any request.
+      const notMirrored = await new core.ModelStore().download(m, { variant: 'wasm' }).then(
+        () => null,
+        (error: Error) => ({ name: error.name, isClass: error instanceof core.NotMirroredError, path: (error as { path?: string }).path }),
+      );
       const store = new core.ModelStore({ mirrorRoot: '/models/' });
       await store.download(m, { variant: 'wasm' });
       const tiny = (await store.openFiles(m, 'wasm')).byRole('tiny_decoder');
       const head = new Uint8Array(await tiny.file.slice(0, 1).arrayBuffer());
-      return { bytes: tiny.file.size, sha256: tiny.sha256, verifiedBy: tiny.verifiedBy, first: head[0] };
+      return { notMirrored, bytes: tiny.file.size, sha256: tiny.sha256, verifiedBy: tiny.verifiedBy, first: head[0] };
     }, exact);
-    expect(result).toEqual({ bytes: onnx.length, sha256: sha256(onnx), verifiedBy: 'server', first: 0x08 });
+    expect(result).toEqual({
+      notMirrored: { name: 'NotMirroredError', isClass: true, path: 'tiny_decoder/model.onnx' },
+      bytes: onnx.length,
+      sha256: sha256(onnx),
+      verifiedBy: 'server',
+      first: 0x08,
+    });
     expect(problems.pageErrors).toEqual([]);
     await context.close();
   });
