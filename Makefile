@@ -17,7 +17,7 @@ VERSION    := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # Fuzz targets run for FUZZTIME each by `make test`: package:FuzzName. A count of executions
 # (`Nx`) rather than a duration: a time budget can end while the engine minimises a new input,
 # which Go reports as "context deadline exceeded", a false failure on a loaded machine.
-FUZZ_TARGETS := ./internal/runpod:FuzzDecodeJob ./internal/emulator:FuzzParseInput ./internal/api:FuzzDecodeImageRequest ./internal/mirror:FuzzCleanPath
+FUZZ_TARGETS := ./internal/runpod:FuzzDecodeJob ./internal/emulator:FuzzParseInput ./internal/api:FuzzDecodeImageRequest ./internal/mirror:FuzzCleanPath ./internal/torchfile:FuzzUnpickle
 FUZZTIME   ?= 150000x
 
 .PHONY: run test build deps web-deps chromium lavapipe web-build go-vet go-test go-fuzz web-check web-unit dawn-test browser-test testmodels clean

@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	golang.org/x/net v0.62.0
+	google.golang.org/protobuf v1.36.12
 	modernc.org/sqlite v1.62.0
 )
 

@@ -31,7 +31,12 @@ const SchemaVersion = 1
 var Backends = []string{"webgpu-f16", "webgpu-f32", "wasm"}
 
 // Roles a file may play in a pipeline.
-var Roles = []string{"tokenizer", "text_encoder", "unet", "vae_decoder", "vae_encoder", "external_data"}
+var Roles = []string{"tokenizer", "text_encoder", "unet", "vae_decoder", "vae_encoder", "tiny_decoder", "tiny_encoder", "external_data"}
+
+// Converters are the conversions a file's [Source] may ask for:
+// "taesd-decoder" turns the TAESD decoder's PyTorch state dict into ONNX
+// (internal/taesd).
+var Converters = []string{"taesd-decoder"}
 
 // nonGraphRoles are the roles whose file is not an ONNX graph (no graph summary).
 var nonGraphRoles = []string{"tokenizer", "external_data"}
@@ -95,6 +100,19 @@ type File struct {
 	// Graph summarises an ONNX file's graph (written by `models pull` and
 	// `models check`), so a backend can be refused before the download.
 	Graph *GraphSummary `json:"graph,omitempty"`
+	// Source, when set, says the file is made by `hybridgen models pull`
+	// from another, pinned file: only a mirror serves it.
+	Source *Source `json:"source,omitempty"`
+}
+
+// Source is the published file a mirror's file is converted from.
+type Source struct {
+	URL string `json:"url"`
+	// GitBlobSHA1 pins the source's bytes: the SHA-1 of "blob <size>\x00"
+	// followed by the bytes, as git (and GitHub) name the file (40 hex).
+	GitBlobSHA1 string `json:"gitBlobSha1"`
+	// Convert names the conversion (one of [Converters]).
+	Convert string `json:"convert"`
 }
 
 // IsGraphRole reports whether a file of this role is an ONNX graph.

@@ -103,10 +103,25 @@ func validateVariant(field string, v Variant, bad func(field, format string, arg
 			bad(ff+".bytesEstimated", "a git blob SHA-1 pins the exact size: bytes must be exact")
 		}
 		validateGraph(ff+".graph", f, bad)
+		if f.Source != nil {
+			validateSource(ff+".source", *f.Source, bad)
+		}
 		sum += f.Bytes
 	}
 	if len(v.Files) > 0 && sum != r.TotalBytes {
 		bad(field+".requirements.totalBytes", "is %d but the files add up to %d", r.TotalBytes, sum)
+	}
+}
+
+func validateSource(field string, s Source, bad func(field, format string, args ...any)) {
+	if u, err := url.Parse(s.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		bad(field+".url", "must be an http(s) URL, got %q", s.URL)
+	}
+	if !revisionPattern.MatchString(s.GitBlobSHA1) {
+		bad(field+".gitBlobSha1", "must be 40 lowercase hex digits, got %q", s.GitBlobSHA1)
+	}
+	if !slices.Contains(Converters, s.Convert) {
+		bad(field+".convert", "unknown conversion %q (want one of %s)", s.Convert, strings.Join(Converters, ", "))
 	}
 }
 

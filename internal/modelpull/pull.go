@@ -5,6 +5,10 @@
 // hash as Hugging Face sends it), an atomic rename into place, and progress
 // for a terminal.
 //
+// A file with a source (models.Source) is made instead from its pinned
+// source: downloaded, checked by git blob SHA-1 and converted (source.go),
+// unless BaseURL points at another mirror, which serves it made.
+//
 // Layout, under the folder: <model id>/<file path> for verified files, with a
 // sidecar (see [mirror.SidecarPath]) recording their hash; downloads in
 // progress live in dotfiles beside them (.<name>.partial and its .json
@@ -89,7 +93,8 @@ type FileResult struct {
 	SHA256      string
 	GitBlobSHA1 string
 	// VerifiedBy is "pinned" (the manifest's hash), "earlier-pull" (the
-	// mirror's manifest copy) or "server" (the hash the server announced).
+	// mirror's manifest copy), "server" (the hash the server announced) or
+	// "source" (converted from a source matching its pinned git blob SHA-1).
 	VerifiedBy string
 	// Downloaded counts the bytes that came over the network in this pull.
 	Downloaded int64
@@ -149,7 +154,11 @@ func Pull(ctx context.Context, m *models.Manifest, opts Options) ([]FileResult, 
 		}
 		pinned, earlier := adoptPins(f, pins)
 		p := &filePull{ctx: ctx, opts: opts, root: root, rel: rel, file: pinned, pinnedEarlier: earlier, url: m.FileURL(opts.BaseURL, f), t: t}
-		res, err := p.run()
+		run := p.run
+		if f.Source != nil && opts.BaseURL == "" {
+			run = p.runConverted // made from its pinned source; a mirror (BaseURL) has it made already
+		}
+		res, err := run()
 		if err != nil {
 			return results, fmt.Errorf("%s: %w", rel, err)
 		}

@@ -48,6 +48,7 @@ describe('generateTestModels', () => {
       'fp32/unet/model.onnx',
       'fp32/vae_decoder/model.onnx',
       'manifest.json',
+      'tiny_decoder/model.onnx',
       'tokenizer/merges.txt',
       'tokenizer/special_tokens_map.json',
       'tokenizer/tokenizer_config.json',
@@ -76,13 +77,24 @@ describe('generateTestModels', () => {
     for (const [backend, variant] of Object.entries(first.manifest.variants)) {
       const precision = backend === 'webgpu-f16' ? 'fp16' : 'fp32';
       expect(variant.requirements.needsShaderF16).toBe(precision === 'fp16');
-      expect(variant.files.map((f) => f.role)).toEqual(['tokenizer', 'tokenizer', 'tokenizer', 'tokenizer', 'text_encoder', 'unet', 'vae_decoder']);
+      expect(variant.files.map((f) => f.role)).toEqual([
+        'tokenizer',
+        'tokenizer',
+        'tokenizer',
+        'tokenizer',
+        'text_encoder',
+        'unet',
+        'vae_decoder',
+        'tiny_decoder',
+      ]);
       let total = 0;
       for (const file of variant.files) {
         const data = readFileSync(join(first.modelDir, file.path));
         expect(file.bytes).toBe(data.byteLength);
         expect(file.sha256).toBe(createHash('sha256').update(data).digest('hex'));
-        if (file.role !== 'tokenizer') expect(file.path.startsWith(`${precision}/`)).toBe(true);
+        // The tiny decoder is one fp32 file shared by every variant, as in the real manifest.
+        if (file.role === 'tiny_decoder') expect(file.path).toBe('tiny_decoder/model.onnx');
+        else if (file.role !== 'tokenizer') expect(file.path.startsWith(`${precision}/`)).toBe(true);
         total += file.bytes;
       }
       expect(variant.requirements.totalBytes).toBe(total);

@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GRAPH_ROLES, type GraphRole, PRECISIONS, type Precision, TEST_MODEL_ID } from './contract.js';
 import { buildTextEncoder } from './graphs/text-encoder.js';
+import { buildTinyDecoder } from './graphs/tiny-decoder.js';
 import { buildUnet } from './graphs/unet.js';
 import { buildVaeDecoder } from './graphs/vae-decoder.js';
 import { buildManifest, type ManifestFile, type TestModelManifest } from './manifest.js';
@@ -39,8 +40,10 @@ export interface GeneratedTestModel {
   readonly graphs: Readonly<Record<Precision, Readonly<Record<GraphRole, string>>>>;
   /** `<modelDir>/tokenizer`: `vocab.json`, `merges.txt`, `special_tokens_map.json`, `tokenizer_config.json`. */
   readonly tokenizerDir: string;
+  /** `<modelDir>/tiny_decoder/model.onnx`: the TAESD-shaped tiny decoder (fp32, listed in every variant). */
+  readonly tinyDecoder: string;
   /** Trainable parameters per graph. */
-  readonly parameters: Readonly<Record<GraphRole, number>>;
+  readonly parameters: Readonly<Record<GraphRole | 'tiny_decoder', number>>;
   /** Wall time of the generation in milliseconds. */
   readonly elapsedMs: number;
 }
@@ -84,7 +87,7 @@ export function generateTestModels(options: GenerateOptions = {}): GeneratedTest
   const graphFiles = { fp32: [] as ManifestFile[], fp16: [] as ManifestFile[] };
   const largestWeightBytes = { fp32: 0, fp16: 0 };
   const graphs = { fp32: {}, fp16: {} } as Record<Precision, Record<GraphRole, string>>;
-  const parameters = {} as Record<GraphRole, number>;
+  const parameters = {} as Record<GraphRole | 'tiny_decoder', number>;
   for (const precision of PRECISIONS) {
     for (const role of GRAPH_ROLES) {
       const builder = BUILDERS[role](precision, seed, tokenizer.vocabSize);
@@ -98,7 +101,15 @@ export function generateTestModels(options: GenerateOptions = {}): GeneratedTest
     }
   }
 
-  const manifest = buildManifest({ tokenizerFiles, graphFiles, largestWeightBytes });
+  const tiny = buildTinyDecoder(seed);
+  const tinyData = tiny.toBytes(
+    `hybridgen ${TEST_MODEL_ID} tiny_decoder (TAESD architecture, width 8, fp32, seed ${seed}): random weights, the converter's I/O contract`,
+  );
+  const tinyPath = 'tiny_decoder/model.onnx';
+  writeAtomic(join(modelDir, tinyPath), tinyData);
+  parameters.tiny_decoder = tiny.parameters;
+
+  const manifest = buildManifest({ tokenizerFiles, graphFiles, tinyDecoderFile: fileEntry('tiny_decoder', tinyPath, tinyData), largestWeightBytes });
   const manifestPath = join(modelDir, 'manifest.json');
   writeAtomic(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
   return {
@@ -107,6 +118,7 @@ export function generateTestModels(options: GenerateOptions = {}): GeneratedTest
     manifest,
     graphs,
     tokenizerDir: join(modelDir, 'tokenizer'),
+    tinyDecoder: join(modelDir, tinyPath),
     parameters,
     elapsedMs: performance.now() - started,
   };

@@ -55,21 +55,26 @@ function toFloatTensor(value: ort.Tensor | undefined, name: string): FloatTensor
   return { data: value.data as Float32Array, dims: [...value.dims] };
 }
 
-/** The three sessions of one variant of the test model in onnxruntime-node. */
+/** The three sessions of one variant of the test model in onnxruntime-node, and the tiny decoder. */
 export class ReferenceRunner {
-  private constructor(private readonly sessions: Readonly<Record<GraphRole, ort.InferenceSession>>) {}
+  private constructor(private readonly sessions: Readonly<Record<GraphRole | 'tiny_decoder', ort.InferenceSession>>) {}
 
-  /** Loads `text_encoder`, `unet` and `vae_decoder` of one variant. */
+  /** Loads `text_encoder`, `unet` and `vae_decoder` of one variant, and the (fp32, shared) `tiny_decoder`. */
   static async create(options: ReferenceRunnerOptions): Promise<ReferenceRunner> {
     const precision = options.precision ?? 'fp32';
     const sessionOptions: ort.InferenceSession.SessionOptions = options.sessionOptions ?? { executionProviders: ['cpu'], intraOpNumThreads: 1 };
     const load = (role: GraphRole) => ort.InferenceSession.create(join(options.modelDir, precision, role, 'model.onnx'), sessionOptions);
-    const [textEncoder, unet, vaeDecoder] = await Promise.all([load('text_encoder'), load('unet'), load('vae_decoder')]);
-    return new ReferenceRunner({ text_encoder: textEncoder, unet, vae_decoder: vaeDecoder });
+    const [textEncoder, unet, vaeDecoder, tinyDecoder] = await Promise.all([
+      load('text_encoder'),
+      load('unet'),
+      load('vae_decoder'),
+      ort.InferenceSession.create(join(options.modelDir, 'tiny_decoder', 'model.onnx'), sessionOptions),
+    ]);
+    return new ReferenceRunner({ text_encoder: textEncoder, unet, vae_decoder: vaeDecoder, tiny_decoder: tinyDecoder });
   }
 
   /** The onnxruntime-node session of one graph (for metadata checks). */
-  session(role: GraphRole): ort.InferenceSession {
+  session(role: GraphRole | 'tiny_decoder'): ort.InferenceSession {
     return this.sessions[role];
   }
 
@@ -94,6 +99,12 @@ export class ReferenceRunner {
   /** `latent_sample` -> `sample` (the image in about [-1, 1]). */
   async vaeDecoder(latentSample: FloatTensor): Promise<FloatTensor> {
     const out = await this.sessions.vae_decoder.run({ latent_sample: new ort.Tensor('float32', latentSample.data, latentSample.dims) });
+    return toFloatTensor(out.sample, 'sample');
+  }
+
+  /** Tiny decoder: `latent_sample` (the UNet's x0 as it is, no 0.18215 scaling) -> `sample` (the image in [0, 1]). */
+  async tinyDecoder(latentSample: FloatTensor): Promise<FloatTensor> {
+    const out = await this.sessions.tiny_decoder.run({ latent_sample: new ort.Tensor('float32', latentSample.data, latentSample.dims) });
     return toFloatTensor(out.sample, 'sample');
   }
 

@@ -1,10 +1,33 @@
 import type { Backend, VariantRequirements } from '../backend/types.js';
 
 /** What a file does in a pipeline. */
-export type FileRole = 'tokenizer' | 'text_encoder' | 'unet' | 'vae_decoder' | 'vae_encoder' | 'external_data';
+export type FileRole = 'tokenizer' | 'text_encoder' | 'unet' | 'vae_decoder' | 'vae_encoder' | 'tiny_decoder' | 'tiny_encoder' | 'external_data';
 
 /** Every role, for validation. */
-export const FILE_ROLES: readonly FileRole[] = ['tokenizer', 'text_encoder', 'unet', 'vae_decoder', 'vae_encoder', 'external_data'];
+export const FILE_ROLES: readonly FileRole[] = [
+  'tokenizer',
+  'text_encoder',
+  'unet',
+  'vae_decoder',
+  'vae_encoder',
+  'tiny_decoder',
+  'tiny_encoder',
+  'external_data',
+];
+
+/** Conversions a file's {@link ManifestFileSource} may name (`taesd-decoder`: the TAESD decoder's PyTorch weights to ONNX). */
+export const FILE_CONVERTERS = ['taesd-decoder'] as const;
+
+/**
+ * The published file a mirror's file is converted from by `hybridgen models pull`
+ * (e.g. the tiny decoder from TAESD's PyTorch weights): only a mirror serves such a file.
+ */
+export interface ManifestFileSource {
+  readonly url: string;
+  /** Git blob SHA-1 of the source (40 lowercase hex), which pins its bytes. */
+  readonly gitBlobSha1: string;
+  readonly convert: (typeof FILE_CONVERTERS)[number];
+}
 
 /** One file of a variant (see models/README.md). */
 export interface ManifestFile {
@@ -24,6 +47,8 @@ export interface ManifestFile {
   readonly gitBlobSha1?: string;
   /** A summary of the file's ONNX graph, so a backend can be refused before the download. */
   readonly graph?: GraphSummary;
+  /** Set when the file is made from another file by `hybridgen models pull`; see {@link ManifestFileSource}. */
+  readonly source?: ManifestFileSource;
 }
 
 /** One dimension of a graph input or output: a size, a symbolic name, or unknown (`null`). */

@@ -1,5 +1,5 @@
 import { BACKENDS, type Backend } from '../backend/types.js';
-import { FILE_ROLES, type FileRole, type ManifestFile, type ManifestVariant, type ModelManifest } from './types.js';
+import { FILE_CONVERTERS, FILE_ROLES, type FileRole, type ManifestFile, type ManifestVariant, type ModelManifest } from './types.js';
 import { checkGraph } from './validate-graph.js';
 
 /** One problem in a manifest, at a JSON path such as `variants.wasm.files[2].sha256`. */
@@ -24,7 +24,8 @@ const SHA256 = /^[0-9a-f]{64}$/;
 const GIT_BLOB_SHA1 = /^[0-9a-f]{40}$/;
 const REVISION = /^[0-9a-f]{40}$/;
 const TOP_KEYS = new Set(['schemaVersion', 'id', 'displayName', 'license', 'comment', 'baseUrl', 'pipeline', 'variants']);
-const FILE_KEYS = new Set(['role', 'path', 'bytes', 'bytesEstimated', 'sha256', 'gitBlobSha1', 'graph']);
+const FILE_KEYS = new Set(['role', 'path', 'bytes', 'bytesEstimated', 'sha256', 'gitBlobSha1', 'graph', 'source']);
+const SOURCE_KEYS = new Set(['url', 'gitBlobSha1', 'convert']);
 
 type Obj = Record<string, unknown>;
 const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -62,6 +63,27 @@ function baseUrlProblem(value: unknown): string | null {
   return null;
 }
 
+function checkSource(field: string, value: unknown, issues: ManifestIssue[]): void {
+  if (!isObject(value)) {
+    issues.push({ field, problem: 'must be an object' });
+    return;
+  }
+  for (const key of Object.keys(value)) if (!SOURCE_KEYS.has(key)) issues.push({ field: `${field}.${key}`, problem: 'unknown field' });
+  let url: URL | undefined;
+  try {
+    url = typeof value.url === 'string' ? new URL(value.url) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:')) issues.push({ field: `${field}.url`, problem: 'must be an http(s) URL' });
+  if (typeof value.gitBlobSha1 !== 'string' || !REVISION.test(value.gitBlobSha1)) {
+    issues.push({ field: `${field}.gitBlobSha1`, problem: 'must be 40 lowercase hex digits' });
+  }
+  if (!FILE_CONVERTERS.includes(value.convert as (typeof FILE_CONVERTERS)[number])) {
+    issues.push({ field: `${field}.convert`, problem: `must be one of ${FILE_CONVERTERS.join(', ')}` });
+  }
+}
+
 function checkFile(field: string, value: unknown, issues: ManifestIssue[]): void {
   if (!isObject(value)) {
     issues.push({ field, problem: 'must be an object' });
@@ -86,6 +108,7 @@ function checkFile(field: string, value: unknown, issues: ManifestIssue[]): void
     issues.push({ field: `${field}.bytesEstimated`, problem: 'a git blob SHA-1 pins the exact size: bytes must be exact' });
   }
   checkGraph(`${field}.graph`, value.role, value.graph, issues);
+  if (value.source !== undefined) checkSource(`${field}.source`, value.source, issues);
 }
 
 function checkVariant(field: string, value: unknown, issues: ManifestIssue[]): void {

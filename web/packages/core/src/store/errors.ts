@@ -100,6 +100,22 @@ export class ModelNotReadyError extends ModelStoreError {
   }
 }
 
+/**
+ * A file that `hybridgen models pull` makes from its `source` (such as the
+ * tiny decoder converted from TAESD's weights) is not at the manifest's
+ * upstream `baseUrl`: only a model mirror serves it. Raised before anything
+ * is downloaded when the store has no `mirrorRoot` and the baseUrl is not on
+ * the app's own server.
+ */
+export class NotMirroredError extends ModelStoreError {
+  override readonly name = 'NotMirroredError';
+  readonly path: string;
+  constructor(path: string) {
+    super(`${path} is made by \`hybridgen models pull\` from its source, so only a model mirror serves it: download through a mirror (the store's mirrorRoot)`);
+    this.path = path;
+  }
+}
+
 /** The store's worker did not answer in time, or died. */
 export class WorkerFailedError extends ModelStoreError {
   override readonly name = 'WorkerFailedError';
@@ -136,6 +152,7 @@ const CLASSES: Record<string, new (...args: never[]) => Error> = {
   DownloadError,
   StorageUnavailableError,
   ModelNotReadyError,
+  NotMirroredError,
   WorkerFailedError,
 };
 

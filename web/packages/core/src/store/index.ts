@@ -10,6 +10,7 @@ export {
   IntegrityError,
   ModelNotReadyError,
   ModelStoreError,
+  NotMirroredError,
   QuotaError,
   reviveError,
   SizeMismatchError,

@@ -2,7 +2,7 @@ import type { Backend } from '../backend/types.js';
 import { resolveFileUrl } from '../models/registry.js';
 import type { ModelManifest } from '../models/types.js';
 import { manifestFiles } from '../models/validate.js';
-import { serializeError } from './errors.js';
+import { NotMirroredError, serializeError } from './errors.js';
 import type { DownloadProgress, ProgressBase } from './events.js';
 import { type CachedModel, listCachedModels, type ModelStatus, modelStatus, openStoredFiles, type StoredModelFiles } from './inventory.js';
 import { DEFAULT_ROOT_DIRECTORY, openRoot } from './opfs.js';
@@ -67,6 +67,11 @@ export interface StoreUsage {
   readonly originQuotaBytes: number | null;
 }
 
+/** Whether a manifest's baseUrl is on the app's own server (a path or relative), hence a mirror. */
+function isOwnServerBase(baseUrl: string): boolean {
+  return baseUrl.startsWith('./') || (baseUrl.startsWith('/') && !baseUrl.startsWith('//'));
+}
+
 /**
  * Keeps model files in OPFS: resumable, verified downloads with progress,
  * one tab downloading a model at a time, and the stored files for the engine.
@@ -95,7 +100,8 @@ export class ModelStore {
   /**
    * Makes sure every file of the variant is stored and verified, downloading
    * what is missing. Rejects with QuotaError (before writing anything),
-   * IntegrityError (the bad file deleted), UnverifiableFileError,
+   * IntegrityError (the bad file deleted), UnverifiableFileError, NotMirroredError
+   * (before anything is fetched: a converted file and no mirror),
    * SizeMismatchError, DownloadError, StorageUnavailableError, or the
    * signal's reason.
    */
@@ -104,6 +110,8 @@ export class ModelStore {
     const { variant, signal } = options;
     signal?.throwIfAborted();
     const files = manifestFiles(manifest, variant);
+    const converted = files.find((f) => f.source !== undefined);
+    if (converted && !this.#options.mirrorRoot && !isOwnServerBase(manifest.baseUrl)) throw new NotMirroredError(converted.path);
     const totalBytes = files.reduce((a, f) => a + f.bytes, 0);
     let seq = 0;
     let last: { doneBytes: number; totalBytes: number } = { doneBytes: 0, totalBytes };
