@@ -18,7 +18,7 @@ import (
 func runModels(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	usage := func(w io.Writer) {
 		fmt.Fprintln(w, "usage: hybridgen models pull <model id | manifest.json> [-dir DIR] [-base-url URL]")
-		fmt.Fprintln(w, "       hybridgen models check <model folder | manifest.json | model id> [-write]")
+		fmt.Fprintln(w, "       hybridgen models check <mirror folder | model folder | manifest.json | model id> [-write]")
 		fmt.Fprintln(w, "       hybridgen models list")
 	}
 	if len(args) == 0 {

@@ -28,7 +28,7 @@ func parseCheckFlags(args []string, stderr io.Writer) (checkOptions, error) {
 	fs.SetOutput(stderr)
 	fs.BoolVar(&o.write, "write", false, "write the graph summaries into the manifest file (as models pull does in a mirror)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: hybridgen models check <model folder | manifest.json | model id> [-write]")
+		fmt.Fprintln(stderr, "usage: hybridgen models check <mirror folder | model folder | manifest.json | model id> [-write]")
 		fmt.Fprintln(stderr, "\nLists each ONNX graph's inputs, outputs, opsets and operators (read from the files")
 		fmt.Fprintln(stderr, "next to the manifest, else from the summaries in it) and says which variants")
 		fmt.Fprintln(stderr, "onnxruntime-web cannot run. Exit status 1 when a variant cannot run.")
@@ -77,7 +77,28 @@ func runModelsCheck(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	m, manifestFile, dir, err := loadCheckTarget(o.target)
+	// A mirror folder (as models pull -dir fills): check each model in it.
+	if found, _ := filepath.Glob(filepath.Join(o.target, "*", "manifest.json")); len(found) > 0 && !exists(filepath.Join(o.target, "manifest.json")) {
+		var errs []error
+		for i, file := range found {
+			if i > 0 {
+				fmt.Fprintln(stdout)
+			}
+			errs = append(errs, checkOne(file, o.write, stdout))
+		}
+		return errors.Join(errs...)
+	}
+	return checkOne(o.target, o.write, stdout)
+}
+
+func exists(file string) bool {
+	_, err := os.Stat(file)
+	return err == nil
+}
+
+// checkOne checks one model folder, manifest file or built-in model id.
+func checkOne(target string, write bool, stdout io.Writer) error {
+	m, manifestFile, dir, err := loadCheckTarget(target)
 	if err != nil {
 		return err
 	}
@@ -101,7 +122,7 @@ func runModelsCheck(args []string, stdout, stderr io.Writer) error {
 		}
 		printGraph(stdout, f, g, from)
 	}
-	if o.write && changed {
+	if write && changed {
 		if manifestFile == "" {
 			return usageError{errors.New("models check -write: name a manifest file or model folder, not a built-in model")}
 		}

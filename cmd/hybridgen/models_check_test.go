@@ -89,6 +89,17 @@ func TestModelsCheckListsGraphsAndRefusesUnsupportedOps(t *testing.T) {
 		t.Errorf("an initializer is listed as an input:\n%s", out)
 	}
 
+	// A mirror folder holding the model is checked model by model.
+	mirrorRoot := t.TempDir()
+	if err := os.Rename(dir, filepath.Join(mirrorRoot, "check")); err != nil {
+		t.Fatal(err)
+	}
+	dir = filepath.Join(mirrorRoot, "check")
+	stdout.Reset()
+	if err := run(context.Background(), []string{"models", "check", mirrorRoot}, &stdout, &stderr); !errors.Is(err, models.ErrUnsupportedOps) || !strings.Contains(stdout.String(), "check (Check)") {
+		t.Fatalf("mirror folder: %v\n%s", err, stdout.String())
+	}
+
 	// -write kept the summaries: with the graphs gone, the manifest alone
 	// still tells which backend cannot run them (as the browser does).
 	m, err := models.Load(filepath.Join(dir, "manifest.json"))

@@ -188,3 +188,45 @@ func TestGitBlobSHA1MatchesGit(t *testing.T) {
 		}
 	}
 }
+
+// A manifest may pin a plain file by git blob SHA-1 alone (what Hugging
+// Face publishes for it): the pull verifies it, and refuses a wrong pin as
+// soon as the server's ETag disagrees, before reading the body.
+func TestPullVerifiesGitBlobPins(t *testing.T) {
+	files, roles := hfRepo()
+	hf := newHFServer(files)
+	defer hf.close()
+	vocab := files["tokenizer/vocab.json"].data
+	pin := func(blob string) *models.Manifest {
+		m := hfManifest("pin", hf.baseURL(), files, roles)
+		v := m.Variants["webgpu-f16"]
+		for i, f := range v.Files {
+			if f.Path == "tokenizer/vocab.json" {
+				v.Files[i].GitBlobSHA1, v.Files[i].Bytes, v.Files[i].BytesEstimated = &blob, int64(len(vocab)), false
+			}
+		}
+		v.Requirements.TotalBytes = 0
+		for _, f := range v.Files {
+			v.Requirements.TotalBytes += f.Bytes
+		}
+		m.Variants["webgpu-f16"] = v
+		if err := m.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	res, err := modelpull.Pull(context.Background(), pin(gitBlobSHA1(vocab)), pullOpts(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if strings.HasSuffix(r.Path, "vocab.json") && (r.VerifiedBy != "pinned" || r.GitBlobSHA1 != gitBlobSHA1(vocab)) {
+			t.Fatalf("pinned vocab: %+v", r)
+		}
+	}
+	wrong := gitBlobSHA1([]byte("another vocabulary"))
+	_, err = modelpull.Pull(context.Background(), pin(wrong), pullOpts(t.TempDir()))
+	if !errors.Is(err, modelpull.ErrIntegrity) || errors.Is(err, modelpull.ErrChangedUpstream) || !strings.Contains(err.Error(), "the manifest pins git blob "+wrong) {
+		t.Fatalf("wrong git blob pin: %v", err)
+	}
+}

@@ -1,9 +1,12 @@
 // Package modelpull fills a model mirror folder (the one `hybridgen serve
 // -models-dir` serves) from a manifest's URLs, with the guarantees the
 // browser's model store has: resume with Range + If-Range into a partial
-// file, SHA-256 verification (the manifest's pinned hash, else the server's
-// hash as Hugging Face sends it), an atomic rename into place, and progress
-// for a terminal.
+// file, verification of the SHA-256 and git blob SHA-1 (the manifest's
+// pins, else an earlier pull's, else the hashes the server announces as
+// Hugging Face does: X-Linked-Etag / X-Linked-Size on the redirect to its
+// CDN, a git blob ETag for plain files), an atomic rename into place, and
+// progress for a terminal. What it verified is pinned in the folder's
+// manifest copy ([ManifestName]): trust on first pull.
 //
 // A file with a source (models.Source) is made instead from its pinned
 // source: downloaded, checked by git blob SHA-1 and converted (source.go),
@@ -14,7 +17,7 @@
 // progress live in dotfiles beside them (.<name>.partial and its .json
 // record), which the mirror never serves.
 //
-// Resuming re-hashes the partial file once from disk (Go's SHA-256 runs at
+// Resuming re-hashes the partial file once from disk (Go's hashes run at
 // disk speed, so no hasher state is saved) and then asks for the rest.
 //
 // Entry point: [Pull].
