@@ -18,12 +18,18 @@ const (
 )
 
 // Status is a job's state. The in-flight and final states are RunPod's; a
-// row is PENDING between its creation and RunPod accepting the job.
+// row is SUBMITTING between its creation and RunPod's answer to /run, and
+// UNCONFIRMED when the request may have reached RunPod but no answer says
+// whether a job exists (it counts at its worst case until reconciled).
 type Status string
 
 // The states of a job.
 const (
-	StatusPending    Status = "PENDING"
+	// StatusPending is what rows written before the SUBMITTING state said;
+	// it is read as SUBMITTING.
+	StatusPending     Status = "PENDING"
+	StatusSubmitting  Status = "SUBMITTING"
+	StatusUnconfirmed Status = "UNCONFIRMED"
 	StatusInQueue    Status = "IN_QUEUE"
 	StatusInProgress Status = "IN_PROGRESS"
 	StatusCompleted  Status = "COMPLETED"
@@ -41,11 +47,19 @@ func (s Status) Final() bool {
 	return false
 }
 
+// Submitting reports whether s is a state written before RunPod answered
+// the submission (SUBMITTING, or PENDING from older rows).
+func (s Status) Submitting() bool { return s == StatusSubmitting || s == StatusPending }
+
 // Job is one ledger row.
 type Job struct {
-	ID             string
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	ID        string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	// Identity is who is charged: a bearer token's name, or the single
+	// loopback identity. Budgets and rate limits key on it.
+	Identity string
+	// ClientID is the label the caller chose; reports only.
 	ClientID       string
 	IdempotencyKey string
 	// RequestHash fingerprints the request that created the row, so a reused
@@ -62,15 +76,20 @@ type Job struct {
 	Queue         time.Duration
 	Execution     time.Duration
 	EstimatedCost Micros // what an unsettled job is assumed to cost (budgets)
+	WorstCaseCost Micros // execution timeout x price: what an UNCONFIRMED job counts
 	Cost          Micros // what the job cost once settled
 	AvoidedCost   Micros // for local drafts: the cloud price avoided
-	RemoteID      string // the RunPod job id once accepted
-	Error         string // why the job failed, or a reconciliation note
+	// Estimated marks a job settled at its estimate because the cloud
+	// never reported what it ran.
+	Estimated bool
+	RemoteID  string // the RunPod job id once known
+	Error     string // why the job failed, or a reconciliation note
 }
 
 // NewJob describes a row to create.
 type NewJob struct {
 	ID             string
+	Identity       string // who is charged; "" only for rows no budget keys on
 	ClientID       string
 	IdempotencyKey string // empty: no deduplication
 	RequestHash    string
@@ -80,17 +99,19 @@ type NewJob struct {
 	Height         int
 	Steps          int
 	Kind           Kind
-	// Status is the initial state: PENDING for cloud jobs, a final state for
-	// local drafts (which are created settled).
+	// Status is the initial state: SUBMITTING for cloud jobs, a final
+	// state for local drafts (which are created settled).
 	Status        Status
 	EstimatedCost Micros
+	WorstCaseCost Micros
 	Cost          Micros
 	AvoidedCost   Micros
 }
 
 const jobColumns = `id, created_at, updated_at, client_id, COALESCE(idempotency_key, ''), request_hash,
 	target, model, width, height, steps, kind, status, settled, queue_ms, execution_ms,
-	estimated_cost_micros, cost_micros, avoided_cost_micros, remote_id, error`
+	estimated_cost_micros, cost_micros, avoided_cost_micros, remote_id, error,
+	identity, worst_case_cost_micros, estimated`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -99,7 +120,8 @@ func scanJob(s scanner) (Job, error) {
 	var created, updated, queueMS, execMS int64
 	err := s.Scan(&j.ID, &created, &updated, &j.ClientID, &j.IdempotencyKey, &j.RequestHash,
 		&j.Target, &j.Model, &j.Width, &j.Height, &j.Steps, &j.Kind, &j.Status, &j.Settled,
-		&queueMS, &execMS, &j.EstimatedCost, &j.Cost, &j.AvoidedCost, &j.RemoteID, &j.Error)
+		&queueMS, &execMS, &j.EstimatedCost, &j.Cost, &j.AvoidedCost, &j.RemoteID, &j.Error,
+		&j.Identity, &j.WorstCaseCost, &j.Estimated)
 	if err != nil {
 		return Job{}, err
 	}
@@ -110,7 +132,7 @@ func scanJob(s scanner) (Job, error) {
 	return j, nil
 }
 
-// CreateOrGet inserts the row described by n, or, when the client already has
+// CreateOrGet inserts the row described by n, or, when the identity's client already has
 // a row with the same idempotency key, returns that row untouched. created
 // reports which happened. It is atomic: concurrent calls with the same key
 // create exactly one row.
@@ -134,7 +156,7 @@ func (l *Ledger) CreateOrGet(ctx context.Context, n NewJob) (job Job, created bo
 func (l *Ledger) CreateOrGetIf(ctx context.Context, n NewJob, admit func(ctx context.Context, q Querier) error) (job Job, created bool, err error) {
 	err = l.tx(ctx, func(tx *sql.Tx) error {
 		if n.IdempotencyKey != "" {
-			existing, e := getByKey(ctx, tx, n.ClientID, n.IdempotencyKey)
+			existing, e := getByKey(ctx, tx, n.Identity, n.ClientID, n.IdempotencyKey)
 			if e == nil {
 				job = existing
 				return nil
@@ -143,7 +165,7 @@ func (l *Ledger) CreateOrGetIf(ctx context.Context, n NewJob, admit func(ctx con
 				return e
 			}
 		}
-		if e := admit(ctx, Querier{q: tx}); e != nil {
+		if e := admit(ctx, sqlQuerier{q: tx}); e != nil {
 			return e
 		}
 		var e error
@@ -169,20 +191,20 @@ func (l *Ledger) createOrGetTx(ctx context.Context, tx *sql.Tx, n NewJob) (Job, 
 		return Job{}, false, fmt.Errorf("unknown kind %q", n.Kind)
 	}
 	if n.Status == "" {
-		n.Status = StatusPending
+		n.Status = StatusSubmitting
 	}
 	var key any
 	if n.IdempotencyKey != "" {
 		key = n.IdempotencyKey
 	}
 	now := l.nowMillis()
-	res, err := tx.ExecContext(ctx, `INSERT INTO jobs (id, created_at, updated_at, client_id, idempotency_key,
+	res, err := tx.ExecContext(ctx, `INSERT INTO jobs (id, created_at, updated_at, identity, client_id, idempotency_key,
 		request_hash, target, model, width, height, steps, kind, status, settled,
-		estimated_cost_micros, cost_micros, avoided_cost_micros)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (client_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`,
-		n.ID, now, now, n.ClientID, key, n.RequestHash, n.Target, n.Model, n.Width, n.Height, n.Steps,
-		n.Kind, n.Status, n.Status.Final(), n.EstimatedCost, n.Cost, n.AvoidedCost)
+		estimated_cost_micros, worst_case_cost_micros, cost_micros, avoided_cost_micros)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (identity, client_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`,
+		n.ID, now, now, n.Identity, n.ClientID, key, n.RequestHash, n.Target, n.Model, n.Width, n.Height, n.Steps,
+		n.Kind, n.Status, n.Status.Final(), n.EstimatedCost, n.WorstCaseCost, n.Cost, n.AvoidedCost)
 	if err != nil {
 		return Job{}, false, fmt.Errorf("insert: %w", err)
 	}
@@ -194,7 +216,7 @@ func (l *Ledger) createOrGetTx(ctx context.Context, tx *sql.Tx, n NewJob) (Job, 
 		j, err := getByID(ctx, tx, n.ID)
 		return j, true, err
 	}
-	j, err := getByKey(ctx, tx, n.ClientID, n.IdempotencyKey)
+	j, err := getByKey(ctx, tx, n.Identity, n.ClientID, n.IdempotencyKey)
 	return j, false, err
 }
 
@@ -206,11 +228,11 @@ func getByID(ctx context.Context, q queryer, id string) (Job, error) {
 	return j, err
 }
 
-func getByKey(ctx context.Context, q queryer, clientID, key string) (Job, error) {
+func getByKey(ctx context.Context, q queryer, identity, clientID, key string) (Job, error) {
 	j, err := scanJob(q.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobs
-		WHERE client_id = ? AND idempotency_key = ?`, clientID, key))
+		WHERE identity = ? AND client_id = ? AND idempotency_key = ?`, identity, clientID, key))
 	if errors.Is(err, sql.ErrNoRows) {
-		return Job{}, fmt.Errorf("%w: client %s key %s", ErrNotFound, clientID, key)
+		return Job{}, fmt.Errorf("%w: identity %s client %s key %s", ErrNotFound, identity, clientID, key)
 	}
 	return j, err
 }
@@ -225,7 +247,8 @@ func (l *Ledger) Get(ctx context.Context, id string) (Job, error) {
 }
 
 // MarkSubmitted records that the cloud accepted job id as remoteID, in
-// status (IN_QUEUE or IN_PROGRESS). It does nothing to a settled row.
+// status (IN_QUEUE or IN_PROGRESS). It does nothing to a settled row; an
+// UNCONFIRMED row whose remote id shows up later becomes confirmed.
 func (l *Ledger) MarkSubmitted(ctx context.Context, id, remoteID string, status Status) error {
 	_, err := l.exec(ctx, `UPDATE jobs SET remote_id = ?, status = ?, updated_at = ?
 		WHERE id = ? AND settled = 0`, remoteID, status, l.nowMillis(), id)
@@ -233,6 +256,25 @@ func (l *Ledger) MarkSubmitted(ctx context.Context, id, remoteID string, status 
 		return fmt.Errorf("ledger: mark %s submitted: %w", id, err)
 	}
 	return nil
+}
+
+// MarkUnconfirmed records that the submission of job id may have reached
+// the cloud without an answer saying whether a job exists: the row leaves
+// SUBMITTING for UNCONFIRMED, with note, and counts at its worst case until
+// reconciled. It reports whether the row changed (false: settled, or no
+// longer submitting).
+func (l *Ledger) MarkUnconfirmed(ctx context.Context, id, note string) (bool, error) {
+	res, err := l.exec(ctx, `UPDATE jobs SET status = ?, error = ?, updated_at = ?
+		WHERE id = ? AND settled = 0 AND status IN (?, ?)`,
+		StatusUnconfirmed, note, l.nowMillis(), id, StatusSubmitting, StatusPending)
+	if err != nil {
+		return false, fmt.Errorf("ledger: mark %s unconfirmed: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("ledger: mark %s unconfirmed: %w", id, err)
+	}
+	return n == 1, nil
 }
 
 // Progress records a non-final status and the timings seen so far. It does
@@ -259,6 +301,11 @@ type Settlement struct {
 	// Image is the output (data URI or URL) of a completed job; Seed its seed.
 	Image string
 	Seed  int64
+	// RemoteID, when set, is recorded on a row that has none yet (a job
+	// whose id arrived with its final report, e.g. through the webhook).
+	RemoteID string
+	// Estimated marks a cost the cloud never reported (an estimate).
+	Estimated bool
 }
 
 // Settle records the final state of job id exactly once: the first call wins
@@ -270,8 +317,11 @@ func (l *Ledger) Settle(ctx context.Context, id string, s Settlement) (job Job, 
 	}
 	err = l.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE jobs SET status = ?, settled = 1, queue_ms = ?, execution_ms = ?,
-			cost_micros = ?, error = ?, updated_at = ? WHERE id = ? AND settled = 0`,
-			s.Status, s.Queue.Milliseconds(), s.Execution.Milliseconds(), s.Cost, s.Error, l.nowMillis(), id)
+			cost_micros = ?, error = ?, estimated = ?, updated_at = ?,
+			remote_id = CASE WHEN remote_id = '' THEN ? ELSE remote_id END
+			WHERE id = ? AND settled = 0`,
+			s.Status, s.Queue.Milliseconds(), s.Execution.Milliseconds(), s.Cost, s.Error, s.Estimated,
+			l.nowMillis(), s.RemoteID, id)
 		if err != nil {
 			return err
 		}

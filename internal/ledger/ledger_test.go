@@ -25,8 +25,9 @@ func openAt(t *testing.T, path string, now func() time.Time) *ledger.Ledger {
 	return l
 }
 
+// cloudJob is a cloud row charged to identity "id-"+client.
 func cloudJob(id, client, key string) ledger.NewJob {
-	return ledger.NewJob{ID: id, ClientID: client, IdempotencyKey: key, Target: "a100", Model: "sdxl",
+	return ledger.NewJob{ID: id, Identity: "id-" + client, ClientID: client, IdempotencyKey: key, Target: "a100", Model: "sdxl",
 		Width: 1024, Height: 1024, Steps: 25, Kind: ledger.KindCloud, EstimatedCost: 5000}
 }
 
@@ -53,7 +54,7 @@ func TestMigrationsFromEmptyFileAndReopen(t *testing.T) {
 		t.Fatalf("after reopen version = %d, %v", v, err)
 	}
 	j, err := l2.Get(ctx, "j1")
-	if err != nil || j.ClientID != "c1" || j.Status != ledger.StatusPending {
+	if err != nil || j.ClientID != "c1" || j.Status != ledger.StatusSubmitting {
 		t.Fatalf("row after reopen = %+v, %v", j, err)
 	}
 
@@ -165,7 +166,7 @@ func TestSettleOnceAndSpend(t *testing.T) {
 	if err != nil || !ok || img != "data:image/png;base64,AAAA" || seed != 7 {
 		t.Fatalf("Output = %q %d %v %v", img, seed, ok, err)
 	}
-	if got, _ := l.Spend(ctx, "c1", day0, day1); got != cost {
+	if got, _ := l.Spend(ctx, "id-c1", day0, day1); got != cost {
 		t.Fatalf("c1 spend = %d, want %d", got, cost)
 	}
 	if got, _ := l.Spend(ctx, "", day0, day1); got != cost+5000 {

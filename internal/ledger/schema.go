@@ -40,4 +40,23 @@ var migrations = []string{
 		image  TEXT NOT NULL,
 		seed   INTEGER NOT NULL DEFAULT 0
 	);`,
+
+	// 3: money safety. identity is who was charged: the bearer token's
+	// name, never a value the caller picks (client_id stays a label);
+	// idempotency keys become unique per identity and client.
+	// worst_case_cost_micros (execution timeout x price) is what an
+	// UNCONFIRMED job counts against budgets; estimated marks a job settled
+	// at its estimate because the cloud never reported it. settings holds
+	// server secrets that must survive a restart (the webhook key).
+	`ALTER TABLE jobs ADD COLUMN identity TEXT NOT NULL DEFAULT '';
+	ALTER TABLE jobs ADD COLUMN worst_case_cost_micros INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE jobs ADD COLUMN estimated INTEGER NOT NULL DEFAULT 0 CHECK (estimated IN (0, 1));
+	DROP INDEX jobs_client_idempotency;
+	CREATE UNIQUE INDEX jobs_identity_idempotency ON jobs (identity, client_id, idempotency_key)
+		WHERE idempotency_key IS NOT NULL;
+	CREATE INDEX jobs_identity_created ON jobs (identity, created_at);
+	CREATE TABLE settings (
+		name  TEXT PRIMARY KEY,
+		value TEXT NOT NULL
+	);`,
 }

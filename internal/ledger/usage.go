@@ -10,27 +10,39 @@ import (
 // Querier reads the ledger inside a transaction started by
 // [Ledger.CreateOrGetIf], so an admission check sees exactly what the insert
 // that follows it will be added to.
-type Querier struct{ q queryer }
+type Querier interface {
+	// Spend sums the money committed in [since, until) by the cloud jobs
+	// created in that window: the settled cost of settled jobs, the worst
+	// case (execution timeout x price) of UNCONFIRMED ones and the estimated
+	// cost of the other unsettled ones. identity "" sums over everyone.
+	Spend(ctx context.Context, identity string, since, until time.Time) (Micros, error)
+}
 
-// Spend sums the money committed in [since, until) by jobs created in that
-// window: the settled cost of settled cloud jobs plus the estimated cost of
-// unsettled ones. clientID "" sums over every client.
-func (q Querier) Spend(ctx context.Context, clientID string, since, until time.Time) (Micros, error) {
-	return spend(ctx, q.q, clientID, since, until)
+// sqlQuerier is [Querier] over a transaction or the database.
+type sqlQuerier struct{ q queryer }
+
+// Spend implements [Querier].
+func (q sqlQuerier) Spend(ctx context.Context, identity string, since, until time.Time) (Micros, error) {
+	return spend(ctx, q.q, identity, since, until)
 }
 
 // Spend is [Querier.Spend] outside a transaction.
-func (l *Ledger) Spend(ctx context.Context, clientID string, since, until time.Time) (Micros, error) {
-	return spend(ctx, l.db, clientID, since, until)
+func (l *Ledger) Spend(ctx context.Context, identity string, since, until time.Time) (Micros, error) {
+	return spend(ctx, l.db, identity, since, until)
 }
 
-func spend(ctx context.Context, q queryer, clientID string, since, until time.Time) (Micros, error) {
-	query := `SELECT COALESCE(SUM(CASE WHEN settled = 1 THEN cost_micros ELSE estimated_cost_micros END), 0)
+// committedCost is what one cloud row commits, in SQL.
+const committedCost = `CASE WHEN settled = 1 THEN cost_micros
+	WHEN status = 'UNCONFIRMED' THEN max(worst_case_cost_micros, estimated_cost_micros)
+	ELSE estimated_cost_micros END`
+
+func spend(ctx context.Context, q queryer, identity string, since, until time.Time) (Micros, error) {
+	query := `SELECT COALESCE(SUM(` + committedCost + `), 0)
 		FROM jobs WHERE kind = 'cloud' AND created_at >= ? AND created_at < ?`
 	args := []any{since.UnixMilli(), until.UnixMilli()}
-	if clientID != "" {
-		query += ` AND client_id = ?`
-		args = append(args, clientID)
+	if identity != "" {
+		query += ` AND identity = ?`
+		args = append(args, identity)
 	}
 	var m Micros
 	if err := q.QueryRowContext(ctx, query, args...).Scan(&m); err != nil {
@@ -45,12 +57,21 @@ type UsageRow struct {
 	Key          string
 	CloudJobs    int // cloud jobs, any status
 	CloudFailed  int // settled cloud jobs that did not complete
-	InFlight     int // cloud jobs not yet settled
+	InFlight     int // cloud jobs not yet settled, UNCONFIRMED ones aside
 	LocalDrafts  int
 	Execution    time.Duration // billed cloud execution time
-	Cost         Micros        // settled cloud cost
-	InFlightCost Micros        // estimated cost of the unsettled cloud jobs
+	Cost         Micros        // settled cloud cost (estimated settlements included)
+	InFlightCost Micros        // estimated cost of the in-flight cloud jobs
 	Avoided      Micros        // what the local drafts would have cost in the cloud
+	// Unconfirmed counts jobs whose submission may have reached the cloud
+	// without an answer; UnconfirmedCost is their worst case, counted
+	// against budgets until they are reconciled.
+	Unconfirmed     int
+	UnconfirmedCost Micros
+	// Estimated counts settled jobs the cloud never reported, charged at
+	// their estimate; EstimatedCost is that part of Cost.
+	Estimated     int
+	EstimatedCost Micros
 }
 
 // AllCloud is what the same work would have cost had every draft also been
@@ -76,12 +97,16 @@ type Usage struct {
 
 const usageSums = `COUNT(CASE WHEN kind = 'cloud' THEN 1 END),
 	COUNT(CASE WHEN kind = 'cloud' AND settled = 1 AND status != 'COMPLETED' THEN 1 END),
-	COUNT(CASE WHEN kind = 'cloud' AND settled = 0 THEN 1 END),
+	COUNT(CASE WHEN kind = 'cloud' AND settled = 0 AND status != 'UNCONFIRMED' THEN 1 END),
 	COUNT(CASE WHEN kind = 'local' THEN 1 END),
 	COALESCE(SUM(CASE WHEN kind = 'cloud' AND settled = 1 THEN execution_ms END), 0),
 	COALESCE(SUM(CASE WHEN kind = 'cloud' AND settled = 1 THEN cost_micros END), 0),
-	COALESCE(SUM(CASE WHEN kind = 'cloud' AND settled = 0 THEN estimated_cost_micros END), 0),
-	COALESCE(SUM(CASE WHEN kind = 'local' THEN avoided_cost_micros END), 0)`
+	COALESCE(SUM(CASE WHEN kind = 'cloud' AND settled = 0 AND status != 'UNCONFIRMED' THEN estimated_cost_micros END), 0),
+	COALESCE(SUM(CASE WHEN kind = 'local' THEN avoided_cost_micros END), 0),
+	COUNT(CASE WHEN kind = 'cloud' AND settled = 0 AND status = 'UNCONFIRMED' THEN 1 END),
+	COALESCE(SUM(CASE WHEN kind = 'cloud' AND settled = 0 AND status = 'UNCONFIRMED' THEN ` + committedCost + ` END), 0),
+	COUNT(CASE WHEN kind = 'cloud' AND settled = 1 AND estimated = 1 THEN 1 END),
+	COALESCE(SUM(CASE WHEN kind = 'cloud' AND settled = 1 AND estimated = 1 THEN cost_micros END), 0)`
 
 // Usage reports totals per target, per UTC day and overall for the jobs
 // created in [since, until).
@@ -117,7 +142,8 @@ func (l *Ledger) usageRows(ctx context.Context, query string, args []any) ([]Usa
 		var key sql.NullString
 		var execMS int64
 		if err := rows.Scan(&key, &r.CloudJobs, &r.CloudFailed, &r.InFlight, &r.LocalDrafts,
-			&execMS, &r.Cost, &r.InFlightCost, &r.Avoided); err != nil {
+			&execMS, &r.Cost, &r.InFlightCost, &r.Avoided,
+			&r.Unconfirmed, &r.UnconfirmedCost, &r.Estimated, &r.EstimatedCost); err != nil {
 			return nil, fmt.Errorf("ledger: usage: %w", err)
 		}
 		r.Key = key.String
