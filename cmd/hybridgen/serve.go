@@ -1,8 +1,7 @@
 package main
 
 import (
-	"bufio"
-	"context"
+		"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -11,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -35,6 +35,13 @@ type serveOptions struct {
 	budgets      api.Budgets
 	rate         api.RateLimit
 	pollInterval time.Duration
+	// publicURL is the server's URL as RunPod reaches it, for webhooks.
+	publicURL string
+	// allowedHosts are Host names served besides the loopback ones.
+	allowedHosts string
+	// requireToken demands bearer tokens on loopback too.
+	requireToken bool
+	limits       server.Config // the timeouts and caps only
 	// modelsDir, when set, is served read-only under /models/ (the model mirror).
 	modelsDir string
 	// mirrorTestFaults enables the mirror's test hooks; never in production.
@@ -59,6 +66,13 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	fs.Float64Var(&o.rate.PerMinute, "rate", 30, "per-client cloud renders a minute, token bucket refill (0: unlimited)")
 	fs.IntVar(&o.rate.Burst, "rate-burst", 10, "per-client burst of cloud renders")
 	fs.DurationVar(&o.pollInterval, "poll-interval", 500*time.Millisecond, "first pause between RunPod /status polls of a job")
+	fs.StringVar(&o.publicURL, "public-url", os.Getenv("HYBRIDGEN_PUBLIC_URL"), "the server's URL as RunPod reaches it, e.g. https://canvas.example.com (env HYBRIDGEN_PUBLIC_URL): jobs then carry a signed webhook that reconciles submissions whose outcome is unknown")
+	fs.StringVar(&o.allowedHosts, "allowed-hosts", os.Getenv("HYBRIDGEN_ALLOWED_HOSTS"), "comma-separated Host names served on a loopback address besides localhost, 127.0.0.1 and [::1] (env HYBRIDGEN_ALLOWED_HOSTS); others get 421 (DNS rebinding)")
+	fs.BoolVar(&o.requireToken, "require-token", false, "require bearer tokens on loopback too: use it behind a reverse proxy on the same host")
+	fs.DurationVar(&o.limits.BodyTimeout, "body-timeout", server.DefaultBodyTimeout, "a request body must arrive within this time")
+	fs.DurationVar(&o.limits.WriteTimeout, "write-timeout", server.DefaultWriteTimeout, "an answer's first write must happen within this time")
+	fs.DurationVar(&o.limits.WriteIdleTimeout, "write-idle-timeout", server.DefaultWriteIdleTimeout, "a client that reads nothing of an answer for this long is cut off (large files keep streaming while it reads)")
+	fs.IntVar(&o.limits.MaxConns, "max-conns", server.DefaultMaxConns, "connections served at once")
 	fs.StringVar(&o.modelsDir, "models-dir", os.Getenv("HYBRIDGEN_MODELS_DIR"), "serve this folder of model files under /models/ with Range, ETag (SHA-256) and CORS, as filled by hybridgen models pull (env HYBRIDGEN_MODELS_DIR)")
 	fs.BoolVar(&o.mirrorTestFaults, "mirror-test-faults", false, "TEST ONLY: enable the model mirror's fault injection and request counters under /_test/mirror/ (drop connections, throttle); never use in production")
 	if err := fs.Parse(args); err != nil {
@@ -77,6 +91,14 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 		return o, usageError{errors.New("serve: -rate must be >= 0 and -rate-burst >= 1")}
 	case o.pollInterval <= 0:
 		return o, usageError{errors.New("serve: -poll-interval must be positive")}
+	case o.limits.BodyTimeout <= 0 || o.limits.WriteTimeout <= 0 || o.limits.WriteIdleTimeout <= 0 || o.limits.MaxConns < 1:
+		return o, usageError{errors.New("serve: timeouts must be positive and -max-conns at least 1")}
+	}
+	if o.publicURL != "" {
+		u, err := url.Parse(o.publicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.User != nil {
+			return o, usageError{fmt.Errorf("serve: -public-url must be an http or https URL without query or credentials, got %q", o.publicURL)}
+		}
 	}
 	if o.mirrorTestFaults && o.modelsDir == "" {
 		return o, usageError{errors.New("serve: -mirror-test-faults needs -models-dir")}
@@ -107,7 +129,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	access := api.Access{RequireToken: !api.IsLoopback(opts.addr), Tokens: tokens}
+	loopback := api.IsLoopback(opts.addr)
+	access := api.Access{RequireToken: !loopback || opts.requireToken, Tokens: tokens}
 	if access.RequireToken && len(tokens) == 0 {
 		logger.Warn("listening off loopback with no bearer tokens: every cloud render will be refused (401); set -tokens")
 	}
@@ -119,7 +142,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer lg.Close()
 	cloudAPI, err := api.New(api.Config{
 		Ledger: lg, Targets: cloud, Budgets: opts.budgets, RateLimit: opts.rate, Access: access,
-		Logger: logger, PollInterval: opts.pollInterval,
+		Logger: logger, PollInterval: opts.pollInterval, PublicURL: opts.publicURL,
 	})
 	if err != nil {
 		return err
@@ -130,12 +153,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	} else {
 		logger.Info("no cloud target configured: High Quality renders run locally")
 	}
-	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	_, err = cloudAPI.Reconcile(rctx)
-	cancel()
-	if err != nil {
-		logger.Error("reconcile in-flight jobs", "error", err.Error())
-	}
+	// Reconcile in the background: it only reads the ledger and starts
+	// followers, but nothing of it may delay listening.
+	go func() {
+		if _, err := cloudAPI.Reconcile(ctx); err != nil {
+			logger.Error("reconcile in-flight jobs", "error", err.Error())
+		}
+	}()
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -162,7 +186,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	headers := server.DefaultHeaderPolicy()
 	headers.CrossOriginIsolation = opts.isolation
-	srv, err := server.Listen(server.Config{Addr: opts.addr, Handler: mux, Logger: logger, Headers: headers})
+	limits := opts.limits
+	limits.Addr, limits.Handler, limits.Logger, limits.Headers = opts.addr, mux, logger, headers
+	limits.CheckHost, limits.AllowedHosts = loopback, servedHosts(opts)
+	srv, err := server.Listen(limits)
 	if err != nil {
 		return err
 	}
@@ -171,35 +198,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return srv.Serve(ctx)
 }
 
-// loadTokens reads bearer tokens from path (one a line; blank lines and
-// lines starting with # are skipped) and from the comma-separated list.
-func loadTokens(path, list string) ([]string, error) {
-	var tokens []string
-	for _, t := range strings.Split(list, ",") {
-		if t = strings.TrimSpace(t); t != "" {
-			tokens = append(tokens, t)
+// servedHosts are the Host names served on loopback besides the loopback
+// ones: -allowed-hosts and the -public-url's host.
+func servedHosts(o serveOptions) []string {
+	var hosts []string
+	for _, h := range strings.Split(o.allowedHosts, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			hosts = append(hosts, h)
 		}
 	}
-	if path == "" {
-		return tokens, nil
+	if u, err := url.Parse(o.publicURL); err == nil && u.Hostname() != "" {
+		hosts = append(hosts, u.Hostname())
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("serve: tokens: %w", err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		tokens = append(tokens, line)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("serve: tokens: read %s: %w", path, err)
-	}
-	return tokens, nil
+	return hosts
 }
 
 func newLogger(w io.Writer, format string) *slog.Logger {

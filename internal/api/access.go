@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"mime"
@@ -10,49 +11,104 @@ import (
 	"strings"
 )
 
-// Access decides who may spend money through the API.
+// Access decides who may spend money through the API, and as whom.
 type Access struct {
 	// RequireToken makes the guarded routes (every /api/ route but
-	// /api/config) demand "Authorization: Bearer <token>" with a token from Tokens. serve
-	// sets it when listening on a non-loopback address.
+	// /api/config and the signed webhook) demand "Authorization: Bearer
+	// <token>" with a token from Tokens. serve sets it off loopback, and on
+	// loopback with -require-token (a reverse proxy in front).
 	RequireToken bool
 	// Tokens are the accepted bearer tokens. With RequireToken and no
 	// tokens, every guarded request is refused.
-	Tokens []string
+	Tokens []Token
+}
+
+// Token is a bearer token and the identity it stands for.
+type Token struct {
+	// Name is the identity: per-identity budgets and rate limits key on it.
+	Name string
+	// Secret is the bearer token itself.
+	Secret string
+	// DailyUSD and MonthlyUSD, when positive, replace the per-client
+	// budgets for this identity.
+	DailyUSD, MonthlyUSD float64
+}
+
+// LocalIdentity is the one identity of requests without a token when
+// tokens are not required (loopback).
+const LocalIdentity = "local"
+
+// Identity is who a request spends as: a token's name, or [LocalIdentity].
+// The caller cannot choose it; the body's client_id is only a label.
+type Identity struct {
+	Name                 string
+	dailyUSD, monthlyUSD float64
+}
+
+// budgets applies the identity's own caps over the per-client defaults.
+func (id Identity) budgets(b Budgets) Budgets {
+	if id.dailyUSD > 0 {
+		b.ClientDailyUSD = id.dailyUSD
+	}
+	if id.monthlyUSD > 0 {
+		b.ClientMonthlyUSD = id.monthlyUSD
+	}
+	return b
 }
 
 // tokenSet compares bearer tokens in constant time: every configured token
 // is compared (as SHA-256 digests, so lengths never leak) on every request.
 type tokenSet struct {
 	require bool
+	tokens  []Token
 	digests [][32]byte
 }
 
 func newTokenSet(a Access) tokenSet {
 	ts := tokenSet{require: a.RequireToken}
 	for _, t := range a.Tokens {
-		if t = strings.TrimSpace(t); t != "" {
-			ts.digests = append(ts.digests, sha256.Sum256([]byte(t)))
+		if t.Secret = strings.TrimSpace(t.Secret); t.Secret != "" && t.Name != "" {
+			ts.tokens = append(ts.tokens, t)
+			ts.digests = append(ts.digests, sha256.Sum256([]byte(t.Secret)))
 		}
 	}
 	return ts
 }
 
-func (ts tokenSet) allow(r *http.Request) bool {
-	if !ts.require {
-		return true
-	}
+// identify returns the identity of r: the token's when it carries a valid
+// one; [LocalIdentity] when it carries none and none is required. ok is
+// false for a missing (when required) or unknown token.
+func (ts tokenSet) identify(r *http.Request) (Identity, bool) {
 	h := r.Header.Get("Authorization")
+	if h == "" && !ts.require {
+		return Identity{Name: LocalIdentity}, true
+	}
 	const prefix = "bearer "
 	if len(h) <= len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
-		return false
+		return Identity{}, false
 	}
 	got := sha256.Sum256([]byte(strings.TrimSpace(h[len(prefix):])))
-	match := 0
-	for _, d := range ts.digests {
-		match |= subtle.ConstantTimeCompare(got[:], d[:])
+	found := -1
+	for i, d := range ts.digests {
+		if subtle.ConstantTimeCompare(got[:], d[:]) == 1 {
+			found = i
+		}
 	}
-	return match == 1
+	if found < 0 {
+		return Identity{}, false
+	}
+	t := ts.tokens[found]
+	return Identity{Name: t.Name, dailyUSD: t.DailyUSD, monthlyUSD: t.MonthlyUSD}, true
+}
+
+type identityKey struct{}
+
+// identityOf is the identity guard stored in r's context.
+func identityOf(r *http.Request) Identity {
+	if id, ok := r.Context().Value(identityKey{}).(Identity); ok {
+		return id
+	}
+	return Identity{Name: LocalIdentity}
 }
 
 // guard wraps a handler that spends money, writes the ledger or shows jobs
@@ -68,7 +124,8 @@ func (a *API) guard(next http.HandlerFunc) http.HandlerFunc {
 			writeError(w, http.StatusForbidden, CodeForbidden, "cross-origin requests are not allowed")
 			return
 		}
-		if !a.tokens.allow(r) {
+		who, ok := a.tokens.identify(r)
+		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="hybridgen"`)
 			writeError(w, http.StatusUnauthorized, CodeUnauthorized, "a valid bearer token is required")
 			return
@@ -80,21 +137,25 @@ func (a *API) guard(next http.HandlerFunc) http.HandlerFunc {
 				return
 			}
 		}
-		next(w, r)
+		next(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, who)))
 	}
 }
 
 // crossOrigin reports whether a browser sent r from another origin: an
 // Origin header whose host differs from the request's Host, or
-// Sec-Fetch-Site cross-site/same-site.
+// Sec-Fetch-Site cross-site/same-site, or (for a request that changes
+// state) a browser's request (it sends Sec-Fetch-Site) without an Origin.
+// Requests from programs (no Origin, no Sec-Fetch-Site) pass: tokens guard
+// those.
 func crossOrigin(r *http.Request) bool {
-	switch r.Header.Get("Sec-Fetch-Site") {
+	site := r.Header.Get("Sec-Fetch-Site")
+	switch site {
 	case "cross-site", "same-site":
 		return true
 	}
 	origin := r.Header.Get("Origin")
 	if origin == "" {
-		return false
+		return site != "" && r.Method != http.MethodGet && r.Method != http.MethodHead
 	}
 	u, err := url.Parse(origin)
 	if err != nil || u.Host == "" {

@@ -37,7 +37,8 @@ func TestRefusalsHappenBeforeRunPod(t *testing.T) {
 		// Room for one estimate (0.00114) but not two; the first job is still
 		// running when the second arrives.
 		e := newEnv(t, envOptions{budgets: api.Budgets{ClientDailyUSD: 0.002},
-			emu: emulator.Config{ExecutionTime: time.Second, Workers: 1}})
+			emu:    emulator.Config{ExecutionTime: time.Second, Workers: 1},
+			access: api.Access{Tokens: []api.Token{{Name: "bob", Secret: "tok-bob"}}}})
 		if r := e.do("POST", "/api/images", imageBody("k1", nil)); r.code != http.StatusAccepted {
 			t.Fatalf("first = %d %s", r.code, r.body)
 		}
@@ -45,10 +46,15 @@ func TestRefusalsHappenBeforeRunPod(t *testing.T) {
 		if r.code != http.StatusPaymentRequired {
 			t.Fatalf("second = %d %s", r.code, r.body)
 		}
-		// Another client has its own cap.
-		other := e.do("POST", "/api/images", imageBody("k2", map[string]any{"client_id": "client-2"}))
+		// Another client_id is only a label: the same identity, the same cap.
+		rotated := e.do("POST", "/api/images", imageBody("k3", map[string]any{"client_id": "client-2"}))
+		if rotated.code != http.StatusPaymentRequired {
+			t.Fatalf("rotated client_id = %d %s", rotated.code, rotated.body)
+		}
+		// Another identity (a token's name) has its own cap.
+		other := e.do("POST", "/api/images", imageBody("k2", nil), "Authorization", "Bearer tok-bob")
 		if other.code != http.StatusAccepted {
-			t.Fatalf("other client = %d %s", other.code, other.body)
+			t.Fatalf("other identity = %d %s", other.code, other.body)
 		}
 		if n := e.emu.Requests().Counts["run"]; n != 2 {
 			t.Fatalf("run calls = %d, want 2", n)
@@ -77,7 +83,7 @@ func TestRefusalsHappenBeforeRunPod(t *testing.T) {
 		}
 	})
 	t.Run("tokens", func(t *testing.T) {
-		e := newEnv(t, envOptions{access: api.Access{RequireToken: true, Tokens: []string{"tok-1", "tok-2"}}})
+		e := newEnv(t, envOptions{access: api.Access{RequireToken: true, Tokens: []api.Token{{Name: "alice", Secret: "tok-1"}, {Name: "bob", Secret: "tok-2"}}}})
 		for _, h := range []string{"", "Bearer nope", "Basic dG9rLTE=", "Bearer tok-1x", "Bearer "} {
 			var headers []string
 			if h != "" {
@@ -243,8 +249,9 @@ func TestDraftsAndUsageSavings(t *testing.T) {
 
 // TestReconcileAfterRestart abandons a running job (as a crash would),
 // starts a new API on the same ledger file and checks reconciliation: the
-// running job is followed to its end, a job RunPod does not know is settled
-// at cost 0, and a job that never got a RunPod id is settled at cost 0.
+// running job is followed to its end, a job RunPod no longer knows is
+// settled at its estimate (marked estimated, never at 0), and a job the
+// server was still submitting is UNCONFIRMED, counted at its worst case.
 func TestReconcileAfterRestart(t *testing.T) {
 	first := newEnv(t, envOptions{emu: emulator.Config{ExecutionTime: 600 * time.Millisecond, Workers: 1}})
 	r := first.do("POST", "/api/images", imageBody("k", nil))
@@ -253,8 +260,8 @@ func TestReconcileAfterRestart(t *testing.T) {
 	first.api.Close(0) // stop following without cancelling on RunPod
 	ctx := context.Background()
 	for _, n := range []ledger.NewJob{
-		{ID: "img_unknown", ClientID: "c", Target: "emu", Kind: ledger.KindCloud, EstimatedCost: 100},
-		{ID: "img_orphan", ClientID: "c", Target: "emu", Kind: ledger.KindCloud, EstimatedCost: 100},
+		{ID: "img_unknown", Identity: api.LocalIdentity, ClientID: "c", Target: "emu", Kind: ledger.KindCloud, EstimatedCost: 100, WorstCaseCost: 900},
+		{ID: "img_orphan", Identity: api.LocalIdentity, ClientID: "c", Target: "emu", Kind: ledger.KindCloud, EstimatedCost: 100, WorstCaseCost: 900},
 	} {
 		if _, _, err := first.ledger.CreateOrGet(ctx, n); err != nil {
 			t.Fatal(err)
@@ -270,24 +277,31 @@ func TestReconcileAfterRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Following+rep.Settled != 1 || rep.Unknown != 1 || rep.Orphaned != 1 {
+	if rep.Following != 2 || rep.Unconfirmed != 1 {
 		t.Fatalf("report = %+v", rep)
 	}
+	var orphan api.JobView
+	second.do("GET", "/api/images/img_orphan", nil).decode(t, &orphan)
+	if orphan.Status != "UNCONFIRMED" || orphan.Settled || !orphan.Reconciling || !strings.Contains(orphan.Error, "may have run") {
+		t.Fatalf("orphan = %+v", orphan)
+	}
 	done := second.waitSettled(v.ID)
-	if done.Status != "COMPLETED" || done.Image == "" {
+	if done.Status != "COMPLETED" || done.Image == "" || done.Reconciling {
 		t.Fatalf("reconciled job = %+v", done)
 	}
+	unknown := second.waitSettled("img_unknown")
+	if unknown.Status != "FAILED" || !unknown.Estimated || unknown.CostUSD != 0.0001 || strings.Contains(unknown.Error, "no-such") {
+		t.Fatalf("job RunPod forgot = %+v", unknown)
+	}
 	for _, j := range second.allJobs() {
-		switch j.ID {
-		case v.ID:
-			if j.Cost == 0 || j.Cost != ledger.CostOf(testPrice, j.Execution) {
-				t.Fatalf("followed job %+v", j)
-			}
-		case "img_unknown", "img_orphan":
-			if !j.Settled || j.Status != ledger.StatusFailed || j.Cost != 0 || j.Error == "" {
-				t.Fatalf("job %s = %+v", j.ID, j)
-			}
+		if j.ID == v.ID && (j.Cost == 0 || j.Cost != ledger.CostOf(testPrice, j.Execution)) {
+			t.Fatalf("followed job %+v", j)
 		}
+	}
+	var u api.UsageView
+	second.do("GET", "/api/usage", nil).decode(t, &u)
+	if u.Total.Unconfirmed != 1 || u.Total.UnconfirmedCostUSD != 0.0009 || u.Total.EstimatedJobs != 1 {
+		t.Fatalf("usage = %+v", u.Total)
 	}
 	if e := first.emu.Requests().JobsCreated; e != 1 {
 		t.Fatalf("emulator created %d jobs", e)

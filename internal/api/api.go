@@ -11,11 +11,13 @@
 // puts an API key in a response or a log line.
 //
 // Entry points: [New], then [API.Register] on a mux, [API.Reconcile] once
-// at start, [API.Close] at shutdown. The request decoders
+// at start (it returns at once: jobs reconcile in the background),
+// [API.Close] at shutdown. The request decoders
 // [DecodeImageRequest] and [DecodeDraftRequest] are exported for fuzzing.
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -30,7 +32,12 @@ import (
 // Config configures [New].
 type Config struct {
 	// Ledger records every job. Required.
-	Ledger *ledger.Ledger
+	Ledger ledger.Store
+	// PublicURL is the server's URL as RunPod reaches it (e.g.
+	// https://canvas.example.com). When set, every job is submitted with a
+	// signed webhook under it, which reconciles UNCONFIRMED jobs; empty
+	// sends no webhook.
+	PublicURL string
 	// Targets are the cloud targets; none means High Quality runs locally.
 	Targets targets.Config
 	// Budgets are the spend caps.
@@ -54,7 +61,7 @@ type Config struct {
 
 // API serves the /api/ routes.
 type API struct {
-	ledger  *ledger.Ledger
+	ledger  ledger.Store
 	targets targets.Config
 	budgets Budgets
 	tokens  tokenSet
@@ -79,7 +86,15 @@ func New(cfg Config) (*API, error) {
 		ledger: cfg.Ledger, targets: map[string]*cloudTarget{}, def: cfg.Targets.Default,
 		budgets: cfg.Budgets, limiter: newRateLimiter(cfg.RateLimit, cfg.Now), log: cfg.Logger, now: cfg.Now,
 		waitOpts: runpod.WaitOptions{PollInterval: cfg.PollInterval, MaxInterval: cfg.MaxPollInterval},
-		active:   map[string]*activeJob{}, done: make(chan struct{}),
+		active: map[string]*activeJob{}, reconciling: map[string]bool{}, timers: map[string]*time.Timer{},
+		done: make(chan struct{}),
+	}
+	if cfg.PublicURL != "" {
+		key, err := cfg.Ledger.Secret(context.Background(), "webhook")
+		if err != nil {
+			return nil, fmt.Errorf("api: webhook secret: %w", err)
+		}
+		m.hooks = &webhooks{base: publicBase(cfg.PublicURL), key: key}
 	}
 	for _, t := range cfg.Targets.Targets {
 		c, err := runpod.NewClient(runpod.ClientConfig{
@@ -105,6 +120,7 @@ func New(cfg Config) (*API, error) {
 //	POST /api/drafts              record a local draft                  (guarded)
 //	GET  /api/usage               totals per target and day, savings    (guarded)
 //	GET  /api/config              targets, prices, limits; never a key  (open)
+//	POST /api/webhooks/runpod/{id}/{sig}  RunPod's report of a job      (signed)
 //	OPTIONS /api/                 refused: CORS is closed
 //
 // Guarded routes refuse cross-origin requests, POST bodies that are not
@@ -118,6 +134,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/drafts", a.guard(a.handleCreateDraft))
 	mux.HandleFunc("GET /api/usage", a.guard(a.handleUsage))
 	mux.HandleFunc("GET /api/config", a.handleConfig)
+	mux.HandleFunc("POST "+WebhookRoute+"{id}/{sig}", a.handleWebhook)
 	mux.HandleFunc("OPTIONS /api/", refusePreflight)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, CodeNotFound, "no such API route")

@@ -121,11 +121,12 @@ func TestEmulatorFaults(t *testing.T) {
 		{"503 on run is retried", emulator.Fault{Route: "run", Kind: emulator.HTTPFault(503)}, 202, "COMPLETED", true, "", 2},
 		{"dropped status connections are retried", emulator.Fault{Route: "status", Kind: emulator.FaultDrop, Count: 2}, 202, "COMPLETED", true, "", 3},
 		{"500 on status is retried", emulator.Fault{Route: "status", Kind: emulator.HTTPFault(500), Count: 2}, 202, "COMPLETED", true, "", 3},
-		{"500 on run is not retried", emulator.Fault{Route: "run", Kind: emulator.HTTPFault(500)}, 502, "FAILED", false, "outcome unknown", 1},
-		{"dropped connection after run", emulator.Fault{Route: "run", Kind: emulator.FaultDropAfter}, 502, "FAILED", false, "outcome unknown", 0},
-		{"401 on run", emulator.Fault{Route: "run", Kind: emulator.HTTPFault(401)}, 502, "FAILED", false, "submission refused", 0},
-		{"429 on run that never ends", emulator.Fault{Route: "run", Kind: emulator.HTTPFault(429), Count: -1}, 502, "FAILED", false, "submission refused", 4},
-		{"dropped connection before run is handled", emulator.Fault{Route: "run", Kind: emulator.FaultDrop}, 502, "FAILED", false, "outcome unknown", 0},
+		{"500 on run is not retried", emulator.Fault{Route: "run", Kind: emulator.HTTPFault(500)}, 202, "UNCONFIRMED", false, "may have run", 1},
+		{"dropped connection after run", emulator.Fault{Route: "run", Kind: emulator.FaultDropAfter}, 202, "UNCONFIRMED", false, "may have run", 0},
+		{"job created then 500", emulator.Fault{Route: "run", Kind: emulator.FaultErrorAfter}, 202, "UNCONFIRMED", false, "may have run", 1},
+		{"401 on run", emulator.Fault{Route: "run", Kind: emulator.HTTPFault(401)}, 502, "FAILED", false, "refused the server's API key", 0},
+		{"429 on run that never ends", emulator.Fault{Route: "run", Kind: emulator.HTTPFault(429), Count: -1}, 502, "FAILED", false, "rate limiting", 4},
+		{"dropped connection before run is handled", emulator.Fault{Route: "run", Kind: emulator.FaultDrop}, 202, "UNCONFIRMED", false, "may have run", 0},
 		{"slow status answers", emulator.Fault{Route: "status", Kind: emulator.FaultDelay, DelayMS: 100, Count: 3}, 202, "COMPLETED", true, "", 0},
 		{"job FAILED is billed", emulator.Fault{Kind: emulator.FaultJobFailed, Message: "CUDA out of memory"}, 202, "FAILED", true, "CUDA out of memory", 0},
 		{"job TIMED_OUT is billed", emulator.Fault{Kind: emulator.FaultJobTimedOut}, 202, "TIMED_OUT", true, "", 0},
@@ -156,7 +157,12 @@ func TestEmulatorFaults(t *testing.T) {
 				r.decode(t, &v)
 				id = v.ID
 			}
-			v := e.waitSettled(id)
+			var v api.JobView
+			if tc.wantStatus == "UNCONFIRMED" {
+				e.do("GET", "/api/images/"+id, nil).decode(t, &v)
+			} else {
+				v = e.waitSettled(id)
+			}
 			if tc.minCalls > 0 {
 				if got := e.emu.Requests().Counts[tc.fault.Route]; got < tc.minCalls {
 					t.Fatalf("%s requests = %d, want at least %d", tc.fault.Route, got, tc.minCalls)
@@ -181,6 +187,8 @@ func TestEmulatorFaults(t *testing.T) {
 				t.Fatalf("billed job cost %v for execution %v", row.Cost, row.Execution)
 			case !tc.billed && row.Cost != 0:
 				t.Fatalf("unbilled job cost %v", row.Cost)
+			case tc.wantStatus == "UNCONFIRMED" && (row.Settled || row.WorstCaseCost <= 0 || e.spend() != row.WorstCaseCost):
+				t.Fatalf("unconfirmed row %+v counts %v against budgets, want its worst case", row, e.spend())
 			}
 			// A retry of the same request never submits or charges again.
 			again := e.do("POST", "/api/images", imageBody("k", nil))
@@ -195,7 +203,10 @@ func TestEmulatorFaults(t *testing.T) {
 	}
 }
 
-func TestExpiredTTLSettlesAtZero(t *testing.T) {
+// TestExpiredTTLSettlesAtEstimate: a job RunPod forgets (its ttl passed)
+// before reporting its end may have run, so it is charged its estimate,
+// marked estimated, never 0.
+func TestExpiredTTLSettlesAtEstimate(t *testing.T) {
 	e := newEnv(t, envOptions{
 		emu:    emulator.Config{ExecutionTime: 2 * time.Second, Workers: 1},
 		target: func(tg *targets.Target) { tg.TTLSeconds = 0.1 },
@@ -204,7 +215,8 @@ func TestExpiredTTLSettlesAtZero(t *testing.T) {
 	var v api.JobView
 	r.decode(t, &v)
 	done := e.waitSettled(v.ID)
-	if done.Status != "FAILED" || done.CostUSD != 0 || !strings.Contains(done.Error, "no longer knows") {
+	if done.Status != "FAILED" || !done.Estimated || done.CostUSD != done.EstimatedCostUSD || done.CostUSD == 0 ||
+		!strings.Contains(done.Error, "no longer knows") {
 		t.Fatalf("expired job = %+v", done)
 	}
 }
@@ -302,9 +314,9 @@ func TestCancelWhileSubmitting(t *testing.T) {
 	go func() { first <- e.do("POST", "/api/images", imageBody("slow", nil)) }()
 	var pending api.JobView
 	deadline := time.Now().Add(3 * time.Second)
-	for pending.Status != "PENDING" {
+	for pending.Status != "SUBMITTING" {
 		if time.Now().After(deadline) {
-			t.Fatal("never saw the job PENDING")
+			t.Fatal("never saw the job SUBMITTING")
 		}
 		time.Sleep(20 * time.Millisecond)
 		r := e.do("POST", "/api/images", imageBody("slow", nil))

@@ -1,9 +1,14 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"strings"
+
+	"hybridgen/internal/runpod"
 )
 
 // Error codes: the "code" of every JSON error body.
@@ -14,6 +19,7 @@ const (
 	CodeForbidden           = "forbidden"              // 403: cross-origin request or preflight
 	CodeNotFound            = "not_found"              // 404
 	CodeIdempotencyConflict = "idempotency_conflict"   // 409: key reused with another request
+	CodeNotCancellable      = "not_cancellable"        // 409: an UNCONFIRMED job without a RunPod id
 	CodeUnsupportedMedia    = "unsupported_media_type" // 415: body is not application/json
 	CodeRateLimited         = "rate_limited"           // 429, with Retry-After
 	CodeInternal            = "internal"               // 500
@@ -82,4 +88,26 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 func writeRequestError(w http.ResponseWriter, e *RequestError) {
 	writeJSON(w, http.StatusBadRequest, ErrorBody{Error: ErrorDetail{
 		Code: CodeInvalidRequest, Message: e.Error(), Fields: e.Fields}})
+}
+
+// userReason says in a few words why a call to the cloud target failed,
+// from the error's type only: never the URL, the endpoint id or the Go
+// error chain, which stay in the log.
+func userReason(err error) string {
+	var apiErr *runpod.APIError
+	switch {
+	case errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusUnauthorized:
+		return "it refused the server's API key (HTTP 401)"
+	case errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusTooManyRequests:
+		return "it is rate limiting this server (HTTP 429)"
+	case errors.As(err, &apiErr):
+		return fmt.Sprintf("it answered HTTP %d", apiErr.StatusCode)
+	case errors.Is(err, runpod.ErrSubmitUncertain):
+		return "it gave no answer"
+	case errors.Is(err, runpod.ErrMalformedResponse):
+		return "its answer was not understood"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "it did not answer in time"
+	}
+	return "it could not be reached"
 }

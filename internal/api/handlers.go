@@ -32,14 +32,18 @@ func (a *API) handleCreateImage(w http.ResponseWriter, r *http.Request) {
 		writeRequestError(w, &RequestError{Fields: []FieldError{{"target", "is not a configured target"}}})
 		return
 	}
-	job, created, err := a.jobs.submit(r.Context(), req)
+	job, created, err := a.jobs.submit(r.Context(), req, identityOf(r))
 	var (
-		rateErr   *RateLimitError
-		budgetErr *BudgetError
-		submitErr *SubmitError
+		rateErr        *RateLimitError
+		budgetErr      *BudgetError
+		submitErr      *SubmitError
+		unconfirmedErr *UnconfirmedError
 	)
 	switch {
 	case err == nil:
+	case errors.As(err, &unconfirmedErr):
+		// The row exists and may be running: answer it like an accepted
+		// job, UNCONFIRMED, so the client follows it rather than retries.
 	case errors.As(err, &rateErr):
 		secs := int(math.Ceil(rateErr.RetryAfter.Seconds()))
 		secs = max(secs, 1)
@@ -58,7 +62,8 @@ func (a *API) handleCreateImage(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadGateway, struct {
 			ErrorBody
 			Job JobView `json:"job"`
-		}{ErrorBody{ErrorDetail{Code: CodeUpstream, Message: submitErr.Error()}}, viewOf(submitErr.Job)})
+		}{ErrorBody{ErrorDetail{Code: CodeUpstream, Message: "the cloud target refused the job: " + userReason(submitErr.Err) +
+			": nothing was charged"}}, viewOf(submitErr.Job)})
 		return
 	default:
 		a.log.Error("create image", "error", err.Error())
@@ -83,6 +88,7 @@ func (a *API) handleCreateImage(w http.ResponseWriter, r *http.Request) {
 // view renders j with its stored output.
 func (a *API) view(r *http.Request, j ledger.Job) (JobView, error) {
 	v := viewOf(j)
+	v.Reconciling = !j.Settled && a.jobs.isReconciling(j.ID)
 	if j.Status == ledger.StatusCompleted && j.Kind == ledger.KindCloud {
 		img, seed, ok, err := a.ledger.Output(r.Context(), j.ID)
 		if err != nil {
@@ -137,9 +143,14 @@ func (a *API) handleCancelImage(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, viewOf(j))
 		return
 	}
-	if err := a.jobs.cancel(r.Context(), j); err != nil {
+	err := a.jobs.cancel(r.Context(), j)
+	switch {
+	case errors.Is(err, ErrNotCancellable):
+		writeError(w, http.StatusConflict, CodeNotCancellable, err.Error())
+		return
+	case err != nil:
 		a.log.Warn("cancel failed", "job_id", j.ID, "error", err.Error())
-		writeError(w, http.StatusBadGateway, CodeUpstream, "the cloud target did not accept the cancel: "+err.Error())
+		writeError(w, http.StatusBadGateway, CodeUpstream, "the cloud target did not accept the cancel: "+userReason(err))
 		return
 	}
 	writeJSON(w, http.StatusAccepted, viewOf(j))
@@ -167,7 +178,7 @@ func (a *API) handleCreateDraft(w http.ResponseWriter, r *http.Request) {
 	}
 	sum := sha256.Sum256(fmt.Appendf(nil, "%d|%d|%d|%s|%s", d.Width, d.Height, d.Steps, d.Model, d.Target))
 	job, created, err := a.ledger.CreateOrGet(r.Context(), ledger.NewJob{
-		ID: newJobID("drf_"), ClientID: d.ClientID, IdempotencyKey: d.IdempotencyKey,
+		ID: newJobID("drf_"), Identity: identityOf(r).Name, ClientID: d.ClientID, IdempotencyKey: d.IdempotencyKey,
 		RequestHash: hex.EncodeToString(sum[:16]), Target: "local", Model: d.Model,
 		Width: d.Width, Height: d.Height, Steps: d.Steps, Kind: ledger.KindLocal,
 		Status: ledger.StatusCompleted, AvoidedCost: avoided,

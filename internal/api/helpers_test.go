@@ -245,3 +245,14 @@ func (e *env) allJobs() []ledger.Job {
 	}
 	return jobs
 }
+
+// spend is what today's budgets see committed over every identity.
+func (e *env) spend() ledger.Micros {
+	e.t.Helper()
+	since, until := ledger.DayWindow(time.Now())
+	m, err := e.ledger.Spend(context.Background(), "", since, until)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return m
+}

@@ -11,8 +11,14 @@ import (
 type JobView struct {
 	ID               string    `json:"id"`
 	Kind             string    `json:"kind"`   // "cloud" or "local"
-	Status           string    `json:"status"` // PENDING, IN_QUEUE, IN_PROGRESS, COMPLETED, FAILED, CANCELLED, TIMED_OUT
+	Status           string    `json:"status"` // SUBMITTING, UNCONFIRMED, IN_QUEUE, IN_PROGRESS, COMPLETED, FAILED, CANCELLED, TIMED_OUT
 	Settled          bool      `json:"settled"`
+	// Reconciling: the job was left in flight by a previous run of the
+	// server and nothing has been heard of it since the restart.
+	Reconciling bool `json:"reconciling,omitempty"`
+	// Estimated: settled at its estimate because the cloud never reported
+	// what it ran.
+	Estimated bool `json:"estimated,omitempty"`
 	Target           string    `json:"target"`
 	Model            string    `json:"model"`
 	Width            int       `json:"width"`
@@ -24,7 +30,10 @@ type JobView struct {
 	ExecutionSeconds float64   `json:"execution_seconds"`
 	CostUSD          float64   `json:"cost_usd"`
 	EstimatedCostUSD float64   `json:"estimated_cost_usd"`
-	AvoidedCostUSD   float64   `json:"avoided_cost_usd"`
+	// WorstCaseCostUSD is execution timeout × price: what an UNCONFIRMED
+	// job counts against budgets.
+	WorstCaseCostUSD float64 `json:"worst_case_cost_usd"`
+	AvoidedCostUSD   float64 `json:"avoided_cost_usd"`
 	Image            string    `json:"image,omitempty"` // data URI or URL, once COMPLETED
 	Seed             *int64    `json:"seed,omitempty"`
 	Error            string    `json:"error,omitempty"`
@@ -37,7 +46,7 @@ func viewOf(j ledger.Job) JobView {
 		CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt,
 		QueueSeconds: j.Queue.Seconds(), ExecutionSeconds: j.Execution.Seconds(),
 		CostUSD: j.Cost.USD(), EstimatedCostUSD: j.EstimatedCost.USD(), AvoidedCostUSD: j.AvoidedCost.USD(),
-		Error: j.Error,
+		WorstCaseCostUSD: j.WorstCaseCost.USD(), Estimated: j.Estimated, Error: j.Error,
 	}
 }
 
@@ -46,7 +55,7 @@ type UsageRowView struct {
 	Key              string  `json:"key"` // target name, UTC day (YYYY-MM-DD) or "total"
 	CloudJobs        int     `json:"cloud_jobs"`
 	CloudFailed      int     `json:"cloud_failed"`
-	InFlight         int     `json:"in_flight"`
+	InFlight         int     `json:"in_flight"` // UNCONFIRMED jobs aside
 	LocalDrafts      int     `json:"local_drafts"`
 	ExecutionSeconds float64 `json:"execution_seconds"`
 	CostUSD          float64 `json:"cost_usd"`           // settled cloud cost
@@ -55,6 +64,15 @@ type UsageRowView struct {
 	AllCloudUSD      float64 `json:"all_cloud_usd"`      // cost_usd + avoided_usd
 	SavingsUSD       float64 `json:"savings_usd"`        // = avoided_usd
 	SavingsRatio     float64 `json:"savings_ratio"`      // savings / all-cloud, 0..1
+	// Unconfirmed jobs may have run on the cloud without RunPod saying so;
+	// UnconfirmedCostUSD is their worst case, counted against budgets
+	// until they are reconciled. Not part of cost_usd.
+	Unconfirmed        int     `json:"unconfirmed"`
+	UnconfirmedCostUSD float64 `json:"unconfirmed_cost_usd"`
+	// EstimatedJobs were settled at their estimate (the cloud never
+	// reported them); EstimatedCostUSD is that part of cost_usd.
+	EstimatedJobs    int     `json:"estimated_jobs"`
+	EstimatedCostUSD float64 `json:"estimated_cost_usd"`
 }
 
 // UsageView is the JSON of GET /api/usage and `hybridgen usage -json`.
@@ -85,5 +103,7 @@ func usageRowView(r ledger.UsageRow) UsageRowView {
 		LocalDrafts: r.LocalDrafts, ExecutionSeconds: r.Execution.Seconds(),
 		CostUSD: r.Cost.USD(), InFlightCostUSD: r.InFlightCost.USD(), AvoidedUSD: r.Avoided.USD(),
 		AllCloudUSD: r.AllCloud().USD(), SavingsUSD: r.Avoided.USD(), SavingsRatio: r.SavingsRatio(),
+		Unconfirmed: r.Unconfirmed, UnconfirmedCostUSD: r.UnconfirmedCost.USD(),
+		EstimatedJobs: r.Estimated, EstimatedCostUSD: r.EstimatedCost.USD(),
 	}
 }

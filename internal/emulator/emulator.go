@@ -22,6 +22,7 @@
 //
 //	POST   /_emulator/faults    add faults, e.g. [{"route":"run","kind":"http_429","count":2,"retry_after":1},
 //	                            {"route":"status","kind":"http_500"},{"route":"run","kind":"drop"},
+//	                            {"route":"run","kind":"drop_after"},{"route":"run","kind":"error_after"},
 //	                            {"kind":"job_failed","message":"oom"},{"kind":"job_timed_out"}]
 //	GET    /_emulator/faults    the faults still pending
 //	DELETE /_emulator/faults    drop the pending faults

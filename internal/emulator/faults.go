@@ -23,6 +23,10 @@ const (
 	// FaultDropAfter handles the request (a /run creates its job), then
 	// closes the connection without an answer: the ambiguous case.
 	FaultDropAfter FaultKind = "drop_after"
+	// FaultErrorAfter handles the request (a /run creates its job), then
+	// answers HTTP 500 instead of the result: a gateway failing after
+	// RunPod accepted the job, the other ambiguous case.
+	FaultErrorAfter FaultKind = "error_after"
 	// FaultDelay waits DelayMS before handling the request normally.
 	FaultDelay FaultKind = "delay"
 	// FaultJobFailed makes the next submitted job end FAILED with Message
@@ -81,7 +85,7 @@ func (f *Fault) validate() error {
 		return fmt.Errorf("unknown route %q (want one of %s)", f.Route, strings.Join(Routes, ", "))
 	}
 	switch {
-	case f.httpStatus() != 0, f.Kind == FaultDrop, f.Kind == FaultDropAfter, f.Kind == FaultDelay:
+	case f.httpStatus() != 0, f.Kind == FaultDrop, f.Kind == FaultDropAfter, f.Kind == FaultErrorAfter, f.Kind == FaultDelay:
 	case f.isJobFault():
 		if f.Route != "" && f.Route != "run" && f.Route != "runsync" {
 			return fmt.Errorf("%s faults apply to run or runsync, not %q", f.Kind, f.Route)
@@ -184,6 +188,14 @@ func (f Fault) apply(w http.ResponseWriter, r *http.Request, log *slog.Logger, r
 		return false
 	case FaultDropAfter:
 		serve(discardWriter{h: http.Header{}})
+	case FaultErrorAfter:
+		serve(discardWriter{h: http.Header{}})
+		msg := f.Message
+		if msg == "" {
+			msg = "emulator: injected error after handling the request"
+		}
+		writeError(w, http.StatusInternalServerError, msg)
+		return true
 	}
 	dropConnection(w)
 	return true

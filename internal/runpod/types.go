@@ -40,6 +40,12 @@ type SDXLInput struct {
 	// HighNoiseFrac is where the base model hands over to the refiner
 	// (denoising_end, 0 to 1).
 	HighNoiseFrac float64 `json:"high_noise_frac,omitempty"`
+	// CorrelationID is the caller's id for the job (hybridgen's ledger
+	// id), sent as "hybridgen_job_id" so the job can be matched on the
+	// worker's side. Not part of worker-sdxl's schema, whose validator
+	// fails jobs with unknown fields: send it only to workers that accept
+	// it.
+	CorrelationID string `json:"hybridgen_job_id,omitempty"`
 }
 
 // Seed returns a pointer to seed, for [SDXLInput.Seed].

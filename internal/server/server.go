@@ -14,6 +14,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"golang.org/x/net/netutil"
 )
 
 // Config describes how the server listens and which headers it sets.
@@ -30,6 +32,45 @@ type Config struct {
 	// ShutdownTimeout bounds how long in-flight requests may take to finish
 	// once shutdown starts. Zero means 10 seconds.
 	ShutdownTimeout time.Duration
+	// CheckHost turns on the Host check (see [CheckHost]): serve sets it
+	// on loopback addresses. AllowedHosts are the extra names it accepts.
+	CheckHost    bool
+	AllowedHosts []string
+	// HeaderTimeout bounds reading a request's headers (default 10 s);
+	// BodyTimeout, WriteTimeout and WriteIdleTimeout are those of
+	// [Deadlines] (defaults [DefaultBodyTimeout], [DefaultWriteTimeout],
+	// [DefaultWriteIdleTimeout]).
+	HeaderTimeout, BodyTimeout, WriteTimeout, WriteIdleTimeout time.Duration
+	// MaxConns caps the connections open at once (default
+	// [DefaultMaxConns]); further ones wait in the kernel's backlog.
+	MaxConns int
+	// MaxHeaderBytes caps a request's headers (default
+	// [DefaultMaxHeaderBytes]).
+	MaxHeaderBytes int
+}
+
+func (c *Config) applyDefaults() {
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = 10 * time.Second
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.HeaderTimeout, 10*time.Second)
+	def(&c.BodyTimeout, DefaultBodyTimeout)
+	def(&c.WriteTimeout, DefaultWriteTimeout)
+	def(&c.WriteIdleTimeout, DefaultWriteIdleTimeout)
+	if c.MaxConns <= 0 {
+		c.MaxConns = DefaultMaxConns
+	}
+	if c.MaxHeaderBytes <= 0 {
+		c.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
 }
 
 // Server is a configured HTTP server bound to a listener.
@@ -45,24 +86,25 @@ func Listen(cfg Config) (*Server, error) {
 	if cfg.Handler == nil {
 		return nil, errors.New("server: Config.Handler is nil")
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	if cfg.ShutdownTimeout == 0 {
-		cfg.ShutdownTimeout = 10 * time.Second
-	}
+	cfg.applyDefaults()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("server: listen on %q: %w", cfg.Addr, err)
 	}
-	handler := Recover(cfg.Logger, LogRequests(cfg.Logger, cfg.Headers.Apply(cfg.Handler)))
+	handler := cfg.Headers.Apply(cfg.Handler)
+	if cfg.CheckHost {
+		handler = CheckHost(cfg.AllowedHosts, handler)
+	}
+	handler = Deadlines(cfg.BodyTimeout, cfg.WriteTimeout, cfg.WriteIdleTimeout, handler)
+	handler = Recover(cfg.Logger, LogRequests(cfg.Logger, handler))
 	return &Server{
 		cfg:      cfg,
-		listener: ln,
+		listener: netutil.LimitListener(ln, cfg.MaxConns),
 		http: &http.Server{
 			Handler:           handler,
-			ReadHeaderTimeout: 10 * time.Second,
+			ReadHeaderTimeout: cfg.HeaderTimeout,
 			IdleTimeout:       2 * time.Minute,
+			MaxHeaderBytes:    cfg.MaxHeaderBytes,
 			ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
 		},
 	}, nil

@@ -96,6 +96,11 @@ type Target struct {
 	ExecutionTimeoutSeconds float64 `json:"execution_timeout_seconds,omitempty"`
 	// TTLSeconds is sent as policy.ttl.
 	TTLSeconds float64 `json:"ttl_seconds,omitempty"`
+	// InputJobID sends the ledger id in the job input as
+	// "hybridgen_job_id", a correlation id the worker sees. Only for
+	// workers that accept unknown input fields: worker-sdxl's validator
+	// fails such jobs.
+	InputJobID bool `json:"input_job_id,omitempty"`
 	// APIKey is read from APIKeyEnv by [Load]. Never serialised.
 	APIKey Secret `json:"-"`
 }
