@@ -1,12 +1,14 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 )
 
 // decodeJSON decodes exactly one JSON object from r into dst, refusing
@@ -15,10 +17,21 @@ import (
 // check also runs on plain readers by counting). Every failure is a
 // *RequestError naming the field ("body" when no field is at fault).
 func decodeJSON(r io.Reader, maxBytes int64, dst any) error {
-	lr := &io.LimitedReader{R: r, N: maxBytes + 1}
-	dec := json.NewDecoder(lr)
+	data, err := io.ReadAll(&io.LimitedReader{R: r, N: maxBytes + 1})
+	switch {
+	case err != nil:
+		return decodeError(err, maxBytes)
+	case int64(len(data)) > maxBytes:
+		return decodeError(&http.MaxBytesError{Limit: maxBytes}, maxBytes)
+	case !utf8.Valid(data):
+		return &RequestError{Fields: []FieldError{{"body", "must be valid UTF-8"}}}
+	}
+	if key, dup := duplicateKey(data); dup {
+		return &RequestError{Fields: []FieldError{{key, "appears more than once"}}}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(dst)
+	err = dec.Decode(dst)
 	if err == nil {
 		// Only whitespace may follow the object.
 		var extra json.RawMessage
@@ -26,13 +39,61 @@ func decodeJSON(r io.Reader, maxBytes int64, dst any) error {
 			err = errTrailing
 		}
 	}
-	if lr.N <= 0 {
-		err = &http.MaxBytesError{Limit: maxBytes}
-	}
 	if err == nil {
 		return nil
 	}
 	return decodeError(err, maxBytes)
+}
+
+// duplicateKey finds a key that appears twice (up to case) in one JSON object of data
+// (encoding/json would silently keep the last one, so two readers of the
+// same body could disagree). Malformed JSON reports nothing: the decoder
+// that follows names the syntax error.
+func duplicateKey(data []byte) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	type frame struct {
+		keys      map[string]bool
+		expectKey bool
+	}
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch v := tok.(type) {
+		case json.Delim:
+			switch v {
+			case '{':
+				stack = append(stack, &frame{keys: map[string]bool{}, expectKey: true})
+				continue
+			case '[':
+				stack = append(stack, &frame{})
+				continue
+			default:
+				stack = stack[:len(stack)-1]
+			}
+		case string:
+			if top != nil && top.keys != nil && top.expectKey {
+				// encoding/json matches field names case-insensitively
+				// (with Unicode folding), so "Prompt" is "prompt" too.
+				folded := strings.ToLower(strings.ToUpper(v))
+				if top.keys[folded] {
+					return v, true
+				}
+				top.keys[folded] = true
+				top.expectKey = false
+				continue
+			}
+		}
+		if len(stack) > 0 && stack[len(stack)-1].keys != nil {
+			stack[len(stack)-1].expectKey = true
+		}
+	}
 }
 
 var errTrailing = errors.New("trailing data after the JSON object")

@@ -71,6 +71,7 @@ type envOptions struct {
 	target   func(*targets.Target)
 	dbPath   string
 	share    *env // reuse this env's emulator and ledger file
+	webhook  bool // give the API its own URL as -public-url, so jobs carry a webhook
 }
 
 // newEnvSharing starts a second API on first's emulator and ledger file, as a
@@ -121,17 +122,22 @@ func newEnv(t *testing.T, o envOptions) *env {
 		}
 		tc = targets.Config{Default: "emu", Targets: []targets.Target{tg}}
 	}
+	mux := http.NewServeMux()
+	e.srv = httptest.NewUnstartedServer(recordResponses(e.logs, mux))
+	publicURL := ""
+	if o.webhook {
+		publicURL = "http://" + e.srv.Listener.Addr().String()
+	}
 	e.api, err = api.New(api.Config{
-		Ledger: e.ledger, Targets: tc, Budgets: o.budgets, RateLimit: o.rate, Access: o.access,
+		Ledger: e.ledger, Targets: tc, Budgets: o.budgets, RateLimit: o.rate, Access: o.access, PublicURL: publicURL,
 		Logger: logger, PollInterval: 10 * time.Millisecond, MaxPollInterval: 50 * time.Millisecond,
 		Retry: runpod.RetryPolicy{BaseDelay: 5 * time.Millisecond, MaxDelay: 20 * time.Millisecond},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mux := http.NewServeMux()
 	e.api.Register(mux)
-	e.srv = httptest.NewServer(recordResponses(e.logs, mux))
+	e.srv.Start()
 	t.Cleanup(func() {
 		e.srv.Close()
 		e.api.Close(time.Second)

@@ -49,6 +49,9 @@ func TestInvalidInputsNameTheField(t *testing.T) {
 		{"not an object", `["prompt"]`, "body"},
 		{"two objects", `{"prompt":"a","client_id":"c","idempotency_key":"k"} {}`, "body"},
 		{"empty body", ``, "body"},
+		{"invalid UTF-8 in a string", []byte("{\"prompt\":\"caf\xe9\",\"client_id\":\"c\",\"idempotency_key\":\"k\"}"), "body"},
+		{"duplicate key", `{"prompt":"a cat","prompt":"a dog","client_id":"c","idempotency_key":"k"}`, "prompt"},
+		{"duplicate key differing in case", `{"prompt":"a cat","Prompt":"a dog","client_id":"c","idempotency_key":"k"}`, "Prompt"},
 		{"oversize body", `{"prompt":"` + strings.Repeat("a", api.MaxImageBodyBytes) + `"}`, "body"},
 	}
 	for _, tc := range cases {
@@ -88,6 +91,7 @@ func TestInvalidInputsNameTheField(t *testing.T) {
 		{`{"client_id":"c","idempotency_key":"k","model":"a b"}`, "model"},
 		{`{"client_id":"c","idempotency_key":"k","target":"nowhere"}`, "target"},
 		{`{"client_id":"c","idempotency_key":"k","cost":1}`, "cost"},
+		{`{"client_id":"c","idempotency_key":"k","width":512,"width":1024}`, "width"},
 	}
 	for _, tc := range draftCases {
 		r := e.do("POST", "/api/drafts", tc.body)

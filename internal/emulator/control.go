@@ -21,6 +21,13 @@ type RequestLog struct {
 	JobsCreated int `json:"jobs_created"`
 	// Webhooks counts webhook deliveries attempted.
 	Webhooks int `json:"webhooks"`
+	// WebhookURLs lists, in order, the webhook of every job created with
+	// one.
+	WebhookURLs []string `json:"webhook_urls"`
+	// ExecutionMS is what the emulator "billed": the execution time, in
+	// milliseconds, of every job that ended after it started to run, by
+	// job id.
+	ExecutionMS map[string]int64 `json:"execution_ms"`
 }
 
 // CancelCall is one /cancel request: the job and its state before and
@@ -32,7 +39,7 @@ type CancelCall struct {
 }
 
 func newRequestLog() RequestLog {
-	l := RequestLog{Counts: map[string]int{}, Cancels: []CancelCall{}}
+	l := RequestLog{Counts: map[string]int{}, Cancels: []CancelCall{}, WebhookURLs: []string{}, ExecutionMS: map[string]int64{}}
 	for _, r := range Routes {
 		l.Counts[r] = 0
 	}
@@ -46,6 +53,8 @@ func (e *Emulator) Requests() RequestLog {
 	l := e.reqs
 	l.Counts = maps.Clone(e.reqs.Counts)
 	l.Cancels = slices.Clone(e.reqs.Cancels)
+	l.WebhookURLs = slices.Clone(e.reqs.WebhookURLs)
+	l.ExecutionMS = maps.Clone(e.reqs.ExecutionMS)
 	return l
 }
 

@@ -141,6 +141,9 @@ func (e *Emulator) submitLocked(req runRequest, route string, now time.Time) *jo
 	}
 	e.jobs[j.id] = j
 	e.reqs.JobsCreated++
+	if j.webhook != "" {
+		e.reqs.WebhookURLs = append(e.reqs.WebhookURLs, j.webhook)
+	}
 	e.enqueueLocked(j)
 	e.log.Debug("emulator: job queued", "job_id", j.id, "sync", sync)
 	return j
@@ -200,6 +203,7 @@ func (e *Emulator) finishLocked(j *job, status string, now time.Time) {
 	}
 	if !j.started.IsZero() {
 		j.exec = now.Sub(j.started)
+		e.reqs.ExecutionMS[j.id] = j.exec.Milliseconds()
 	}
 	j.status = status
 	j.finished = now
