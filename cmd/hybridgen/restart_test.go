@@ -36,10 +36,18 @@ func buildBinary(t *testing.T, dir string) string {
 	return bin
 }
 
-// startServe starts `hybridgen serve` and returns its process and base URL.
+// startServe starts `hybridgen serve` on a free loopback port and returns
+// its process and base URL.
 func startServe(t *testing.T, bin string, logs *testutil.SyncBuffer, args ...string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"serve", "-addr", "127.0.0.1:0"}, args...)...)
+	return startServeAt(t, bin, logs, append([]string{"-addr", "127.0.0.1:0"}, args...)...)
+}
+
+// startServeAt starts `hybridgen serve` with args (which name -addr) and
+// returns once it prints its listening line.
+func startServeAt(t *testing.T, bin string, logs *testutil.SyncBuffer, args ...string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"serve"}, args...)...)
 	cmd.Env = append(os.Environ(), "HG_TEST_RUNPOD_KEY="+restartKey)
 	cmd.Stderr = logs
 	stdout, err := cmd.StdoutPipe()

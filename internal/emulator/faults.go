@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"bytes"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -27,6 +28,10 @@ const (
 	// answers HTTP 500 instead of the result: a gateway failing after
 	// RunPod accepted the job, the other ambiguous case.
 	FaultErrorAfter FaultKind = "error_after"
+	// FaultDelayAfter handles the request (a /run creates its job), then
+	// waits DelayMS before answering: a slow answer, during which the
+	// caller may die with the job already created.
+	FaultDelayAfter FaultKind = "delay_after"
 	// FaultDelay waits DelayMS before handling the request normally.
 	FaultDelay FaultKind = "delay"
 	// FaultJobFailed makes the next submitted job end FAILED with Message
@@ -85,7 +90,8 @@ func (f *Fault) validate() error {
 		return fmt.Errorf("unknown route %q (want one of %s)", f.Route, strings.Join(Routes, ", "))
 	}
 	switch {
-	case f.httpStatus() != 0, f.Kind == FaultDrop, f.Kind == FaultDropAfter, f.Kind == FaultErrorAfter, f.Kind == FaultDelay:
+	case f.httpStatus() != 0, f.Kind == FaultDrop, f.Kind == FaultDropAfter, f.Kind == FaultErrorAfter, f.Kind == FaultDelay,
+		f.Kind == FaultDelayAfter:
 	case f.isJobFault():
 		if f.Route != "" && f.Route != "run" && f.Route != "runsync" {
 			return fmt.Errorf("%s faults apply to run or runsync, not %q", f.Kind, f.Route)
@@ -188,6 +194,22 @@ func (f Fault) apply(w http.ResponseWriter, r *http.Request, log *slog.Logger, r
 		return false
 	case FaultDropAfter:
 		serve(discardWriter{h: http.Header{}})
+	case FaultDelayAfter:
+		rec := &recordingWriter{h: http.Header{}, status: http.StatusOK}
+		serve(rec)
+		t := time.NewTimer(time.Duration(f.DelayMS) * time.Millisecond)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			return true
+		}
+		for k, v := range rec.h {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.status)
+		_, _ = w.Write(rec.body.Bytes())
+		return true
 	case FaultErrorAfter:
 		serve(discardWriter{h: http.Header{}})
 		msg := f.Message
@@ -221,3 +243,19 @@ func (d discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 
 // WriteHeader discards the status.
 func (d discardWriter) WriteHeader(int) {}
+
+// recordingWriter keeps an answer to send later.
+type recordingWriter struct {
+	h      http.Header
+	status int
+	body   bytes.Buffer
+}
+
+// Header returns the answer's header map.
+func (r *recordingWriter) Header() http.Header { return r.h }
+
+// Write keeps b.
+func (r *recordingWriter) Write(b []byte) (int, error) { return r.body.Write(b) }
+
+// WriteHeader keeps the status.
+func (r *recordingWriter) WriteHeader(code int) { r.status = code }

@@ -145,3 +145,29 @@ func TestResetForgetsEverything(t *testing.T) {
 		t.Errorf("log after reset = %+v", l)
 	}
 }
+
+// TestAmbiguousFaultsCreateTheJob: error_after answers 500 and delay_after
+// answers late, but both have created the job (and billed its run) like a
+// RunPod that accepted it.
+func TestAmbiguousFaultsCreateTheJob(t *testing.T) {
+	emu, srv := start(t, emulator.Config{ExecutionTime: 20 * time.Millisecond})
+	if err := emu.InjectFaults(emulator.Fault{Route: "run", Kind: emulator.FaultErrorAfter},
+		emulator.Fault{Route: "run", Kind: emulator.FaultDelayAfter, DelayMS: 300}); err != nil {
+		t.Fatal(err)
+	}
+	if r := call(t, "POST", api(srv)+"/run", input("x", nil)); r.code != 500 {
+		t.Fatalf("error_after: %d", r.code)
+	}
+	start := time.Now()
+	r := call(t, "POST", api(srv)+"/run", input("y", nil))
+	if r.code != 200 || time.Since(start) < 300*time.Millisecond || r.body["id"] == nil {
+		t.Fatalf("delay_after: %d %s after %s", r.code, r.body, time.Since(start))
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(emu.Requests().ExecutionMS) < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if l := emu.Requests(); l.JobsCreated != 2 || len(l.ExecutionMS) != 2 {
+		t.Fatalf("log = %+v", l)
+	}
+}

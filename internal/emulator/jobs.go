@@ -203,7 +203,7 @@ func (e *Emulator) finishLocked(j *job, status string, now time.Time) {
 	}
 	if !j.started.IsZero() {
 		j.exec = now.Sub(j.started)
-		e.reqs.ExecutionMS[j.id] = j.exec.Milliseconds()
+		e.reqs.ExecutionMS[j.id] = *millis(j.exec) // as /status reports it
 	}
 	j.status = status
 	j.finished = now
