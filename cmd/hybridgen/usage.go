@@ -81,24 +81,45 @@ func runUsage(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 func printUsageReport(w io.Writer, v api.UsageView) error {
 	fmt.Fprintf(w, "usage from %s to %s (UTC)\n\n", v.Since.Format("2006-01-02"), v.Until.Add(-time.Second).Format("2006-01-02"))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	header := "\tcloud jobs\tfailed\tin flight\tlocal drafts\texec s\tcost USD\tin flight USD\tavoided USD\tall-cloud USD\tsaved\t\n"
+	header := "\tcloud jobs\tfailed\tin flight\tunconfirmed\tlocal drafts\texec s\tcost USD\tin flight USD\tunconfirmed USD\tavoided USD\tall-cloud USD\tsaved\t\n"
 	row := func(r api.UsageRowView) {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%.1f\t%.6f\t%.6f\t%.6f\t%.6f\t%.0f%%\t\n", r.Key, r.CloudJobs, r.CloudFailed,
-			r.InFlight, r.LocalDrafts, r.ExecutionSeconds, r.CostUSD, r.InFlightCostUSD, r.AvoidedUSD, r.AllCloudUSD, r.SavingsRatio*100)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%.1f\t%.6f\t%.6f\t%.6f\t%.6f\t%.6f\t%.0f%%\t\n", r.Key, r.CloudJobs, r.CloudFailed,
+			r.InFlight, r.Unconfirmed, r.LocalDrafts, r.ExecutionSeconds, r.CostUSD, r.InFlightCostUSD, r.UnconfirmedCostUSD,
+			r.AvoidedUSD, r.AllCloudUSD, r.SavingsRatio*100)
 	}
+	const blank = "\t\t\t\t\t\t\t\t\t\t\t\t\t\n"
 	fmt.Fprint(tw, "by target"+header)
 	for _, r := range v.ByTarget {
 		row(r)
 	}
-	fmt.Fprint(tw, "\t\t\t\t\t\t\t\t\t\t\t\nby day"+header)
+	fmt.Fprint(tw, blank+"by day"+header)
 	for _, r := range v.ByDay {
 		row(r)
 	}
-	fmt.Fprint(tw, "\t\t\t\t\t\t\t\t\t\t\t\n")
+	fmt.Fprint(tw, blank)
 	row(v.Total)
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "\nsavings vs all-cloud: $%.6f of $%.6f (%.0f%%)\n", v.Total.SavingsUSD, v.Total.AllCloudUSD, v.Total.SavingsRatio*100)
-	return err
+	if _, err := fmt.Fprintf(w, "\nsavings vs all-cloud: $%.6f of $%.6f (%.0f%%)\n", v.Total.SavingsUSD, v.Total.AllCloudUSD, v.Total.SavingsRatio*100); err != nil {
+		return err
+	}
+	return printUnconfirmedNote(w, v.Total)
+}
+
+// printUnconfirmedNote explains the spend the cloud never confirmed.
+func printUnconfirmedNote(w io.Writer, t api.UsageRowView) error {
+	if t.Unconfirmed > 0 {
+		if _, err := fmt.Fprintf(w, "unconfirmed: %d job(s) may have run on the cloud without RunPod saying so; they count at "+
+			"their worst case, $%.6f, against budgets until reconciled (not part of cost)\n", t.Unconfirmed, t.UnconfirmedCostUSD); err != nil {
+			return err
+		}
+	}
+	if t.EstimatedJobs > 0 {
+		if _, err := fmt.Fprintf(w, "estimated: %d job(s) were never reported by RunPod and are charged at their estimate, "+
+			"$%.6f of the cost\n", t.EstimatedJobs, t.EstimatedCostUSD); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -34,6 +34,13 @@ func TestUsageCommand(t *testing.T) {
 		Status: ledger.StatusCompleted, AvoidedCost: 6840}); err != nil {
 		t.Fatal(err)
 	}
+	if _, _, err := lg.CreateOrGet(ctx, ledger.NewJob{ID: "u", ClientID: "c", Target: "a100", Kind: ledger.KindCloud,
+		EstimatedCost: 1000, WorstCaseCost: 456000}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lg.MarkUnconfirmed(ctx, "u", "outcome unknown"); err != nil {
+		t.Fatal(err)
+	}
 	lg.Close()
 
 	out.Reset()
@@ -41,7 +48,8 @@ func TestUsageCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := out.String()
-	for _, want := range []string{"a100", "local", time.Now().UTC().Format("2006-01-02"), "0.002280", "0.006840", "0.009120", "75%"} {
+	for _, want := range []string{"a100", "local", time.Now().UTC().Format("2006-01-02"), "0.002280", "0.006840", "0.009120", "75%",
+		"0.456000", "unconfirmed: 1 job(s) may have run"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("usage output lacks %q:\n%s", want, text)
 		}
@@ -54,7 +62,8 @@ func TestUsageCommand(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &v); err != nil {
 		t.Fatal(err)
 	}
-	if v.Total.CostUSD != 0.00228 || v.Total.AvoidedUSD != 0.00684 || v.Total.SavingsRatio != 0.75 || len(v.ByTarget) != 2 {
+	if v.Total.CostUSD != 0.00228 || v.Total.AvoidedUSD != 0.00684 || v.Total.SavingsRatio != 0.75 || len(v.ByTarget) != 2 ||
+		v.Total.Unconfirmed != 1 || v.Total.UnconfirmedCostUSD != 0.456 || v.Total.InFlight != 0 {
 		t.Fatalf("usage -json = %+v", v)
 	}
 	if err := run(ctx, []string{"usage", "-days", "0"}, &out, &errOut); exitCode(err) != 2 {
