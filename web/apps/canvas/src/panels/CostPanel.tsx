@@ -43,6 +43,16 @@ export function CostPanel({ client, events }: { client: CloudClient; events: Eve
         <strong data-testid="hg-cloud-count">{t.cloud_jobs}</strong>
         <span>Spent</span>
         <strong data-testid="hg-spent">{usd(t.cost_usd + t.in_flight_cost_usd)}</strong>
+        {t.unconfirmed > 0 && (
+          <>
+            <span title="Submissions that got no answer: the cloud may have run them. Counted at their worst case against budgets until RunPod reports them; never retried automatically.">
+              Unconfirmed ({t.unconfirmed})
+            </span>
+            <strong data-testid="hg-unconfirmed" style={{ color: '#b45309' }}>
+              up to {usd(t.unconfirmed_cost_usd)}
+            </strong>
+          </>
+        )}
         <span>Saved vs all-cloud</span>
         <strong data-testid="hg-saved" style={{ color: '#16a34a' }}>
           {usd(t.savings_usd)} ({Math.round(t.savings_ratio * 100)}%)

@@ -3,8 +3,14 @@
  * on the wire. Field names follow the server: snake_case.
  */
 
-/** Job states: RunPod's, plus PENDING before the cloud has accepted the job. */
-export type JobStatus = 'PENDING' | 'IN_QUEUE' | 'IN_PROGRESS' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'TIMED_OUT';
+/**
+ * Job states: RunPod's, plus SUBMITTING while the server waits for RunPod's answer (PENDING in
+ * older ledgers) and UNCONFIRMED when the submission may have reached RunPod without an answer:
+ * the cloud may have run it, it is never retried automatically, and it counts at its worst case
+ * until RunPod reports it (then it ends like any job) or its ttl passes (then it is charged its
+ * estimate, marked `estimated`).
+ */
+export type JobStatus = 'PENDING' | 'SUBMITTING' | 'UNCONFIRMED' | 'IN_QUEUE' | 'IN_PROGRESS' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'TIMED_OUT';
 
 /** States after which a job never changes. */
 export const FINAL_JOB_STATUSES: ReadonlySet<JobStatus> = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT']);
@@ -89,6 +95,14 @@ export interface UsageRow {
   readonly execution_seconds: number;
   readonly cost_usd: number;
   readonly in_flight_cost_usd: number;
+  /** Jobs that may have run on the cloud without RunPod saying so (not in `cost_usd`). */
+  readonly unconfirmed: number;
+  /** Their worst case (execution timeout × price), counted against budgets until reconciled. */
+  readonly unconfirmed_cost_usd: number;
+  /** Jobs charged at their estimate because RunPod never reported them. */
+  readonly estimated_jobs: number;
+  /** That part of `cost_usd`. */
+  readonly estimated_cost_usd: number;
   readonly avoided_usd: number;
   readonly all_cloud_usd: number;
   readonly savings_usd: number;
