@@ -10,6 +10,7 @@
 // the ledger or budgets: the ratio is the API's overhead on submission.
 //
 //	go run ./bench/cloudload -n 200 -runs 3
+//	go run ./bench/cloudload -n 200 -runs 3 -faults 0.2
 package main
 
 import (
@@ -27,6 +28,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"hybridgen/internal/api"
@@ -46,11 +48,12 @@ func main() {
 	workers := flag.Int("workers", 50, "emulator workers")
 	execTime := flag.Duration("exec", 200*time.Millisecond, "emulator execution time of a 25-step image")
 	runs := flag.Int("runs", 3, "repetitions (each with a fresh emulator and ledger)")
+	faultRate := flag.Float64("faults", 0, "share of requests (0-1) that meet an injected fault, ambiguous submits included")
 	flag.Parse()
 	var all []result
 	for i := range *runs {
 		fmt.Printf("--- run %d of %d\n", i+1, *runs)
-		r, err := run(*n, *workers, *execTime)
+		r, err := run(*n, *workers, *execTime, *faultRate)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "cloudload:", err)
 			os.Exit(1)
@@ -75,7 +78,7 @@ func main() {
 // result holds one run's percentiles.
 type result struct{ base50, base99, sub50, sub99, e2e50, e2e99 time.Duration }
 
-func run(n, workers int, execTime time.Duration) (res result, err error) {
+func run(n, workers int, execTime time.Duration, faultRate float64) (res result, err error) {
 	ctx := context.Background()
 	emu := emulator.New(emulator.Config{APIKey: key, ExecutionTime: execTime, Workers: workers})
 	defer emu.Close()
@@ -94,18 +97,21 @@ func run(n, workers int, execTime time.Duration) (res result, err error) {
 	defer lg.Close()
 	tg := targets.Target{Name: "emu", BaseURL: emulator.BaseURL(emuSrv.URL), EndpointID: emu.EndpointID(),
 		APIKeyEnv: "UNUSED", PricePerSecondUSD: price, Model: "sdxl", EstimateSeconds: 6,
-		ExecutionTimeoutSeconds: 300, TTLSeconds: 3600, APIKey: targets.NewSecret(key)}
+		ExecutionTimeoutSeconds: 2, TTLSeconds: 3600, APIKey: targets.NewSecret(key)}
 	transport := &http.Transport{MaxIdleConnsPerHost: 1000}
+	// The API learns its own URL first: every job carries a webhook.
+	mux := http.NewServeMux()
+	srv := httptest.NewUnstartedServer(mux)
 	a, err := api.New(api.Config{Ledger: lg, Targets: targets.Config{Default: "emu", Targets: []targets.Target{tg}},
+		PublicURL: "http://" + srv.Listener.Addr().String(),
 		Logger: slog.New(slog.DiscardHandler), HTTPClient: &http.Client{Transport: transport},
 		PollInterval: 50 * time.Millisecond, MaxPollInterval: 500 * time.Millisecond})
 	if err != nil {
 		return res, err
 	}
 	defer a.Close(time.Second)
-	mux := http.NewServeMux()
 	a.Register(mux)
-	srv := httptest.NewServer(mux)
+	srv.Start()
 	defer srv.Close()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1000}}
 
@@ -137,11 +143,16 @@ func run(n, workers int, execTime time.Duration) (res result, err error) {
 	}
 	time.Sleep(execTime)
 	emu.Reset()
+	faults := faultMix(n, faultRate)
+	if err := emu.InjectFaults(faults...); err != nil {
+		return res, err
+	}
 
 	// The API: each goroutine submits, then follows its job to the end.
 	ids := make([]string, n)
 	var mu sync.Mutex
 	var submit latencies
+	var unconfirmed atomic.Int32
 	start := time.Now()
 	endToEnd := concurrently(n, func(i int) error {
 		t0 := time.Now()
@@ -156,6 +167,9 @@ func run(n, workers int, execTime time.Duration) (res result, err error) {
 		resp.Body.Close()
 		if err != nil || resp.StatusCode != http.StatusAccepted {
 			return fmt.Errorf("POST = %d (%v)", resp.StatusCode, err)
+		}
+		if v.Status == string(ledger.StatusUnconfirmed) {
+			unconfirmed.Add(1)
 		}
 		mu.Lock()
 		submit.d = append(submit.d, time.Since(t0))
@@ -174,7 +188,7 @@ func run(n, workers int, execTime time.Duration) (res result, err error) {
 				return err
 			}
 			if v.Settled {
-				if v.Status != "COMPLETED" {
+				if v.Status != "COMPLETED" && faultRate == 0 {
 					return fmt.Errorf("job %s ended %s: %s", v.ID, v.Status, v.Error)
 				}
 				return nil
@@ -204,7 +218,7 @@ func run(n, workers int, execTime time.Duration) (res result, err error) {
 			lost++
 		case !r.Settled:
 			unsettled++
-		case r.Cost != ledger.CostOf(price, r.Execution) || r.Cost == 0:
+		case r.Cost != ledger.CostOf(price, r.Execution) || r.Cost == 0 || r.Estimated:
 			mischarged++
 		}
 		total += r.Cost
@@ -221,6 +235,11 @@ func run(n, workers int, execTime time.Duration) (res result, err error) {
 		len(rows), n, lost, unsettled, mischarged, reqs.JobsCreated, total.USD(), wall.Round(time.Millisecond))
 	for _, e := range append(baseline.errs, endToEnd.errs...) {
 		fmt.Println("error:", e)
+	}
+	money, err := checkMoney(ctx, lg, emu.Requests(), faults, int(unconfirmed.Load()))
+	fmt.Println(money)
+	if err != nil {
+		return res, err
 	}
 	if lost+unsettled+mischarged != 0 || len(rows) != n || reqs.JobsCreated != n || submit.errors+endToEnd.errors+baseline.errors != 0 {
 		return res, fmt.Errorf("ledger or jobs inconsistent")
