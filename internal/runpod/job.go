@@ -186,7 +186,7 @@ func (o SDXLOutput) MarshalJSON() ([]byte, error) {
 		ImageURL string   `json:"image_url,omitempty"`
 		Seed     int64    `json:"seed,omitempty"`
 	}
-	return json.Marshal(plain{Images: o.Images, ImageURL: o.ImageURL, Seed: o.Seed})
+	return json.Marshal(plain(o))
 }
 
 // UnmarshalJSON reads the worker-sdxl output shape and worker-sdxl-turbo's
