@@ -1,10 +1,13 @@
 // Package api owns hybridgen's HTTP API for the browser (routes under
 // /api/): cloud renders forwarded to RunPod (or a RunPod-compatible worker),
-// their status and cancel, the local drafts the browser reports, usage and
-// the public configuration. It also owns the job manager that follows cloud
-// jobs to their end and settles their ledger rows, the budget caps, the
-// per-client rate limit, bearer-token access, the closed CORS policy, and
-// the reconciliation of jobs left in flight by a previous run.
+// their status and cancel, the local drafts the browser reports, usage,
+// the public configuration and RunPod's signed webhook. It also owns the
+// job manager that follows cloud jobs to their end and settles their ledger
+// rows (a submission whose outcome is unknown stays UNCONFIRMED at its worst
+// case until the webhook or its ttl settles it), the budget caps and the
+// rate limit keyed on the caller's identity (its bearer token's name),
+// bearer-token access, the closed CORS policy, and the background
+// reconciliation of jobs left in flight by a previous run.
 //
 // It must not serve the web app, talk to RunPod other than through
 // [runpod.Client], or write SQL (that is the ledger package's). It never

@@ -29,6 +29,11 @@
 //	GET    /_emulator/requests  a [RequestLog]: requests per route, /cancel calls, jobs created
 //	POST   /_emulator/reset     forget jobs, faults, counts; workers go cold
 //
+// drop_after, error_after and delay_after create the job and then lose,
+// fail or delay the answer: the ambiguous submissions a client cannot
+// safely retry. The request log records each job's webhook and the
+// execution time it billed.
+//
 // Injected HTTP faults fire before authentication, like a misbehaving
 // gateway in front of RunPod; every request is counted first.
 //

@@ -4,13 +4,19 @@
 // what it avoided), plus the stored output of completed cloud jobs.
 //
 // Money is stored as integer micro-dollars ([Micros]); sums are exact.
-// Idempotency keys are unique per client, so a retried request finds the row
-// it created the first time and is never charged twice.
+// Idempotency keys are unique per identity and client, so a retried request
+// finds the row it created the first time and is never charged twice. A
+// cloud row is SUBMITTING until RunPod answers; a submission whose outcome
+// is unknown leaves it UNCONFIRMED, counted at its worst case by
+// [Querier.Spend] until it settles, possibly at its estimate (marked
+// estimated).
 //
 // It must not call RunPod or know HTTP: the api package decides what to
-// record. Entry points: [Open], [Ledger.CreateOrGet], [Ledger.MarkSubmitted],
+// record. [Store] is the contract the api package uses (a PostgreSQL
+// backend implements the same). Entry points: [Open], [Ledger.CreateOrGet],
+// [Ledger.CreateOrGetIf], [Ledger.MarkSubmitted], [Ledger.MarkUnconfirmed],
 // [Ledger.Progress], [Ledger.Settle], [Ledger.Unsettled], [Ledger.Usage],
-// [Ledger.Spend].
+// [Ledger.Spend], [Ledger.Secret].
 package ledger
 
 import (

@@ -1,6 +1,8 @@
-// Package server owns the HTTP lifecycle of hybridgen: the listener, the
-// middleware every response passes through (security and cross-origin
-// isolation headers, request logging, panic recovery) and graceful shutdown.
+// Package server owns the HTTP lifecycle of hybridgen: the listener (capped
+// in connections), the middleware every response passes through (security
+// and cross-origin isolation headers, the loopback Host check against DNS
+// rebinding, body and progress-based write deadlines, request logging,
+// panic recovery) and graceful shutdown.
 //
 // It does not know what the routes do: callers build an [http.ServeMux] with
 // the web app, the API and the model mirror, and hand it to [New].
