@@ -104,7 +104,7 @@ func run(n, workers int, execTime time.Duration, faultRate float64) (res result,
 	srv := httptest.NewUnstartedServer(mux)
 	a, err := api.New(api.Config{Ledger: lg, Targets: targets.Config{Default: "emu", Targets: []targets.Target{tg}},
 		PublicURL: "http://" + srv.Listener.Addr().String(),
-		Logger: slog.New(slog.DiscardHandler), HTTPClient: &http.Client{Transport: transport},
+		Logger:    slog.New(slog.DiscardHandler), HTTPClient: &http.Client{Transport: transport},
 		PollInterval: 50 * time.Millisecond, MaxPollInterval: 500 * time.Millisecond})
 	if err != nil {
 		return res, err

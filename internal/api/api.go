@@ -89,7 +89,7 @@ func New(cfg Config) (*API, error) {
 		ledger: cfg.Ledger, targets: map[string]*cloudTarget{}, def: cfg.Targets.Default,
 		budgets: cfg.Budgets, limiter: newRateLimiter(cfg.RateLimit, cfg.Now), log: cfg.Logger, now: cfg.Now,
 		waitOpts: runpod.WaitOptions{PollInterval: cfg.PollInterval, MaxInterval: cfg.MaxPollInterval},
-		active: map[string]*activeJob{}, reconciling: map[string]bool{}, timers: map[string]*time.Timer{},
+		active:   map[string]*activeJob{}, reconciling: map[string]bool{}, timers: map[string]*time.Timer{},
 		done: make(chan struct{}),
 	}
 	if cfg.PublicURL != "" {

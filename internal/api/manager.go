@@ -66,15 +66,15 @@ type manager struct {
 	now      func() time.Time
 	waitOpts runpod.WaitOptions
 
-	hooks    *webhooks // nil: no public URL, no webhook
+	hooks *webhooks // nil: no public URL, no webhook
 
 	mu          sync.Mutex
 	active      map[string]*activeJob  // by ledger job id
 	reconciling map[string]bool        // jobs of a previous run not yet heard of
 	timers      map[string]*time.Timer // UNCONFIRMED jobs' settle-at-estimate
 	closed      bool
-	done   chan struct{}
-	wg     sync.WaitGroup
+	done        chan struct{}
+	wg          sync.WaitGroup
 }
 
 // activeJob is what the manager knows of a job it is submitting or following.
@@ -237,4 +237,3 @@ func toSDXLInput(req ImageRequest) runpod.SDXLInput {
 	}
 	return in
 }
-

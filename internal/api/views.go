@@ -9,16 +9,16 @@ import (
 // JobView is the JSON shape of a job in every answer of /api/images and
 // /api/drafts.
 type JobView struct {
-	ID               string    `json:"id"`
-	Kind             string    `json:"kind"`   // "cloud" or "local"
-	Status           string    `json:"status"` // SUBMITTING, UNCONFIRMED, IN_QUEUE, IN_PROGRESS, COMPLETED, FAILED, CANCELLED, TIMED_OUT
-	Settled          bool      `json:"settled"`
+	ID      string `json:"id"`
+	Kind    string `json:"kind"`   // "cloud" or "local"
+	Status  string `json:"status"` // SUBMITTING, UNCONFIRMED, IN_QUEUE, IN_PROGRESS, COMPLETED, FAILED, CANCELLED, TIMED_OUT
+	Settled bool   `json:"settled"`
 	// Reconciling: the job was left in flight by a previous run of the
 	// server and nothing has been heard of it since the restart.
 	Reconciling bool `json:"reconciling,omitempty"`
 	// Estimated: settled at its estimate because the cloud never reported
 	// what it ran.
-	Estimated bool `json:"estimated,omitempty"`
+	Estimated        bool      `json:"estimated,omitempty"`
 	Target           string    `json:"target"`
 	Model            string    `json:"model"`
 	Width            int       `json:"width"`
@@ -34,9 +34,9 @@ type JobView struct {
 	// job counts against budgets.
 	WorstCaseCostUSD float64 `json:"worst_case_cost_usd"`
 	AvoidedCostUSD   float64 `json:"avoided_cost_usd"`
-	Image            string    `json:"image,omitempty"` // data URI or URL, once COMPLETED
-	Seed             *int64    `json:"seed,omitempty"`
-	Error            string    `json:"error,omitempty"`
+	Image            string  `json:"image,omitempty"` // data URI or URL, once COMPLETED
+	Seed             *int64  `json:"seed,omitempty"`
+	Error            string  `json:"error,omitempty"`
 }
 
 func viewOf(j ledger.Job) JobView {

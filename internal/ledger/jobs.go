@@ -30,12 +30,12 @@ const (
 	StatusPending     Status = "PENDING"
 	StatusSubmitting  Status = "SUBMITTING"
 	StatusUnconfirmed Status = "UNCONFIRMED"
-	StatusInQueue    Status = "IN_QUEUE"
-	StatusInProgress Status = "IN_PROGRESS"
-	StatusCompleted  Status = "COMPLETED"
-	StatusFailed     Status = "FAILED"
-	StatusCancelled  Status = "CANCELLED"
-	StatusTimedOut   Status = "TIMED_OUT"
+	StatusInQueue     Status = "IN_QUEUE"
+	StatusInProgress  Status = "IN_PROGRESS"
+	StatusCompleted   Status = "COMPLETED"
+	StatusFailed      Status = "FAILED"
+	StatusCancelled   Status = "CANCELLED"
+	StatusTimedOut    Status = "TIMED_OUT"
 )
 
 // Final reports whether s is a terminal state.
