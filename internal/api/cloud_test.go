@@ -129,7 +129,7 @@ func TestEmulatorFaults(t *testing.T) {
 		{"dropped connection before run is handled", emulator.Fault{Route: "run", Kind: emulator.FaultDrop}, 202, "UNCONFIRMED", false, "may have run", 0},
 		{"slow status answers", emulator.Fault{Route: "status", Kind: emulator.FaultDelay, DelayMS: 100, Count: 3}, 202, "COMPLETED", true, "", 0},
 		{"job FAILED is billed", emulator.Fault{Kind: emulator.FaultJobFailed, Message: "CUDA out of memory"}, 202, "FAILED", true, "CUDA out of memory", 0},
-		{"job TIMED_OUT is billed", emulator.Fault{Kind: emulator.FaultJobTimedOut}, 202, "TIMED_OUT", true, "", 0},
+		{"job TIMED_OUT is billed and says which timeout", emulator.Fault{Kind: emulator.FaultJobTimedOut}, 202, "TIMED_OUT", true, "execution timeout of 1s", 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -140,6 +140,13 @@ func TestEmulatorFaults(t *testing.T) {
 			r := e.do("POST", "/api/images", imageBody("k", nil))
 			if r.code != tc.wantCode {
 				t.Fatalf("POST = %d %s, want %d", r.code, r.body, tc.wantCode)
+			}
+			// No internal URL, endpoint id or Go error chain reaches the user.
+			host := strings.TrimPrefix(e.emuSrv.URL, "http://")
+			for _, leak := range []string{host, "/v2/", "/" + e.emu.EndpointID() + "/", "runpod:", "Post \"", "EOF"} {
+				if strings.Contains(string(r.body), leak) {
+					t.Fatalf("the answer shows %q: %s", leak, r.body)
+				}
 			}
 			var id string
 			if r.code == http.StatusBadGateway {
