@@ -40,3 +40,43 @@ func TestFailedMigrationRollsBack(t *testing.T) {
 		t.Fatalf("half_done tables = %d, %v: the failed migration was not rolled back", n, err)
 	}
 }
+
+// TestMigrateVersion2RowsKeepTheirMeaning opens a file written before the
+// money-safety migration: its PENDING row reads as submitting (a restart
+// treats it as unknown), with no identity, and the new idempotency index
+// lets the same key be used again under an identity.
+func TestMigrateVersion2RowsKeepTheirMeaning(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v2.db")
+	good := migrations
+	t.Cleanup(func() { migrations = good })
+	migrations = good[:2]
+	old, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.db.ExecContext(ctx, `INSERT INTO jobs (id, created_at, updated_at, client_id, idempotency_key,
+		target, kind, status, estimated_cost_micros) VALUES ('old', 1, 1, 'c1', 'k1', 'a100', 'cloud', 'PENDING', 5000)`); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+
+	migrations = good
+	l, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	j, err := l.Get(ctx, "old")
+	if err != nil || !j.Status.Submitting() || j.Identity != "" || j.WorstCaseCost != 0 || j.Estimated {
+		t.Fatalf("migrated row = %+v, %v", j, err)
+	}
+	if changed, err := l.MarkUnconfirmed(ctx, "old", "unknown"); err != nil || !changed {
+		t.Fatalf("a PENDING row cannot become UNCONFIRMED: %v %v", changed, err)
+	}
+	n, created, err := l.CreateOrGet(ctx, NewJob{ID: "new", Identity: "local", ClientID: "c1", IdempotencyKey: "k1",
+		Target: "a100", Kind: KindCloud})
+	if err != nil || !created || n.ID != "new" {
+		t.Fatalf("same key under an identity = %+v %v %v", n, created, err)
+	}
+}
