@@ -79,7 +79,8 @@ func runEmulator(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		Logger:        logger,
 	})
 	defer emu.Close()
-	srv, err := server.Listen(server.Config{Addr: opts.addr, Handler: emu, Logger: logger})
+	// /runsync may hold a request up to 300 s before its first write.
+	srv, err := server.Listen(server.Config{Addr: opts.addr, Handler: emu, Logger: logger, WriteTimeout: 6 * time.Minute})
 	if err != nil {
 		return err
 	}
