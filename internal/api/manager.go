@@ -178,10 +178,13 @@ func (m *manager) submitFailed(ctx context.Context, job ledger.Job, t *cloudTarg
 	m.forget(job.ID)
 	if submitUncertain(err) {
 		m.log.Warn("cloud submit outcome unknown: job left unconfirmed", "job_id", job.ID, "target", t.cfg.Name, "error", err.Error())
-		if _, lerr := m.ledger.MarkUnconfirmed(ctx, job.ID, unconfirmedNote(job)); lerr != nil {
+		changed, lerr := m.ledger.MarkUnconfirmed(ctx, job.ID, unconfirmedNote(job))
+		if lerr != nil {
 			return job, true, errors.Join(err, lerr)
 		}
-		m.watchUnconfirmed(job, t)
+		if changed { // else the webhook settled it already
+			m.watchUnconfirmed(job, t)
+		}
 		row, lerr := m.ledger.Get(ctx, job.ID)
 		if lerr != nil {
 			return job, true, errors.Join(err, lerr)

@@ -84,11 +84,16 @@ func (m *manager) settleEstimated(id string, t *cloudTarget) {
 	}
 }
 
-// heard clears the reconciling mark of job id: something about it came
-// back (a status, a webhook, a settlement).
+// heard clears the reconciling mark of job id and stops its
+// settle-at-estimate timer: something about it came back (a status, a
+// webhook, a settlement).
 func (m *manager) heard(id string) {
 	m.mu.Lock()
 	delete(m.reconciling, id)
+	if t := m.timers[id]; t != nil {
+		t.Stop()
+		delete(m.timers, id)
+	}
 	m.mu.Unlock()
 }
 
