@@ -130,6 +130,8 @@ func TestRefusalsHappenBeforeRunPod(t *testing.T) {
 			{"foreign origin", "POST", []string{"Origin", "https://evil.example"}, http.StatusForbidden},
 			{"null origin", "POST", []string{"Origin", "null"}, http.StatusForbidden},
 			{"cross-site fetch", "POST", []string{"Sec-Fetch-Site", "cross-site"}, http.StatusForbidden},
+			{"browser write without Origin", "POST", []string{"Sec-Fetch-Site", "same-origin"}, http.StatusForbidden},
+			{"rebinding page's own origin", "POST", []string{"Origin", "http://evil.example:8080"}, http.StatusForbidden},
 			{"text/plain form post", "POST", []string{"Content-Type", "text/plain"}, http.StatusUnsupportedMediaType},
 			{"preflight", "OPTIONS", []string{"Origin", "https://evil.example", "Access-Control-Request-Method", "POST"}, http.StatusForbidden},
 		}
