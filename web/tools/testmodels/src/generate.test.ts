@@ -108,7 +108,7 @@ describe('generateTestModels', () => {
     }
   });
 
-  it('declares the published files\' inputs and outputs: names, element types, dimension names', () => {
+  it("declares the published files' inputs and outputs: names, element types, dimension names", () => {
     const TYPES: Record<number, string> = { [FLOAT]: 'float32', [onnx.TensorProto.DataType.INT32]: 'int32', [onnx.TensorProto.DataType.INT64]: 'int64' };
     const declared = (list: onnxProto.onnx.IValueInfoProto[] | null | undefined) =>
       (list ?? []).map((v) => ({

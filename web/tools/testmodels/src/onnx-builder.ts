@@ -147,7 +147,8 @@ export class GraphBuilder {
    */
   graphOutput(x: string, name: string): void {
     this.renameTensor(x, this.precision === 'fp16' ? `${name}_fp16` : name);
-    if (this.precision === 'fp16') this.nodes.push({ opType: 'Cast', input: [`${name}_fp16`], output: [name], attribute: [attribute('to', DATA_TYPE.float32)] });
+    if (this.precision === 'fp16')
+      this.nodes.push({ opType: 'Cast', input: [`${name}_fp16`], output: [name], attribute: [attribute('to', DATA_TYPE.float32)] });
   }
 
   private renameTensor(from: string, to: string): void {

@@ -48,7 +48,10 @@ describe('the generated graphs in onnxruntime-node', () => {
         // ORT's shape inference resolves output dims the weights fix (out_sample's num_channels is 4, the
         // VAE's 3), as it does on the real files; the declared names are checked in generate.test.ts.
         const outputs = meta(session.outputMetadata);
-        expect(outputs.map(({ name, type }) => ({ name, type })), `${precision} ${role}`).toEqual(GRAPH_IO[role].outputs.map(({ name, type }) => ({ name, type })));
+        expect(
+          outputs.map(({ name, type }) => ({ name, type })),
+          `${precision} ${role}`,
+        ).toEqual(GRAPH_IO[role].outputs.map(({ name, type }) => ({ name, type })));
         GRAPH_IO[role].outputs.forEach((spec, i) => {
           const shape = outputs[i]?.shape ?? [];
           expect(shape).toHaveLength(spec.shape.length);
