@@ -160,18 +160,18 @@ class UNet(nn.Module):
         skips, c = [ch[0]], ch[0]
         for i, co in enumerate(ch):
             for _ in range(layers):
-                self.down.append(nn.ModuleList([ResBlock(c, co), Transformer2D(co, heads[i], ctx) if attn[i] else nn.Identity()]))
+                self.down.append(nn.ModuleList([ResBlock(c, co, temb), Transformer2D(co, heads[i], ctx) if attn[i] else nn.Identity()]))
                 c = co
                 skips.append(c)
             if i < len(ch) - 1:
                 self.down.append(Down(c))
                 skips.append(c)
-        self.mid = nn.ModuleList([ResBlock(c, c), Transformer2D(c, heads[-1], ctx) if mid_attn else nn.Identity(), ResBlock(c, c)])
+        self.mid = nn.ModuleList([ResBlock(c, c, temb), Transformer2D(c, heads[-1], ctx) if mid_attn else nn.Identity(), ResBlock(c, c, temb)])
         self.up = nn.ModuleList()
         for i, co in enumerate(reversed(ch)):
             j = len(ch) - 1 - i
             for _ in range(layers + 1):
-                self.up.append(nn.ModuleList([ResBlock(c + skips.pop(), co), Transformer2D(co, heads[j], ctx) if attn[j] else nn.Identity()]))
+                self.up.append(nn.ModuleList([ResBlock(c + skips.pop(), co, temb), Transformer2D(co, heads[j], ctx) if attn[j] else nn.Identity()]))
                 c = co
             if j > 0:
                 self.up.append(Up(c))

@@ -5,6 +5,7 @@ import * as core from '@hybridgen/core';
 import './engine.js';
 import './store.js';
 import './variants.js';
+import './contract.js';
 
 /** Runs detectCapabilities() in a dedicated module worker. */
 function detectInWorker(): Promise<CapabilityReport> {

@@ -1,7 +1,7 @@
 /**
- * The I/O contract of the generated `test-tiny-sd` model: the same names,
- * ranks and dtypes as the production SD-Turbo ONNX files (ORT-web demo style:
- * fp32 graph I/O in both variants), with tiny widths.
+ * The I/O contract of the generated `test-tiny-sd` model: the tensor names,
+ * dimension names, dtypes, Cast wrapping and opset of the published SD-Turbo
+ * ONNX files (fp32 graph I/O in both variants), with tiny widths.
  */
 
 /** Model id: the folder name in the output dir, OPFS and the mirror. */
@@ -30,26 +30,35 @@ export interface TensorSpec {
 }
 
 /**
- * Graph inputs and outputs of both variants (fp16 variants also take and give
- * float32: ORT-web demo style), with the symbolic dimension names the
- * production ORT files use (`batch`, `channels`, `height`, `width`, `sequence`).
+ * Graph inputs and outputs of both variants, as the published SD-Turbo ONNX
+ * files (`schmuell/sd-turbo-ort-web`) declare them: optimum's export
+ * (`optimum-cli export onnx`, opset 14) with its dimension names, ORT's
+ * fp16 conversion, then `onnx-wrap-fp16.py` putting every float16 graph input
+ * and output behind a Cast, so the fp16 variant also takes and gives float32.
+ * `input_ids` is int32 and `timestep` int64 [steps]; the text encoder also
+ * outputs `pooler_output` (the hidden state at the end-of-text token).
+ * Optimum leaves the hidden width fixed. Tensor names and dimension names are
+ * the real files' (the test model only has tiny widths).
  */
 export const GRAPH_IO = {
   text_encoder: {
-    inputs: [{ name: 'input_ids', type: 'int32', shape: ['batch', TEXT_MAX_LENGTH] }],
-    outputs: [{ name: 'last_hidden_state', type: 'float32', shape: ['batch', TEXT_MAX_LENGTH, TEXT_HIDDEN_SIZE] }],
+    inputs: [{ name: 'input_ids', type: 'int32', shape: ['batch_size', 'sequence_length'] }],
+    outputs: [
+      { name: 'last_hidden_state', type: 'float32', shape: ['batch_size', 'sequence_length', TEXT_HIDDEN_SIZE] },
+      { name: 'pooler_output', type: 'float32', shape: ['batch_size', TEXT_HIDDEN_SIZE] },
+    ],
   },
   unet: {
     inputs: [
-      { name: 'sample', type: 'float32', shape: ['batch', 'channels', 'height', 'width'] },
-      { name: 'timestep', type: 'int64', shape: [1] },
-      { name: 'encoder_hidden_states', type: 'float32', shape: ['batch', 'sequence', TEXT_HIDDEN_SIZE] },
+      { name: 'sample', type: 'float32', shape: ['batch_size', 'num_channels', 'height', 'width'] },
+      { name: 'timestep', type: 'int64', shape: ['steps'] },
+      { name: 'encoder_hidden_states', type: 'float32', shape: ['batch_size', 'sequence_length', TEXT_HIDDEN_SIZE] },
     ],
-    outputs: [{ name: 'out_sample', type: 'float32', shape: ['batch', LATENT_CHANNELS, 'height', 'width'] }],
+    outputs: [{ name: 'out_sample', type: 'float32', shape: ['batch_size', 'num_channels', 'height', 'width'] }],
   },
   vae_decoder: {
-    inputs: [{ name: 'latent_sample', type: 'float32', shape: ['batch', 'channels', 'height', 'width'] }],
-    outputs: [{ name: 'sample', type: 'float32', shape: ['batch', 3, 'height_out', 'width_out'] }],
+    inputs: [{ name: 'latent_sample', type: 'float32', shape: ['batch_size', 'num_channels_latent', 'height_latent', 'width_latent'] }],
+    outputs: [{ name: 'sample', type: 'float32', shape: ['batch_size', 'num_channels', 'height', 'width'] }],
   },
 } as const satisfies Record<string, { inputs: readonly TensorSpec[]; outputs: readonly TensorSpec[] }>;
 

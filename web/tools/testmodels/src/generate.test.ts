@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GRAPH_ROLES, PRECISIONS, TEST_MODEL_ID } from './contract.js';
+import { GRAPH_IO, GRAPH_ROLES, PRECISIONS, TEST_MODEL_ID } from './contract.js';
 import { type GeneratedTestModel, generateTestModels } from './generate.js';
 import { loadTokenizer } from './test-inputs.js';
 
@@ -104,19 +104,36 @@ describe('generateTestModels', () => {
     }
   });
 
-  it('uses opset 17 and the operator families of the real graphs', () => {
+  it('uses opset 14 (as optimum exports SD) and the operator families of the real graphs', () => {
     const families: Record<string, string[]> = {
-      text_encoder: ['Gather', 'LayerNormalization', 'MatMul', 'Softmax', 'Erf', 'Add'],
+      text_encoder: ['Gather', 'LayerNormalization', 'MatMul', 'Softmax', 'Erf', 'Add', 'Trilu', 'ArgMax', 'GatherND'],
       unet: ['Conv', 'InstanceNormalization', 'Sigmoid', 'Sin', 'Cos', 'MatMul', 'Softmax', 'Resize', 'Concat', 'LayerNormalization'],
       vae_decoder: ['Conv', 'InstanceNormalization', 'Sigmoid', 'Resize', 'MatMul', 'Softmax'],
     };
     for (const precision of PRECISIONS) {
       for (const role of GRAPH_ROLES) {
         const model = loadModel(first.graphs[precision][role]);
-        expect(model.opsetImport.map((o) => [o.domain, Number(o.version)])).toEqual([['', 17]]);
+        expect(model.opsetImport.map((o) => [o.domain, Number(o.version)])).toEqual([['', 14]]);
         const ops = new Set(model.graph?.node?.map((n) => n.opType));
         for (const op of families[role] ?? []) expect(ops.has(op), `${precision} ${role} uses ${op}`).toBe(true);
         expect(model.graph?.node?.length ?? 0).toBeGreaterThan(30);
+      }
+    }
+  });
+
+  it("declares the published files' inputs and outputs: names, element types, dimension names", () => {
+    const TYPES: Record<number, string> = { [FLOAT]: 'float32', [onnx.TensorProto.DataType.INT32]: 'int32', [onnx.TensorProto.DataType.INT64]: 'int64' };
+    const declared = (list: onnxProto.onnx.IValueInfoProto[] | null | undefined) =>
+      (list ?? []).map((v) => ({
+        name: v.name,
+        type: TYPES[v.type?.tensorType?.elemType ?? 0],
+        shape: (v.type?.tensorType?.shape?.dim ?? []).map((d) => (d.dimParam ? d.dimParam : Number(d.dimValue))),
+      }));
+    for (const precision of PRECISIONS) {
+      for (const role of GRAPH_ROLES) {
+        const graph = loadModel(first.graphs[precision][role]).graph;
+        expect(declared(graph?.input), `${precision} ${role}`).toEqual(GRAPH_IO[role].inputs);
+        expect(declared(graph?.output), `${precision} ${role}`).toEqual(GRAPH_IO[role].outputs);
       }
     }
   });
@@ -131,13 +148,23 @@ describe('generateTestModels', () => {
       // The only float32 constants left are the Resize scales and the timestep frequencies (4 values or 16).
       for (const t of f16Singles) expect((t.rawData?.byteLength ?? 0) / 4, `${role} ${t.name}`).toBeLessThanOrEqual(16);
       expect(f32?.initializer?.some((t) => t.dataType === FLOAT16)).toBe(false);
-      const casts = f16?.node?.filter((n) => n.opType === 'Cast') ?? [];
-      for (const output of f16?.output ?? []) expect(casts.some((c) => c.output?.[0] === output.name)).toBe(true);
-      for (const input of f16?.input ?? []) {
-        const consumers = f16?.node?.filter((n) => n.input?.includes(input.name ?? '')) ?? [];
-        expect(consumers.length).toBeGreaterThan(0);
-        expect(consumers.every((n) => ['Cast', 'Gather'].includes(n.opType ?? ''))).toBe(true);
-      }
+      // onnx-wrap-fp16.py's wrapping: every float input feeds exactly one unnamed Cast `x` -> `x_fp16` at the
+      // start of the graph, every output is an unnamed Cast `x_fp16` -> `x` at the end; fp32 graphs have neither.
+      const nodes = f16?.node ?? [];
+      const floatInputs = (f16?.input ?? []).filter((i) => i.type?.tensorType?.elemType === FLOAT);
+      floatInputs.forEach((input, i) => {
+        const consumers = nodes.filter((n) => n.input?.includes(input.name ?? ''));
+        expect(consumers, `${role} ${input.name}`).toHaveLength(1);
+        // Inserted one by one at index 0, so the last input's Cast comes first.
+        expect(nodes[floatInputs.length - 1 - i]).toMatchObject({ opType: 'Cast', name: '', input: [input.name], output: [`${input.name}_fp16`] });
+      });
+      const outputs = f16?.output ?? [];
+      outputs.forEach((output, i) => {
+        expect(output.type?.tensorType?.elemType).toBe(FLOAT);
+        expect(nodes[nodes.length - outputs.length + i]).toMatchObject({ opType: 'Cast', name: '', input: [`${output.name}_fp16`], output: [output.name] });
+      });
+      expect(f32?.node?.some((n) => n.opType === 'Cast' && (n.output?.[0] ?? '').endsWith('_fp16'))).toBe(false);
+      expect(f32?.node?.some((n) => n.opType === 'Identity')).toBe(false);
       expect(statSync(first.graphs.fp16[role]).size).toBeLessThan(0.6 * statSync(first.graphs.fp32[role]).size);
     }
   });

@@ -5,9 +5,14 @@ import type { Rng } from './prng.js';
 
 const { onnx } = onnxProto;
 
-/** ONNX opset the test models use (ai.onnx domain). */
-export const OPSET = 17;
-/** ONNX IR version written into the models (IR 8 goes with opsets up to 17/18). */
+/**
+ * ONNX opset the test models use (ai.onnx domain): 14, optimum's default for
+ * the Stable Diffusion exports the published files come from. As in those
+ * files, `LayerNormalization` appears below its opset-17 ai.onnx version (ORT's
+ * optimizer fuses it; onnxruntime registers the op in the ONNX domain from version 1).
+ */
+export const OPSET = 14;
+/** ONNX IR version written into the models (what torch's exporter writes at opset 14). */
 export const IR_VERSION = 8;
 
 /** Element types the test graphs use. */
@@ -122,11 +127,35 @@ export class GraphBuilder {
     return this.precision === 'fp16' ? this.op('Cast', [x], { to: DATA_TYPE.float16 }) : x;
   }
 
-  /** Casts a compute-precision tensor to float32 (no node in fp32 graphs unless `outputName` is set). */
-  toFloat32(x: string, outputName?: string): string {
-    if (this.precision === 'fp32' && !outputName) return x;
-    if (this.precision === 'fp32') return this.op('Identity', [x], {}, outputName);
-    return this.op('Cast', [x], { to: DATA_TYPE.float32 }, outputName);
+  /**
+   * A float graph input in the compute precision, wrapped as `onnx-wrap-fp16.py`
+   * wraps the published files: in fp16 graphs an unnamed Cast `name` ->
+   * `name_fp16` inserted at the start of the node list; nothing in fp32 graphs.
+   */
+  inputToCompute(name: string): string {
+    if (this.precision === 'fp32') return name;
+    const wrapped = `${name}_fp16`;
+    this.nodes.unshift({ opType: 'Cast', input: [name], output: [wrapped], attribute: [attribute('to', DATA_TYPE.float16)] });
+    return wrapped;
+  }
+
+  /**
+   * Makes `x` the graph output `name` (float32). fp32 graphs: the producer of `x`
+   * writes `name` directly (as torch's exporter names outputs). fp16 graphs, as
+   * `onnx-wrap-fp16.py` does: the producer and every consumer of `x` use
+   * `name_fp16`, and an unnamed Cast `name_fp16` -> `name` (float32) is appended.
+   */
+  graphOutput(x: string, name: string): void {
+    this.renameTensor(x, this.precision === 'fp16' ? `${name}_fp16` : name);
+    if (this.precision === 'fp16')
+      this.nodes.push({ opType: 'Cast', input: [`${name}_fp16`], output: [name], attribute: [attribute('to', DATA_TYPE.float32)] });
+  }
+
+  private renameTensor(from: string, to: string): void {
+    for (const node of this.nodes) {
+      node.input = (node.input ?? []).map((n) => (n === from ? to : n));
+      node.output = (node.output ?? []).map((n) => (n === from ? to : n));
+    }
   }
 
   /** Serializes the model (ModelProto) to bytes. */

@@ -24,6 +24,7 @@ export {
 export { type IdleUnloadOptions, unloadWhenHidden, type VisibilitySource } from './idle-unload.js';
 export { imageToPngBlob, vaeOutputToRgba } from './image.js';
 export { createInPageEngine, InPageEngine, type InPageEngineOptions } from './in-page-engine.js';
+export { type ExpectedShape, expectedInputShapes, freeDimensionOverrides } from './input-shapes.js';
 export {
   blobSource,
   type EngineModel,
@@ -33,7 +34,7 @@ export {
   type ModelVariant,
   type PipelineConfig,
 } from './model.js';
-export { onnxGraphUsesFloat16 } from './onnx-scan.js';
+export { type DeclaredInput, onnxGraphInputs, onnxGraphUsesFloat16 } from './onnx-scan.js';
 export { readPipelineConfig } from './pipeline-config.js';
 export { gaussianNoise, MAX_SEED, Pcg32 } from './prng.js';
 export type * as EngineProtocol from './protocol.js';

@@ -1,8 +1,9 @@
 /**
  * A minimal walk over an ONNX `ModelProto` to learn, without parsing the
  * whole protobuf, whether the graph holds float16 data (initializers, graph
- * inputs or outputs). The engine uses it to refuse putting an fp16 graph on a
- * WebGPU device without `shader-f16`.
+ * inputs or outputs), and the graph's inputs with their declared dimensions.
+ * The engine uses it to refuse putting an fp16 graph on a WebGPU device
+ * without `shader-f16`, and to pin the inputs' symbolic dimensions.
  */
 
 const FLOAT16 = 10;
@@ -76,4 +77,57 @@ export function onnxGraphUsesFloat16(model: Uint8Array): boolean {
     }
   }
   return false;
+}
+
+/** A graph input as the model declares it: each dimension a size, a symbolic name, or null (neither). */
+export interface DeclaredInput {
+  readonly name: string;
+  readonly dims: readonly (number | string | null)[];
+}
+
+function utf8(bytes: Uint8Array, f: Field): string {
+  return new TextDecoder().decode(bytes.subarray(f.start, f.end));
+}
+
+function declaredDims(bytes: Uint8Array, info: Field): (number | string | null)[] {
+  const type = sub(bytes, info, 2); // ValueInfoProto.type
+  const tensor = type && sub(bytes, type, 1); // TypeProto.tensor_type
+  const shape = tensor && sub(bytes, tensor, 2); // TypeProto.Tensor.shape
+  if (!shape) return [];
+  const dims: (number | string | null)[] = [];
+  for (const d of fields(bytes, shape.start, shape.end)) {
+    if (d.field !== 1 || d.wire !== 2) continue; // TensorShapeProto.dim
+    let dim: number | string | null = null;
+    for (const g of fields(bytes, d.start, d.end)) {
+      if (g.field === 1 && g.wire === 0)
+        dim = g.value; // dim_value
+      else if (g.field === 2 && g.wire === 2) dim = utf8(bytes, g); // dim_param
+    }
+    dims.push(dim);
+  }
+  return dims;
+}
+
+/**
+ * The graph's inputs (not those that are initializers, as old exports list
+ * them) with their declared dimensions, in order. Throws RangeError on bytes
+ * that are not a protobuf.
+ */
+export function onnxGraphInputs(model: Uint8Array): DeclaredInput[] {
+  const inputs: DeclaredInput[] = [];
+  const initializers = new Set<string>();
+  for (const top of fields(model, 0, model.length)) {
+    if (top.field !== 7 || top.wire !== 2) continue; // ModelProto.graph
+    for (const g of fields(model, top.start, top.end)) {
+      if (g.wire !== 2) continue;
+      if (g.field === 11) {
+        const name = sub(model, g, 1); // ValueInfoProto.name
+        inputs.push({ name: name ? utf8(model, name) : '', dims: declaredDims(model, g) });
+      } else if (g.field === 5) {
+        const name = sub(model, g, 8); // TensorProto.name
+        if (name) initializers.add(utf8(model, name));
+      }
+    }
+  }
+  return inputs.filter((i) => !initializers.has(i.name));
 }

@@ -1,16 +1,18 @@
 /**
  * Creating the three ONNX sessions of an SD-Turbo variant on one backend:
  * files read from the source (with progress), external data attached to the
- * model in the same folder, WebGPU options (static shapes, GPU-resident text
- * embeddings) or WASM options.
+ * model in the same folder, static input shapes derived from each graph's
+ * declared inputs, WebGPU options (only `last_hidden_state` kept on the GPU)
+ * or WASM options.
  */
 
 import type { Backend } from '../backend/types.js';
 import { throwIfAborted } from './abort.js';
 import { BackendUnavailableError, ModelFormatError } from './errors.js';
 import { readModelFile } from './files.js';
+import { expectedInputShapes, freeDimensionOverrides } from './input-shapes.js';
 import type { ModelFileEntry, ModelFileSource, ModelVariant, PipelineConfig } from './model.js';
-import { onnxGraphUsesFloat16 } from './onnx-scan.js';
+import { type DeclaredInput, onnxGraphInputs, onnxGraphUsesFloat16 } from './onnx-scan.js';
 import type { OrtModule } from './runtime.js';
 import { type ClipTokenizerFiles, readVariantTokenizerFiles } from './tokenizer-files.js';
 import type { EngineProgress } from './types.js';
@@ -52,41 +54,17 @@ function fileFor(variant: ModelVariant, role: string): ModelFileEntry {
   return entry;
 }
 
-/** Static shapes for every symbolic dimension name the SD-Turbo exports use. */
-function dimensionOverrides(role: GraphRole, pipeline: PipelineConfig, size: number): Record<string, number> {
-  const latent = size / pipeline.vaeScaleFactor;
-  const common = { batch: 1, batch_size: 1, sequence: pipeline.textMaxLength, sequence_length: pipeline.textMaxLength };
-  if (role === 'text_encoder') return common;
-  if (role === 'unet') {
-    return {
-      ...common,
-      channels: pipeline.latentChannels,
-      height: latent,
-      width: latent,
-      // The names in the ORT Web SD-Turbo demo's exports.
-      unet_sample_batch: 1,
-      unet_sample_channels: pipeline.latentChannels,
-      unet_sample_height: latent,
-      unet_sample_width: latent,
-      unet_time_batch: 1,
-      unet_hidden_batch: 1,
-      unet_hidden_sequence: pipeline.textMaxLength,
-    };
-  }
-  return {
-    ...common,
-    channels: pipeline.latentChannels,
-    channels_latent: pipeline.latentChannels,
-    height: latent,
-    width: latent,
-    height_latent: latent,
-    width_latent: latent,
-  };
-}
+/**
+ * Outputs kept on the GPU, per graph: only the text embeddings, which go
+ * straight into the UNet. Named one by one: the text encoder's other output
+ * (`pooler_output`, unused) would otherwise land in a GPU buffer nobody frees.
+ */
+const GPU_OUTPUTS: Partial<Record<GraphRole, readonly string[]>> = { text_encoder: ['last_hidden_state'] };
 
 function sessionOptions(
   opts: CreateSessionsOptions,
   role: GraphRole,
+  freeDimensionOverrides: Record<string, number>,
   externalData: { path: string; data: Uint8Array }[],
 ): import('onnxruntime-web/webgpu').InferenceSession.SessionOptions {
   const base = {
@@ -95,25 +73,25 @@ function sessionOptions(
     logSeverityLevel: 3 as const,
     enableMemPattern: false,
     enableCpuMemArena: false,
-    freeDimensionOverrides: dimensionOverrides(role, opts.pipeline, opts.size),
+    freeDimensionOverrides,
     ...(externalData.length ? { externalData } : {}),
   };
   // No spinning threads after a run: they would steal the cores the pipeline's own JS needs between runs.
   if (opts.backend === 'wasm') return { ...base, executionProviders: ['wasm'], extra: { session: { intra_op: { allow_spinning: '0' } } } };
+  const gpuOutputs = GPU_OUTPUTS[role] ?? [];
   return {
     ...base,
     executionProviders: ['webgpu'],
-    // The text embeddings stay on the GPU and go straight into the UNet.
-    ...(role === 'text_encoder' ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
+    ...(gpuOutputs.length ? { preferredOutputLocation: Object.fromEntries(gpuOutputs.map((name) => [name, 'gpu-buffer' as const])) } : {}),
     // No graph capture: ORT requires every input and output of a captured session to be a GPU buffer
     // ("External buffer must be provided ... when enableGraphCapture is true"), and the UNet's sample and
     // timestep come from the CPU-side scheduler.
   };
 }
 
-function usesFloat16(path: string, bytes: Uint8Array): boolean {
+function scanGraph(path: string, bytes: Uint8Array): { float16: boolean; inputs: DeclaredInput[] } {
   try {
-    return onnxGraphUsesFloat16(bytes);
+    return { float16: onnxGraphUsesFloat16(bytes), inputs: onnxGraphInputs(bytes) };
   } catch (cause) {
     throw new ModelFormatError(`${path} is not an ONNX model (${cause instanceof Error ? cause.message : String(cause)})`, { cause });
   }
@@ -143,7 +121,8 @@ export async function createSessions(ort: OrtModule, opts: CreateSessionsOptions
       const externalData = [];
       for (const f of externalFiles) externalData.push({ path: f.path.slice(dirname(entry.path).length), data: await read(f) });
       readFilesMs += performance.now() - t0;
-      if (opts.backend !== 'wasm' && !opts.shaderF16 && usesFloat16(entry.path, bytes)) {
+      const graph = scanGraph(entry.path, bytes);
+      if (opts.backend !== 'wasm' && !opts.shaderF16 && graph.float16) {
         throw new BackendUnavailableError(
           `${entry.path} holds float16 data and this WebGPU adapter has no shader-f16: the engine does not put fp16 graphs on it (use the fp32 variant or WASM)`,
           { details: { role, backend: opts.backend } },
@@ -152,7 +131,8 @@ export async function createSessions(ort: OrtModule, opts: CreateSessionsOptions
       throwIfAborted(signal);
       onProgress?.({ stage: 'create-session', role, backend: opts.backend });
       const t1 = performance.now();
-      created[role] = await ort.InferenceSession.create(bytes, sessionOptions(opts, role, externalData));
+      const overrides = freeDimensionOverrides(entry.path, graph.inputs, expectedInputShapes(opts.pipeline, opts.size));
+      created[role] = await ort.InferenceSession.create(bytes, sessionOptions(opts, role, overrides, externalData));
       createSessionsMs += performance.now() - t1;
     }
   } catch (error) {

@@ -1,8 +1,12 @@
 /**
- * The tiny CLIP text encoder: token embedding (Gather) + positional embedding,
- * pre-LN transformer layers with causal multi-head self-attention and a GELU
- * MLP, final LayerNorm. `input_ids` int32 [batch, 77] -> `last_hidden_state`
- * float32 [batch, 77, D].
+ * The tiny CLIP text encoder, written the way HF CLIPTextModel exports:
+ * token embedding (Gather) + the first `sequence_length` rows of the position
+ * embedding (Slice), pre-LN transformer layers with causal multi-head
+ * self-attention (the mask built for the input's length with Trilu) and a
+ * GELU MLP, final LayerNorm. `input_ids` int32 [batch_size, sequence_length]
+ * -> `last_hidden_state` float32 [batch_size, sequence_length, D] and
+ * `pooler_output` [batch_size, D], the hidden state at each row's highest id
+ * (CLIP's end-of-text token: ArgMax + GatherND).
  */
 
 import type { Precision } from '../contract.js';
@@ -22,11 +26,13 @@ export function buildTextEncoder(precision: Precision, seed: number, vocabSize: 
 
   const tokenEmbedding = b.weight('embeddings.token_embedding.weight', [vocabSize, hidden], 0.5);
   const positionEmbedding = b.weight('embeddings.position_embedding.weight', [TEXT_MAX_LENGTH, hidden], 0.2);
-  let x = b.op('Add', [b.op('Gather', [tokenEmbedding, ids], { axis: 0 }), positionEmbedding]);
+  const length = b.op('Slice', [b.op('Shape', [ids]), b.constantI64([1]), b.constantI64([2])]); // [sequence_length]
+  const positions = b.op('Slice', [positionEmbedding, b.constantI64([0]), length, b.constantI64([0])]);
+  let x = b.op('Add', [b.op('Gather', [tokenEmbedding, ids], { axis: 0 }), positions]);
 
-  const maskValues: number[] = [];
-  for (let i = 0; i < TEXT_MAX_LENGTH; i++) for (let j = 0; j < TEXT_MAX_LENGTH; j++) maskValues.push(j > i ? -1e4 : 0);
-  const causalMask = b.constant(maskValues, [1, 1, TEXT_MAX_LENGTH, TEXT_MAX_LENGTH]);
+  // [S, S]: -1e4 above the diagonal, 0 elsewhere, for whatever length the input has.
+  const square = b.op('Expand', [b.constant([-1e4], []), b.op('Concat', [length, length], { axis: 0 })]);
+  const causalMask = b.op('Trilu', [square, b.constantI64([1], [])], { upper: 1 });
 
   for (let l = 0; l < layers; l++) {
     const p = `encoder.layers.${l}`;
@@ -38,6 +44,9 @@ export function buildTextEncoder(precision: Precision, seed: number, vocabSize: 
     x = b.op('Add', [x, mlp]);
   }
   const final = layerNorm(b, x, hidden, 'final_layer_norm');
-  b.toFloat32(final, 'last_hidden_state');
+  const endOfText = b.op('ArgMax', [ids], { axis: -1, keepdims: 1 }); // [batch_size, 1]
+  const pooled = b.op('GatherND', [final, endOfText], { batch_dims: 1 }); // [batch_size, D]
+  b.graphOutput(final, 'last_hidden_state');
+  b.graphOutput(pooled, 'pooler_output');
   return b;
 }

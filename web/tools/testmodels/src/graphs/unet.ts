@@ -3,9 +3,9 @@
  * (ResBlock, strided conv, ResBlock), a mid block with spatial self-attention
  * and cross-attention to `encoder_hidden_states`, an up path (nearest 2x,
  * conv, skip Concat, ResBlock) and GN/SiLU/conv_out.
- * `sample` [batch, channels, height, width] (height and width even),
- * `timestep` int64 [1], `encoder_hidden_states` [batch, sequence, D] ->
- * `out_sample` [batch, channels, height, width].
+ * `sample` [batch_size, num_channels, height, width] (height and width even),
+ * `timestep` int64 [steps] (1, or one per sample), `encoder_hidden_states`
+ * [batch_size, sequence_length, D] -> `out_sample` of the sample's shape.
  */
 
 import type { Precision } from '../contract.js';
@@ -23,18 +23,22 @@ export function buildUnet(precision: Precision, seed: number): GraphBuilder {
   const [c0, c1] = UNET_CONFIG.channels;
   const b = new GraphBuilder('unet', precision, Rng.forName(seed, 'unet'));
   const [sample = '', timestep = '', encoderHiddenStates = ''] = b.declare(GRAPH_IO.unet);
-  const context = b.toCompute(encoderHiddenStates);
+  const x0 = b.inputToCompute(sample);
+  const context = b.inputToCompute(encoderHiddenStates);
 
   // Timestep embedding: computed in float32 (as diffusers does), then cast to the compute type.
   const half = timeProjDim / 2;
   const freqs = Array.from({ length: half }, (_, i) => Math.exp((-Math.log(10000) * i) / half));
-  const t = b.op('Unsqueeze', [b.op('Cast', [timestep], { to: ONNX_DATA_TYPE.float32 }), b.constantI64([1])]); // [1,1]
-  const args = b.op('Mul', [t, b.constantF32(freqs, [1, half])]); // [1,half]
+  // diffusers: timesteps.expand(sample.shape[0]), then the sinusoidal embedding.
+  const batch = b.op('Slice', [b.op('Shape', [x0]), b.constantI64([0]), b.constantI64([1])]);
+  const perSample = b.op('Expand', [timestep, batch]); // [batch_size]
+  const t = b.op('Unsqueeze', [b.op('Cast', [perSample], { to: ONNX_DATA_TYPE.float32 }), b.constantI64([1])]); // [batch_size,1]
+  const args = b.op('Mul', [t, b.constantF32(freqs, [1, half])]); // [batch_size,half]
   const proj = b.toCompute(b.op('Concat', [b.op('Cos', [args]), b.op('Sin', [args])], { axis: 1 })); // flip_sin_to_cos
   const temb = linear(b, silu(b, linear(b, proj, timeProjDim, timeEmbedDim, 'time_embedding.linear_1')), timeEmbedDim, timeEmbedDim, 'time_embedding.linear_2');
   const time = { tensor: temb, features: timeEmbedDim };
 
-  let x = conv2d(b, b.toCompute(sample), LATENT_CHANNELS, c0, 'conv_in');
+  let x = conv2d(b, x0, LATENT_CHANNELS, c0, 'conv_in');
   const skip = resBlock(b, x, 'down_blocks.0.resnets.0', { inChannels: c0, outChannels: c0, groups, temb: time });
   x = conv2d(b, skip, c0, c0, 'down_blocks.0.downsamplers.0.conv', { stride: 2 });
   x = resBlock(b, x, 'down_blocks.1.resnets.0', { inChannels: c0, outChannels: c1, groups, temb: time });
@@ -47,7 +51,7 @@ export function buildUnet(precision: Precision, seed: number): GraphBuilder {
   x = resBlock(b, x, 'up_blocks.1.resnets.0', { inChannels: c1 + c0, outChannels: c0, groups, temb: time });
 
   const out = conv2d(b, silu(b, groupNorm(b, x, c0, groups, 'conv_norm_out')), c0, LATENT_CHANNELS, 'conv_out');
-  b.toFloat32(out, 'out_sample');
+  b.graphOutput(out, 'out_sample');
   return b;
 }
 

@@ -2,8 +2,8 @@
  * The tiny VAE decoder: post_quant_conv, conv_in, a mid block (ResBlock,
  * single-head self-attention at the lowest resolution, ResBlock), three up
  * blocks each ending in a nearest 2x Resize + conv, a last ResBlock, and
- * GN/SiLU/conv_out. `latent_sample` [batch, 4, h, w] -> `sample`
- * [batch, 3, 8h, 8w], roughly in [-1, 1].
+ * GN/SiLU/conv_out. `latent_sample` [batch_size, 4, h, w] -> `sample`
+ * [batch_size, 3, 8h, 8w], roughly in [-1, 1].
  */
 
 import type { Precision } from '../contract.js';
@@ -21,7 +21,7 @@ export function buildVaeDecoder(precision: Precision, seed: number): GraphBuilde
   const b = new GraphBuilder('vae_decoder', precision, Rng.forName(seed, 'vae_decoder'));
   const [latent = ''] = b.declare(GRAPH_IO.vae_decoder);
 
-  let x = conv2d(b, b.toCompute(latent), LATENT_CHANNELS, LATENT_CHANNELS, 'post_quant_conv', { kernel: 1 });
+  let x = conv2d(b, b.inputToCompute(latent), LATENT_CHANNELS, LATENT_CHANNELS, 'post_quant_conv', { kernel: 1 });
   x = conv2d(b, x, LATENT_CHANNELS, midChannels, 'decoder.conv_in');
   x = resBlock(b, x, 'decoder.mid_block.resnets.0', { inChannels: midChannels, outChannels: midChannels, groups });
   const { tokens, shape } = toTokens(b, groupNorm(b, x, midChannels, groups, 'decoder.mid_block.attentions.0.group_norm', 1e-6));
@@ -37,6 +37,6 @@ export function buildVaeDecoder(precision: Precision, seed: number): GraphBuilde
   });
 
   const out = conv2d(b, silu(b, groupNorm(b, x, channels, groups, 'decoder.conv_norm_out', 1e-6)), channels, 3, 'decoder.conv_out', { gain: outGain });
-  b.toFloat32(out, 'sample');
+  b.graphOutput(out, 'sample');
   return b;
 }
