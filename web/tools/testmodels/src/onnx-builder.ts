@@ -53,6 +53,8 @@ export class GraphBuilder {
     readonly name: string,
     readonly precision: Precision,
     readonly rng: Rng,
+    /** The ai.onnx opset the graph imports (default {@link OPSET}). */
+    readonly opset: number = OPSET,
   ) {
     this.computeType = precision === 'fp16' ? 'float16' : 'float32';
   }
@@ -167,7 +169,7 @@ export class GraphBuilder {
       domain: 'dev.hybridgen.test',
       modelVersion: 1,
       docString,
-      opsetImport: [{ domain: '', version: OPSET }],
+      opsetImport: [{ domain: '', version: this.opset }],
       graph: {
         name: this.name,
         node: this.nodes,

@@ -57,10 +57,13 @@ function block(b: GraphBuilder, x: string, width: number, index: number): string
   return b.op('Relu', [b.op('Add', [h, x])]);
 }
 
-/** Builds the tiny decoder graph (always fp32). */
+/** The opset `hybridgen models pull`'s converter (internal/taesd) writes. */
+const TINY_DECODER_OPSET = 17;
+
+/** Builds the tiny decoder graph (always fp32, opset 17 as the converted file). */
 export function buildTinyDecoder(seed: number): GraphBuilder {
   const width = TINY_DECODER_WIDTH;
-  const b = new GraphBuilder('tiny_decoder', 'fp32', Rng.forName(seed, 'tiny_decoder'));
+  const b = new GraphBuilder('tiny_decoder', 'fp32', Rng.forName(seed, 'tiny_decoder'), TINY_DECODER_OPSET);
   const [latent = ''] = b.declare(TINY_DECODER_IO);
   const clamped = b.op('Mul', [b.op('Tanh', [b.op('Mul', [latent, b.constant([1 / 3], [])])]), b.constant([3], [])]);
   let x = b.op('Relu', [conv(b, clamped, LATENT_CHANNELS, width, '1')]);
