@@ -75,6 +75,8 @@ function firefoxContext(context: BrowserContext): TestContext {
   return {
     async newPage() {
       const page = await context.newPage();
+      // Playwright's default, so a layout (the canvas, a drawn shape's panel) fits the same way in both.
+      await page.setViewport({ width: 1280, height: 720 });
       pages.push(page);
       if (offline) await page.setOfflineMode(true);
       return firefoxPage(page);
@@ -121,7 +123,17 @@ function firefoxPage(page: Page): TestPage {
     },
     clickAt: (x, y) => page.mouse.click(x, y),
     async fill(selector, text) {
-      await page.locator(selector).fill(text);
+      // Typed, as a person would: puppeteer's fill sets `value` directly over BiDi, which React's
+      // controlled inputs never see (no onChange).
+      const handle = await page.locator(selector).waitHandle();
+      try {
+        await handle.click();
+        await handle.evaluate((el) => (el as HTMLInputElement | HTMLTextAreaElement).select());
+        if (text === '') await page.keyboard.press('Backspace');
+        else await page.keyboard.type(text);
+      } finally {
+        await handle.dispose();
+      }
     },
   };
 }
