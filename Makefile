@@ -1,8 +1,8 @@
 # hybridgen: two commands on a fresh machine.
 #   make run   installs what is missing, builds the web app and the binary, serves on :8080
 #   make test  installs what is missing, then go vet, go test, fuzzing, TypeScript checks,
-#              unit tests, fp16 WebGPU tests in Node (Dawn + lavapipe) and the browser
-#              tests in headless Chromium
+#              unit tests, fp16 WebGPU tests in Node (Dawn + lavapipe), the browser
+#              tests in headless Chromium and the Firefox project in headless Firefox ESR
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := run
@@ -10,6 +10,7 @@ SHELL := /bin/bash
 BIN        := bin/hybridgen
 ADDR       ?= 127.0.0.1:8080
 CHROMIUM   := /usr/bin/chromium
+FIREFOX    := /usr/bin/firefox-esr
 WEB_DIST   := web/apps/canvas/dist
 EMBED_DIR  := internal/webapp/dist
 GO_SOURCES := $(shell find cmd internal -name '*.go' -not -path '*/testdata/*' 2>/dev/null)
@@ -20,7 +21,7 @@ VERSION    := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 FUZZ_TARGETS := ./internal/runpod:FuzzDecodeJob ./internal/emulator:FuzzParseInput ./internal/api:FuzzDecodeImageRequest ./internal/mirror:FuzzCleanPath ./internal/torchfile:FuzzUnpickle
 FUZZTIME   ?= 150000x
 
-.PHONY: run test build deps web-deps chromium lavapipe web-build go-vet go-test go-fuzz web-check web-unit dawn-test browser-test testmodels clean
+.PHONY: run test build deps web-deps chromium firefox lavapipe web-build go-vet go-test go-fuzz web-check web-unit dawn-test browser-test firefox-test testmodels clean
 
 MODELS_DIR ?= data/models
 
@@ -48,11 +49,19 @@ chromium:
 		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 
+# Debian's Firefox ESR: the second browser engine of the browser tests (puppeteer-core, WebDriver BiDi).
+firefox:
+	@if [ ! -x $(FIREFOX) ]; then \
+		echo "installing Debian's firefox-esr"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq firefox-esr >/dev/null; \
+	fi
+
 # Mesa 25 lavapipe (software Vulkan with shader-f16) from bookworm-backports into .cache/lavapipe.
 lavapipe:
 	web/tools/dawn-f16/install-lavapipe.sh
 
-deps: web-deps chromium
+deps: web-deps chromium firefox
 
 web-build: web-deps
 	cd web && npm run build
@@ -92,7 +101,11 @@ testmodels: web-deps
 browser-test: deps build
 	cd web && HYBRIDGEN_BIN=$(CURDIR)/$(BIN) npm run test:browser
 
-test: deps go-vet build go-test go-fuzz web-check web-unit dawn-test browser-test
+# The browser tests that exercise different code in Firefox ESR; WebGPU there runs over lavapipe (shader-f16).
+firefox-test: deps build lavapipe
+	cd web && HYBRIDGEN_BIN=$(CURDIR)/$(BIN) npm run test:firefox
+
+test: deps go-vet build go-test go-fuzz web-check web-unit dawn-test browser-test firefox-test
 	@echo "make test: all checks passed"
 
 clean:

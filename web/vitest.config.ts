@@ -51,6 +51,24 @@ export default defineConfig({
         },
       },
       {
+        // The second browser engine: Debian's Firefox ESR through puppeteer-core (WebDriver BiDi),
+        // WebGPU over Mesa 25 lavapipe with shader-f16. The files use the driver adapter
+        // (tests/harness/driver.ts), so `HYBRIDGEN_BROWSER=chromium` runs them in Chromium too.
+        extends: true,
+        test: {
+          name: 'firefox',
+          include: ['tests/firefox/**/*.test.ts'],
+          environment: 'node',
+          env: { HYBRIDGEN_BROWSER: 'firefox' },
+          globalSetup: ['tests/harness/global-setup.ts'],
+          // lavapipe compiles every WGSL pipeline with LLVM on 2 cores.
+          testTimeout: 240_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+          pool: 'forks',
+        },
+      },
+      {
         // Benchmarks that print figures (never part of make test): npx vitest run --project bench
         extends: true,
         test: {

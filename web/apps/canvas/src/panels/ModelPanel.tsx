@@ -51,6 +51,16 @@ export function ModelPanel({ services }: { services: Services }) {
       <div style={{ color: '#555' }} title={local.choice.reasons.join('\n')}>
         {local.choice.reasons[0]}
       </div>
+      {local.choice.rejected.length > 0 && (
+        // What this browser cannot do, in its own words (no WebGPU, no shader-f16, a software adapter, ...).
+        <ul data-testid="hg-model-limits" style={{ color: '#555', margin: 0, paddingLeft: 16 }}>
+          {local.choice.rejected.map((r) => (
+            <li key={r.backend}>
+              {r.backend}: {r.reason}
+            </li>
+          ))}
+        </ul>
+      )}
       <div data-testid="hg-model-stored">
         {cached ? `Stored: ${formatBytes(cached.bytes)}` : 'Not downloaded'} · all models {formatBytes(usage ?? 0)} ·{' '}
         {persisted ? 'persistent storage' : 'storage may be cleared by the browser'}

@@ -6,7 +6,10 @@ import { probeWebGPU } from './webgpu.js';
 
 /** Options of {@link detectCapabilities}. */
 export interface DetectCapabilitiesOptions {
-  /** Milliseconds any single probe may take before it counts as failed. Default 3000. */
+  /**
+   * Milliseconds any single probe may take before it counts as failed. Default 10 000: Firefox's
+   * first `requestAdapter()` starts its GPU process, 1.2 s idle and over 3 s on a busy 2-core machine.
+   */
   readonly probeTimeoutMs?: number;
   /** Passed to `requestAdapter()`. Default `'high-performance'`. */
   readonly powerPreference?: GPUPowerPreference;
@@ -29,7 +32,7 @@ export interface DetectCapabilitiesOptions {
  */
 export async function detectCapabilities(options: DetectCapabilitiesOptions = {}): Promise<CapabilityReport> {
   const start = performance.now();
-  const timeoutMs = options.probeTimeoutMs ?? 3000;
+  const timeoutMs = options.probeTimeoutMs ?? 10_000;
   const timedOut: string[] = [];
   const [webgpu, wasm, storage] = await Promise.all([
     probeWebGPU({ timeoutMs, ...(options.powerPreference ? { powerPreference: options.powerPreference } : {}) }),

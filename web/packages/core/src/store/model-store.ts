@@ -7,7 +7,7 @@ import type { DownloadProgress, ProgressBase } from './events.js';
 import { type CachedModel, listCachedModels, type ModelStatus, modelStatus, openStoredFiles, type StoredModelFiles } from './inventory.js';
 import { DEFAULT_ROOT_DIRECTORY, openRoot } from './opfs.js';
 import type { DownloadJob } from './protocol.js';
-import { assertQuota, estimateStorage, requestPersistence } from './quota.js';
+import { assertQuota, estimateStorage, requestPersistenceInBackground } from './quota.js';
 import { followOtherTabs, modelLockName, progressBroadcaster, withModelLock } from './tab-coordination.js';
 import { defaultWorkerFactory, runInWorker, type WorkerFactory } from './worker-client.js';
 
@@ -29,7 +29,7 @@ export interface ModelStoreOptions {
   readonly stallTimeoutMs?: number;
   /** Least milliseconds between two `downloading` events of a file. Default 100. */
   readonly progressIntervalMs?: number;
-  /** Ask `navigator.storage.persist()` before downloading. Default true. */
+  /** Ask `navigator.storage.persist()` when downloading, never waiting for the answer (Firefox prompts). Default true. */
   readonly requestPersistence?: boolean;
   /** Makes the download worker. Default: the bundled `download.worker.ts`. */
   readonly workerFactory?: WorkerFactory;
@@ -54,7 +54,7 @@ export interface DownloadResult {
   readonly variant: Backend;
   /** `downloaded`: this call fetched bytes; `already-stored`: nothing was needed; `other-tab`: another tab downloaded it. */
   readonly source: 'downloaded' | 'already-stored' | 'other-tab';
-  /** Whether the browser granted persistent storage (false when not asked). */
+  /** Whether the browser had granted persistent storage when the download ended (false when not asked or not answered yet). */
   readonly persisted: boolean;
 }
 
@@ -158,7 +158,7 @@ export class ModelStore {
         }
         const neededBytes = Math.max(0, before.totalBytes - before.storedBytes);
         await assertQuota(neededBytes);
-        const persisted = this.#options.requestPersistence ? await requestPersistence() : false;
+        const persistence = this.#options.requestPersistence ? requestPersistenceInBackground() : null;
         const job: DownloadJob = {
           modelId: manifest.id,
           rootDirectory: this.#options.rootDirectory,
@@ -183,7 +183,7 @@ export class ModelStore {
           abortGraceMs: 5000,
           inactivityTimeoutMs: 2 * this.#options.stallTimeoutMs + 10_000,
         });
-        return { requestId, modelId: manifest.id, variant, source: 'downloaded', persisted };
+        return { requestId, modelId: manifest.id, variant, source: 'downloaded', persisted: persistence?.granted() ?? false };
       });
     } catch (error) {
       const event: DownloadProgress = { ...base(), status: 'error', error: serializeError(error) };

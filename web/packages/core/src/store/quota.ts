@@ -33,3 +33,22 @@ export async function requestPersistence(): Promise<boolean> {
     return false;
   }
 }
+
+/** A persistence request that nobody waits for: {@link requestPersistenceInBackground}. */
+export interface PendingPersistence {
+  /** What the browser has answered so far: false while it has not answered (or refused). */
+  granted(): boolean;
+}
+
+/**
+ * Asks for persistent storage without waiting for the answer. Firefox shows a permission prompt
+ * for `persist()` and its promise stays pending until the person answers (forever when they
+ * ignore it), so a download must never wait on it; Chromium answers at once.
+ */
+export function requestPersistenceInBackground(): PendingPersistence {
+  let granted = false;
+  void requestPersistence().then((value) => {
+    granted = value;
+  });
+  return { granted: () => granted };
+}
