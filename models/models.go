@@ -30,7 +30,7 @@ const SchemaVersion = 1
 var Backends = []string{"webgpu-f16", "webgpu-f32", "wasm"}
 
 // Roles a file may play in a pipeline.
-var Roles = []string{"tokenizer", "text_encoder", "unet", "vae_decoder", "vae_encoder", "external_data"}
+var Roles = []string{"tokenizer", "text_encoder", "unet", "vae_decoder", "vae_encoder", "tiny_decoder", "external_data"}
 
 // ErrUnknownModel reports a model id no manifest has.
 var ErrUnknownModel = errors.New("models: unknown model")

@@ -18,12 +18,25 @@ import type { EngineProgress } from './types.js';
 export const GRAPH_ROLES = ['text_encoder', 'unet', 'vae_decoder'] as const;
 /** One of {@link GRAPH_ROLES}. */
 export type GraphRole = (typeof GRAPH_ROLES)[number];
+/**
+ * A graph a variant may add: the tiny (TAESD-class) decoder for drafts. It takes the UNet's x0 as it
+ * is (latent scale 1) and outputs pixels in [0, 1].
+ */
+export const OPTIONAL_GRAPH_ROLES = ['tiny_decoder'] as const;
+/** Any graph the engine loads. */
+export type SessionRole = GraphRole | (typeof OPTIONAL_GRAPH_ROLES)[number];
+
+/** The sessions of a loaded variant: the three required ones, and the tiny decoder when the variant has it. */
+export type PipelineSessions = Readonly<Record<GraphRole, import('onnxruntime-web/webgpu').InferenceSession>> & {
+  readonly tiny_decoder?: import('onnxruntime-web/webgpu').InferenceSession;
+};
 
 /** The sessions and tokenizer bytes of a loaded variant. */
 export interface LoadedSessions {
-  readonly sessions: Readonly<Record<GraphRole, import('onnxruntime-web/webgpu').InferenceSession>>;
+  readonly sessions: PipelineSessions;
   readonly tokenizerJson: Uint8Array;
   readonly tokenizerConfig: Uint8Array | null;
+  /** Time spent waiting for file reads that session creation did not hide. */
   readonly readFilesMs: number;
   readonly createSessionsMs: number;
 }
@@ -53,7 +66,7 @@ function fileFor(variant: ModelVariant, role: string): ModelFileEntry {
 }
 
 /** Static shapes for every symbolic dimension name the SD-Turbo exports use. */
-function dimensionOverrides(role: GraphRole, pipeline: PipelineConfig, size: number): Record<string, number> {
+function dimensionOverrides(role: SessionRole, pipeline: PipelineConfig, size: number): Record<string, number> {
   const latent = size / pipeline.vaeScaleFactor;
   const common = { batch: 1, batch_size: 1, sequence: pipeline.textMaxLength, sequence_length: pipeline.textMaxLength };
   if (role === 'text_encoder') return common;
@@ -86,7 +99,7 @@ function dimensionOverrides(role: GraphRole, pipeline: PipelineConfig, size: num
 
 function sessionOptions(
   opts: CreateSessionsOptions,
-  role: GraphRole,
+  role: SessionRole,
   externalData: { path: string; data: Uint8Array }[],
 ): import('onnxruntime-web/webgpu').InferenceSession.SessionOptions {
   const base = {
@@ -109,6 +122,13 @@ function sessionOptions(
     // ("External buffer must be provided ... when enableGraphCapture is true"), and the UNet's sample and
     // timestep come from the CPU-side scheduler.
   };
+}
+
+/** One graph's files in memory, ready for `InferenceSession.create`. */
+interface GraphBytes {
+  readonly entry: ModelFileEntry;
+  readonly bytes: Uint8Array;
+  readonly externalData: { path: string; data: Uint8Array }[];
 }
 
 function usesFloat16(path: string, bytes: Uint8Array): boolean {
@@ -136,33 +156,48 @@ export async function createSessions(ort: OrtModule, opts: CreateSessionsOptions
   let readFilesMs = performance.now() - readStart;
   let createSessionsMs = 0;
 
-  const created: Partial<Record<GraphRole, import('onnxruntime-web/webgpu').InferenceSession>> = {};
+  const roles: SessionRole[] = [...GRAPH_ROLES, ...OPTIONAL_GRAPH_ROLES.filter((r) => variant.files.some((f) => f.role === r))];
+  const readGraph = async (role: SessionRole): Promise<GraphBytes> => {
+    const entry = fileFor(variant, role);
+    const bytes = await read(entry);
+    const externalFiles = variant.files.filter((f) => f.role === 'external_data' && dirname(f.path) === dirname(entry.path));
+    const externalData = [];
+    for (const f of externalFiles) externalData.push({ path: f.path.slice(dirname(entry.path).length), data: await read(f) });
+    return { entry, bytes, externalData };
+  };
+  const created: Partial<Record<SessionRole, import('onnxruntime-web/webgpu').InferenceSession>> = {};
+  // The next graph's files are read while the current session is created (reading is I/O; creating
+  // is ORT's parse and upload): the reads hide behind session creation instead of adding to it.
+  let next: Promise<GraphBytes> | null = null;
   try {
-    for (const role of GRAPH_ROLES) {
+    for (const [i, role] of roles.entries()) {
       throwIfAborted(signal);
-      const entry = fileFor(variant, role);
-      const t0 = performance.now();
-      const bytes = await read(entry);
-      const externalFiles = variant.files.filter((f) => f.role === 'external_data' && dirname(f.path) === dirname(entry.path));
-      const externalData = [];
-      for (const f of externalFiles) externalData.push({ path: f.path.slice(dirname(entry.path).length), data: await read(f) });
-      readFilesMs += performance.now() - t0;
-      if (opts.backend !== 'wasm' && !opts.shaderF16 && usesFloat16(entry.path, bytes)) {
+      const waitStart = performance.now();
+      const graph = await (next ?? readGraph(role));
+      next = null;
+      readFilesMs += performance.now() - waitStart;
+      const following = roles[i + 1];
+      if (following) {
+        next = readGraph(following);
+        next.catch(() => {});
+      }
+      if (opts.backend !== 'wasm' && !opts.shaderF16 && usesFloat16(graph.entry.path, graph.bytes)) {
         throw new BackendUnavailableError(
-          `${entry.path} holds float16 data and this WebGPU adapter has no shader-f16: the engine does not put fp16 graphs on it (use the fp32 variant or WASM)`,
+          `${graph.entry.path} holds float16 data and this WebGPU adapter has no shader-f16: the engine does not put fp16 graphs on it (use the fp32 variant or WASM)`,
           { details: { role, backend: opts.backend } },
         );
       }
       throwIfAborted(signal);
       onProgress?.({ stage: 'create-session', role, backend: opts.backend });
       const t1 = performance.now();
-      created[role] = await ort.InferenceSession.create(bytes, sessionOptions(opts, role, externalData));
+      created[role] = await ort.InferenceSession.create(graph.bytes, sessionOptions(opts, role, graph.externalData));
       createSessionsMs += performance.now() - t1;
     }
   } catch (error) {
+    await next?.catch(() => {});
     await Promise.allSettled(Object.values(created).map((s) => s.release()));
     throw error;
   }
-  const sessions = created as Record<GraphRole, import('onnxruntime-web/webgpu').InferenceSession>;
+  const sessions = created as PipelineSessions;
   return { sessions, tokenizerJson, tokenizerConfig, readFilesMs, createSessionsMs };
 }

@@ -1,10 +1,10 @@
 import type { Backend, VariantRequirements } from '../backend/types.js';
 
 /** What a file does in a pipeline. */
-export type FileRole = 'tokenizer' | 'text_encoder' | 'unet' | 'vae_decoder' | 'vae_encoder' | 'external_data';
+export type FileRole = 'tokenizer' | 'text_encoder' | 'unet' | 'vae_decoder' | 'vae_encoder' | 'tiny_decoder' | 'external_data';
 
 /** Every role, for validation. */
-export const FILE_ROLES: readonly FileRole[] = ['tokenizer', 'text_encoder', 'unet', 'vae_decoder', 'vae_encoder', 'external_data'];
+export const FILE_ROLES: readonly FileRole[] = ['tokenizer', 'text_encoder', 'unet', 'vae_decoder', 'vae_encoder', 'tiny_decoder', 'external_data'];
 
 /** One file of a variant (see models/README.md). */
 export interface ManifestFile {
