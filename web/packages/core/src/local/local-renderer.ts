@@ -220,7 +220,8 @@ export function createLocalRenderer(options: LocalRendererOptions): LocalRendere
           tokenize: t.tokenizeMs,
           text_encoder: t.textEncoderMs,
           unet: t.unetStepMs.reduce((a, b) => a + b, 0),
-          vae: t.vaeMs,
+          // The key says which decoder ran: `tiny_decoder` for drafts when the variant has one, else `vae`.
+          [image.decoder === 'tiny' ? 'tiny_decoder' : 'vae']: t.vaeMs,
           engine: t.totalMs,
           total,
         },
