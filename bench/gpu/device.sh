@@ -177,7 +177,14 @@ for step in "$@"; do
     chrome-unpack)
       # Browser run, call 1 (pack-browser.sh, carry .devchrome): the headless shell, unpacked where the
       # next calls on this warm machine find it. The rest travels in call 2 (.devweb).
-      mkdir -p /tmp/chrome && xz -dc .devchrome/headless-shell.xz >/tmp/chrome/chromium-headless-shell && chmod +x /tmp/chrome/chromium-headless-shell
+      # .devchrome holds Debian's .deb as it is (already xz inside, 61 MiB: no slow recompression here) or an xz'd binary.
+      mkdir -p /tmp/chrome
+      if [ -f .devchrome/headless-shell.deb ]; then
+        dpkg -x .devchrome/headless-shell.deb /tmp/chromedeb && cp /tmp/chromedeb/usr/lib/chromium/chromium-headless-shell /tmp/chrome/ || exit 1
+      else
+        xz -dc .devchrome/headless-shell.xz >/tmp/chrome/chromium-headless-shell || exit 1
+      fi
+      chmod +x /tmp/chrome/chromium-headless-shell
       ls -la /tmp/chrome ;;
     browser-wasm)
       # Issue 8, WASM with threads: the app's local path (download the fp16 files from the Go server's

@@ -2,7 +2,8 @@
 # Packs what device.sh's browser steps need, in two git-ignored folders of the main checkout, each
 # small enough for one device call (64 MiB): the browser is carried in one call and unpacked into
 # /tmp on the machine, the rest in the next call while the machine is still warm.
-#   .devchrome/  Debian's chromium-headless-shell (xz)
+#   .devchrome/  Debian's chromium-headless-shell .deb (61 MiB; with the main checkout's ~2 MiB of
+#                tracked files it fits one call's 64 MiB)
 #   .devweb/     chromium-common's data files (icu, V8 snapshots) and Chromium's own libvulkan.so.1,
 #                libEGL.so, libGLESv2.so (unpacked beside the binary: without them the page gets no
 #                WebGPU adapter on the GPU machine), the shared libraries the browser links that a bare
@@ -27,7 +28,10 @@ trap 'rm -rf "$S"' EXIT
 mkdir -p "$S/x"
 for f in "$S"/*.deb; do dpkg -x "$f" "$S/x"; done
 L=$S/x/usr/lib/chromium
-[ -f "$C/headless-shell.xz" ] || xz -9e -T0 -c "$L/chromium-headless-shell" >"$C/headless-shell.xz"
+# The browser travels as Debian's .deb itself (61 MiB, already xz inside): recompressing the 223 MB
+# binary with xz -9e took over 25 min on the loaded 2-core machine. device.sh chrome-unpack runs dpkg -x.
+rm -f "$C/headless-shell.xz"
+cp "$S"/chromium-headless-shell_*.deb "$C/headless-shell.deb"
 tar -C "$L" -cJf "$W/data.tar.xz" headless_command_resources.pak headless_lib_data.pak headless_lib_strings.pak icudtl.dat v8_context_snapshot.bin snapshot_blob.bin \
   libvulkan.so.1 libEGL.so libGLESv2.so
 
