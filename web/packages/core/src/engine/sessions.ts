@@ -36,7 +36,6 @@ export interface LoadedSessions {
   readonly sessions: PipelineSessions;
   readonly tokenizerJson: Uint8Array;
   readonly tokenizerConfig: Uint8Array | null;
-  /** Time spent waiting for file reads that session creation did not hide. */
   readonly readFilesMs: number;
   readonly createSessionsMs: number;
 }
@@ -142,7 +141,7 @@ function usesFloat16(path: string, bytes: Uint8Array): boolean {
 /** Reads the variant's files and creates its sessions. Releases whatever it created when it fails. */
 export async function createSessions(ort: OrtModule, opts: CreateSessionsOptions): Promise<LoadedSessions> {
   const { variant, source, signal, onProgress } = opts;
-  const readStart = performance.now();
+  const tokenizerStart = performance.now();
   const read = (entry: ModelFileEntry): Promise<Uint8Array> =>
     readModelFile(source, entry.path, {
       ...(signal ? { signal } : {}),
@@ -153,7 +152,7 @@ export async function createSessions(ort: OrtModule, opts: CreateSessionsOptions
   const configEntry = variant.files.find((f) => f.role === 'tokenizer' && f.path.endsWith('tokenizer_config.json'));
   const tokenizerJson = await read(tokenizerEntry);
   const tokenizerConfig = configEntry ? await read(configEntry) : null;
-  let readFilesMs = performance.now() - readStart;
+  let readFilesMs = performance.now() - tokenizerStart;
   let createSessionsMs = 0;
 
   const roles: SessionRole[] = [...GRAPH_ROLES, ...OPTIONAL_GRAPH_ROLES.filter((r) => variant.files.some((f) => f.role === r))];
@@ -166,21 +165,16 @@ export async function createSessions(ort: OrtModule, opts: CreateSessionsOptions
     return { entry, bytes, externalData };
   };
   const created: Partial<Record<SessionRole, import('onnxruntime-web/webgpu').InferenceSession>> = {};
-  // The next graph's files are read while the current session is created (reading is I/O; creating
-  // is ORT's parse and upload): the reads hide behind session creation instead of adding to it.
-  let next: Promise<GraphBytes> | null = null;
+  // One graph at a time. Reading the next graph's files while the current session was created was
+  // measured at full size on the H200 (BENCHMARKS.md, h200 run 4): read + create 8.8 s against 8.9 s
+  // for the sequential bare-ORT page on the same files, with a renderer peak of 6.0 GB against
+  // 4.6-5.0 GB (two graphs' bytes in JS at once): no gain worth the memory.
   try {
-    for (const [i, role] of roles.entries()) {
+    for (const role of roles) {
       throwIfAborted(signal);
-      const waitStart = performance.now();
-      const graph = await (next ?? readGraph(role));
-      next = null;
-      readFilesMs += performance.now() - waitStart;
-      const following = roles[i + 1];
-      if (following) {
-        next = readGraph(following);
-        next.catch(() => {});
-      }
+      const readStart = performance.now();
+      const graph = await readGraph(role);
+      readFilesMs += performance.now() - readStart;
       if (opts.backend !== 'wasm' && !opts.shaderF16 && usesFloat16(graph.entry.path, graph.bytes)) {
         throw new BackendUnavailableError(
           `${graph.entry.path} holds float16 data and this WebGPU adapter has no shader-f16: the engine does not put fp16 graphs on it (use the fp32 variant or WASM)`,
@@ -194,7 +188,6 @@ export async function createSessions(ort: OrtModule, opts: CreateSessionsOptions
       createSessionsMs += performance.now() - t1;
     }
   } catch (error) {
-    await next?.catch(() => {});
     await Promise.allSettled(Object.values(created).map((s) => s.release()));
     throw error;
   }
