@@ -32,13 +32,14 @@ export function fp16OnlyMirror(options: { tinyDecoder?: boolean } = {}): string 
   manifest.displayName = 'Tiny test model, fp16 only';
   manifest.variants = { 'webgpu-f16': manifest.variants['webgpu-f16'] };
   if (options.tinyDecoder) {
-    const variant = manifest.variants['webgpu-f16'] as { files: ManifestFileEntry[] };
+    const variant = manifest.variants['webgpu-f16'] as { files: ManifestFileEntry[]; requirements: { totalBytes: number } };
     const vae = variant.files.find((f) => f.role === 'vae_decoder');
     if (!vae) throw new Error('the test model has no vae_decoder file');
     const path = vae.path.replace('vae_decoder', 'tiny_decoder');
     mkdirSync(dirname(join(target, path)), { recursive: true });
     cpSync(join(target, vae.path), join(target, path));
     variant.files.push({ ...vae, role: 'tiny_decoder', path });
+    variant.requirements.totalBytes += vae.bytes;
   }
   writeFileSync(join(target, 'manifest.json'), JSON.stringify(manifest));
   return dir;

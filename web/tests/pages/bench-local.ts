@@ -70,15 +70,18 @@ function recordingLoads(engine: LocalEngine, loads: EngineLoadResult[]): LocalEn
 /** Wall-clock time of each preparation phase (downloading, deriving, loading), from the renderer's typed state. */
 function phaseClock(start: number) {
   const phases: Record<string, number> = {};
+  const starts: { phase: string; at: number }[] = [];
   let current: string | null = null;
   let since = start;
   let lastLog = 0;
   return {
     phases,
+    starts,
     onPreparation(p: LocalPreparation): void {
       const now = performance.now();
       if (p.state !== current) {
         if (current && current !== 'idle') phases[current] = (phases[current] ?? 0) + (now - since);
+        starts.push({ phase: p.state, at: Math.round(now) });
         current = p.state;
         since = now;
       }
@@ -93,16 +96,26 @@ function phaseClock(start: number) {
 /** Main-thread long tasks (> 50 ms) while the page runs. */
 function longTasks() {
   const durations: number[] = [];
+  const entries: { at: number; ms: number }[] = [];
   try {
     new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) durations.push(entry.duration);
+      for (const entry of list.getEntries()) {
+        durations.push(entry.duration);
+        entries.push({ at: Math.round(entry.startTime), ms: Math.round(entry.duration) });
+      }
     }).observe({ type: 'longtask', buffered: true });
   } catch {
     // No longtask entries in this browser: the report says so with null.
     return { report: () => null };
   }
   return {
-    report: () => ({ count: durations.length, maxMs: Math.round(Math.max(0, ...durations)), totalMs: Math.round(durations.reduce((a, b) => a + b, 0)) }),
+    report: () => ({
+      count: durations.length,
+      maxMs: Math.round(Math.max(0, ...durations)),
+      totalMs: Math.round(durations.reduce((a, b) => a + b, 0)),
+      // When each happened (ms from navigation start), to place it among the phases (`phaseStarts`).
+      entries,
+    }),
   };
 }
 
@@ -181,6 +194,7 @@ async function main(): Promise<void> {
     firstImageMs: Math.round(firstImageMs),
     engineLoads: loads.length,
     longTasks: jank.report(),
+    phaseStarts: clock.starts,
     phasesMs: Object.fromEntries(Object.entries(clock.phases).map(([k, v]) => [k, Math.round(v)])),
     loads: loads.map((l) => ({ backend: l.backend, wasmThreads: l.wasmThreads, size: l.size, timings: l.timings, reasons: l.reasons })),
     drafts: runs,

@@ -166,9 +166,9 @@ export async function createSessions(ort: OrtModule, opts: CreateSessionsOptions
   };
   const created: Partial<Record<SessionRole, import('onnxruntime-web/webgpu').InferenceSession>> = {};
   // One graph at a time. Reading the next graph's files while the current session was created was
-  // measured at full size on the H200 (BENCHMARKS.md, h200 run 4): read + create 8.8 s against 8.9 s
-  // for the sequential bare-ORT page on the same files, with a renderer peak of 6.0 GB against
-  // 4.6-5.0 GB (two graphs' bytes in JS at once): no gain worth the memory.
+  // measured at full size on the H200 (BENCHMARKS.md, h200 runs 4 and 5): it bought no load time
+  // (read + create 8.8 s with it, 7.2-9.8 s without) and no lower peak, and it holds two graphs'
+  // bytes in JS at once; so the simpler sequential read stays.
   try {
     for (const role of roles) {
       throwIfAborted(signal);
