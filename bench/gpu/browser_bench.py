@@ -12,7 +12,8 @@ Usage:
   browser_bench.py --chrome BIN --hybridgen BIN --web-dir DIR --models-dir DIR --model ID
                    --config threads=4,drafts=2 [--config threads=1,drafts=1 ...]
                    [--backend wasm] [--profile DIR] [--deadline-s N] --out FILE.json
-A configuration's keys go into the page's query (threads, drafts, backend, label).
+A configuration's keys go into the page's query (threads, drafts, backend, label), except `page`:
+the page to open (default bench-local; bench-bare is the bare-ORT anchor on the same files).
 """
 
 import argparse
@@ -99,9 +100,46 @@ class MemorySampler(threading.Thread):
         }
 
 
+class GpuMemorySampler(threading.Thread):
+    """Peak GPU memory in use (MiB, the whole card) from `nvidia-smi -lms 200`; absent without nvidia-smi."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.first_mib: int | None = None
+        self.peak_mib: int | None = None
+        try:
+            self.proc = subprocess.Popen(
+                ["nvidia-smi", "--query-gpu=memory.used", "--format=csv,noheader,nounits", "-lms", "200"],
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            )
+        except OSError:
+            self.proc = None
+
+    def run(self) -> None:
+        if not self.proc or not self.proc.stdout:
+            return
+        for line in self.proc.stdout:
+            try:
+                v = int(line.strip().split()[0])
+            except (ValueError, IndexError):
+                continue
+            if self.first_mib is None:
+                self.first_mib = v
+            self.peak_mib = v if self.peak_mib is None else max(self.peak_mib, v)
+
+    def finish(self) -> dict:
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait()
+        self.join(timeout=2)
+        return {"gpuMemoryFirstMiB": self.first_mib, "gpuMemoryPeakMiB": self.peak_mib}
+
+
 def run_config(args, base: str, config: dict[str, str], deadline: float) -> dict:
+    config = dict(config)
+    page = config.pop("page", "bench-local")
     query = {"model": args.model, **({"backend": args.backend} if args.backend else {}), **config}
-    url = f"{base}/bench-local.html?" + "&".join(f"{k}={v}" for k, v in query.items())
+    url = f"{base}/{page}.html?" + "&".join(f"{k}={v}" for k, v in query.items())
     cmd = [
         args.chrome,
         "--no-sandbox",
@@ -119,6 +157,8 @@ def run_config(args, base: str, config: dict[str, str], deadline: float) -> dict
     ]
     print(f"-- {json.dumps(config)}: {url}", flush=True)
     sampler = MemorySampler(args.chrome)
+    gpu = GpuMemorySampler()
+    gpu.start()
     started = time.time()
     env = dict(os.environ)
     if args.lib_dir:  # the browser's own libraries, for the browser alone (Python and the server keep the system's)
@@ -157,7 +197,7 @@ def run_config(args, base: str, config: dict[str, str], deadline: float) -> dict
     except ProcessLookupError:
         pass
     proc.wait()
-    record = {"config": config, "wallS": round(time.time() - started, 1), "memory": sampler.report()}
+    record = {"page": page, "config": config, "wallS": round(time.time() - started, 1), "memory": {**sampler.report(), **gpu.finish()}}
     if "HG_RESULT" in outcome:
         record["result"] = outcome["HG_RESULT"]
     else:

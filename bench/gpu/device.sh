@@ -7,7 +7,7 @@
 #   .devrun/bench/gpu/       this folder, .build/engine.mjs (the bundled engine) included
 #   .devrun/tokenizer/       the test model's CLIP tokenizer files (vocab.json, merges.txt, ...) for the engine
 #   .devrun/tiny/            the tiny test model's fp32 graphs (the probe's smoke test)
-# Usage: bash .devrun/bench/gpu/device.sh STEP...   STEP: probe | vkprobe | variants | variants-ab | chrome-unpack | browser-wasm | browser-webgpu | export-fp16 | export-fp32 | export-mha | torch | gpu | gpu2 | gpu-mha | gpu-stages | wasm
+# Usage: bash .devrun/bench/gpu/device.sh STEP...   STEP: probe | vkprobe | variants | variants-ab | chrome-unpack | browser-wasm | browser-webgpu | browser-drafts | export-fp16 | export-fp32 | export-mha | torch | gpu | gpu2 | gpu-mha | gpu-stages | wasm
 # Results go to $OUT (or ./out).
 set -u
 D=$(cd "$(dirname "$0")/../.." && pwd)
@@ -43,6 +43,21 @@ browser_bench() {
     --web-dir /tmp/chrome/pages --models-dir $W/mirror --model sd-turbo-bench-f16 --profile $W/profile \
     "${configs[@]}" --deadline-s $left --out "$OUT/$name.json" "$@"
 }
+
+# unpack_browser: the carried .devweb (data files, Chromium's own Vulkan/EGL/GLES libraries beside the
+# binary, the libraries it links, the pages, hybridgen) into /tmp/chrome, once per machine.
+unpack_browser() {
+  local X=/tmp/chrome
+  [ -x $X/chromium-headless-shell ] || { echo "no browser in $X: run chrome-unpack first, on this warm machine"; exit 3; }
+  if [ ! -x $X/hybridgen ]; then
+    tar -xJf .devweb/data.tar.xz -C $X && tar -xJf .devweb/libs.tar.xz -C $X && tar -xJf .devweb/pages.tar.xz -C $X || exit 1
+    xz -dc .devweb/hybridgen.xz >$X/hybridgen && chmod +x $X/hybridgen
+  fi
+  echo "libraries not found: $(ldd $X/chromium-headless-shell | grep -c 'not found') alone, $(LD_LIBRARY_PATH=$X/libs ldd $X/chromium-headless-shell | grep -c 'not found') with the carried ones"
+}
+
+# The flags that give a headless page the GPU through Vulkan (shared/notes/environment.md).
+WEBGPU_FLAGS="--chrome-arg=--enable-unsafe-webgpu --chrome-arg=--enable-features=Vulkan --chrome-arg=--use-vulkan=native --chrome-arg=--use-angle=vulkan --chrome-arg=--ignore-gpu-blocklist --chrome-arg=--disable-vulkan-surface"
 
 runner() { $W/node "$B/runner/bench.mjs" --node-modules $W/node_modules --bundle "$B/.build/engine.mjs" --tokenizer "$D/tokenizer" "$@"; }
 
@@ -162,19 +177,20 @@ for step in "$@"; do
     chrome-unpack)
       # Browser run, call 1 (pack-browser.sh, carry .devchrome): the headless shell, unpacked where the
       # next calls on this warm machine find it. The rest travels in call 2 (.devweb).
-      mkdir -p /tmp/chrome && xz -dc .devchrome/headless-shell.xz >/tmp/chrome/chromium-headless-shell && chmod +x /tmp/chrome/chromium-headless-shell
+      # .devchrome holds Debian's .deb as it is (already xz inside, 61 MiB: no slow recompression here) or an xz'd binary.
+      mkdir -p /tmp/chrome
+      if [ -f .devchrome/headless-shell.deb ]; then
+        dpkg -x .devchrome/headless-shell.deb /tmp/chromedeb && cp /tmp/chromedeb/usr/lib/chromium/chromium-headless-shell /tmp/chrome/ || exit 1
+      else
+        xz -dc .devchrome/headless-shell.xz >/tmp/chrome/chromium-headless-shell || exit 1
+      fi
+      chmod +x /tmp/chrome/chromium-headless-shell
       ls -la /tmp/chrome ;;
     browser-wasm)
       # Issue 8, WASM with threads: the app's local path (download the fp16 files from the Go server's
       # mirror, derive int8 in the variants worker into OPFS, load, draft) in headless Chromium with
       # WebGPU hidden, once per thread count (BROWSER_CONFIGS), one browser profile throughout.
-      X=/tmp/chrome
-      [ -x $X/chromium-headless-shell ] || { echo "no browser in $X: run chrome-unpack first, on this warm machine"; exit 3; }
-      if [ ! -x $X/hybridgen ]; then
-        tar -xJf .devweb/data.tar.xz -C $X && tar -xJf .devweb/libs.tar.xz -C $X && tar -xJf .devweb/pages.tar.xz -C $X || exit 1
-        xz -dc .devweb/hybridgen.xz >$X/hybridgen && chmod +x $X/hybridgen
-      fi
-      echo "libraries not found: $(ldd $X/chromium-headless-shell | grep -c 'not found') alone, $(LD_LIBRARY_PATH=$X/libs ldd $X/chromium-headless-shell | grep -c 'not found') with the carried ones"
+      unpack_browser
       for n in text_encoder unet vae_decoder; do
         [ -f $M/fp16/$n/files.json ] || { python3 "$B/build_models.py" --export $M --dtypes fp16 --only text_encoder,unet,vae_decoder --summary "$OUT/export-fp16.json" || exit 1; break; }
       done
@@ -187,9 +203,22 @@ for step in "$@"; do
       X=/tmp/chrome
       [ -x $X/hybridgen ] || { echo "run browser-wasm first, on this warm machine"; exit 3; }
       for f in .devweb/debs/*.deb; do dpkg -x "$f" /; done; ldconfig
-      browser_bench browser-webgpu probe=1 \
-        --chrome-arg=--enable-unsafe-webgpu --chrome-arg=--enable-features=Vulkan --chrome-arg=--use-vulkan=native \
-        --chrome-arg=--use-angle=vulkan --chrome-arg=--ignore-gpu-blocklist ${CHROME_EXTRA:-} ;;
+      browser_bench browser-webgpu probe=1 $WEBGPU_FLAGS ${CHROME_EXTRA:-} ;;
+    browser-drafts)
+      # Issue 14, one browser, one profile, one run: the product page (bench-local: first visit =
+      # download + fp32 derivation + load + drafts; revisit = load at page open + drafts), the bare-ORT
+      # anchor page (bench-bare, the demo's way, on the fp32 files bench-local derived; with the demo's
+      # session options and with ORT's defaults, for peak memory), then WASM (WebGPU hidden: int8
+      # derivation + load + drafts, then a revisit). The export includes the tiny decoder.
+      unpack_browser
+      for f in .devweb/debs/*.deb; do dpkg -x "$f" /; done; ldconfig
+      for n in text_encoder unet vae_decoder tiny_decoder; do
+        [ -f $M/fp16/$n/files.json ] || { python3 "$B/build_models.py" --export $M --dtypes fp16 --only text_encoder,unet,vae_decoder,tiny_decoder --summary "$OUT/export-fp16.json" || exit 1; break; }
+      done
+      [ -f $W/mirror/sd-turbo-bench-f16/manifest.json ] || python3 "$B/make_mirror.py" --export $M/fp16 --tokenizer .devweb/tokenizer --out $W/mirror || exit 1
+      browser_bench browser-drafts "label=first,drafts=6,fullDrafts=5,hq=1 label=revisit,drafts=6,fullDrafts=5 page=bench-bare,opts=demo,runs=10 page=bench-bare,opts=plain,runs=5 label=wasm-first,backend=wasm,drafts=3 label=wasm-revisit,backend=wasm,drafts=3" \
+        $WEBGPU_FLAGS ${CHROME_EXTRA:-}
+      cp $W/server.log "$OUT/" 2>/dev/null ;;
     *) echo "unknown step $step"; exit 2 ;;
   esac
 done

@@ -3,7 +3,7 @@
 
 The manifest has the real SD-Turbo manifest's shape (models/sd-turbo.json): one `webgpu-f16`
 variant, the files the ONNX Runtime Web demo publishes (text encoder, UNet, VAE decoder, as fp16),
-plus a tokenizer, with exact sizes and pinned SHA-256. A browser that cannot run fp16 then takes
+the tiny decoder when the export has one (role tiny_decoder), plus a tokenizer, with exact sizes and pinned SHA-256. A browser that cannot run fp16 then takes
 the app's real path: download, derive the variant it can run (int8 for WASM, fp32 for WebGPU
 without shader-f16), load, draft. Files are hard links into the export (same file system).
 
@@ -19,6 +19,8 @@ import shutil
 # The real manifest's pipeline block, read rather than copied, so the benchmark model runs as SD-Turbo does.
 SD_TURBO_MANIFEST = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "models", "sd-turbo.json")
 ROLES = ("text_encoder", "unet", "vae_decoder")
+# Added when the export has it: the tiny (TAESD-class) decoder the engine uses for drafts.
+OPTIONAL_ROLES = ("tiny_decoder",)
 
 
 def sha256(path: str) -> str:
@@ -57,7 +59,7 @@ def main() -> None:
     for name in sorted(os.listdir(a.tokenizer)):
         add("tokenizer", os.path.join(a.tokenizer, name), f"tokenizer/{name}")
     largest = 0
-    for role in ROLES:
+    for role in ROLES + tuple(r for r in OPTIONAL_ROLES if os.path.isfile(os.path.join(a.export, r, "files.json"))):
         folder = os.path.join(a.export, role)
         listing = json.load(open(os.path.join(folder, "files.json")))
         add(role, os.path.join(folder, listing["model"]), f"fp16/{role}/{listing['model']}")

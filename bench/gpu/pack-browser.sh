@@ -2,17 +2,23 @@
 # Packs what device.sh's browser steps need, in two git-ignored folders of the main checkout, each
 # small enough for one device call (64 MiB): the browser is carried in one call and unpacked into
 # /tmp on the machine, the rest in the next call while the machine is still warm.
-#   .devchrome/  Debian's chromium-headless-shell (xz)
-#   .devweb/     chromium-common's data files (icu, V8 snapshots), the shared libraries the browser
-#                links that a bare CUDA image lacks, hybridgen (the Go binary), the built test pages
-#                (bench-local.html), the tokenizer, and the Vulkan loader + GLVND .debs (WebGPU probe)
+#   .devchrome/  Debian's chromium-headless-shell .deb (61 MiB; with the main checkout's ~2 MiB of
+#                tracked files it fits one call's 64 MiB)
+#   .devweb/     chromium-common's data files (icu, V8 snapshots) and Chromium's own libvulkan.so.1,
+#                libEGL.so, libGLESv2.so (unpacked beside the binary: without them the page gets no
+#                WebGPU adapter on the GPU machine), the shared libraries the browser links that a bare
+#                CUDA image lacks, hybridgen (the Go binary), the built test pages (bench-local.html,
+#                bench-bare.html), the tokenizer, and the Vulkan loader + GLVND .debs
+#   .devbench/   this folder's scripts and models/sd-turbo.json (small: carried in every call, since the
+#                device tool sends the main checkout, whose tracked files may be older than yours)
 # Run here, from the repo root, after `npm ci` in web/:  bash bench/gpu/pack-browser.sh
 set -eu
 ROOT=$(pwd)
 COMMON=$(git rev-parse --path-format=absolute --git-common-dir)
 C=$COMMON/../.devchrome
 W=$COMMON/../.devweb
-for d in /.devchrome/ /.devweb/; do grep -qx "$d" "$COMMON/info/exclude" 2>/dev/null || echo "$d" >>"$COMMON/info/exclude"; done
+K=$COMMON/../.devbench
+for d in /.devchrome/ /.devweb/ /.devbench/; do grep -qx "$d" "$COMMON/info/exclude" 2>/dev/null || echo "$d" >>"$COMMON/info/exclude"; done
 mkdir -p "$C" "$W"
 S=$(mktemp -d)
 trap 'rm -rf "$S"' EXIT
@@ -22,8 +28,12 @@ trap 'rm -rf "$S"' EXIT
 mkdir -p "$S/x"
 for f in "$S"/*.deb; do dpkg -x "$f" "$S/x"; done
 L=$S/x/usr/lib/chromium
-[ -f "$C/headless-shell.xz" ] || xz -9e -T0 -c "$L/chromium-headless-shell" >"$C/headless-shell.xz"
-tar -C "$L" -cJf "$W/data.tar.xz" headless_command_resources.pak headless_lib_data.pak headless_lib_strings.pak icudtl.dat v8_context_snapshot.bin snapshot_blob.bin
+# The browser travels as Debian's .deb itself (61 MiB, already xz inside): recompressing the 223 MB
+# binary with xz -9e took over 25 min on the loaded 2-core machine. device.sh chrome-unpack runs dpkg -x.
+rm -f "$C/headless-shell.xz"
+cp "$S"/chromium-headless-shell_*.deb "$C/headless-shell.deb"
+tar -C "$L" -cJf "$W/data.tar.xz" headless_command_resources.pak headless_lib_data.pak headless_lib_strings.pak icudtl.dat v8_context_snapshot.bin snapshot_blob.bin \
+  libvulkan.so.1 libEGL.so libGLESv2.so
 
 # The libraries it links, but not the C runtime (the machine's own, newer glibc and libstdc++ stay).
 mkdir -p "$S/libs"
@@ -45,5 +55,8 @@ if ! ls "$W"/debs/libglvnd0_*.deb >/dev/null 2>&1; then
   o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'
   apt-get $o update >/dev/null && (cd "$W/debs" && apt-get $o download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2 >/dev/null)
 fi
+# The scripts, from this checkout.
+rm -rf "$K" && mkdir -p "$K/bench/gpu" "$K/models"
+cp bench/gpu/*.py bench/gpu/*.sh "$K/bench/gpu/" && cp models/sd-turbo.json "$K/models/"
 cd "$ROOT"
-du -sh "$C" "$W"
+du -sh "$C" "$W" "$K"

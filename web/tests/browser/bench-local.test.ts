@@ -22,8 +22,11 @@ async function runBenchPage(page: Page, url: string): Promise<Outcome> {
   return outcome;
 }
 
+/** One draft's timings as bench-local.html reports them (the render's StageTimings plus engine and PNG size). */
+type Draft = { engine: string; text_encoder: number; unet: number; vae?: number; tiny_decoder?: number; total: number; pngBytes: number };
+
 describe('bench-local.html: the local path timed with nobody driving (what the GPU-machine browser run uses)', () => {
-  const suite = useSuite({ webgpu: false, server: { args: ['-models-dir', fp16OnlyMirror()] } });
+  const suite = useSuite({ webgpu: false, server: { args: ['-models-dir', fp16OnlyMirror({ tinyDecoder: true })] } });
   let context: BrowserContext;
   let page: Page;
   let problems: ReturnType<typeof watchPage>;
@@ -36,29 +39,50 @@ describe('bench-local.html: the local path timed with nobody driving (what the G
     await context?.close();
   });
 
-  it('downloads the fp16 files, derives int8, loads on the asked thread count and reports each draft', async () => {
-    const { kind, payload } = await runBenchPage(page, `${suite().server.url}/bench-local.html?model=test-tiny-sd-f16&backend=wasm&threads=2&drafts=2`);
+  it('downloads the fp16 files, derives int8, loads once, drafts with the tiny decoder and HQ with the VAE decoder', async () => {
+    const { kind, payload } = await runBenchPage(page, `${suite().server.url}/bench-local.html?model=test-tiny-sd-f16&backend=wasm&threads=2&drafts=3&hq=1`);
     expect(kind, JSON.stringify(payload)).toBe('HG_RESULT');
     expect(payload).toMatchObject({ model: 'test-tiny-sd-f16', threadsAsked: 2, crossOriginIsolated: true, alreadyStored: false });
     expect(payload.choice).toMatchObject({ backend: 'wasm', reasons: expect.arrayContaining([expect.stringMatching(/int8 weights built on this device/)]) });
     expect(Object.keys(payload.phasesMs as object).sort()).toEqual(['deriving', 'downloading', 'loading']);
     expect(payload.loads).toEqual([expect.objectContaining({ backend: 'wasm', wasmThreads: 2, size: 64 })]);
-    const drafts = payload.drafts as { engine: string; unet: number; vae: number; total: number; pngBytes: number }[];
-    expect(drafts).toHaveLength(2);
+    expect(payload.engineLoads).toBe(1);
+    const drafts = payload.drafts as Draft[];
+    expect(drafts).toHaveLength(3);
     for (const d of drafts) {
       expect(d.engine).toBe('wasm');
       expect(d.unet).toBeGreaterThan(0);
-      expect(d.vae).toBeGreaterThan(0);
-      expect(d.total).toBeGreaterThanOrEqual(d.unet + d.vae);
+      // Quick Preview: the tiny decoder (the derived variant converted it too), not the VAE decoder.
+      expect(d.vae).toBeUndefined();
+      expect(d.tiny_decoder).toBeGreaterThan(0);
+      expect(d.total).toBeGreaterThanOrEqual(d.unet + (d.tiny_decoder ?? 0));
       expect(d.pngBytes).toBeGreaterThan(100);
     }
+    // Drafts 1 and 2 share a prompt (new seed): the second skips the text encoder; draft 3 has a new prompt.
+    expect(drafts.map((d) => d.text_encoder > 0)).toEqual([true, false, true]);
+    const hq = payload.hq as Draft;
+    expect(hq.vae).toBeGreaterThan(0);
+    expect(hq.tiny_decoder).toBeUndefined();
+    // The main thread stays free while the int8 weights are derived and the model loads (workers do
+    // both). The goal, no task over 50 ms, is measured in Chromium on the GPU machine's host, where
+    // every launch had none during download, derivation, load and drafts (BENCHMARKS.md, issue 14).
+    // On this shared 2-core machine (load average 20+) a task's wall time stretches with scheduling:
+    // 53-98 ms tasks showed up in every phase, and 150-320 ms ones at page start-up. So here the bound
+    // is what a real block looks like (the 1.3 s blocks of issue 14's starting point), not the noise.
+    const BLOCK_MS = 250;
+    const starts = payload.phaseStarts as { phase: string; at: number }[];
+    const from = starts.find((p) => p.phase === 'deriving')?.at ?? Number.NaN;
+    const to = starts.find((p) => p.phase === 'ready')?.at ?? Number.NaN;
+    expect(to).toBeGreaterThan(from);
+    const longTasks = (payload.longTasks as { entries: { at: number; ms: number }[] }).entries;
+    expect(longTasks.filter((t) => t.at >= from && t.at < to && t.ms > BLOCK_MS)).toEqual([]);
     expect(problems.pageErrors).toEqual([]);
   });
 
-  it('finds the download and the derived variant in OPFS on the next visit, and honours another thread count', async () => {
+  it('on the next visit loads the stored variant at page open, once, and the first draft waits for that load', async () => {
     const { kind, payload } = await runBenchPage(page, `${suite().server.url}/bench-local.html?model=test-tiny-sd-f16&backend=wasm&threads=1&drafts=1`);
     expect(kind, JSON.stringify(payload)).toBe('HG_RESULT');
-    expect(payload).toMatchObject({ alreadyStored: true, threadsAsked: 1 });
+    expect(payload).toMatchObject({ alreadyStored: true, threadsAsked: 1, engineLoads: 1 });
     expect(Object.keys(payload.phasesMs as object)).toEqual(['loading']);
     expect(payload.loads).toEqual([expect.objectContaining({ wasmThreads: 1 })]);
     expect(payload.drafts).toHaveLength(1);

@@ -11,6 +11,12 @@ export interface ReferenceRequest {
   readonly seed: number;
   readonly steps: number;
   readonly size: number;
+  /**
+   * `'tiny'`: decode the way the engine runs a tiny decoder (x0 as it is, output in [0, 1]), with the
+   * VAE decoder graph standing in for it (tests give the engine that file as its tiny_decoder).
+   * Default `'full'`: x0 / 0.18215, output in [-1, 1].
+   */
+  readonly decoder?: 'full' | 'tiny';
 }
 
 /**
@@ -20,6 +26,7 @@ export interface ReferenceRequest {
  */
 export async function referenceImage(request: ReferenceRequest): Promise<Uint8Array> {
   const { modelDir, precision, prompt, seed, steps, size } = request;
+  const tiny = request.decoder === 'tiny';
   const options: ort.InferenceSession.SessionOptions = { executionProviders: ['cpu'], intraOpNumThreads: 1 };
   const open = (role: string) => ort.InferenceSession.create(join(modelDir, precision, role, 'model.onnx'), options);
   const [text, unet, vae] = await Promise.all([open('text_encoder'), open('unet'), open('vae_decoder')]);
@@ -45,7 +52,7 @@ export async function referenceImage(request: ReferenceRequest): Promise<Uint8Ar
       await vae.run({
         latent_sample: new ort.Tensor(
           'float32',
-          latents.map((v) => v / 0.18215),
+          latents.map((v) => (tiny ? v : v / 0.18215)),
           [1, 4, h, h],
         ),
       })
@@ -54,7 +61,10 @@ export async function referenceImage(request: ReferenceRequest): Promise<Uint8Ar
     const plane = size * size;
     const rgba = new Uint8Array(plane * 4);
     for (let p = 0; p < plane; p++) {
-      for (let c = 0; c < 3; c++) rgba[p * 4 + c] = Math.round(Math.min(1, Math.max(0, (x[c * plane + p] ?? 0) / 2 + 0.5)) * 255);
+      for (let c = 0; c < 3; c++) {
+        const v = x[c * plane + p] ?? 0;
+        rgba[p * 4 + c] = Math.round(Math.min(1, Math.max(0, tiny ? v : v / 2 + 0.5)) * 255);
+      }
       rgba[p * 4 + 3] = 255;
     }
     return rgba;

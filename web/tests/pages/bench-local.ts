@@ -3,8 +3,16 @@
 // shader-f16), load it into the worker engine, then make drafts. The wiring is the canvas app's
 // (apps/canvas/src/services.ts): ModelStore, worker engine, variant builder, createLocalRenderer.
 //
+// Like a user who opens the page and presses Generate at once: the stored model starts loading at
+// page open (as the canvas app does) and the first Quick Preview draft is asked for right away, so it
+// waits for that same load; "first image" is the time from navigation start to that draft's image.
+// Then more Quick Preview drafts (tiny decoder when the variant has one; every other one repeats the
+// prompt with a new seed, so it skips the text encoder), engine drafts with the full VAE decoder
+// (fullDrafts), and optionally one High Quality render (hq=1). Long tasks on the main thread are
+// counted throughout (PerformanceObserver).
+//
 // Query: model=<mirrored manifest id> (required), threads=<WASM threads> (default: the engine's),
-// drafts=<count> (default 2), backend=wasm (hide WebGPU from the renderer) | auto (default),
+// drafts=<count> (default 2), fullDrafts=<count> (default 0), hq=1, backend=wasm (hide WebGPU from the renderer) | auto (default),
 // label=<free text>, probe=1 (report the capabilities and stop), fallbackAdapter=1 (let a software
 // WebGPU adapter such as SwiftShader run the model, as chooseBackend's allowFallbackAdapter). Output: console lines `HG_PROGRESS <json>`, then one `HG_RESULT <json>` or
 // `HG_ERROR <json>`; bench/gpu/browser_bench.py reads them from the browser's log.
@@ -17,9 +25,9 @@ import {
   detectCapabilities,
   type EngineLoadResult,
   type LocalEngine,
+  type LocalPreparation,
   loadManifest,
   ModelStore,
-  type RouteProgress,
 } from '@hybridgen/core';
 import engineWorkerUrl from './bench-engine.worker.ts?worker&url';
 
@@ -27,6 +35,8 @@ const params = new URLSearchParams(location.search);
 const modelId = params.get('model');
 const threads = params.get('threads');
 const drafts = Number(params.get('drafts') ?? '2');
+const fullDrafts = Number(params.get('fullDrafts') ?? '0');
+const hq = params.get('hq') === '1';
 const backendParam = params.get('backend') ?? 'auto';
 const label = params.get('label') ?? '';
 const allowFallbackAdapter = params.get('fallbackAdapter') === '1';
@@ -57,33 +67,59 @@ function recordingLoads(engine: LocalEngine, loads: EngineLoadResult[]): LocalEn
   });
 }
 
-/** Wall-clock time of each phase the renderer reports (downloading, deriving, loading). */
+/** Wall-clock time of each preparation phase (downloading, deriving, loading), from the renderer's typed state. */
 function phaseClock(start: number) {
   const phases: Record<string, number> = {};
+  const starts: { phase: string; at: number }[] = [];
   let current: string | null = null;
   let since = start;
   let lastLog = 0;
   return {
     phases,
-    onProgress(p: RouteProgress): void {
-      const name = p.phase === 'loading' && p.detail?.startsWith('Preparing') ? 'deriving' : p.phase;
+    starts,
+    onPreparation(p: LocalPreparation): void {
       const now = performance.now();
-      if (name !== current) {
-        if (current) phases[current] = (phases[current] ?? 0) + (now - since);
-        current = name;
+      if (p.state !== current) {
+        if (current && current !== 'idle') phases[current] = (phases[current] ?? 0) + (now - since);
+        starts.push({ phase: p.state, at: Math.round(now) });
+        current = p.state;
         since = now;
       }
-      if (now - lastLog > 5000 || p.fraction === 1) {
+      if (now - lastLog > 5000 || p.state === 'ready') {
         lastLog = now;
-        emit('HG_PROGRESS', { t: Math.round(now - start), phase: name, fraction: Number(p.fraction?.toFixed(3) ?? 0), detail: p.detail });
+        emit('HG_PROGRESS', { t: Math.round(now - start), phase: p.state, fraction: Number(p.fraction?.toFixed(3) ?? 0), detail: p.detail });
       }
-    },
-    end(): void {
-      if (current) phases[current] = (phases[current] ?? 0) + (performance.now() - since);
-      current = null;
     },
   };
 }
+
+/** Main-thread long tasks (> 50 ms) while the page runs. */
+function longTasks() {
+  const durations: number[] = [];
+  const entries: { at: number; ms: number }[] = [];
+  try {
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        durations.push(entry.duration);
+        entries.push({ at: Math.round(entry.startTime), ms: Math.round(entry.duration) });
+      }
+    }).observe({ type: 'longtask', buffered: true });
+  } catch {
+    // No longtask entries in this browser: the report says so with null.
+    return { report: () => null };
+  }
+  return {
+    report: () => ({
+      count: durations.length,
+      maxMs: Math.round(Math.max(0, ...durations)),
+      totalMs: Math.round(durations.reduce((a, b) => a + b, 0)),
+      // When each happened (ms from navigation start), to place it among the phases (`phaseStarts`).
+      entries,
+    }),
+  };
+}
+
+const PROMPTS = ['a watercolor fox in a forest', 'a red cat on a blue chair', 'a lighthouse at dusk, oil painting', 'a bowl of ramen, studio photo'];
 
 async function main(): Promise<void> {
   if (!modelId) throw new Error('the query needs model=<mirrored manifest id>');
@@ -120,18 +156,29 @@ async function main(): Promise<void> {
   });
   await local.refresh();
   const stored = (await store.status(manifest, local.downloadVariant ?? 'webgpu-f16')).state === 'ready';
-  const clock = phaseClock(start);
-  const prepareStart = performance.now();
-  await local.prepare({ onProgress: (p) => clock.onProgress(p) });
-  clock.end();
-  const prepareMs = performance.now() - prepareStart;
+  const clock = phaseClock(0);
+  local.onPreparation((p) => clock.onPreparation(p));
+  const jank = longTasks();
   const size = (manifest.pipeline as { defaultSize?: number }).defaultSize ?? 512;
+  // The canvas app starts loading a stored model at page open; the first draft is asked for at once.
+  const atOpen = stored ? local.prepare().catch(() => {}) : null;
   const runs = [];
+  let firstImageMs = 0;
   for (let i = 0; i < drafts; i++) {
-    const output = await local.render({ prompt: 'a watercolor fox in a forest', seed: 1000 + i, width: size, height: size, settings: 'draft' }, {});
-    runs.push({ ...output.timings, engine: output.engine, pngBytes: output.image.size });
+    const prompt = PROMPTS[Math.floor(i / 2) % PROMPTS.length] as string;
+    const output = await local.render({ prompt, seed: 1000 + i, width: size, height: size, settings: 'draft' }, {});
+    if (i === 0) firstImageMs = performance.now();
+    // `engine` is the backend here; the engine's own time of the draft is `engineMs`.
+    runs.push({ ...output.timings, engineMs: output.timings.engine, engine: output.engine, pngBytes: output.image.size });
     emit('HG_PROGRESS', { t: Math.round(performance.now() - start), phase: 'draft', done: i + 1, of: drafts, totalMs: Math.round(output.timings.total ?? 0) });
   }
+  await atOpen;
+  const fullRuns = [];
+  for (let i = 0; i < fullDrafts; i++) {
+    const image = await engine.generate({ prompt: PROMPTS[i % PROMPTS.length] as string, seed: 2000 + i, steps: 1, decoder: 'full' });
+    fullRuns.push({ decoder: image.decoder, ...image.timings });
+  }
+  const hqRun = hq ? (await local.render({ prompt: PROMPTS[0] as string, seed: 3000, width: size, height: size, settings: 'hq' }, {})).timings : null;
   const estimate = await navigator.storage.estimate();
   emit('HG_RESULT', {
     label,
@@ -144,10 +191,15 @@ async function main(): Promise<void> {
     wasm: capabilities.wasm,
     choice: { backend: local.choice.backend, reasons: local.choice.reasons },
     alreadyStored: stored,
-    prepareMs: Math.round(prepareMs),
+    firstImageMs: Math.round(firstImageMs),
+    engineLoads: loads.length,
+    longTasks: jank.report(),
+    phaseStarts: clock.starts,
     phasesMs: Object.fromEntries(Object.entries(clock.phases).map(([k, v]) => [k, Math.round(v)])),
     loads: loads.map((l) => ({ backend: l.backend, wasmThreads: l.wasmThreads, size: l.size, timings: l.timings, reasons: l.reasons })),
     drafts: runs,
+    fullVaeDrafts: fullRuns,
+    hq: hqRun,
     storageUsageBytes: estimate.usage ?? null,
     totalMs: Math.round(performance.now() - start),
   });

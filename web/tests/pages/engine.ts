@@ -70,6 +70,8 @@ async function loadModel(
     size?: number;
     blobs?: boolean;
     warmUp?: boolean;
+    /** Give every variant a tiny_decoder: its own VAE decoder file under that role (tests tell the two by their conventions). */
+    tinyDecoderFromVae?: boolean;
   } = {},
 ) {
   const manifest = (await (await fetch(`${TEST_MODEL_BASE}manifest.json`)).json()) as EngineModel;
@@ -92,6 +94,14 @@ async function loadModel(
   if (options.wasmPeakBytes && model.variants.wasm) {
     const wasm = model.variants.wasm;
     model = { ...model, variants: { ...model.variants, wasm: { ...wasm, requirements: { ...wasm.requirements, peakMemoryBytes: options.wasmPeakBytes } } } };
+  }
+  if (options.tinyDecoderFromVae) {
+    const variants: Partial<Record<Backend, ModelVariant>> = {};
+    for (const [name, variant] of Object.entries(model.variants) as [Backend, ModelVariant][]) {
+      const vae = variant.files.find((f) => f.role === 'vae_decoder');
+      variants[name] = vae ? { ...variant, files: [...variant.files, { ...vae, role: 'tiny_decoder' }] } : variant;
+    }
+    model = { ...model, variants };
   }
   let source: ModelFileSource = { kind: 'url', baseUrl: new URL(TEST_MODEL_BASE, location.href).href };
   if (options.blobs) {

@@ -14,7 +14,14 @@ export default defineConfig({
     target: 'es2022',
     sourcemap: true,
     minify: false,
-    // index.html: the page browser tests drive; bench-local.html: the local path timed with nobody driving (bench/gpu).
-    rollupOptions: { input: { index: resolve(import.meta.dirname, 'index.html'), 'bench-local': resolve(import.meta.dirname, 'bench-local.html') } },
+    // index.html: the page browser tests drive; bench-local.html: the local path timed with nobody driving
+    // (bench/gpu); bench-bare.html: the bare-ORT anchor (the ORT Web demo's way) on the same files.
+    rollupOptions: {
+      input: {
+        index: resolve(import.meta.dirname, 'index.html'),
+        'bench-local': resolve(import.meta.dirname, 'bench-local.html'),
+        'bench-bare': resolve(import.meta.dirname, 'bench-bare.html'),
+      },
+    },
   },
 });

@@ -19,15 +19,17 @@ const assetUrls = getAssetUrlsByImport();
 const shapeUtils = [ImageGenShapeUtil];
 const tools = [ImageGenTool];
 
-/** Loads the model in the background when the browser is idle, so the first preview has no cold start. */
-function prewarmWhenIdle(services: Services): void {
+/**
+ * Starts loading the stored model as soon as the page opens (not when idle), so the first preview
+ * has no cold start; a Generate pressed meanwhile waits for this same load ("Preparing the model · x s").
+ */
+function prepareAtOpen(services: Services): void {
   const { local, store, manifest } = services;
   const ready = local.status();
   if (!ready.available || ready.warm || !local.downloadVariant) return;
   void store.status(manifest, local.downloadVariant).then((s) => {
     if (s.state !== 'ready') return;
-    const idle = globalThis.requestIdleCallback ?? ((fn: () => void) => setTimeout(fn, 1000));
-    idle(() => void local.prepare().catch((e: unknown) => console.warn('hybridgen: prewarm failed', e)));
+    void local.prepare().catch((e: unknown) => console.warn('hybridgen: loading the model failed', e));
   });
 }
 
@@ -40,7 +42,7 @@ export function App() {
     createServices().then(
       (s) => {
         setServices(s);
-        prewarmWhenIdle(s);
+        prepareAtOpen(s);
         document.documentElement.dataset.services = 'ready';
       },
       (e: unknown) => setError(e instanceof Error ? e.message : String(e)),

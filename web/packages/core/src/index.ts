@@ -36,6 +36,8 @@ export type { LocalRendererHandle, LocalRendererOptions } from './local/local-re
 export { createLocalRenderer } from './local/local-renderer.js';
 export type { PngEncoder } from './local/png-encoder.js';
 export { createPngEncoder } from './local/png-encoder.js';
+export type { LocalPreparation, LocalPreparationState } from './local/preparation.js';
+export { preparingText } from './local/preparation.js';
 export { downloadProgressText } from './local/progress-text.js';
 export * from './models/index.js';
 export type { RouteAttempt } from './router/errors.js';

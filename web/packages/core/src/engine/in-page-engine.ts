@@ -9,8 +9,9 @@ import type { Backend } from '../backend/types.js';
 import { detectCapabilities } from '../capabilities/detect.js';
 import type { CapabilityReport } from '../capabilities/types.js';
 import { throwIfAborted } from './abort.js';
+import { EmbeddingCache } from './embedding-cache.js';
 import { DeviceLostError, EngineAbortedError, EngineError, EngineNotLoadedError, InvalidRequestError } from './errors.js';
-import { checkContract, type PipelineParts, runPipeline } from './pipeline.js';
+import { checkContract, type PipelineParts, runPipeline, warmUpPipeline } from './pipeline.js';
 import { readPipelineConfig } from './pipeline-config.js';
 import { loadOrt, type OrtModule, ortWebGpuDevice, type RuntimeOptions } from './runtime.js';
 import { planBackends } from './select-backend.js';
@@ -138,6 +139,7 @@ export class InPageEngine implements LocalEngine {
       this.lostFrom = null;
     }
     if (!loaded) return 0;
+    loaded.parts.embeddings.clear();
     const sessions = Object.values(loaded.parts.sessions) as InferenceSession[];
     await Promise.allSettled(sessions.map((s) => s.release()));
     return sessions.length;
@@ -189,7 +191,7 @@ export class InPageEngine implements LocalEngine {
           ...(signal ? { signal } : {}),
           ...(onProgress ? { onProgress } : {}),
         });
-        let parts: PipelineParts;
+        let parts: PipelineParts | undefined;
         try {
           const ioTypes = checkContract(loaded.sessions);
           const tokenizer = new ClipTokenizer(loaded.tokenizerFiles, { maxLength: pipeline.textMaxLength, padTokenId: pipeline.padTokenId });
@@ -197,6 +199,7 @@ export class InPageEngine implements LocalEngine {
           parts = {
             ort,
             sessions: loaded.sessions,
+            embeddings: new EmbeddingCache(),
             tokenizer,
             config: pipeline,
             ioTypes,
@@ -213,7 +216,7 @@ export class InPageEngine implements LocalEngine {
           if (warmUp) {
             onProgress?.({ stage: 'warm-up' });
             throwIfAborted(signal);
-            await runPipeline(parts, { prompt: '', seed: 0, steps: 1 });
+            await warmUpPipeline(parts);
           }
           const result: EngineLoadResult = {
             modelId: request.model.id,
@@ -236,6 +239,7 @@ export class InPageEngine implements LocalEngine {
           this.state = 'ready';
           return result;
         } catch (error) {
+          parts?.embeddings.clear();
           await Promise.allSettled(Object.values(loaded.sessions).map((s: InferenceSession) => s.release()));
           throw error;
         }

@@ -6,6 +6,7 @@
  */
 
 export { throwIfAborted } from './abort.js';
+export { DEFAULT_EMBEDDING_CACHE_SIZE, EmbeddingCache } from './embedding-cache.js';
 export {
   BackendUnavailableError,
   DeviceLostError,
@@ -22,7 +23,7 @@ export {
   WorkerCrashedError,
 } from './errors.js';
 export { type IdleUnloadOptions, unloadWhenHidden, type VisibilitySource } from './idle-unload.js';
-export { imageToPngBlob, vaeOutputToRgba } from './image.js';
+export { type DecoderRange, imageToPngBlob, vaeOutputToRgba } from './image.js';
 export { createInPageEngine, InPageEngine, type InPageEngineOptions } from './in-page-engine.js';
 export { type ExpectedShape, expectedInputShapes, freeDimensionOverrides } from './input-shapes.js';
 export {

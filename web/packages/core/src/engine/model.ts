@@ -7,7 +7,7 @@
 import type { Backend, VariantRequirements } from '../backend/types.js';
 
 /** A file's role in the pipeline (manifest `files[].role`). */
-export type ModelFileRole = 'tokenizer' | 'text_encoder' | 'unet' | 'vae_decoder' | 'vae_encoder' | 'external_data';
+export type ModelFileRole = 'tokenizer' | 'text_encoder' | 'unet' | 'vae_decoder' | 'vae_encoder' | 'tiny_decoder' | 'external_data';
 
 /** One file of a variant. */
 export interface ModelFileEntry {

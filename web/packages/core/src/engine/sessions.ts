@@ -21,10 +21,22 @@ import type { EngineProgress } from './types.js';
 export const GRAPH_ROLES = ['text_encoder', 'unet', 'vae_decoder'] as const;
 /** One of {@link GRAPH_ROLES}. */
 export type GraphRole = (typeof GRAPH_ROLES)[number];
+/**
+ * A graph a variant may add: the tiny (TAESD-class) decoder for drafts. It takes the UNet's x0 as it
+ * is (latent scale 1) and outputs pixels in [0, 1].
+ */
+export const OPTIONAL_GRAPH_ROLES = ['tiny_decoder'] as const;
+/** Any graph the engine loads. */
+export type SessionRole = GraphRole | (typeof OPTIONAL_GRAPH_ROLES)[number];
+
+/** The sessions of a loaded variant: the three required ones, and the tiny decoder when the variant has it. */
+export type PipelineSessions = Readonly<Record<GraphRole, import('onnxruntime-web/webgpu').InferenceSession>> & {
+  readonly tiny_decoder?: import('onnxruntime-web/webgpu').InferenceSession;
+};
 
 /** The sessions and tokenizer bytes of a loaded variant. */
 export interface LoadedSessions {
-  readonly sessions: Readonly<Record<GraphRole, import('onnxruntime-web/webgpu').InferenceSession>>;
+  readonly sessions: PipelineSessions;
   readonly tokenizerFiles: ClipTokenizerFiles;
   readonly readFilesMs: number;
   readonly createSessionsMs: number;
@@ -59,11 +71,11 @@ function fileFor(variant: ModelVariant, role: string): ModelFileEntry {
  * straight into the UNet. Named one by one: the text encoder's other output
  * (`pooler_output`, unused) would otherwise land in a GPU buffer nobody frees.
  */
-const GPU_OUTPUTS: Partial<Record<GraphRole, readonly string[]>> = { text_encoder: ['last_hidden_state'] };
+const GPU_OUTPUTS: Partial<Record<SessionRole, readonly string[]>> = { text_encoder: ['last_hidden_state'] };
 
 function sessionOptions(
   opts: CreateSessionsOptions,
-  role: GraphRole,
+  role: SessionRole,
   freeDimensionOverrides: Record<string, number>,
   externalData: { path: string; data: Uint8Array }[],
 ): import('onnxruntime-web/webgpu').InferenceSession.SessionOptions {
@@ -89,6 +101,13 @@ function sessionOptions(
   };
 }
 
+/** One graph's files in memory, ready for `InferenceSession.create`. */
+interface GraphBytes {
+  readonly entry: ModelFileEntry;
+  readonly bytes: Uint8Array;
+  readonly externalData: { path: string; data: Uint8Array }[];
+}
+
 function scanGraph(path: string, bytes: Uint8Array): { float16: boolean; inputs: DeclaredInput[] } {
   try {
     return { float16: onnxGraphUsesFloat16(bytes), inputs: onnxGraphInputs(bytes) };
@@ -110,16 +129,24 @@ export async function createSessions(ort: OrtModule, opts: CreateSessionsOptions
   let readFilesMs = performance.now() - readStart;
   let createSessionsMs = 0;
 
-  const created: Partial<Record<GraphRole, import('onnxruntime-web/webgpu').InferenceSession>> = {};
+  const roles: SessionRole[] = [...GRAPH_ROLES, ...OPTIONAL_GRAPH_ROLES.filter((r) => variant.files.some((f) => f.role === r))];
+  const readGraph = async (role: SessionRole): Promise<GraphBytes> => {
+    const entry = fileFor(variant, role);
+    const bytes = await read(entry);
+    const externalFiles = variant.files.filter((f) => f.role === 'external_data' && dirname(f.path) === dirname(entry.path));
+    const externalData = [];
+    for (const f of externalFiles) externalData.push({ path: f.path.slice(dirname(entry.path).length), data: await read(f) });
+    return { entry, bytes, externalData };
+  };
+  const created: Partial<Record<SessionRole, import('onnxruntime-web/webgpu').InferenceSession>> = {};
+  // One graph at a time. Reading the next graph's files while the current session was created was
+  // measured at full size on the H200 (BENCHMARKS.md, h200 runs 4 and 5): it bought no load time
+  // and holds two graphs' bytes in JS at once; so the simpler sequential read stays.
   try {
-    for (const role of GRAPH_ROLES) {
+    for (const role of roles) {
       throwIfAborted(signal);
-      const entry = fileFor(variant, role);
       const t0 = performance.now();
-      const bytes = await read(entry);
-      const externalFiles = variant.files.filter((f) => f.role === 'external_data' && dirname(f.path) === dirname(entry.path));
-      const externalData = [];
-      for (const f of externalFiles) externalData.push({ path: f.path.slice(dirname(entry.path).length), data: await read(f) });
+      const { entry, bytes, externalData } = await readGraph(role);
       readFilesMs += performance.now() - t0;
       const graph = scanGraph(entry.path, bytes);
       if (opts.backend !== 'wasm' && !opts.shaderF16 && graph.float16) {
@@ -139,6 +166,6 @@ export async function createSessions(ort: OrtModule, opts: CreateSessionsOptions
     await Promise.allSettled(Object.values(created).map((s) => s.release()));
     throw error;
   }
-  const sessions = created as Record<GraphRole, import('onnxruntime-web/webgpu').InferenceSession>;
+  const sessions = created as PipelineSessions;
   return { sessions, tokenizerFiles, readFilesMs, createSessionsMs };
 }

@@ -67,15 +67,27 @@ export interface EngineGenerateRequest {
   readonly seed?: number;
   /** 1 to 4 (default 1). */
   readonly steps?: number;
+  /**
+   * `'tiny'`: decode with the variant's tiny decoder when it has one (drafts: ~10x cheaper than the
+   * VAE decoder), else the VAE decoder. `'full'` (default): the VAE decoder.
+   */
+  readonly decoder?: DecoderChoice;
 }
+
+/** Which decoder turns latents into pixels: the VAE decoder, or the tiny (TAESD-class) one. */
+export type DecoderChoice = 'full' | 'tiny';
 
 /** Per-stage timings of one generation, in milliseconds. */
 export interface GenerationTimings {
   readonly tokenizeMs: number;
+  /** 0 when the prompt's embedding came from the cache. */
   readonly textEncoderMs: number;
+  /** True when the text encoder was skipped: the same token ids were encoded recently. */
+  readonly textEncoderCached: boolean;
   readonly unetStepMs: readonly number[];
+  /** The decoder's run, whichever decoder ran (see {@link GeneratedImage.decoder}). */
   readonly vaeMs: number;
-  /** Sum of the `session.run` calls (text encoder, every UNet step, VAE). */
+  /** Sum of the `session.run` calls (text encoder, every UNet step, decoder). */
   readonly sessionRunMs: number;
   /** From the start of `generate` to the image in hand (engine side). */
   readonly totalMs: number;
@@ -97,6 +109,8 @@ export interface GeneratedImage {
   readonly seed: number;
   readonly steps: number;
   readonly prompt: string;
+  /** The decoder that ran (`'full'` when `'tiny'` was asked but the variant has no tiny decoder). */
+  readonly decoder: DecoderChoice;
   readonly backend: Backend;
   readonly modelId: string;
   readonly timings: GenerationTimings;

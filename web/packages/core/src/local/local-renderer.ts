@@ -12,6 +12,7 @@ import { ensureDerivedVariant, withEstimatedDerivedVariants } from '../variants/
 import type { QuantizeOptions } from '../variants/quantize.js';
 import type { VariantBuilder } from '../variants/worker.js';
 import { createPngEncoder, type PngEncoder } from './png-encoder.js';
+import { type LocalPreparation, type PreparationReporter, SharedPreparation } from './preparation.js';
 import { downloadProgressText } from './progress-text.js';
 
 /** Options of {@link createLocalRenderer}. */
@@ -52,8 +53,16 @@ export interface LocalRendererHandle extends LocalRenderer {
   readonly downloadVariant: Backend | null;
   /** Re-reads what the store holds (after a download or delete elsewhere). */
   refresh(): Promise<LocalStatus>;
-  /** Downloads (if needed) and loads the model so the first draft has no cold start. */
+  /**
+   * Downloads (if needed) and loads the model so the first draft has no cold start. A call while a
+   * preparation runs (another `prepare`, or a `render`) waits for that one: the model is never
+   * loaded twice.
+   */
   prepare(options?: RenderOptions): Promise<void>;
+  /** Where the preparation stands (idle, downloading, deriving, loading, ready, failed). */
+  preparation(): LocalPreparation;
+  /** Calls `listener` whenever the preparation changes; returns the unsubscribe function. */
+  onPreparation(listener: (p: LocalPreparation) => void): () => void;
 }
 
 /**
@@ -84,6 +93,7 @@ export function createLocalRenderer(options: LocalRendererOptions): LocalRendere
   let stored = false;
   let loadedSize: number | null = null;
   let expectedDraftMs: number | null = null;
+  const shared = new SharedPreparation();
 
   function status(): LocalStatus {
     if (!backend)
@@ -106,18 +116,24 @@ export function createLocalRenderer(options: LocalRendererOptions): LocalRendere
 
   async function ensureLoaded(size: number, { signal, onProgress }: RenderOptions): Promise<void> {
     if (!backend || !downloadVariant) throw new Error(status().reason);
+    if (stored && loadedSize === size && !shared.busy) return;
+    await shared.run(size, (sharedSignal, report) => prepareModel(size, sharedSignal, report), { signal, onProgress });
+  }
+
+  /** Download if needed, derive if needed, load: the one preparation every caller waits for. */
+  async function prepareModel(size: number, signal: AbortSignal, report: PreparationReporter): Promise<void> {
+    if (!backend || !downloadVariant) throw new Error(status().reason);
     if (!stored) {
       await store.download(manifest, {
         variant: downloadVariant,
         ...(signal ? { signal } : {}),
         onProgress: (p) => {
           if (p.scope !== 'model' && p.status !== 'downloading') return;
-          onProgress?.({
-            source: 'local',
-            phase: 'downloading',
-            fraction: p.fraction,
-            detail: `Downloading ${manifest.displayName}: ${downloadProgressText(p.doneBytes, p.totalBytes, p.bytesPerSecond, p.etaSeconds)}`,
-          });
+          report(
+            'downloading',
+            p.fraction,
+            `Downloading ${manifest.displayName}: ${downloadProgressText(p.doneBytes, p.totalBytes, p.bytesPerSecond, p.etaSeconds)}`,
+          );
         },
       });
       stored = true;
@@ -142,20 +158,14 @@ export function createLocalRenderer(options: LocalRendererOptions): LocalRendere
         outDir: `variants/${manifest.id}`,
         ...(signal ? { signal } : {}),
         // Called only while a variant is built (not when a stored one is reused).
-        onProgress: (p) =>
-          onProgress?.({
-            source: 'local',
-            phase: 'loading',
-            fraction: p.totalBytes ? p.doneBytes / p.totalBytes : 0,
-            detail: `Preparing ${kind} weights for this device (once): ${p.role}`,
-          }),
+        onProgress: (p) => report('deriving', p.totalBytes ? p.doneBytes / p.totalBytes : 0, `Preparing ${kind} weights for this device (once): ${p.role}`),
       });
       if (!ensured) throw new Error(`no ${kind} variant could be derived for ${manifest.displayName}`);
       model = ensured.model;
       source = ensured.source;
     }
-    onProgress?.({ source: 'local', phase: 'loading', fraction: 0, detail: `Loading ${manifest.displayName} on ${backend}…` });
-    await engine.load({ model, source, backend, size }, signal ? { signal } : {});
+    report('loading', null, null);
+    await engine.load({ model, source, backend, size }, { signal });
     loadedSize = size;
   }
 
@@ -173,13 +183,16 @@ export function createLocalRenderer(options: LocalRendererOptions): LocalRendere
       const pipeline = manifest.pipeline as { defaultSize?: number };
       await ensureLoaded(pipeline.defaultSize ?? 512, renderOptions);
     },
+    preparation: () => shared.snapshot,
+    onPreparation: (listener) => shared.subscribe(listener),
     async render(request: RenderRequest, renderOptions: RenderOptions): Promise<RenderOutput> {
       const started = performance.now();
       const size = request.width === request.height ? request.width : ((manifest.pipeline as { defaultSize?: number }).defaultSize ?? 512);
       await ensureLoaded(size, renderOptions);
       const totalSteps = request.settings === 'hq' ? steps.hq : steps.draft;
       const image = await engine.generate(
-        { prompt: request.prompt, seed: request.seed, steps: totalSteps },
+        // Drafts decode with the tiny decoder when the variant has one; High Quality with the VAE decoder.
+        { prompt: request.prompt, seed: request.seed, steps: totalSteps, decoder: request.settings === 'hq' ? 'full' : 'tiny' },
         {
           ...(renderOptions.signal ? { signal: renderOptions.signal } : {}),
           onProgress: (p) => {
@@ -210,7 +223,8 @@ export function createLocalRenderer(options: LocalRendererOptions): LocalRendere
           tokenize: t.tokenizeMs,
           text_encoder: t.textEncoderMs,
           unet: t.unetStepMs.reduce((a, b) => a + b, 0),
-          vae: t.vaeMs,
+          // The key says which decoder ran: `tiny_decoder` for drafts when the variant has one, else `vae`.
+          [image.decoder === 'tiny' ? 'tiny_decoder' : 'vae']: t.vaeMs,
           engine: t.totalMs,
           total,
         },

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import type { RouteProgress } from '../router/types.js';
+import { preparingText, SharedPreparation } from './preparation.js';
+
+function deferred() {
+  let resolve!: () => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+describe('SharedPreparation', () => {
+  it('runs one preparation for every caller that asks while it runs', async () => {
+    const shared = new SharedPreparation();
+    const gate = deferred();
+    let starts = 0;
+    const work = async () => {
+      starts++;
+      await gate.promise;
+    };
+    const a = shared.run(512, work);
+    const b = shared.run(512, work);
+    expect(shared.busy).toBe(true);
+    gate.resolve();
+    await Promise.all([a, b]);
+    expect(starts).toBe(1);
+    expect(shared.snapshot.state).toBe('ready');
+    expect(shared.busy).toBe(false);
+  });
+
+  it('reports "Preparing the model · x s" to a waiting caller while the load phase runs', async () => {
+    const shared = new SharedPreparation();
+    const gate = deferred();
+    const seen: RouteProgress[] = [];
+    const run = shared.run(
+      512,
+      async (_signal, report) => {
+        report('loading', null, null);
+        await gate.promise;
+      },
+      { onProgress: (p) => seen.push(p) },
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    gate.resolve();
+    await run;
+    expect(seen.length).toBeGreaterThanOrEqual(2);
+    expect(seen.every((p) => p.source === 'local' && p.phase === 'loading' && /^Preparing the model · \d+ s$/.test(p.detail ?? ''))).toBe(true);
+  });
+
+  it('aborts the shared work only when every waiting caller has aborted', async () => {
+    const shared = new SharedPreparation();
+    let workSignal: AbortSignal | null = null;
+    const work = (signal: AbortSignal) =>
+      new Promise<void>((resolve, reject) => {
+        workSignal = signal;
+        signal.addEventListener('abort', () => reject(signal.reason));
+        setTimeout(resolve, 200);
+      });
+    const first = new AbortController();
+    const a = shared.run(512, work, { signal: first.signal });
+    const b = shared.run(512, work);
+    first.abort(new Error('user cancelled'));
+    await expect(a).rejects.toThrow('user cancelled');
+    expect((workSignal as AbortSignal | null)?.aborted).toBe(false);
+    await b;
+    expect(shared.snapshot.state).toBe('ready');
+  });
+
+  it('lets a later call start again after a failure, and says why in the snapshot', async () => {
+    const shared = new SharedPreparation();
+    await expect(
+      shared.run(512, async () => {
+        throw new Error('disk full');
+      }),
+    ).rejects.toThrow('disk full');
+    expect(shared.snapshot).toMatchObject({ state: 'failed', error: 'disk full' });
+    await shared.run(512, async () => {});
+    expect(shared.snapshot.state).toBe('ready');
+  });
+
+  it('formats whole seconds', () => {
+    expect(preparingText(0)).toBe('Preparing the model · 0 s');
+    expect(preparingText(4400)).toBe('Preparing the model · 4 s');
+  });
+});
