@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RenderRequest } from '../router/types.js';
-import { cloudSize } from './renderer.js';
-import type { ServerConfig } from './wire.js';
+import { cloudSize, jobProgress } from './renderer.js';
+import type { JobView, ServerConfig } from './wire.js';
 
 const config = {
   limits: { min_side: 256, max_side: 2048, side_multiple: 8 },
@@ -18,5 +18,20 @@ describe('cloudSize', () => {
     ['tiny drafts are raised to the server minimum', request(64, 64, 'draft'), { width: 256, height: 256 }],
   ])('%s', (_name, req, expected) => {
     expect(cloudSize(req, config, 1024)).toEqual(expected);
+  });
+});
+
+describe('jobProgress', () => {
+  const job = (status: JobView['status'], error?: string) => ({ status, target: 'a100', ...(error ? { error } : {}) }) as JobView;
+
+  it('passes on the server notice of an unconfirmed job instead of calling it queued', () => {
+    const notice = 'the cloud may have run this job; it is not retried automatically';
+    expect(jobProgress(job('UNCONFIRMED', notice))).toEqual({ phase: 'queued', fraction: 0.1, detail: notice });
+    expect(jobProgress(job('UNCONFIRMED')).detail).toBe('waiting for a100 to confirm the job');
+  });
+
+  it('says queued or rendering for the other states', () => {
+    expect(jobProgress(job('IN_QUEUE')).detail).toBe('queued at a100');
+    expect(jobProgress(job('IN_PROGRESS'))).toEqual({ phase: 'generating', fraction: 0.5, detail: 'rendering on a100' });
   });
 });

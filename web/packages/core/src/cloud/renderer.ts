@@ -69,13 +69,7 @@ export function createCloudRenderer(options: CloudRendererOptions): CloudRendere
       );
       const done: JobView = await client.waitForJob(job.id, {
         ...(signal ? { signal } : {}),
-        onUpdate: (j) =>
-          onProgress?.({
-            source: 'cloud',
-            phase: j.status === 'IN_PROGRESS' ? 'generating' : 'queued',
-            fraction: j.status === 'IN_PROGRESS' ? 0.5 : 0.1,
-            detail: j.status === 'IN_PROGRESS' ? `rendering on ${j.target}` : `queued at ${j.target}`,
-          }),
+        onUpdate: (j) => onProgress?.({ source: 'cloud', ...jobProgress(j) }),
       });
       if (!done.image) throw new Error(`the cloud job ${done.id} completed without an image`);
       const image = await (await fetch(done.image, signal ? { signal } : {})).blob();
@@ -105,4 +99,14 @@ export function createCloudRenderer(options: CloudRendererOptions): CloudRendere
       });
     },
   };
+}
+
+/**
+ * Where a cloud job stands, for the progress line. An UNCONFIRMED job may have run in the cloud
+ * (the server lost RunPod's answer): the server's notice says so and that it is not retried.
+ */
+export function jobProgress(j: JobView): { phase: 'generating' | 'queued'; fraction: number; detail: string } {
+  if (j.status === 'IN_PROGRESS') return { phase: 'generating', fraction: 0.5, detail: `rendering on ${j.target}` };
+  if (j.status === 'UNCONFIRMED') return { phase: 'queued', fraction: 0.1, detail: j.error ?? `waiting for ${j.target} to confirm the job` };
+  return { phase: 'queued', fraction: 0.1, detail: `queued at ${j.target}` };
 }
