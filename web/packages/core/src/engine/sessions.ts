@@ -73,6 +73,20 @@ function fileFor(variant: ModelVariant, role: string): ModelFileEntry {
  */
 const GPU_OUTPUTS: Partial<Record<SessionRole, readonly string[]>> = { text_encoder: ['last_hidden_state'] };
 
+/**
+ * The ORT Web SD-Turbo demo's memory options, kept because they lower the
+ * WASM heap's high-water mark (measured 2026-12-02, onnxruntime-web 1.30 in
+ * Node, one thread, a synthetic MatMul chain, fresh process each):
+ * fp32 with external data (the layout of the derived variants) 120 -> 83 MiB
+ * for 64 MiB of weights; fp16 embedded 179 -> 149 MiB for 32 MiB; fp32
+ * embedded unchanged (183 MiB). `disable_prepacking` stops the CPU EP keeping
+ * a packed second copy of MatMul weights; `use_device_allocator_for_initializers`
+ * allocates initializers outside the arena. `enableMemPattern` and
+ * `enableCpuMemArena` are off as in the demo. The WebGPU figure at full size
+ * comes from the GPU machine (bench/gpu/CONTEXT.md).
+ */
+const MEMORY_OPTIONS = { disable_prepacking: '1', use_device_allocator_for_initializers: '1' } as const;
+
 function sessionOptions(
   opts: CreateSessionsOptions,
   role: SessionRole,
@@ -89,11 +103,12 @@ function sessionOptions(
     ...(externalData.length ? { externalData } : {}),
   };
   // No spinning threads after a run: they would steal the cores the pipeline's own JS needs between runs.
-  if (opts.backend === 'wasm') return { ...base, executionProviders: ['wasm'], extra: { session: { intra_op: { allow_spinning: '0' } } } };
+  if (opts.backend === 'wasm') return { ...base, executionProviders: ['wasm'], extra: { session: { ...MEMORY_OPTIONS, intra_op: { allow_spinning: '0' } } } };
   const gpuOutputs = GPU_OUTPUTS[role] ?? [];
   return {
     ...base,
     executionProviders: ['webgpu'],
+    extra: { session: MEMORY_OPTIONS },
     ...(gpuOutputs.length ? { preferredOutputLocation: Object.fromEntries(gpuOutputs.map((name) => [name, 'gpu-buffer' as const])) } : {}),
     // No graph capture: ORT requires every input and output of a captured session to be a GPU buffer
     // ("External buffer must be provided ... when enableGraphCapture is true"), and the UNet's sample and
