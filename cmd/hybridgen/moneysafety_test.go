@@ -192,9 +192,17 @@ func TestRestartListensAtOnceWithRunPodUnreachable(t *testing.T) {
 		t.Fatalf("listening after %s, want under 1 s", d)
 	}
 	t.Logf("listening %s after start with 50 jobs in flight and RunPod unreachable", time.Since(start))
-	v := getJob(t, base, "img_inflight_07", &testutil.SyncBuffer{})
+	// Reconcile runs after the listener is up, so the job says so within
+	// moments rather than at the first request.
+	var v api.JobView
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		v = getJob(t, base, "img_inflight_07", &testutil.SyncBuffer{})
+		if (v.Reconciling && v.Status == "IN_PROGRESS") || time.Now().After(deadline) {
+			break
+		}
+	}
 	if !v.Reconciling || v.Status != "IN_PROGRESS" {
-		t.Fatalf("in-flight job after restart: %+v", v)
+		t.Fatalf("in-flight job 5 s after restart: %+v", v)
 	}
 
 	// DNS rebinding: a page on evil.example resolving to 127.0.0.1.
