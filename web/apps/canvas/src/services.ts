@@ -44,12 +44,27 @@ function clientId(): string {
   return id;
 }
 
+const DEFAULT_MODEL_KEY = 'hybridgen-default-model';
+
 /**
- * The model to run: `?model=<id>` (a manifest the server mirrors) or SD-Turbo. A mirrored
- * manifest is remembered, so the app still knows its model offline.
+ * The model to open when the page names none: the server's default (SD-Turbo when its mirror holds
+ * it, else the built-in demo model), remembered for offline starts.
  */
-async function chooseManifest(): Promise<ModelManifest> {
-  const id = new URLSearchParams(location.search).get('model') ?? 'sd-turbo';
+function defaultModelId(config: ServerConfig): string {
+  const fromServer = config.models?.default;
+  if (fromServer) {
+    localStorage.setItem(DEFAULT_MODEL_KEY, fromServer);
+    return fromServer;
+  }
+  return localStorage.getItem(DEFAULT_MODEL_KEY) ?? 'sd-turbo';
+}
+
+/**
+ * The model to run: `?model=<id>` (a manifest the server mirrors) or the server's default. A
+ * mirrored manifest is remembered, so the app still knows its model offline.
+ */
+async function chooseManifest(config: ServerConfig): Promise<ModelManifest> {
+  const id = new URLSearchParams(location.search).get('model') ?? defaultModelId(config);
   try {
     return getManifest(id);
   } catch {
@@ -87,7 +102,8 @@ const OFFLINE_CONFIG: ServerConfig = {
 /** Creates the app's services: capabilities, cloud client, model store, engine (in a worker), router. */
 export async function createServices(): Promise<Services> {
   const client = createCloudClient();
-  const [capabilities, config, manifest] = await Promise.all([detectCapabilities(), client.config().catch(() => OFFLINE_CONFIG), chooseManifest()]);
+  const [capabilities, config] = await Promise.all([detectCapabilities(), client.config().catch(() => OFFLINE_CONFIG)]);
+  const manifest = await chooseManifest(config);
   const store = new ModelStore({ mirrorRoot: '/models/' });
   const engine = createWorkerEngine({ createWorker: () => new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module' }) });
   // Builds fp32 (WebGPU without shader-f16) or int8 (WASM) weights from an fp16-only download, in a worker.
