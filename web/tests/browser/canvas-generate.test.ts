@@ -43,7 +43,7 @@ describe('the canvas app without a cloud target (as `make run` starts it)', () =
     expect(texts.some((t) => t.startsWith('generating: Step 1 of 1'))).toBe(true);
     const result = shape.getByTestId('hg-result');
     expect(await result.getAttribute('data-source')).toBe('local');
-    expect(await result.textContent()).toMatch(/Local · wasm · \$0/);
+    expect(await result.textContent()).toMatch(/On this device · WebAssembly · \$0/);
     const img = shape.getByTestId('hg-image');
     expect(await img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth)).toBe(512);
     expect(await usage(server)).toMatchObject({ local_drafts: 1, cloud_jobs: 0, cost_usd: 0 });
@@ -118,8 +118,10 @@ describe('the canvas app without a cloud target (as `make run` starts it)', () =
     await shape.getByTestId('hg-mode-hq').click();
     await shape.getByTestId('hg-generate').click();
     await expect.poll(() => shape.getAttribute('data-status'), { timeout: 90_000 }).toBe('done');
-    expect(await shape.getByTestId('hg-result').textContent()).toMatch(/Local at HQ settings \(no cloud target\)/);
-    expect(await shape.getByTestId('hg-status').textContent()).toMatch(/no cloud target is configured/);
+    expect(await shape.getByTestId('hg-result').textContent()).toMatch(/On this device · WebAssembly · \$0/);
+    expect(await shape.getByTestId('hg-status').textContent()).toMatch(
+      /^Rendered on this device \(WebAssembly\) at High Quality settings in [\d.]+ s: no cloud target is configured$/,
+    );
     await snapShape(shape, 'shape-hq-local');
     await context.close();
   });
@@ -192,14 +194,15 @@ describe('the canvas app with the RunPod emulator as its cloud target', () => {
     await shape.getByTestId('hg-mode-preview').click();
     await shape.getByTestId('hg-generate').click();
     await expect.poll(() => shape.getAttribute('data-status'), { timeout: 90_000 }).toBe('error');
-    expect(await shape.getByTestId('hg-error').textContent()).toMatch(/local: /);
+    expect(await shape.getByTestId('hg-error').textContent()).toMatch(/^On this device: /);
+    expect(await shape.getByTestId('hg-error').textContent()).not.toMatch(/https?:|Error:/);
     await expect(shape.getByTestId('hg-retry').isVisible()).resolves.toBe(true);
     await snapShape(shape, 'shape-error');
     await shape.getByTestId('hg-mode-auto').click();
     await shape.getByTestId('hg-generate').click();
     await expect.poll(() => shape.getAttribute('data-status'), { timeout: 90_000 }).toBe('done');
     expect(await shape.getByTestId('hg-result').getAttribute('data-source')).toBe('cloud');
-    expect(await shape.getByTestId('hg-status').textContent()).toMatch(/local failed \(.+\), so the cloud made it/);
+    expect(await shape.getByTestId('hg-status').textContent()).toMatch(/^Rendered in the cloud \(emulated-sdxl\) in [\d.]+ s: this device could not \(.+\)$/);
     await snapShape(shape, 'shape-auto-fallback');
     await context.close();
   });
