@@ -16,8 +16,9 @@ async function openBare(page: import('playwright-core').Page, url: string): Prom
 describe('the first run: an empty model mirror', () => {
   const suite = useSuite({ webgpu: false, server: { webDir: null, args: ['-models-dir', mkdtempSync(join(tmpdir(), 'hybridgen-empty-mirror-'))] } });
 
-  it('says in the log and in the app how to get SD-Turbo, and Quick Preview makes an image with the demo model', async () => {
+  it('says in the log and in the app how to get SD-Turbo, and Quick Preview makes an image with the demo model', { timeout: 240_000 }, async () => {
     const { server, browser } = suite();
+    expect(server.logs.join('\n'), 'build the binary with make: it embeds the demo model').toMatch(/built-in demo model ready/);
     expect(server.logs.join('\n')).toMatch(
       /no SD-Turbo in the model mirror: run `hybridgen models pull sd-turbo -dir .+` on a machine that reaches Hugging Face, or copy a mirror folder/,
     );
@@ -38,7 +39,7 @@ describe('the first run: an empty model mirror', () => {
     await shape.getByTestId('hg-mode-preview').click();
     await shape.getByTestId('hg-generate').click();
     await expect.poll(() => shape.getAttribute('data-status'), { timeout: 120_000 }).toBe('done');
-    expect(await shape.getByTestId('hg-image').evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth > 0)).toBe(true);
+    await expect.poll(() => shape.getByTestId('hg-image').evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth > 0)).toBe(true);
     // The image's own time, in words; the download is reported apart.
     expect(await shape.getByTestId('hg-status').textContent()).toMatch(/^Drafted on this device \(WebAssembly\) in \d+\.\d s$/);
     expect(await shape.getByTestId('hg-preparation').textContent()).toMatch(/^The model was made ready first, in \d+\.\d s$/);

@@ -186,7 +186,12 @@ describe('the canvas app with the RunPod emulator as its cloud target', () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     // The model mirror is unreachable for this page: the local download fails.
-    await page.route('**/models/test-tiny-sd/fp32/**', (route) => route.abort('connectionrefused'));
+    const refused = new Map<string, number>();
+    await page.route('**/models/test-tiny-sd/fp32/**', (route) => {
+      const path = new URL(route.request().url()).pathname;
+      refused.set(path, (refused.get(path) ?? 0) + 1);
+      return route.abort('connectionrefused');
+    });
     await openApp(page, server.url);
     const shape = await createImageShape(page);
     await shape.getByTestId('hg-prompt').fill('a sailing boat');
@@ -197,6 +202,9 @@ describe('the canvas app with the RunPod emulator as its cloud target', () => {
     expect(await shape.getByTestId('hg-error').textContent()).toMatch(/^On this device: /);
     expect(await shape.getByTestId('hg-error').textContent()).not.toMatch(/https?:|Error:/);
     await expect(shape.getByTestId('hg-retry').isVisible()).resolves.toBe(true);
+    // An unreachable mirror is detected, not retried with the full back-off: two tries, then the error.
+    expect(await shape.getByTestId('hg-error').textContent()).toBe('On this device: the model server cannot be reached');
+    expect(Math.max(...refused.values())).toBeLessThanOrEqual(2);
     await snapShape(shape, 'shape-error');
     await shape.getByTestId('hg-mode-auto').click();
     await shape.getByTestId('hg-generate').click();

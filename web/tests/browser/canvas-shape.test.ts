@@ -29,7 +29,9 @@ async function draft(shape: Locator, prompt: string): Promise<void> {
   await shape.getByTestId('hg-prompt').fill(prompt);
   await shape.getByTestId('hg-mode-preview').click();
   await shape.getByTestId('hg-generate').click();
-  await expect.poll(() => shape.getAttribute('data-status'), { timeout: 120_000 }).toBe('done');
+  await expect.poll(() => shape.getAttribute('data-status'), { timeout: 120_000 }).toMatch(/^(done|error)$/);
+  const error = shape.getByTestId('hg-error');
+  expect(await error.count(), (await error.count()) ? ((await error.textContent()) ?? '') : '').toBe(0);
 }
 
 describe('the image shape, as a person uses it', () => {
@@ -52,17 +54,22 @@ describe('the image shape, as a person uses it', () => {
       await first.getByTestId('hg-prompt').fill('x'.repeat(2100));
       expect((await first.getByTestId('hg-prompt').inputValue()).length).toBe(2000);
 
-      const second = await createImageShape(page); // the same spot
+      // Just right of the first shape: a new one centred there would cover part of it.
+      const firstBox = await first.boundingBox();
+      if (!firstBox) throw new Error('the first shape has no box');
+      const second = await createImageShape(page, { x: firstBox.x + firstBox.width + 20, y: firstBox.y + firstBox.height / 2 });
       const [a, b] = [await first.boundingBox(), await second.boundingBox()];
       if (!a || !b) throw new Error('shapes have no box');
       expect(a.x + a.width <= b.x || b.x + b.width <= a.x || a.y + a.height <= b.y || b.y + b.height <= a.y).toBe(true);
 
       // A selected shape shows tldraw's style panel; hybridgen's panel must not cover it.
-      await page.mouse.click(900, 560);
-    await page.keyboard.press('r');
-      await page.mouse.move(900, 600);
+      // An empty spot: left of the shapes, above hybridgen's panel, below tldraw's menu.
+      await page.mouse.click(120, 60);
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('r');
+      await page.mouse.move(60, 80);
       await page.mouse.down();
-      await page.mouse.move(1000, 680);
+      await page.mouse.move(200, 200, { steps: 5 });
       await page.mouse.up();
       const style = await page.locator('.tlui-style-panel').boundingBox();
       const side = await page.getByTestId('hg-side-panel').boundingBox();

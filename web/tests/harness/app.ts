@@ -4,7 +4,8 @@ import type { Page } from 'playwright-core';
 export async function openApp(page: Page, url: string, model = 'test-tiny-sd'): Promise<void> {
   await page.goto(`${url}/?model=${model}`);
   await page.waitForFunction(() => document.documentElement.dataset.services === 'ready', undefined, { timeout: 60_000 });
-  await page.locator('.tl-canvas').waitFor({ state: 'visible' });
+  // tldraw preloads its fonts before it shows the canvas: slow on a loaded 2-core machine.
+  await page.locator('.tl-canvas').waitFor({ state: 'visible', timeout: 90_000 });
 }
 
 function shapeIds(page: Page): Promise<string[]> {

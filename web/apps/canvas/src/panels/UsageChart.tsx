@@ -69,7 +69,10 @@ export function UsageChart({ days }: { days: readonly UsageRow[] }) {
           </text>
         )}
       </svg>
-      <figcaption style={{ display: 'flex', gap: 10, fontSize: 11, color: '#374151' }} data-testid="hg-chart-legend">
+      <figcaption
+        style={{ display: 'flex', flexWrap: 'wrap', gap: '2px 8px', fontSize: 10, color: '#374151', whiteSpace: 'nowrap' }}
+        data-testid="hg-chart-legend"
+      >
         <span>
           <span style={{ display: 'inline-block', width: 8, height: 8, background: LOCAL_COLOUR, marginRight: 4 }} />
           on this device
