@@ -39,7 +39,7 @@ describe('the canvas app while the model downloads (a slow mirror)', () => {
       expect(await page.getByTestId('hg-model-stored').textContent()).toBe('Downloading now');
       expect(await page.getByTestId('hg-model-download').count()).toBe(0);
 
-      await expect.poll(() => shape.getAttribute('data-status'), { timeout: 60_000 }).toBe('done');
+      await expect.poll(() => shape.getAttribute('data-status'), { timeout: 120_000 }).toBe('done');
       expect(await shape.getByTestId('hg-result').getAttribute('data-source')).toBe('local');
       expect((await faults.stats())[UNET]?.bodyBytes).toBeGreaterThanOrEqual(1_336_962);
     } finally {

@@ -122,7 +122,7 @@ describe('the image shape, as a person uses it', () => {
 
       // Export: the SVG carries the image itself (toSvg inlines it).
       await page.getByTestId('main-menu.button').click();
-      await page.getByRole('menuitem', { name: /Export all as/ }).click();
+      await page.getByTestId('main-menu-sub.export-all-as-button').click();
       const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('main-menu.export-all-as-svg').click()]);
       const svg = readFileSync((await download.path()) ?? '', 'utf8');
       expect(svg).toMatch(/<image[^>]+href="data:image\/png;base64,/);

@@ -13,7 +13,7 @@ function shapeIds(page: Page): Promise<string[]> {
 }
 
 /** Draws an image-generation shape with the toolbar tool, as a person would, and returns the new shape's locator. */
-export async function createImageShape(page: Page, at: { x: number; y: number } = { x: 420, y: 330 }) {
+export async function createImageShape(page: Page, at: { x: number; y: number } = { x: 640, y: 400 }) {
   const before = new Set(await shapeIds(page));
   await page.getByRole('button', { name: 'Generate image' }).first().click();
   await page.mouse.click(at.x, at.y);
