@@ -13,6 +13,9 @@ CHROMIUM   := /usr/bin/chromium
 FIREFOX    := /usr/bin/firefox-esr
 WEB_DIST   := web/apps/canvas/dist
 EMBED_DIR  := internal/webapp/dist
+# The built-in demo model (the generated tiny test model), embedded into the binary.
+DEMO_DIR   := internal/demomodel/files
+DEMO_MODEL := $(DEMO_DIR)/test-tiny-sd/manifest.json
 GO_SOURCES := $(shell find cmd internal -name '*.go' -not -path '*/testdata/*' 2>/dev/null)
 VERSION    := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # Fuzz targets run for FUZZTIME each by `make test`: package:FuzzName. A count of executions
@@ -26,14 +29,15 @@ FUZZTIME   ?= 150000x
 MODELS_DIR ?= data/models
 
 # Serves the app, the API (ledger in data/hybridgen.db) and the model mirror (fill it with
-# `./bin/hybridgen models pull sd-turbo -dir $(MODELS_DIR)` on a machine that reaches Hugging Face).
+# `./bin/hybridgen models pull sd-turbo -dir $(MODELS_DIR)` on a machine that reaches Hugging Face;
+# until then the app uses the built-in demo model, random weights).
 run: build
 	mkdir -p $(MODELS_DIR)
 	./$(BIN) serve -addr $(ADDR) -models-dir $(MODELS_DIR)
 
 build: web-build $(BIN)
 
-$(BIN): $(GO_SOURCES) go.mod $(wildcard go.sum) $(EMBED_DIR)/index.html
+$(BIN): $(GO_SOURCES) go.mod $(wildcard go.sum) $(EMBED_DIR)/index.html $(DEMO_MODEL)
 	go build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/hybridgen
 
 web/node_modules/.package-lock.json: web/package-lock.json web/package.json
@@ -41,6 +45,12 @@ web/node_modules/.package-lock.json: web/package-lock.json web/package.json
 	@touch $@
 
 web-deps: web/node_modules/.package-lock.json
+
+# The demo model: random weights, ~3 MB, byte-identical on every run (web/tools/testmodels).
+$(DEMO_MODEL): web/node_modules/.package-lock.json $(shell find web/tools/testmodels/src -name '*.ts' -not -name '*.test.ts' 2>/dev/null)
+	rm -rf $(DEMO_DIR)/test-tiny-sd
+	cd web && npm run --silent testmodels -- --out $(CURDIR)/$(DEMO_DIR) >/dev/null
+	@test -f $@
 
 chromium:
 	@if [ ! -x $(CHROMIUM) ]; then \
@@ -109,5 +119,5 @@ test: deps go-vet build go-test go-fuzz web-check web-unit dawn-test browser-tes
 	@echo "make test: all checks passed"
 
 clean:
-	rm -rf bin $(WEB_DIST) web/tests/.build web/tools/testmodels/dist
+	rm -rf bin $(WEB_DIST) web/tests/.build web/tools/testmodels/dist $(DEMO_DIR)/test-tiny-sd
 	find $(EMBED_DIR) -mindepth 1 -not -name .gitkeep -delete

@@ -46,6 +46,8 @@ type serveOptions struct {
 	modelsDir string
 	// mirrorTestFaults enables the mirror's test hooks; never in production.
 	mirrorTestFaults bool
+	// demoModel installs the built-in demo model into modelsDir.
+	demoModel bool
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
@@ -75,6 +77,7 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	fs.IntVar(&o.limits.MaxConns, "max-conns", server.DefaultMaxConns, "connections served at once")
 	fs.StringVar(&o.modelsDir, "models-dir", os.Getenv("HYBRIDGEN_MODELS_DIR"), "serve this folder of model files under /models/ with Range, ETag (SHA-256) and CORS, as filled by hybridgen models pull (env HYBRIDGEN_MODELS_DIR)")
 	fs.BoolVar(&o.mirrorTestFaults, "mirror-test-faults", false, "TEST ONLY: enable the model mirror's fault injection and request counters under /_test/mirror/ (drop connections, throttle); never use in production")
+	fs.BoolVar(&o.demoModel, "demo-model", true, "install the built-in demo model (random weights: shows the pipeline, not pictures) into -models-dir, so the app works before SD-Turbo is pulled")
 	if err := fs.Parse(args); err != nil {
 		return o, usageError{err}
 	}
@@ -135,6 +138,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		logger.Warn("listening off loopback with no bearer tokens: every cloud render will be refused (401); set -tokens")
 	}
 
+	defaultModel := prepareModels(opts, logger)
 	lg, err := ledger.Open(ctx, opts.db, ledger.Options{})
 	if err != nil {
 		return err
@@ -142,7 +146,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer lg.Close()
 	cloudAPI, err := api.New(api.Config{
 		Ledger: lg, Targets: cloud, Budgets: opts.budgets, RateLimit: opts.rate, Access: access,
-		Logger: logger, PollInterval: opts.pollInterval, PublicURL: opts.publicURL,
+		Logger: logger, PollInterval: opts.pollInterval, PublicURL: opts.publicURL, Models: defaultModel,
 	})
 	if err != nil {
 		return err

@@ -60,6 +60,9 @@ type Config struct {
 	PollInterval, MaxPollInterval time.Duration
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+	// Models says which model the app should open by default; GET
+	// /api/config repeats it.
+	Models ModelsView
 }
 
 // API serves the /api/ routes.
@@ -71,6 +74,7 @@ type API struct {
 	log     *slog.Logger
 	now     func() time.Time
 	jobs    *manager
+	models  ModelsView
 }
 
 // New builds the API and a runpod client per target. The error never holds
@@ -111,7 +115,7 @@ func New(cfg Config) (*API, error) {
 	}
 	return &API{
 		ledger: cfg.Ledger, targets: cfg.Targets, budgets: cfg.Budgets, tokens: newTokenSet(cfg.Access),
-		log: cfg.Logger, now: cfg.Now, jobs: m,
+		log: cfg.Logger, now: cfg.Now, jobs: m, models: cfg.Models,
 	}, nil
 }
 

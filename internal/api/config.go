@@ -14,6 +14,18 @@ type ConfigView struct {
 	Limits  LimitsView            `json:"limits"`
 	Auth    AuthView              `json:"auth"`
 	Budgets BudgetsView           `json:"budgets"`
+	Models  ModelsView            `json:"models"`
+}
+
+// ModelsView says which model the app opens when the page names none.
+type ModelsView struct {
+	// Default is a model id the mirror holds ("sd-turbo", or the built-in
+	// demo model when SD-Turbo has not been pulled); empty when the server
+	// mirrors no model.
+	Default string `json:"default"`
+	// Demo is true when Default is the built-in demo model (random
+	// weights): the app then says how to get real ones.
+	Demo bool `json:"demo"`
 }
 
 // CloudView says whether High Quality can go to the cloud.
@@ -68,6 +80,7 @@ func (a *API) handleConfig(w http.ResponseWriter, _ *http.Request) {
 		},
 		Auth:    AuthView{TokenRequired: a.tokens.require},
 		Budgets: BudgetsView(a.budgets),
+		Models:  a.models,
 	}
 	if a.CloudConfigured() {
 		v.Cloud = CloudView{Configured: true, DefaultTarget: a.targets.Default}

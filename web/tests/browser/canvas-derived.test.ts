@@ -29,7 +29,7 @@ describe('the canvas app on a model that ships only fp16 weights, without WebGPU
     await watchStatus();
     await shape.getByTestId('hg-generate').click();
     await expect.poll(() => shape.getAttribute('data-status'), { timeout: 120_000 }).toBe('done');
-    expect(await shape.getByTestId('hg-result').textContent()).toMatch(/Local · wasm · \$0/);
+    expect(await shape.getByTestId('hg-result').textContent()).toMatch(/On this device · WebAssembly · \$0/);
     expect((await statusTexts()).some((t) => t.startsWith('Preparing int8 weights for this device (once)'))).toBe(true);
     const stored = await page.evaluate(async () => {
       const names: string[] = [];

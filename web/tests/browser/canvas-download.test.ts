@@ -34,8 +34,12 @@ describe('the canvas app while the model downloads (a slow mirror)', () => {
       // The whole text is visible (it wraps rather than being cut off by the shape's width).
       expect(await shape.getByTestId('hg-status').evaluate((el) => el.scrollHeight <= el.clientHeight + 1)).toBe(true);
       await snapShape(shape, 'shape-downloading');
+      // The model panel follows the shape's download: no "Not stored" and no Download offer meanwhile.
+      expect(await page.getByTestId('hg-model-progress').textContent()).toMatch(/^Downloading .+: [\d.]+ [kM]?B of [\d.]+ MB/);
+      expect(await page.getByTestId('hg-model-stored').textContent()).toBe('Downloading now');
+      expect(await page.getByTestId('hg-model-download').count()).toBe(0);
 
-      await expect.poll(() => shape.getAttribute('data-status'), { timeout: 60_000 }).toBe('done');
+      await expect.poll(() => shape.getAttribute('data-status'), { timeout: 120_000 }).toBe('done');
       expect(await shape.getByTestId('hg-result').getAttribute('data-source')).toBe('local');
       expect((await faults.stats())[UNET]?.bodyBytes).toBeGreaterThanOrEqual(1_336_962);
     } finally {

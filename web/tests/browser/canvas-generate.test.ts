@@ -43,7 +43,7 @@ describe('the canvas app without a cloud target (as `make run` starts it)', () =
     expect(texts.some((t) => t.startsWith('generating: Step 1 of 1'))).toBe(true);
     const result = shape.getByTestId('hg-result');
     expect(await result.getAttribute('data-source')).toBe('local');
-    expect(await result.textContent()).toMatch(/Local · wasm · \$0/);
+    expect(await result.textContent()).toMatch(/On this device · WebAssembly · \$0/);
     const img = shape.getByTestId('hg-image');
     expect(await img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth)).toBe(512);
     expect(await usage(server)).toMatchObject({ local_drafts: 1, cloud_jobs: 0, cost_usd: 0 });
@@ -118,8 +118,10 @@ describe('the canvas app without a cloud target (as `make run` starts it)', () =
     await shape.getByTestId('hg-mode-hq').click();
     await shape.getByTestId('hg-generate').click();
     await expect.poll(() => shape.getAttribute('data-status'), { timeout: 90_000 }).toBe('done');
-    expect(await shape.getByTestId('hg-result').textContent()).toMatch(/Local at HQ settings \(no cloud target\)/);
-    expect(await shape.getByTestId('hg-status').textContent()).toMatch(/no cloud target is configured/);
+    expect(await shape.getByTestId('hg-result').textContent()).toMatch(/On this device · WebAssembly · \$0/);
+    expect(await shape.getByTestId('hg-status').textContent()).toMatch(
+      /^Rendered on this device \(WebAssembly\) at High Quality settings in [\d.]+ s: no cloud target is configured$/,
+    );
     await snapShape(shape, 'shape-hq-local');
     await context.close();
   });
@@ -184,7 +186,12 @@ describe('the canvas app with the RunPod emulator as its cloud target', () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     // The model mirror is unreachable for this page: the local download fails.
-    await page.route('**/models/test-tiny-sd/fp32/**', (route) => route.abort('connectionrefused'));
+    const refused = new Map<string, number>();
+    await page.route('**/models/test-tiny-sd/fp32/**', (route) => {
+      const path = new URL(route.request().url()).pathname;
+      refused.set(path, (refused.get(path) ?? 0) + 1);
+      return route.abort('connectionrefused');
+    });
     await openApp(page, server.url);
     const shape = await createImageShape(page);
     await shape.getByTestId('hg-prompt').fill('a sailing boat');
@@ -192,14 +199,18 @@ describe('the canvas app with the RunPod emulator as its cloud target', () => {
     await shape.getByTestId('hg-mode-preview').click();
     await shape.getByTestId('hg-generate').click();
     await expect.poll(() => shape.getAttribute('data-status'), { timeout: 90_000 }).toBe('error');
-    expect(await shape.getByTestId('hg-error').textContent()).toMatch(/local: /);
+    expect(await shape.getByTestId('hg-error').textContent()).toMatch(/^On this device: /);
+    expect(await shape.getByTestId('hg-error').textContent()).not.toMatch(/https?:|Error:/);
     await expect(shape.getByTestId('hg-retry').isVisible()).resolves.toBe(true);
+    // An unreachable mirror is detected, not retried with the full back-off: two tries, then the error.
+    expect(await shape.getByTestId('hg-error').textContent()).toBe('On this device: the model server cannot be reached');
+    expect(Math.max(...refused.values())).toBeLessThanOrEqual(2);
     await snapShape(shape, 'shape-error');
     await shape.getByTestId('hg-mode-auto').click();
     await shape.getByTestId('hg-generate').click();
     await expect.poll(() => shape.getAttribute('data-status'), { timeout: 90_000 }).toBe('done');
     expect(await shape.getByTestId('hg-result').getAttribute('data-source')).toBe('cloud');
-    expect(await shape.getByTestId('hg-status').textContent()).toMatch(/local failed \(.+\), so the cloud made it/);
+    expect(await shape.getByTestId('hg-status').textContent()).toMatch(/^Rendered in the cloud \(emulated-sdxl\) in [\d.]+ s: this device could not \(.+\)$/);
     await snapShape(shape, 'shape-auto-fallback');
     await context.close();
   });

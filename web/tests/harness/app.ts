@@ -4,7 +4,8 @@ import type { Page } from 'playwright-core';
 export async function openApp(page: Page, url: string, model = 'test-tiny-sd'): Promise<void> {
   await page.goto(`${url}/?model=${model}`);
   await page.waitForFunction(() => document.documentElement.dataset.services === 'ready', undefined, { timeout: 60_000 });
-  await page.locator('.tl-canvas').waitFor({ state: 'visible' });
+  // tldraw preloads its fonts before it shows the canvas: slow on a loaded 2-core machine.
+  await page.locator('.tl-canvas').waitFor({ state: 'visible', timeout: 90_000 });
 }
 
 function shapeIds(page: Page): Promise<string[]> {
@@ -12,7 +13,7 @@ function shapeIds(page: Page): Promise<string[]> {
 }
 
 /** Draws an image-generation shape with the toolbar tool, as a person would, and returns the new shape's locator. */
-export async function createImageShape(page: Page, at: { x: number; y: number } = { x: 420, y: 330 }) {
+export async function createImageShape(page: Page, at: { x: number; y: number } = { x: 640, y: 400 }) {
   const before = new Set(await shapeIds(page));
   await page.getByRole('button', { name: 'Generate image' }).first().click();
   await page.mouse.click(at.x, at.y);

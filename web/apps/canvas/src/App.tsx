@@ -5,7 +5,6 @@ import {
   ImageGenTool,
   imageGenComponents,
   imageGenUiOverrides,
-  settleInterruptedShapes,
 } from '@hybridgen/tldraw';
 import { getAssetUrlsByImport } from '@tldraw/assets/imports.vite';
 import { useEffect, useMemo, useState } from 'react';
@@ -55,14 +54,18 @@ export function App() {
       createRouterController({
         router: services.router,
         isLocalReady: () => services.local.status().warm,
+        serverReachable: () => services.serverReachable,
+        maxPromptChars: services.config.limits.max_prompt_chars,
         onResult: () => services.events.dispatchEvent(new Event('changed')),
+        onPreparing: (progress) => services.preparing.set(progress),
       }),
     [services],
   );
 
   // A stable component per services: tldraw remounts a panel whose component type changes.
   const components = useMemo<TLComponents>(
-    () => ({ ...imageGenComponents, SharePanel: services ? () => <SidePanel services={services} /> : null }),
+    // Bottom left, over the canvas: the top right belongs to tldraw's style panel.
+    () => ({ ...imageGenComponents, InFrontOfTheCanvas: services ? () => <SidePanel services={services} /> : null }),
     [services],
   );
 
@@ -78,9 +81,6 @@ export function App() {
           tools={tools}
           overrides={imageGenUiOverrides}
           components={components}
-          onMount={(editor) => {
-            settleInterruptedShapes(editor);
-          }}
         />
       </div>
     </ImageGenControllerProvider>

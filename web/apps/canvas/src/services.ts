@@ -3,10 +3,12 @@ import {
   type CloudClient,
   createCloudClient,
   createCloudRenderer,
+  createDraftQueue,
   createLocalRenderer,
   createRouter,
   createVariantBuilder,
   createWorkerEngine,
+  type DraftQueue,
   detectCapabilities,
   getManifest,
   type LocalRendererHandle,
@@ -14,10 +16,12 @@ import {
   type ModelManifest,
   ModelStore,
   parseManifest,
+  type RouteProgress,
   type Router,
   type ServerConfig,
   unloadWhenHidden,
 } from '@hybridgen/core';
+import { type Atom, atom } from 'tldraw';
 
 /** Everything the app runs on, created once at start. */
 export interface Services {
@@ -30,7 +34,18 @@ export interface Services {
   readonly router: Router;
   /** Fires `changed` after each finished image (cost and stored models may have changed). */
   readonly events: EventTarget;
+  /** Local-draft reports waiting for the server (made offline). */
+  readonly drafts: DraftQueue;
+  /** Whether `/api/config` answered when the app started. */
+  readonly serverReachable: boolean;
+  /** The built-in demo model (random weights) is the one in use. */
+  readonly demoModel: boolean;
+  /** The model download or load a shape is waiting for, so the model panel can follow it. */
+  readonly preparing: Atom<RouteProgress | null>;
 }
+
+/** The id of the demo model the server builds in (`internal/demomodel`). */
+export const DEMO_MODEL_ID = 'demo-tiny-sd';
 
 const CLIENT_ID_KEY = 'hybridgen-client-id';
 
@@ -44,16 +59,30 @@ function clientId(): string {
   return id;
 }
 
+const DEFAULT_MODEL_KEY = 'hybridgen-default-model';
+
 /**
- * The model to run: `?model=<id>` or SD-Turbo. The server's mirror copy
- * (`/models/<id>/manifest.json`, written by `hybridgen models pull`) comes
- * first: it pins every file's exact size and hash and carries the graph
- * summaries that refuse a backend before a download. Without one, the
- * built-in manifest. A mirrored manifest is remembered, so the app still
- * knows its model offline.
+ * The model to open when the page names none: the server's default (SD-Turbo when its mirror holds
+ * it, else the built-in demo model), remembered for offline starts.
  */
-async function chooseManifest(): Promise<ModelManifest> {
-  const id = new URLSearchParams(location.search).get('model') ?? 'sd-turbo';
+function defaultModelId(config: ServerConfig): string {
+  const fromServer = config.models?.default;
+  if (fromServer) {
+    localStorage.setItem(DEFAULT_MODEL_KEY, fromServer);
+    return fromServer;
+  }
+  return localStorage.getItem(DEFAULT_MODEL_KEY) ?? 'sd-turbo';
+}
+
+/**
+ * The model to run: `?model=<id>` or the server's default. The server's mirror copy
+ * (`/models/<id>/manifest.json`, written by `hybridgen models pull`) comes first: it pins every
+ * file's exact size and hash and carries the graph summaries that refuse a backend before a
+ * download. Without one, the built-in manifest. A mirrored manifest is remembered, so the app
+ * still knows its model offline.
+ */
+async function chooseManifest(config: ServerConfig): Promise<ModelManifest> {
+  const id = new URLSearchParams(location.search).get('model') ?? defaultModelId(config);
   const key = `hybridgen-manifest:${id}`;
   try {
     const manifest = await loadManifest(`/models/${encodeURIComponent(id)}/manifest.json`);
@@ -92,7 +121,9 @@ const OFFLINE_CONFIG: ServerConfig = {
 /** Creates the app's services: capabilities, cloud client, model store, engine (in a worker), router. */
 export async function createServices(): Promise<Services> {
   const client = createCloudClient();
-  const [capabilities, config, manifest] = await Promise.all([detectCapabilities(), client.config().catch(() => OFFLINE_CONFIG), chooseManifest()]);
+  const [capabilities, fetched] = await Promise.all([detectCapabilities(), client.config().catch(() => null)]);
+  const config = fetched ?? OFFLINE_CONFIG;
+  const manifest = await chooseManifest(config);
   const store = new ModelStore({ mirrorRoot: '/models/' });
   const engine = createWorkerEngine({ createWorker: () => new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module' }) });
   // Builds fp32 (WebGPU without shader-f16) or int8 (WASM) weights from an fp16-only download, in a worker.
@@ -101,7 +132,27 @@ export async function createServices(): Promise<Services> {
   // A hidden tab gives its GPU memory back after five minutes; the next draft reloads.
   unloadWhenHidden(engine, { hiddenMs: 5 * 60_000, onUnload: () => void local.refresh() });
   await local.refresh();
-  const cloud = createCloudRenderer({ client, config, clientId: clientId() });
+  const events = new EventTarget();
+  // Drafts made while the server is away wait in IndexedDB and reach the ledger when it is back.
+  const drafts = createDraftQueue({ client, onChange: () => events.dispatchEvent(new Event('changed')) });
+  globalThis.addEventListener('online', () => void drafts.flush());
+  // The server may come back while the browser never went offline: try now and then.
+  setInterval(() => void drafts.pending().then((n) => (n > 0 ? drafts.flush() : 0)), 30_000);
+  if (fetched) void drafts.flush();
+  const cloud = createCloudRenderer({ client, config, clientId: clientId(), reportDraft: (body) => drafts.report(body) });
   const router = createRouter({ local, cloud, onReportError: (e) => console.warn('hybridgen: the local draft was not recorded in the ledger', e) });
-  return { capabilities, client, config, manifest, store, local, router, events: new EventTarget() };
+  return {
+    capabilities,
+    client,
+    config,
+    manifest,
+    store,
+    local,
+    router,
+    events,
+    drafts,
+    serverReachable: fetched !== null,
+    demoModel: manifest.id === DEMO_MODEL_ID,
+    preparing: atom<RouteProgress | null>('hybridgen preparing', null),
+  };
 }

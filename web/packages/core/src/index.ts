@@ -25,6 +25,8 @@ export type {
 } from './capabilities/types.js';
 export type { CloudClient, CloudClientOptions, WaitOptions } from './cloud/client.js';
 export { createCloudClient } from './cloud/client.js';
+export type { DraftQueue, DraftQueueOptions } from './cloud/draft-queue.js';
+export { createDraftQueue } from './cloud/draft-queue.js';
 export type { FieldProblem } from './cloud/errors.js';
 export { BudgetExceededError, CloudApiError, CloudJobError, CloudUnreachableError, RateLimitedError, UnauthorizedError } from './cloud/errors.js';
 export type { CloudRendererOptions } from './cloud/renderer.js';
@@ -42,7 +44,7 @@ export { downloadProgressText } from './local/progress-text.js';
 export * from './models/index.js';
 export type { RouteAttempt } from './router/errors.js';
 export { AllRoutesFailedError, NoRouteError } from './router/errors.js';
-export type { NoRoute, RouteInput, RoutePlan } from './router/policy.js';
+export type { NoRoute, RouteCode, RouteInput, RoutePlan } from './router/policy.js';
 export { decideRoute } from './router/policy.js';
 export type { Router, RouterOptions } from './router/router.js';
 export { createRouter } from './router/router.js';

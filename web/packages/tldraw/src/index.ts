@@ -6,14 +6,17 @@
  * @packageDocumentation
  */
 export { ImageGenControllerProvider, useImageGenController } from './controller/context.js';
-export { settleInterruptedShapes } from './controller/interrupted.js';
 export type { RouterControllerOptions } from './controller/router-controller.js';
 export { createRouterController } from './controller/router-controller.js';
+export type { RunStatus, ShapeRun } from './controller/run-state.js';
 export type { GenerateIntent, ImageGenController } from './controller/types.js';
-export { ImageGenPanel, LIVE_PREVIEW_DEBOUNCE_MS } from './shape/ImageGenPanel.js';
+export { cleanMessage, engineName, errorText, resultText } from './controller/words.js';
+export { ImageGenPanel } from './shape/ImageGenPanel.js';
 export { ImageGenShapeUtil } from './shape/ImageGenShapeUtil.js';
+export { LIVE_PREVIEW_DEBOUNCE_MS } from './shape/live-preview.js';
 export { imageGenShapeMigrations, imageGenShapeVersions } from './shape/migrations.js';
-export type { ImageGenMode, ImageGenShape, ImageGenShapeProps, ImageGenStatus } from './shape/props.js';
+export type { ImageGenMode, ImageGenShape, ImageGenShapeProps } from './shape/props.js';
 export { defaultImageGenProps, IMAGE_GEN_SHAPE_TYPE, imageGenShapeProps } from './shape/props.js';
 export { ImageGenTool } from './tool/ImageGenTool.js';
+export { placeWithoutOverlap } from './tool/placement.js';
 export { imageGenComponents, imageGenUiOverrides } from './tool/ui.js';

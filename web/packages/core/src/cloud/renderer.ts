@@ -1,7 +1,7 @@
 import type { CloudRenderer, CloudStatus, LocalDraftReport, RenderOptions, RenderOutput, RenderRequest } from '../router/types.js';
 import { blobToDataUrl } from '../util/data-url.js';
 import type { CloudClient } from './client.js';
-import type { JobView, ServerConfig } from './wire.js';
+import type { DraftReportBody, JobView, ServerConfig } from './wire.js';
 
 /** Options of {@link createCloudRenderer}. */
 export interface CloudRendererOptions {
@@ -14,6 +14,8 @@ export interface CloudRendererOptions {
   readonly hqLongSide?: number;
   /** Makes idempotency keys. Default `crypto.randomUUID`. */
   readonly newKey?: () => string;
+  /** Sends local-draft reports; default `client.reportDraft`. Pass a draft queue's `report` (`createDraftQueue`) to keep offline drafts. */
+  readonly reportDraft?: (body: DraftReportBody) => Promise<unknown>;
 }
 
 function roundTo(n: number, multiple: number): number {
@@ -88,7 +90,7 @@ export function createCloudRenderer(options: CloudRendererOptions): CloudRendere
     },
 
     async reportLocalDraft(report: LocalDraftReport): Promise<void> {
-      await client.reportDraft({
+      await (options.reportDraft ?? client.reportDraft)({
         client_id: clientId,
         idempotency_key: newKey(),
         width: report.width,

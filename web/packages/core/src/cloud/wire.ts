@@ -83,6 +83,11 @@ export interface ServerConfig {
     readonly max_body_bytes: number;
   };
   readonly auth: { readonly token_required: boolean };
+  /**
+   * The model the app opens when the page names none: `sd-turbo` when the mirror holds it, else
+   * the built-in demo model (`demo: true`, random weights). Absent from older servers.
+   */
+  readonly models?: { readonly default: string; readonly demo: boolean };
 }
 
 /** One row of `GET /api/usage`. */

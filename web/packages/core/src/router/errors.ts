@@ -1,8 +1,16 @@
+import type { RouteCode } from './policy.js';
 import type { ImageSource } from './types.js';
 
 /** No path can make the requested image (e.g. local mode without a local model). */
 export class NoRouteError extends Error {
   override readonly name = 'NoRouteError';
+  /** Why, as a code: `no-cloud-target` or `local-unavailable`. */
+  readonly code: RouteCode;
+
+  constructor(message: string, code: RouteCode) {
+    super(message);
+    this.code = code;
+  }
 }
 
 /** One failed try of a route. */

@@ -75,4 +75,15 @@ describe('decideRoute', () => {
     expect(got).toBe(expected);
     expect(decision.reason).toMatch(reason);
   });
+
+  it.each([
+    ['HQ without a cloud target renders locally', { quality: 'final', mode: 'cloud', local: gpuReady, cloud: noCloud }, 'no-cloud-target'],
+    ['HQ without a cloud target or a local model', { quality: 'final', mode: 'cloud', local: notDownloaded, cloud: noCloud }, 'no-cloud-target'],
+    ['an Auto draft on a ready GPU', { quality: 'draft', mode: 'auto', local: gpuReady, cloud }, 'local-draft'],
+    ['Quick Preview without a local model', { quality: 'draft', mode: 'local', local: notDownloaded, cloud }, 'local-unavailable'],
+    ['an Auto final with a cloud', { quality: 'final', mode: 'auto', local: gpuReady, cloud }, 'finals-in-cloud'],
+    ['a slow WASM draft', { quality: 'draft', mode: 'auto', local: wasmSlow, cloud }, 'wasm-slower-than-cloud'],
+  ] as const)('codes %s as %s', (_name, input, code) => {
+    expect(decideRoute({ allowCloudFallback: true, ...input }).code).toBe(code);
+  });
 });

@@ -10,9 +10,23 @@ export interface RouteInput {
   readonly allowCloudFallback: boolean;
 }
 
+/**
+ * Why a request went where it did, as a code the UI turns into words (the
+ * `reason` strings are for logs and tests):
+ * - `local-mode` / `cloud-mode`: the caller forced the path;
+ * - `no-cloud-target`: the cloud was wanted but the server has no target (or
+ *   could not be reached: the app tells those apart), so local at HQ settings,
+ *   or no route;
+ * - `finals-in-cloud`, `local-draft`: Auto's usual choices;
+ * - `wasm-slower-than-cloud`: a WASM draft would be slower than the cloud;
+ * - `local-unavailable`: the local model cannot run (not stored, no backend).
+ */
+export type RouteCode = 'local-mode' | 'cloud-mode' | 'no-cloud-target' | 'finals-in-cloud' | 'local-draft' | 'wasm-slower-than-cloud' | 'local-unavailable';
+
 /** Where to run, and what to try if that fails. */
 export interface RoutePlan {
   readonly kind: 'plan';
+  readonly code: RouteCode;
   readonly primary: ImageSource;
   readonly settings: RenderSettings;
   readonly fallback: ImageSource | null;
@@ -22,6 +36,7 @@ export interface RoutePlan {
 /** No path can make this image. */
 export interface NoRoute {
   readonly kind: 'no-route';
+  readonly code: RouteCode;
   readonly reason: string;
 }
 
@@ -31,8 +46,9 @@ interface Rule {
   readonly decide: (input: RouteInput) => RoutePlan | NoRoute;
 }
 
-const plan = (primary: ImageSource, settings: RenderSettings, fallback: ImageSource | null, reason: string): RoutePlan => ({
+const plan = (code: RouteCode, primary: ImageSource, settings: RenderSettings, fallback: ImageSource | null, reason: string): RoutePlan => ({
   kind: 'plan',
+  code,
   primary,
   settings,
   fallback,
@@ -56,42 +72,55 @@ const localWhy = (i: RouteInput): string => i.local.reason ?? 'the local model i
  */
 const RULES: readonly Rule[] = [
   // Forced local.
-  { when: (i) => i.mode === 'local' && localUsable(i), decide: (i) => plan('local', i.quality === 'final' ? 'hq' : 'draft', null, 'local mode') },
-  { when: (i) => i.mode === 'local', decide: (i) => ({ kind: 'no-route', reason: `local mode, but ${localWhy(i)}` }) },
+  { when: (i) => i.mode === 'local' && localUsable(i), decide: (i) => plan('local-mode', 'local', i.quality === 'final' ? 'hq' : 'draft', null, 'local mode') },
+  { when: (i) => i.mode === 'local', decide: (i) => ({ kind: 'no-route', code: 'local-unavailable', reason: `local mode, but ${localWhy(i)}` }) },
   // Forced cloud.
-  { when: (i) => i.mode === 'cloud' && i.cloud.configured, decide: (i) => plan('cloud', i.quality === 'final' ? 'hq' : 'draft', null, 'cloud mode') },
+  {
+    when: (i) => i.mode === 'cloud' && i.cloud.configured,
+    decide: (i) => plan('cloud-mode', 'cloud', i.quality === 'final' ? 'hq' : 'draft', null, 'cloud mode'),
+  },
   {
     when: (i) => i.mode === 'cloud' && i.quality === 'final' && localUsable(i),
-    decide: () => plan('local', 'hq', null, 'no cloud target is configured: rendered locally at HQ settings'),
+    decide: () => plan('no-cloud-target', 'local', 'hq', null, 'no cloud target is configured: rendered locally at HQ settings'),
   },
-  { when: (i) => i.mode === 'cloud', decide: () => ({ kind: 'no-route', reason: 'cloud mode, but no cloud target is configured on the server' }) },
+  {
+    when: (i) => i.mode === 'cloud',
+    decide: () => ({ kind: 'no-route', code: 'no-cloud-target', reason: 'cloud mode, but no cloud target is configured on the server' }),
+  },
   // Auto: finals go to the cloud when there is one, else local at HQ settings.
-  { when: (i) => i.quality === 'final' && i.cloud.configured, decide: () => plan('cloud', 'hq', null, 'finals render in the cloud') },
+  { when: (i) => i.quality === 'final' && i.cloud.configured, decide: () => plan('finals-in-cloud', 'cloud', 'hq', null, 'finals render in the cloud') },
   {
     when: (i) => i.quality === 'final' && localUsable(i),
-    decide: () => plan('local', 'hq', null, 'no cloud target is configured: rendered locally at HQ settings'),
+    decide: () => plan('no-cloud-target', 'local', 'hq', null, 'no cloud target is configured: rendered locally at HQ settings'),
   },
   // Auto: drafts stay local unless WASM would be slower than the cloud.
   {
     when: (i) => localUsable(i) && wasmTooSlow(i),
     decide: (i) =>
       plan(
+        'wasm-slower-than-cloud',
         'cloud',
         'draft',
         null,
         `a WASM draft takes ~${Math.round((i.local.expectedDraftMs ?? 0) / 1000)} s here, slower than the cloud (~${Math.round((i.cloud.expectedMs ?? 0) / 1000)} s)`,
       ),
   },
-  { when: (i) => localUsable(i), decide: (i) => plan('local', 'draft', cloudFallback(i), `drafts run free on this device (${i.local.backend})`) },
+  {
+    when: (i) => localUsable(i),
+    decide: (i) => plan('local-draft', 'local', 'draft', cloudFallback(i), `drafts run free on this device (${i.local.backend})`),
+  },
   {
     when: (i) => i.cloud.configured && i.allowCloudFallback,
-    decide: (i) => plan('cloud', 'draft', null, `drafts go to the cloud because ${localWhy(i)}`),
+    decide: (i) => plan('local-unavailable', 'cloud', 'draft', null, `drafts go to the cloud because ${localWhy(i)}`),
   },
-  { when: () => true, decide: (i) => ({ kind: 'no-route', reason: `${localWhy(i)}, and no cloud fallback is allowed or configured` }) },
+  {
+    when: () => true,
+    decide: (i) => ({ kind: 'no-route', code: 'local-unavailable', reason: `${localWhy(i)}, and no cloud fallback is allowed or configured` }),
+  },
 ];
 
 /** Decides where an image is made. Pure: the same input gives the same plan. */
 export function decideRoute(input: RouteInput): RoutePlan | NoRoute {
   for (const rule of RULES) if (rule.when(input)) return rule.decide(input);
-  return { kind: 'no-route', reason: 'no rule matched' };
+  return { kind: 'no-route', code: 'local-unavailable', reason: 'no rule matched' };
 }

@@ -77,7 +77,7 @@ export function createRouter(options: RouterOptions): Router {
         cloud: options.cloud.status(),
         allowCloudFallback,
       });
-      if (decision.kind === 'no-route') throw new NoRouteError(decision.reason);
+      if (decision.kind === 'no-route') throw new NoRouteError(decision.reason, decision.code);
       const request: RenderRequest = {
         prompt: generate.prompt,
         seed: generate.seed ?? pickSeed(),
@@ -101,6 +101,7 @@ export function createRouter(options: RouterOptions): Router {
             source,
             settings: decision.settings,
             label: label(source, decision.settings, output, decision.reason),
+            routeCode: decision.code,
             routeReason: first ? `${first.source} failed (${describeError(first.error)}), so the ${source} made it` : decision.reason,
             fallback: first ? { from: first.source, reason: describeError(first.error) } : null,
             avoidedCostUsd: avoided,

@@ -1,4 +1,5 @@
 import type { Backend } from '../backend/types.js';
+import type { RouteCode } from './policy.js';
 
 /** A draft is a quick preview; a final is the keeper, rendered at high quality. */
 export type Quality = 'draft' | 'final';
@@ -134,7 +135,9 @@ export interface GenerateResult extends RenderOutput {
   readonly settings: RenderSettings;
   /** A short label for the UI, e.g. "Local · webgpu-f16" or "Local at HQ settings (no cloud target)". */
   readonly label: string;
-  /** Why the router sent it where it did. */
+  /** Why the router sent it where it did, as a code for the UI. */
+  readonly routeCode: RouteCode;
+  /** Why the router sent it where it did, in words for logs. */
   readonly routeReason: string;
   /** Set when the first choice failed and another path made the image. */
   readonly fallback: FallbackNote | null;

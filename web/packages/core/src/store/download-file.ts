@@ -136,6 +136,16 @@ class RetriableError extends Error {
   override readonly name = 'RetriableError';
 }
 
+/** `fetch` itself failed: no HTTP answer at all (connection refused, offline, no route). */
+class NoAnswerError extends RetriableError {}
+
+/**
+ * Tries without any answer from the server before a download gives up: a server that never
+ * answered is unreachable, not flaky, and the caller should fall back at once rather than after
+ * the full back-off.
+ */
+export const UNREACHABLE_ATTEMPTS = 2;
+
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(done, ms);
@@ -213,6 +223,7 @@ export async function downloadFile(ctx: FileDownloadContext): Promise<FileResult
 
     let downloaded = 0;
     let failures = 0;
+    let answered = false;
     let lastReport = 0;
     while (!(record && offset === record.totalBytes)) {
       signal.throwIfAborted();
@@ -237,8 +248,9 @@ export async function downloadFile(ctx: FileDownloadContext): Promise<FileResult
         try {
           response = await fetch(spec.url, { headers, signal: attempt.signal, cache: 'no-store' });
         } catch (error) {
-          throw signal.aborted ? signal.reason : new RetriableError(`fetch failed: ${(error as Error).message}`);
+          throw signal.aborted ? signal.reason : new NoAnswerError(`fetch failed: ${(error as Error).message}`);
         }
+        answered = true;
         if (response.status === 416 && record && offset > 0) {
           await response.body?.cancel();
           if (offset === record.totalBytes) break;
@@ -248,7 +260,7 @@ export async function downloadFile(ctx: FileDownloadContext): Promise<FileResult
         if (response.status !== 200 && response.status !== 206) {
           await response.body?.cancel();
           if (response.status >= 500) throw new RetriableError(`HTTP ${response.status}`);
-          throw new DownloadError(spec.path, response.status, `HTTP ${response.status} ${response.statusText} from ${spec.url}`);
+          throw new DownloadError(spec.path, response.status, `HTTP ${response.status} ${response.statusText}`);
         }
         const resumedFrom = response.status === 206 ? offset : 0;
         if (response.status === 206) {
@@ -334,6 +346,9 @@ export async function downloadFile(ctx: FileDownloadContext): Promise<FileResult
         const retriable = error instanceof RetriableError || (attempt.signal.aborted && attempt.signal.reason instanceof RetriableError);
         if (!retriable || error instanceof ModelStoreError) throw error;
         failures++;
+        if (!answered && error instanceof NoAnswerError && failures >= UNREACHABLE_ATTEMPTS) {
+          throw new DownloadError(spec.path, 0, 'the model server cannot be reached', { unreachable: true });
+        }
         if (failures > job.maxRetries) throw new DownloadError(spec.path, 0, `gave up after ${failures} network failures: ${(error as Error).message}`);
         checkpoint();
         await sleep(Math.min(3000, 100 * 2 ** (failures - 1)), signal);

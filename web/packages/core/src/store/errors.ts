@@ -76,10 +76,13 @@ export class DownloadError extends ModelStoreError {
   readonly path: string;
   /** The HTTP status, or 0 for a network failure. */
   readonly status: number;
-  constructor(path: string, status: number, detail: string) {
+  /** No answer at all came from the server (refused, no route, offline): retrying soon is pointless. */
+  readonly unreachable: boolean;
+  constructor(path: string, status: number, detail: string, options: { readonly unreachable?: boolean } = {}) {
     super(`${path}: ${detail}`);
     this.path = path;
     this.status = status;
+    this.unreachable = options.unreachable ?? false;
   }
 }
 

@@ -1,7 +1,9 @@
-import { blobToDataUrl, type GenerateResult, type RouteMode, type RouteProgress, type Router } from '@hybridgen/core';
-import { AssetRecordType, type Editor, type TLImageAsset, type TLShapeId } from 'tldraw';
-import { IMAGE_GEN_SHAPE_TYPE, type ImageGenMode, type ImageGenShape, type ImageGenStatus } from '../shape/props.js';
+import type { GenerateResult, RouteMode, RouteProgress, Router } from '@hybridgen/core';
+import { AssetRecordType, type Editor, type TLAssetId, type TLImageAsset, type TLShapeId } from 'tldraw';
+import { IMAGE_GEN_SHAPE_TYPE, type ImageGenMode, type ImageGenShape } from '../shape/props.js';
+import { createRunStore, type RunStatus } from './run-state.js';
 import type { GenerateIntent, ImageGenController } from './types.js';
+import { errorText, resultLabel, resultText, type WordsContext } from './words.js';
 
 /** Options of {@link createRouterController}. */
 export interface RouterControllerOptions {
@@ -9,12 +11,18 @@ export interface RouterControllerOptions {
   readonly router: Router;
   /** Whether the local model is ready for live previews. */
   readonly isLocalReady: () => boolean;
+  /** Whether the app reached its server (for words like "the server cannot be reached"). Default true. */
+  readonly serverReachable?: () => boolean;
+  /** The longest prompt the server accepts (`/api/config`'s `limits.max_prompt_chars`). */
+  readonly maxPromptChars: number;
   /** Called with every finished generation, e.g. to refresh a cost panel. */
   readonly onResult?: (result: GenerateResult) => void;
+  /** Called when a shape starts or stops waiting for the model download, e.g. so a model panel follows it. */
+  readonly onPreparing?: (progress: RouteProgress | null) => void;
 }
 
 const ROUTE_MODE: Readonly<Record<ImageGenMode, RouteMode>> = { auto: 'auto', preview: 'local', hq: 'cloud' };
-const PHASE_STATUS: Readonly<Record<RouteProgress['phase'], ImageGenStatus>> = {
+const PHASE_STATUS: Readonly<Record<RouteProgress['phase'], RunStatus>> = {
   downloading: 'downloading',
   loading: 'loading',
   queued: 'queued',
@@ -22,69 +30,77 @@ const PHASE_STATUS: Readonly<Record<RouteProgress['phase'], ImageGenStatus>> = {
   uploading: 'generating',
 };
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+/** Why a request stopped early: a newer one for the same shape replaced it, or the person cancelled. */
+class Superseded extends DOMException {
+  constructor() {
+    super('superseded by a newer request', 'AbortError');
+  }
+}
+
+/** Reads the file behind an image asset (from the asset store), e.g. to start a final from a draft. */
+async function assetBlob(editor: Editor, assetId: string | null): Promise<Blob | undefined> {
+  if (!assetId) return undefined;
+  const url = await editor.resolveAssetUrl(assetId as TLAssetId, { shouldResolveToOriginal: true });
+  return url ? (await fetch(url)).blob() : undefined;
+}
+
+/**
+ * Puts the result in the editor's asset store (`editor.uploadAsset`: with a persistence key,
+ * tldraw keeps the file in IndexedDB) and creates its asset record, with prompt, seed, model,
+ * source and cost in its meta. The document holds the asset's id, never the pixels.
+ */
+async function storeResult(editor: Editor, shape: ImageGenShape, result: GenerateResult, signal: AbortSignal): Promise<TLImageAsset['id']> {
+  const id = AssetRecordType.createId();
+  const mimeType = result.image.type || 'image/png';
+  const asset: TLImageAsset = AssetRecordType.create({
+    id,
+    type: 'image',
+    props: { src: null, w: result.width, h: result.height, mimeType, name: `hybridgen-${result.seed}.png`, isAnimated: false },
+    meta: {
+      prompt: shape.props.prompt,
+      seed: result.seed,
+      model: result.model,
+      engine: result.engine,
+      source: result.source,
+      costUsd: result.costUsd,
+      avoidedCostUsd: result.avoidedCostUsd,
+    },
+  }) as TLImageAsset;
+  const file = new File([result.image], asset.props.name, { type: mimeType });
+  const uploaded = await editor.uploadAsset(asset, file, signal);
+  editor.createAssets([{ ...asset, props: { ...asset.props, src: uploaded.src }, meta: { ...asset.meta, ...uploaded.meta } }]);
+  return id;
+}
+
+function seedFor(shape: ImageGenShape, intent: GenerateIntent): number | undefined {
+  if (shape.props.seed === null) return undefined;
+  if (intent.nextSeed) return (shape.props.seed + 1) >>> 0;
+  return intent.keepSeed ? shape.props.seed : undefined;
 }
 
 /**
  * An {@link ImageGenController} over `@hybridgen/core`'s router: it maps the
- * shape's mode to a route, streams progress into the shape, stores the result
- * as a tldraw image asset (with prompt, seed, model, source and cost in its
- * meta) and keeps only the latest request per shape.
+ * shape's mode to a route, keeps progress in its run store (read with
+ * `useValue`), stores the result through tldraw's asset store and writes only
+ * document data into the shape. Only the latest request per shape lands: a
+ * replaced one stops without a word.
  */
 export function createRouterController(options: RouterControllerOptions): ImageGenController {
   const running = new Map<TLShapeId, AbortController>();
-
-  function patch(editor: Editor, id: TLShapeId, props: Partial<ImageGenShape['props']>): boolean {
-    const shape = editor.getShape<ImageGenShape>(id);
-    if (!shape || shape.type !== IMAGE_GEN_SHAPE_TYPE) return false;
-    editor.run(() => editor.updateShape<ImageGenShape>({ id, type: IMAGE_GEN_SHAPE_TYPE, props }), { history: 'ignore' });
-    return true;
-  }
-
-  async function shownImage(editor: Editor, shape: ImageGenShape): Promise<Blob | undefined> {
-    if (!shape.props.assetId) return undefined;
-    const asset = editor.getAsset(shape.props.assetId as TLImageAsset['id']);
-    if (asset?.type !== 'image' || !asset.props.src) return undefined;
-    return (await fetch(asset.props.src)).blob();
-  }
-
-  async function store(editor: Editor, shape: ImageGenShape, result: GenerateResult): Promise<TLImageAsset['id']> {
-    const id = AssetRecordType.createId();
-    editor.createAssets([
-      AssetRecordType.create({
-        id,
-        type: 'image',
-        props: {
-          src: await blobToDataUrl(result.image),
-          w: result.width,
-          h: result.height,
-          mimeType: result.image.type || 'image/png',
-          name: 'generated.png',
-          isAnimated: false,
-        },
-        meta: {
-          prompt: shape.props.prompt,
-          seed: result.seed,
-          model: result.model,
-          engine: result.engine,
-          source: result.source,
-          costUsd: result.costUsd,
-          avoidedCostUsd: result.avoidedCostUsd,
-          label: result.label,
-        },
-      }),
-    ]);
-    return id;
-  }
+  const runs = createRunStore();
+  const words = (): WordsContext => ({ serverReachable: options.serverReachable?.() ?? true });
 
   async function run(editor: Editor, id: TLShapeId, intent: GenerateIntent, controller: AbortController): Promise<void> {
     const shape = editor.getShape<ImageGenShape>(id);
     if (!shape) return;
     const { signal } = controller;
-    patch(editor, id, { status: 'generating', progress: 0, statusText: 'Starting…' });
+    const started = performance.now();
+    let preparedAt: number | null = null;
+    let waitedForModel = false;
+    runs.set(id, { status: 'generating', progress: 0, text: 'Starting…', error: null, preparation: null });
     try {
-      const initImage = intent.fromShownImage ? await shownImage(editor, shape) : undefined;
+      const initImage = intent.fromShownImage ? await assetBlob(editor, shape.props.assetId) : undefined;
+      const seed = seedFor(shape, intent);
       let lastPercent = -1;
       const result = await options.router.generate({
         prompt: shape.props.prompt,
@@ -93,45 +109,61 @@ export function createRouterController(options: RouterControllerOptions): ImageG
         height: shape.props.imageHeight,
         quality: intent.quality,
         mode: intent.quality === 'final' && shape.props.mode === 'auto' ? 'auto' : ROUTE_MODE[shape.props.mode],
-        ...(intent.keepSeed && shape.props.seed !== null ? { seed: shape.props.seed } : {}),
+        ...(seed !== undefined ? { seed } : {}),
         ...(initImage ? { initImage } : {}),
         signal,
         onProgress: (p) => {
+          if (signal.aborted) return;
+          const preparing = p.phase === 'downloading' || p.phase === 'loading';
+          if (preparing) {
+            waitedForModel = true;
+            options.onPreparing?.(p);
+          } else if (waitedForModel && preparedAt === null) {
+            preparedAt = performance.now();
+            options.onPreparing?.(null);
+          }
           const percent = Math.round((p.fraction ?? 0) * 100);
           if (percent === lastPercent && !p.detail) return;
           lastPercent = percent;
-          patch(editor, id, { status: PHASE_STATUS[p.phase], progress: Math.min(1, Math.max(0, p.fraction ?? 0)), statusText: p.detail ?? p.phase });
+          runs.update(id, { status: PHASE_STATUS[p.phase], progress: Math.min(1, Math.max(0, p.fraction ?? 0)), text: p.detail ?? p.phase });
         },
       });
       if (signal.aborted) return;
-      const assetId = await store(editor, shape, result);
-      const total = result.timings.total;
-      patch(editor, id, {
-        status: 'done',
-        progress: 1,
-        assetId,
-        seed: result.seed,
-        source: result.source,
-        quality: intent.quality,
-        resultLabel: result.label,
-        costUsd: result.costUsd,
-        statusText: `${result.routeReason}${total ? ` · ${(total / 1000).toFixed(1)} s` : ''}`,
+      const assetId = await storeResult(editor, shape, result, signal);
+      if (signal.aborted || !editor.getShape(id)) return;
+      editor.updateShape<ImageGenShape>({
+        id,
+        type: IMAGE_GEN_SHAPE_TYPE,
+        props: { assetId, seed: result.seed, source: result.source, quality: intent.quality, resultLabel: resultLabel(result), costUsd: result.costUsd },
       });
+      const preparation =
+        preparedAt === null || result.source !== 'local' ? null : `The model was made ready first, in ${((preparedAt - started) / 1000).toFixed(1)} s`;
+      runs.set(id, { status: 'done', progress: 1, text: resultText(result, words()), error: null, preparation });
       options.onResult?.(result);
     } catch (error) {
       if (signal.aborted) {
-        patch(editor, id, { status: shape.props.assetId ? 'done' : 'idle', progress: 0, statusText: 'Cancelled' });
+        // A newer request for this shape owns its state now; a person's Cancel says so.
+        if (!(signal.reason instanceof Superseded)) {
+          runs.set(id, {
+            status: editor.getShape<ImageGenShape>(id)?.props.assetId ? 'done' : 'idle',
+            progress: 0,
+            text: 'Cancelled',
+            error: null,
+            preparation: null,
+          });
+        }
         return;
       }
-      patch(editor, id, { status: 'error', progress: 0, statusText: errorText(error) });
+      runs.set(id, { status: 'error', progress: 0, text: '', error: errorText(error, words()), preparation: null });
     } finally {
+      if (waitedForModel && preparedAt === null) options.onPreparing?.(null);
       if (running.get(id) === controller) running.delete(id);
     }
   }
 
   return {
     generate(editor, id, intent) {
-      running.get(id)?.abort(new DOMException('superseded by a newer request', 'AbortError'));
+      running.get(id)?.abort(new Superseded());
       const controller = new AbortController();
       running.set(id, controller);
       void run(editor, id, intent, controller);
@@ -140,5 +172,7 @@ export function createRouterController(options: RouterControllerOptions): ImageG
       running.get(id)?.abort(new DOMException('cancelled by the user', 'AbortError'));
     },
     isLocalReady: options.isLocalReady,
+    getRun: (id) => runs.get(id),
+    maxPromptChars: options.maxPromptChars,
   };
 }

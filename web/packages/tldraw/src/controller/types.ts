@@ -1,4 +1,5 @@
 import type { Editor, TLShapeId } from 'tldraw';
+import type { ShapeRun } from './run-state.js';
 
 /** What the shape's buttons ask for. */
 export interface GenerateIntent {
@@ -6,20 +7,30 @@ export interface GenerateIntent {
   readonly quality: 'draft' | 'final';
   /** Keep the seed of the shown image (Render in HQ, Retry) instead of drawing a new one. */
   readonly keepSeed?: boolean;
+  /** Use the shown image's seed plus one: a variation of the same prompt. */
+  readonly nextSeed?: boolean;
   /** Start from the shown image (img2img) so a final keeps the draft's composition. */
   readonly fromShownImage?: boolean;
+  /** A live preview started by typing: a newer one replaces it without a word. */
+  readonly live?: boolean;
 }
 
 /**
- * Runs generations for image shapes and writes their progress and results
- * back into the shapes. The app provides one through
- * {@link ImageGenControllerProvider}; the shape's UI only calls it.
+ * Runs generations for image shapes. Results land in the shapes' props (the
+ * document); progress and status live here, in a reactive store the shape
+ * reads with `useValue`, so a progress tick is never a document change. The
+ * app provides one through {@link ImageGenControllerProvider}; the shape's UI
+ * only calls it.
  */
 export interface ImageGenController {
-  /** Starts a generation for the shape; a running one for the same shape is cancelled first. */
+  /** Starts a generation for the shape; a running one for the same shape is replaced. */
   generate(editor: Editor, shapeId: TLShapeId, intent: GenerateIntent): void;
   /** Cancels the shape's running generation, if any. */
   cancel(shapeId: TLShapeId): void;
   /** Whether the local model is ready, so typing may trigger live previews. */
   isLocalReady(): boolean;
+  /** The shape's run state, or `undefined` before its first generation. Reactive: read it inside `useValue`. */
+  getRun(shapeId: TLShapeId): ShapeRun | undefined;
+  /** The longest prompt the server accepts, in characters. */
+  readonly maxPromptChars: number;
 }

@@ -8,6 +8,7 @@ import { IMAGE_GEN_SHAPE_TYPE } from './props.js';
  */
 export const imageGenShapeVersions = createShapePropsMigrationIds(IMAGE_GEN_SHAPE_TYPE, {
   AddNegativePrompt: 1,
+  RemoveRunState: 2,
 });
 
 /** Migrations of the image-generation shape's props, oldest first. */
@@ -20,6 +21,21 @@ export const imageGenShapeMigrations = createShapePropsMigrationSequence({
       },
       down(props: Record<string, unknown>) {
         delete props.negativePrompt;
+      },
+    },
+    {
+      // Status, progress and status text moved to the controller: they were run state, and a
+      // reload left shapes "generating" forever.
+      id: imageGenShapeVersions.RemoveRunState,
+      up(props: Record<string, unknown>) {
+        delete props.status;
+        delete props.progress;
+        delete props.statusText;
+      },
+      down(props: Record<string, unknown>) {
+        props.status = props.assetId ? 'done' : 'idle';
+        props.progress = 0;
+        props.statusText = '';
       },
     },
   ],

@@ -14,9 +14,8 @@ describe('image-generation shape props', () => {
     ['an image size that is not a multiple of 8', { imageWidth: 500 }, /multiples of 8/],
     ['a zero image size', { imageHeight: 0 }, /non-zero/i],
     ['an unknown mode', { mode: 'turbo' }, /auto|preview|hq/],
-    ['progress above 1', { progress: 1.5 }, /between 0 and 1/],
     ['a fractional seed', { seed: 1.5 }, /integer/i],
-    ['an unknown status', { status: 'sleeping' }, /idle/],
+    ['run state in the document', { status: 'done' }, /status/],
     ['a missing prompt', { prompt: undefined }, /string/i],
   ])('rejects %s', (_name, patch, message) => {
     expect(() => validator.validate({ ...defaultImageGenProps(), ...patch })).toThrow(message);
@@ -34,5 +33,15 @@ describe('image-generation shape migrations', () => {
     expect(validator.validate(props)).toMatchObject({ negativePrompt: '' });
     step.down(props);
     expect(props).not.toHaveProperty('negativePrompt');
+  });
+
+  it('moves run state out of shapes saved with it, keeping the result', () => {
+    const remove = imageGenShapeMigrations.sequence.find((m) => 'id' in m && m.id === imageGenShapeVersions.RemoveRunState);
+    if (!remove || !('up' in remove) || typeof remove.down !== 'function') throw new Error('RemoveRunState migration missing');
+    const saved: Record<string, unknown> = { ...defaultImageGenProps(), assetId: 'asset:1', status: 'generating', progress: 0.4, statusText: 'Step 1 of 1' };
+    remove.up(saved);
+    expect(validator.validate(saved)).toMatchObject({ assetId: 'asset:1' });
+    remove.down(saved);
+    expect(saved).toMatchObject({ status: 'done', progress: 0, statusText: '' });
   });
 });

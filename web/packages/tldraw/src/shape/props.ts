@@ -6,10 +6,11 @@ export const IMAGE_GEN_SHAPE_TYPE = 'hybridgen-image';
 /** The three-way toggle: Auto, Quick Preview (local draft) and High Quality (cloud final). */
 export type ImageGenMode = 'auto' | 'preview' | 'hq';
 
-/** Where the shape is in its life. */
-export type ImageGenStatus = 'idle' | 'downloading' | 'loading' | 'queued' | 'generating' | 'done' | 'error';
-
-/** The props of an image-generation shape. */
+/**
+ * The props of an image-generation shape: document data only (what to make and what was made).
+ * Run state (status, progress, words) lives in the controller, so a progress tick never changes
+ * the document and a reload has nothing to repair.
+ */
 export interface ImageGenShapeProps {
   w: number;
   h: number;
@@ -22,16 +23,11 @@ export interface ImageGenShapeProps {
   imageHeight: number;
   /** The seed of the shown image, or `null` before the first one (random then). */
   seed: number | null;
-  status: ImageGenStatus;
-  /** 0..1 during downloads and generation. */
-  progress: number;
-  /** Words for people under the progress bar, or the error message. */
-  statusText: string;
   /** Where the shown image was made. */
   source: 'local' | 'cloud' | null;
   /** The shown image's quality: a draft can be rendered again in HQ. */
   quality: 'draft' | 'final' | null;
-  /** The tldraw image asset holding the result. */
+  /** The tldraw image asset holding the result (its file lives in the asset store, not here). */
   assetId: string | null;
   /** A short label: where it ran and what it cost. */
   resultLabel: string;
@@ -61,11 +57,6 @@ export const imageGenShapeProps: RecordProps<ImageGenShape> = {
   imageWidth: T.nonZeroInteger.check(multipleOf8),
   imageHeight: T.nonZeroInteger.check(multipleOf8),
   seed: T.integer.nullable(),
-  status: T.literalEnum('idle', 'downloading', 'loading', 'queued', 'generating', 'done', 'error'),
-  progress: T.number.check((n) => {
-    if (n < 0 || n > 1) throw new Error(`progress must be between 0 and 1, got ${n}`);
-  }),
-  statusText: T.string,
   source: T.literalEnum('local', 'cloud').nullable(),
   quality: T.literalEnum('draft', 'final').nullable(),
   assetId: T.string.nullable(),
@@ -84,9 +75,6 @@ export function defaultImageGenProps(): ImageGenShapeProps {
     imageWidth: 512,
     imageHeight: 512,
     seed: null,
-    status: 'idle',
-    progress: 0,
-    statusText: '',
     source: null,
     quality: null,
     assetId: null,
