@@ -27,6 +27,10 @@ func decodeJSON(r io.Reader, maxBytes int64, dst any) error {
 		return &RequestError{Fields: []FieldError{{"body", "must be valid UTF-8"}}}
 	}
 	if key, dup := duplicateKey(data); dup {
+		if key == "" {
+			// An empty key names no field: the body is at fault.
+			return &RequestError{Fields: []FieldError{{"body", `has the key "" more than once`}}}
+		}
 		return &RequestError{Fields: []FieldError{{key, "appears more than once"}}}
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
