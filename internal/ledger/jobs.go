@@ -137,7 +137,7 @@ func scanJob(s scanner) (Job, error) {
 // reports which happened. It is atomic: concurrent calls with the same key
 // create exactly one row.
 func (l *Ledger) CreateOrGet(ctx context.Context, n NewJob) (job Job, created bool, err error) {
-	err = l.tx(ctx, func(tx *sql.Tx) error {
+	err = l.tx(ctx, func(tx conn) error {
 		var e error
 		job, created, e = l.createOrGetTx(ctx, tx, n)
 		return e
@@ -154,7 +154,10 @@ func (l *Ledger) CreateOrGet(ctx context.Context, n NewJob) (job Job, created bo
 // Budgets use it so that checking the spend and recording the new job are one
 // atomic step, even across processes sharing the file.
 func (l *Ledger) CreateOrGetIf(ctx context.Context, n NewJob, admit func(ctx context.Context, q Querier) error) (job Job, created bool, err error) {
-	err = l.tx(ctx, func(tx *sql.Tx) error {
+	err = l.tx(ctx, func(tx conn) error {
+		if e := l.lockAdmissions(ctx, tx); e != nil {
+			return e
+		}
 		if n.IdempotencyKey != "" {
 			existing, e := getByKey(ctx, tx, n.Identity, n.ClientID, n.IdempotencyKey)
 			if e == nil {
@@ -183,7 +186,7 @@ type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-func (l *Ledger) createOrGetTx(ctx context.Context, tx *sql.Tx, n NewJob) (Job, bool, error) {
+func (l *Ledger) createOrGetTx(ctx context.Context, tx conn, n NewJob) (Job, bool, error) {
 	if n.ID == "" || n.ClientID == "" || n.Target == "" {
 		return Job{}, false, errors.New("id, client id and target are required")
 	}
@@ -239,7 +242,7 @@ func getByKey(ctx context.Context, q queryer, identity, clientID, key string) (J
 
 // Get returns the job with the given id, or an error wrapping [ErrNotFound].
 func (l *Ledger) Get(ctx context.Context, id string) (Job, error) {
-	j, err := getByID(ctx, l.db, id)
+	j, err := getByID(ctx, l.q, id)
 	if err != nil {
 		return Job{}, fmt.Errorf("ledger: get: %w", err)
 	}
@@ -315,7 +318,7 @@ func (l *Ledger) Settle(ctx context.Context, id string, s Settlement) (job Job, 
 	if !s.Status.Final() {
 		return Job{}, false, fmt.Errorf("ledger: settle %s: status %q is not final", id, s.Status)
 	}
-	err = l.tx(ctx, func(tx *sql.Tx) error {
+	err = l.tx(ctx, func(tx conn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE jobs SET status = ?, settled = 1, queue_ms = ?, execution_ms = ?,
 			cost_micros = ?, error = ?, estimated = ?, updated_at = ?,
 			remote_id = CASE WHEN remote_id = '' THEN ? ELSE remote_id END
@@ -348,7 +351,7 @@ func (l *Ledger) Settle(ctx context.Context, id string, s Settlement) (job Job, 
 // Output returns the stored image (data URI or URL) and seed of a completed
 // job; ok is false when there is none.
 func (l *Ledger) Output(ctx context.Context, id string) (image string, seed int64, ok bool, err error) {
-	err = l.db.QueryRowContext(ctx, `SELECT image, seed FROM job_outputs WHERE job_id = ?`, id).Scan(&image, &seed)
+	err = l.q.QueryRowContext(ctx, `SELECT image, seed FROM job_outputs WHERE job_id = ?`, id).Scan(&image, &seed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", 0, false, nil
 	}
@@ -371,7 +374,7 @@ func (l *Ledger) Jobs(ctx context.Context, since, until time.Time) ([]Job, error
 }
 
 func (l *Ledger) list(ctx context.Context, query string, args ...any) ([]Job, error) {
-	rows, err := l.db.QueryContext(ctx, query, args...)
+	rows, err := l.q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: list: %w", err)
 	}

@@ -45,7 +45,7 @@ func (l *Ledger) Secret(ctx context.Context, name string) ([]byte, error) {
 		return nil, fmt.Errorf("ledger: secret %s: %w", name, err)
 	}
 	var v string
-	err := l.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = ?`, "secret:"+name).Scan(&v)
+	err := l.q.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = ?`, "secret:"+name).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("ledger: secret %s: %w", name, ErrNotFound)
 	}
