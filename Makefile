@@ -20,7 +20,7 @@ VERSION    := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 FUZZ_TARGETS := ./internal/runpod:FuzzDecodeJob ./internal/emulator:FuzzParseInput ./internal/api:FuzzDecodeImageRequest ./internal/mirror:FuzzCleanPath
 FUZZTIME   ?= 150000x
 
-.PHONY: run test build deps web-deps chromium lavapipe web-build go-vet go-test go-fuzz web-check web-unit dawn-test browser-test testmodels clean
+.PHONY: run test build deps web-deps chromium postgresql lavapipe web-build go-vet go-test go-fuzz web-check web-unit dawn-test browser-test testmodels clean
 
 MODELS_DIR ?= data/models
 
@@ -52,7 +52,16 @@ chromium:
 lavapipe:
 	web/tools/dawn-f16/install-lavapipe.sh
 
-deps: web-deps chromium
+# PostgreSQL for the ledger tests: they start a throwaway cluster of their own
+# (initdb in a temp dir), so only the binaries are needed, not a running server.
+postgresql:
+	@if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "installing Debian's postgresql"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	fi
+
+deps: web-deps chromium postgresql
 
 web-build: web-deps
 	cd web && npm run build
@@ -65,8 +74,10 @@ $(EMBED_DIR)/index.html:
 go-vet:
 	go vet ./...
 
-go-test:
-	go test -count=1 ./...
+# HYBRIDGEN_TEST_PG=1: the PostgreSQL half of the ledger tests must run (a
+# missing PostgreSQL fails them instead of skipping).
+go-test: postgresql
+	HYBRIDGEN_TEST_PG=1 go test -count=1 ./...
 
 go-fuzz:
 	@for t in $(FUZZ_TARGETS); do \

@@ -56,7 +56,7 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	fs.StringVar(&o.webDir, "web-dir", os.Getenv("HYBRIDGEN_WEB_DIR"), "serve the web app from this directory instead of the embedded build (env HYBRIDGEN_WEB_DIR)")
 	fs.BoolVar(&o.isolation, "cross-origin-isolation", true, "send COOP/COEP so pages are cross-origin isolated (needed for WebAssembly threads)")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
-	fs.StringVar(&o.db, "db", envOr("HYBRIDGEN_DB", "data/hybridgen.db"), "SQLite ledger file, created with its directory when missing (env HYBRIDGEN_DB)")
+	fs.StringVar(&o.db, "db", envOr("HYBRIDGEN_DB", "data/hybridgen.db"), "the ledger: a SQLite file, created with its directory when missing, or a postgres:// URL that several servers share (env HYBRIDGEN_DB)")
 	fs.StringVar(&o.targetsFile, "targets", os.Getenv("HYBRIDGEN_TARGETS"), "JSON file of cloud targets (env HYBRIDGEN_TARGETS); none: High Quality renders locally")
 	fs.StringVar(&o.tokensFile, "tokens", os.Getenv("HYBRIDGEN_TOKENS_FILE"), "file of bearer tokens, one a line, for cloud renders off loopback (env HYBRIDGEN_TOKENS_FILE; env HYBRIDGEN_TOKENS adds comma-separated ones)")
 	fs.Float64Var(&o.budgets.ClientDailyUSD, "budget-client-daily", 0, "per-client daily spend cap in USD (0: none)")
@@ -84,7 +84,7 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	case o.logFormat != "text" && o.logFormat != "json":
 		return o, usageError{fmt.Errorf("serve: -log-format must be text or json, got %q", o.logFormat)}
 	case o.db == "":
-		return o, usageError{errors.New("serve: -db must name a file")}
+		return o, usageError{errors.New("serve: -db must name a SQLite file or a postgres:// URL")}
 	case o.budgets.ClientDailyUSD < 0 || o.budgets.ClientMonthlyUSD < 0 || o.budgets.GlobalDailyUSD < 0 || o.budgets.GlobalMonthlyUSD < 0:
 		return o, usageError{errors.New("serve: budgets must not be negative")}
 	case o.rate.PerMinute < 0 || o.rate.Burst < 1:
@@ -193,7 +193,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	logger.Info("serving", "url", srv.URL(), "version", version, "db", opts.db, "token_required", access.RequireToken)
+	logger.Info("serving", "url", srv.URL(), "version", version, "db", ledger.Redact(opts.db), "token_required", access.RequireToken)
 	fmt.Fprintf(stdout, "hybridgen %s listening on %s\n", version, srv.URL())
 	return srv.Serve(ctx)
 }

@@ -3,6 +3,7 @@ package ledger_test
 import (
 	"database/sql"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"hybridgen/internal/ledger"
@@ -49,4 +50,26 @@ func rawDB(t *testing.T, loc string) *sql.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+func TestRedactHidesThePassword(t *testing.T) {
+	for in, want := range map[string]string{
+		"postgres://app:s3cret@db.internal:5432/hybridgen": "postgres://app:xxxxx@db.internal:5432/hybridgen",
+		"postgresql://app@db/h?sslmode=require":            "postgresql://app@db/h?sslmode=require",
+		"data/hybridgen.db":                                "data/hybridgen.db",
+	} {
+		if got := ledger.Redact(in); got != want {
+			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestOpenPostgresErrorKeepsThePasswordOut(t *testing.T) {
+	_, err := ledger.Open(t.Context(), "postgres://app:s3cret@127.0.0.1:1/nodb?connect_timeout=2", ledger.Options{})
+	if err == nil {
+		t.Fatal("Open on a closed port succeeded")
+	}
+	if strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("error shows the password: %v", err)
+	}
 }

@@ -91,7 +91,9 @@ func testOpenRefusesNewerSchema(t *testing.T, loc string) {
 	}
 }
 
-func TestIdempotencyKeyCreatesOneRowUnderConcurrency(t *testing.T) { eachBackend(t, testIdempotencyKeyCreatesOneRowUnderConcurrency) }
+func TestIdempotencyKeyCreatesOneRowUnderConcurrency(t *testing.T) {
+	eachBackend(t, testIdempotencyKeyCreatesOneRowUnderConcurrency)
+}
 
 func testIdempotencyKeyCreatesOneRowUnderConcurrency(t *testing.T, loc string) {
 	ctx := context.Background()

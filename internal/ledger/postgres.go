@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -13,6 +14,19 @@ import (
 // (postgres://... or postgresql://...) rather than a SQLite file.
 func IsPostgresURL(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// Redact returns the ledger location fit for a log line: a postgres://
+// URL without its password; a file path as is.
+func Redact(location string) string {
+	if !IsPostgresURL(location) {
+		return location
+	}
+	u, err := url.Parse(location)
+	if err != nil {
+		return "postgres://(unparsable URL)"
+	}
+	return u.Redacted()
 }
 
 // Advisory lock keys (pg_advisory_xact_lock) that serialise, across every
@@ -122,4 +136,3 @@ var pgMigrations = []string{
 		value TEXT NOT NULL
 	);`,
 }
-

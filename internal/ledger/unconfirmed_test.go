@@ -60,7 +60,9 @@ func testUnconfirmedCountsAtWorstCase(t *testing.T, loc string) {
 
 // TestEstimatedSettlementIsReported settles a job the cloud never reported
 // at its estimate and checks that usage counts it as estimated.
-func TestEstimatedSettlementIsReported(t *testing.T) { eachBackend(t, testEstimatedSettlementIsReported) }
+func TestEstimatedSettlementIsReported(t *testing.T) {
+	eachBackend(t, testEstimatedSettlementIsReported)
+}
 
 func testEstimatedSettlementIsReported(t *testing.T, loc string) {
 	ctx := context.Background()
@@ -83,7 +85,9 @@ func testEstimatedSettlementIsReported(t *testing.T, loc string) {
 
 // TestIdempotencyKeysArePerIdentity: the same client label and key under
 // two identities are two jobs; under one identity, one.
-func TestIdempotencyKeysArePerIdentity(t *testing.T) { eachBackend(t, testIdempotencyKeysArePerIdentity) }
+func TestIdempotencyKeysArePerIdentity(t *testing.T) {
+	eachBackend(t, testIdempotencyKeysArePerIdentity)
+}
 
 func testIdempotencyKeysArePerIdentity(t *testing.T, loc string) {
 	ctx := context.Background()

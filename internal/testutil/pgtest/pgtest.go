@@ -110,4 +110,3 @@ func findInitdb() string {
 	}
 	return found[len(found)-1]
 }
-
