@@ -84,6 +84,9 @@ type Job struct {
 	Estimated bool
 	RemoteID  string // the RunPod job id once known
 	Error     string // why the job failed, or a reconciliation note
+	// Owner is the server that follows the unsettled job (see
+	// [Ledger.ClaimOrphans]); "" for rows of a single server.
+	Owner string
 }
 
 // NewJob describes a row to create.
@@ -106,12 +109,14 @@ type NewJob struct {
 	WorstCaseCost Micros
 	Cost          Micros
 	AvoidedCost   Micros
+	// Owner is the server creating the job, when several share the ledger.
+	Owner string
 }
 
 const jobColumns = `id, created_at, updated_at, client_id, COALESCE(idempotency_key, ''), request_hash,
 	target, model, width, height, steps, kind, status, settled, queue_ms, execution_ms,
 	estimated_cost_micros, cost_micros, avoided_cost_micros, remote_id, error,
-	identity, worst_case_cost_micros, estimated`
+	identity, worst_case_cost_micros, estimated, owner`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -121,7 +126,7 @@ func scanJob(s scanner) (Job, error) {
 	err := s.Scan(&j.ID, &created, &updated, &j.ClientID, &j.IdempotencyKey, &j.RequestHash,
 		&j.Target, &j.Model, &j.Width, &j.Height, &j.Steps, &j.Kind, &j.Status, &j.Settled,
 		&queueMS, &execMS, &j.EstimatedCost, &j.Cost, &j.AvoidedCost, &j.RemoteID, &j.Error,
-		&j.Identity, &j.WorstCaseCost, &j.Estimated)
+		&j.Identity, &j.WorstCaseCost, &j.Estimated, &j.Owner)
 	if err != nil {
 		return Job{}, err
 	}
@@ -203,11 +208,11 @@ func (l *Ledger) createOrGetTx(ctx context.Context, tx conn, n NewJob) (Job, boo
 	now := l.nowMillis()
 	res, err := tx.ExecContext(ctx, `INSERT INTO jobs (id, created_at, updated_at, identity, client_id, idempotency_key,
 		request_hash, target, model, width, height, steps, kind, status, settled,
-		estimated_cost_micros, worst_case_cost_micros, cost_micros, avoided_cost_micros)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		estimated_cost_micros, worst_case_cost_micros, cost_micros, avoided_cost_micros, owner)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (identity, client_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`,
 		n.ID, now, now, n.Identity, n.ClientID, key, n.RequestHash, n.Target, n.Model, n.Width, n.Height, n.Steps,
-		n.Kind, n.Status, n.Status.Final(), n.EstimatedCost, n.WorstCaseCost, n.Cost, n.AvoidedCost)
+		n.Kind, n.Status, n.Status.Final(), n.EstimatedCost, n.WorstCaseCost, n.Cost, n.AvoidedCost, n.Owner)
 	if err != nil {
 		return Job{}, false, fmt.Errorf("insert: %w", err)
 	}

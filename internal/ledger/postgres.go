@@ -34,6 +34,7 @@ func Redact(location string) string {
 const (
 	lockKeyMigrations = 0x6879_6272_0001 // "hybr" 1: applying migrations
 	lockKeyAdmissions = 0x6879_6272_0002 // "hybr" 2: budget checks + insert
+	lockKeyClaims     = 0x6879_6272_0003 // "hybr" 3: taking over dead servers' jobs
 )
 
 // openPostgres opens the PostgreSQL ledger at dsn and applies its
@@ -94,7 +95,7 @@ func (l *Ledger) advisoryLock(ctx context.Context, tx conn, key int64) error {
 // are 0/1 integers as in SQLite so the queries are the same. Never edit a
 // shipped migration: append one.
 var pgMigrations = []string{
-	// 1: the ledger as of SQLite's version 3.
+	// 1: the ledger as of SQLite's version 4.
 	`CREATE TABLE jobs (
 		id                     TEXT PRIMARY KEY,
 		created_at             BIGINT NOT NULL,
@@ -119,7 +120,8 @@ var pgMigrations = []string{
 		avoided_cost_micros    BIGINT NOT NULL DEFAULT 0,
 		estimated              BIGINT NOT NULL DEFAULT 0 CHECK (estimated IN (0, 1)),
 		remote_id              TEXT NOT NULL DEFAULT '',
-		error                  TEXT NOT NULL DEFAULT ''
+		error                  TEXT NOT NULL DEFAULT '',
+		owner                  TEXT NOT NULL DEFAULT ''
 	);
 	CREATE UNIQUE INDEX jobs_identity_idempotency ON jobs (identity, client_id, idempotency_key)
 		WHERE idempotency_key IS NOT NULL;
@@ -134,5 +136,15 @@ var pgMigrations = []string{
 	CREATE TABLE settings (
 		name  TEXT PRIMARY KEY,
 		value TEXT NOT NULL
+	);
+	CREATE TABLE leases (
+		name       TEXT PRIMARY KEY,
+		holder     TEXT NOT NULL,
+		expires_at BIGINT NOT NULL
+	);
+	CREATE TABLE rate_buckets (
+		key     TEXT PRIMARY KEY,
+		tokens  DOUBLE PRECISION NOT NULL,
+		last_ms BIGINT NOT NULL
 	);`,
 }
