@@ -46,6 +46,10 @@ type serveOptions struct {
 	modelsDir string
 	// mirrorTestFaults enables the mirror's test hooks; never in production.
 	mirrorTestFaults bool
+	// instance names this server on a shared (PostgreSQL) ledger;
+	// leaseTTL is how long its lease lasts unrenewed.
+	instance string
+	leaseTTL time.Duration
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
@@ -75,12 +79,16 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	fs.IntVar(&o.limits.MaxConns, "max-conns", server.DefaultMaxConns, "connections served at once")
 	fs.StringVar(&o.modelsDir, "models-dir", os.Getenv("HYBRIDGEN_MODELS_DIR"), "serve this folder of model files under /models/ with Range, ETag (SHA-256) and CORS, as filled by hybridgen models pull (env HYBRIDGEN_MODELS_DIR)")
 	fs.BoolVar(&o.mirrorTestFaults, "mirror-test-faults", false, "TEST ONLY: enable the model mirror's fault injection and request counters under /_test/mirror/ (drop connections, throttle); never use in production")
+	fs.StringVar(&o.instance, "instance", os.Getenv("HYBRIDGEN_INSTANCE"), "this server's name on a postgres:// ledger shared with others (env HYBRIDGEN_INSTANCE); default: host name and a random suffix")
+	fs.DurationVar(&o.leaseTTL, "lease-ttl", api.DefaultLeaseTTL, "on a postgres:// ledger, how long after its last renewal a server that died has its in-flight jobs taken over by another")
 	if err := fs.Parse(args); err != nil {
 		return o, usageError{err}
 	}
 	switch {
 	case fs.NArg() > 0:
 		return o, usageError{fmt.Errorf("serve: unexpected arguments %q", fs.Args())}
+	case o.leaseTTL < 300*time.Millisecond:
+		return o, usageError{errors.New("serve: -lease-ttl must be at least 300ms")}
 	case o.logFormat != "text" && o.logFormat != "json":
 		return o, usageError{fmt.Errorf("serve: -log-format must be text or json, got %q", o.logFormat)}
 	case o.db == "":
@@ -140,9 +148,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer lg.Close()
+	instance := ""
+	if ledger.IsPostgresURL(opts.db) {
+		instance = instanceName(opts.instance)
+	}
 	cloudAPI, err := api.New(api.Config{
 		Ledger: lg, Targets: cloud, Budgets: opts.budgets, RateLimit: opts.rate, Access: access,
-		Logger: logger, PollInterval: opts.pollInterval, PublicURL: opts.publicURL,
+		Logger: logger, PollInterval: opts.pollInterval, PublicURL: opts.publicURL, Instance: instance,
 	})
 	if err != nil {
 		return err
@@ -153,13 +165,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	} else {
 		logger.Info("no cloud target configured: High Quality renders run locally")
 	}
-	// Reconcile in the background: it only reads the ledger and starts
-	// followers, but nothing of it may delay listening.
-	go func() {
-		if _, err := cloudAPI.Reconcile(ctx); err != nil {
-			logger.Error("reconcile in-flight jobs", "error", err.Error())
-		}
-	}()
+	stopReconciling, err := startReconciling(ctx, cloudAPI, instance, opts.leaseTTL, logger)
+	if err != nil {
+		return err
+	}
+	defer stopReconciling()
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {

@@ -173,7 +173,7 @@ func (l *Ledger) CreateOrGetIf(ctx context.Context, n NewJob, admit func(ctx con
 				return e
 			}
 		}
-		if e := admit(ctx, sqlQuerier{q: tx}); e != nil {
+		if e := admit(ctx, sqlQuerier{q: tx, l: l}); e != nil {
 			return e
 		}
 		var e error

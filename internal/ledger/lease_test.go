@@ -23,7 +23,9 @@ func (c *clock) add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-func TestLeaseIsTakenOverWhenItExpires(t *testing.T) { eachBackend(t, testLeaseIsTakenOverWhenItExpires) }
+func TestLeaseIsTakenOverWhenItExpires(t *testing.T) {
+	eachBackend(t, testLeaseIsTakenOverWhenItExpires)
+}
 
 func testLeaseIsTakenOverWhenItExpires(t *testing.T, loc string) {
 	ctx := context.Background()
@@ -82,7 +84,7 @@ func testClaimOrphansTakesOnlyDeadServersJobs(t *testing.T, loc string) {
 	if err != nil || len(got) != 1 || got[0].ID != "legacy" || got[0].Owner != "B" {
 		t.Fatalf("claims while A lives = %+v, %v; want the ownerless row only", got, err)
 	}
-	c.add(11 * time.Second) // A died; B renews
+	c.add(11 * time.Second)                // A died; B renews
 	for _, s := range []string{"B", "C"} { // B renews, C starts
 		if ok, _ := b.Lease(ctx, ledger.ServerLease(s), s, 10*time.Second); !ok {
 			t.Fatalf("server lease %s refused", s)

@@ -98,40 +98,50 @@ func (l *Ledger) writeQuery(ctx context.Context, key int64, query string, args .
 	return jobs, err
 }
 
-// TakeToken spends one token of the bucket called key (Burst tokens,
+// TakeToken spends one token of the bucket called key (burst tokens,
 // refilled at perSecond) shared by every server on the ledger. When the
 // bucket is empty it reports false and how long until a token is back.
 func (l *Ledger) TakeToken(ctx context.Context, key string, burst int, perSecond float64) (ok bool, retryAfter time.Duration, err error) {
-	now := l.nowMillis()
 	err = l.tx(ctx, func(tx conn) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO rate_buckets (key, tokens, last_ms) VALUES (?, ?, ?)
-			ON CONFLICT (key) DO NOTHING`, key, float64(burst), now); err != nil {
-			return err
-		}
-		var tokens float64
-		var last int64
-		q := `SELECT tokens, last_ms FROM rate_buckets WHERE key = ?`
-		if l.d.postgres {
-			q += ` FOR UPDATE`
-		}
-		if err := tx.QueryRowContext(ctx, q, key).Scan(&tokens, &last); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("bucket %s vanished", key)
-			}
-			return err
-		}
-		elapsed := math.Max(0, float64(now-last)/1000)
-		tokens = math.Min(float64(burst), tokens+elapsed*perSecond)
-		if tokens >= 1 {
-			ok, tokens = true, tokens-1
-		} else {
-			retryAfter = time.Duration((1 - tokens) / perSecond * float64(time.Second))
-		}
-		_, err := tx.ExecContext(ctx, `UPDATE rate_buckets SET tokens = ?, last_ms = ? WHERE key = ?`,
-			tokens, max(now, last), key)
-		return err
+		var e error
+		ok, retryAfter, e = sqlQuerier{q: tx, l: l}.TakeToken(ctx, key, burst, perSecond)
+		return e
 	})
-	if err != nil {
+	return ok, retryAfter, err
+}
+
+// TakeToken implements [Querier]: in a transaction of [Ledger.CreateOrGetIf],
+// a token spent for an admission that is then refused is given back.
+func (q sqlQuerier) TakeToken(ctx context.Context, key string, burst int, perSecond float64) (ok bool, retryAfter time.Duration, err error) {
+	if perSecond <= 0 {
+		return true, 0, nil
+	}
+	now := q.l.nowMillis()
+	if _, err := q.q.ExecContext(ctx, `INSERT INTO rate_buckets (key, tokens, last_ms) VALUES (?, ?, ?)
+		ON CONFLICT (key) DO NOTHING`, key, float64(burst), now); err != nil {
+		return false, 0, fmt.Errorf("ledger: rate bucket %s: %w", key, err)
+	}
+	var tokens float64
+	var last int64
+	sel := `SELECT tokens, last_ms FROM rate_buckets WHERE key = ?`
+	if q.l.d.postgres {
+		sel += ` FOR UPDATE`
+	}
+	if err := q.q.QueryRowContext(ctx, sel, key).Scan(&tokens, &last); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			err = errors.New("bucket vanished")
+		}
+		return false, 0, fmt.Errorf("ledger: rate bucket %s: %w", key, err)
+	}
+	elapsed := math.Max(0, float64(now-last)/1000)
+	tokens = math.Min(float64(burst), tokens+elapsed*perSecond)
+	if tokens >= 1 {
+		ok, tokens = true, tokens-1
+	} else {
+		retryAfter = time.Duration((1 - tokens) / perSecond * float64(time.Second))
+	}
+	if _, err := q.q.ExecContext(ctx, `UPDATE rate_buckets SET tokens = ?, last_ms = ? WHERE key = ?`,
+		tokens, max(now, last), key); err != nil {
 		return false, 0, fmt.Errorf("ledger: rate bucket %s: %w", key, err)
 	}
 	return ok, retryAfter, nil

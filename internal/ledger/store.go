@@ -27,6 +27,10 @@ type Store interface {
 	Usage(ctx context.Context, since, until time.Time) (Usage, error)
 	Spend(ctx context.Context, identity string, since, until time.Time) (Micros, error)
 	Secret(ctx context.Context, name string) ([]byte, error)
+	// Several servers on one ledger: see [Ledger.Lease].
+	Lease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
+	Release(ctx context.Context, name, holder string) error
+	ClaimOrphans(ctx context.Context, self string) ([]Job, error)
 }
 
 var _ Store = (*Ledger)(nil)

@@ -16,10 +16,16 @@ type Querier interface {
 	// case (execution timeout x price) of UNCONFIRMED ones and the estimated
 	// cost of the other unsettled ones. identity "" sums over everyone.
 	Spend(ctx context.Context, identity string, since, until time.Time) (Micros, error)
+	// TakeToken spends a token of the shared bucket key (see
+	// [Ledger.TakeToken]); rolled back with the admission it guarded.
+	TakeToken(ctx context.Context, key string, burst int, perSecond float64) (ok bool, retryAfter time.Duration, err error)
 }
 
-// sqlQuerier is [Querier] over a transaction or the database.
-type sqlQuerier struct{ q queryer }
+// sqlQuerier is [Querier] over a transaction.
+type sqlQuerier struct {
+	q conn
+	l *Ledger
+}
 
 // Spend implements [Querier].
 func (q sqlQuerier) Spend(ctx context.Context, identity string, since, until time.Time) (Micros, error) {
