@@ -1,6 +1,6 @@
 // Package ledger owns hybridgen's cost ledger: one SQLite file (pure Go,
-// modernc.org/sqlite) in WAL mode holding one row per image job, cloud or
-// local, with its status, timings and what it cost (or, for a browser draft,
+// modernc.org/sqlite) in WAL mode, or one PostgreSQL database (pgx) that
+// several servers share, holding one row per image job, cloud or local, with its status, timings and what it cost (or, for a browser draft,
 // what it avoided), plus the stored output of completed cloud jobs.
 //
 // Money is stored as integer micro-dollars ([Micros]); sums are exact.
@@ -11,9 +11,15 @@
 // [Querier.Spend] until it settles, possibly at its estimate (marked
 // estimated).
 //
+// Both backends run the same queries (written in SQLite's spelling and
+// rewritten for PostgreSQL, see dialect.go), each with its own migration
+// history, and pass one conformance suite. For several servers: admissions
+// take an advisory lock (atomic budgets), [Ledger.Lease] and
+// [Ledger.ClaimOrphans] hand a dead server's jobs to one other, and
+// [Ledger.TakeToken] is a rate-limit bucket they share.
+//
 // It must not call RunPod or know HTTP: the api package decides what to
-// record. [Store] is the contract the api package uses (a PostgreSQL
-// backend implements the same). Entry points: [Open], [Ledger.CreateOrGet],
+// record. [Store] is the contract the api package uses. Entry points: [Open], [Ledger.CreateOrGet],
 // [Ledger.CreateOrGetIf], [Ledger.MarkSubmitted], [Ledger.MarkUnconfirmed],
 // [Ledger.Progress], [Ledger.Settle], [Ledger.Unsettled], [Ledger.Usage],
 // [Ledger.Spend], [Ledger.Secret].
