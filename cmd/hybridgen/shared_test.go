@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"syscall"
@@ -196,5 +197,45 @@ func TestServerKilledMidJobIsTakenOver(t *testing.T) {
 	}
 	if reqs := emu.Requests(); reqs.JobsCreated != 1 || len(reqs.Cancels) != 0 {
 		t.Fatalf("emulator: %d jobs created, cancels %v", reqs.JobsCreated, reqs.Cancels)
+	}
+	// `usage` reads the same PostgreSQL ledger.
+	out, err := exec.Command(bin, "usage", "-db", args[1], "-json").Output()
+	if err != nil {
+		t.Fatalf("usage: %v", err)
+	}
+	var u api.UsageView
+	if err := json.Unmarshal(out, &u); err != nil || u.Total.CloudJobs != 1 || u.Total.CostUSD != row.Cost.USD() {
+		t.Fatalf("usage = %s, %v; want 1 job at %v", out, err, row.Cost)
+	}
+}
+
+// TestTwoServersShareOneRateLimit: with a burst of 2 and a slow refill, 8
+// renders spread over two servers are accepted twice in all, not twice per
+// server; the others get 429.
+func TestTwoServersShareOneRateLimit(t *testing.T) {
+	env := sharedSetup(t, 2*time.Second)
+	args := append(env.args, "-rate", "1", "-rate-burst", "2")
+	logs := &testutil.SyncBuffer{}
+	_, baseA := startServe(t, env.bin, logs, append(args, "-instance", "A")...)
+	_, baseB := startServe(t, env.bin, logs, append(args, "-instance", "B")...)
+	bases := []string{baseA, baseB}
+	codes := make([]int, 8)
+	var wg sync.WaitGroup
+	for i := range codes {
+		wg.Go(func() { codes[i], _ = postRender(t, bases[i%2], fmt.Sprintf("r%d", i)) })
+	}
+	wg.Wait()
+	accepted := 0
+	for i, c := range codes {
+		switch c {
+		case http.StatusAccepted:
+			accepted++
+		case http.StatusTooManyRequests:
+		default:
+			t.Fatalf("render %d: status %d, want 202 or 429", i, c)
+		}
+	}
+	if accepted != 2 {
+		t.Fatalf("accepted %d of 8 (codes %v), want the shared burst of 2", accepted, codes)
 	}
 }
