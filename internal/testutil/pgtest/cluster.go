@@ -20,7 +20,9 @@ type cluster struct {
 // start runs initdb and postgres (as nobody when root: PostgreSQL refuses
 // to run as root) with durability off: the data is thrown away.
 func start(bin string) (*cluster, error) {
-	dir, err := os.MkdirTemp("", "hybridgen-pg-")
+	// /tmp, not $TMPDIR: nobody must reach it, and the socket path must
+	// stay under the 107 bytes a unix socket name may have.
+	dir, err := os.MkdirTemp("/tmp", "hybridgen-pg-")
 	if err != nil {
 		return nil, fmt.Errorf("temp dir: %w", err)
 	}
