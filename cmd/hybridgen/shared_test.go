@@ -239,3 +239,40 @@ func TestTwoServersShareOneRateLimit(t *testing.T) {
 		t.Fatalf("accepted %d of 8 (codes %v), want the shared burst of 2", accepted, codes)
 	}
 }
+
+// TestRestartUnderTheSameNameReconcilesItsJobs: a server named A killed
+// mid-job and restarted at once as A (its lease still live, so no other
+// server may take the job) reconciles the job itself.
+func TestRestartUnderTheSameNameReconcilesItsJobs(t *testing.T) {
+	env := sharedSetup(t, 1500*time.Millisecond)
+	args := append(env.args, "-lease-ttl", "60s", "-instance", "A")
+	logs, seen := &testutil.SyncBuffer{}, &testutil.SyncBuffer{}
+	a, base := startServe(t, env.bin, logs, args...)
+	code, job := postRender(t, base, "k1")
+	if code != http.StatusAccepted {
+		t.Fatalf("POST = %d", code)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for getJob(t, base, job.ID, seen).Status != "IN_PROGRESS" {
+		if time.Now().After(deadline) {
+			t.Fatalf("job never ran; logs:\n%s", logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := a.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = a.Wait()
+	_, base = startServe(t, env.bin, logs, args...)
+	deadline = time.Now().Add(15 * time.Second)
+	var final api.JobView
+	for final = getJob(t, base, job.ID, seen); !final.Settled; final = getJob(t, base, job.ID, seen) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the restarted A never settled its job: %+v; logs:\n%s", final, logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if final.Status != "COMPLETED" || final.CostUSD == 0 || env.emu.Requests().JobsCreated != 1 {
+		t.Fatalf("job = %+v, RunPod jobs %d; want COMPLETED, charged, one job", final, env.emu.Requests().JobsCreated)
+	}
+}

@@ -16,7 +16,8 @@ const DefaultLeaseTTL = 10 * time.Second
 
 // StartShared runs this server as one of several sharing the ledger
 // (Config.Instance set). It takes the server's lease before returning, so
-// no other server takes over the jobs it is about to create, then, until
+// no other server takes over the jobs it is about to create, and takes
+// over the jobs a previous run under the same name left in flight; then, until
 // ctx ends, renews it and, while it holds the reconciler lease (one server
 // at a time), takes over the in-flight jobs of servers whose lease expired
 // and reconciles them as [API.Reconcile] does. The returned stop waits for
@@ -32,6 +33,9 @@ func (a *API) StartShared(ctx context.Context, ttl time.Duration) (stop func(), 
 	}
 	if ok, err := a.ledger.Lease(ctx, ledger.ServerLease(self), self, ttl); err != nil || !ok {
 		return nil, fmt.Errorf("api: take the lease of server %s: held=%v: %w", self, ok, err)
+	}
+	if err := a.reconcileOwn(ctx); err != nil {
+		return nil, err
 	}
 	loopCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -50,6 +54,27 @@ func (a *API) StartShared(ctx context.Context, ttl time.Duration) (stop func(), 
 			}
 		}
 	}, nil
+}
+
+// reconcileOwn takes over the jobs a previous run under the same instance
+// name left in flight: this run has created none yet, and no other server
+// claims them while the name's lease is renewed.
+func (a *API) reconcileOwn(ctx context.Context) error {
+	rows, err := a.ledger.Unsettled(ctx)
+	if err != nil {
+		return fmt.Errorf("api: reconcile: %w", err)
+	}
+	own := rows[:0]
+	for _, j := range rows {
+		if j.Owner == a.jobs.instance {
+			own = append(own, j)
+		}
+	}
+	if len(own) == 0 {
+		return nil
+	}
+	_, err = a.reconcileRows(ctx, own)
+	return err
 }
 
 func (a *API) sharedLoop(ctx context.Context, ttl time.Duration) {
