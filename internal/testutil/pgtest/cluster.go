@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"syscall"
 )
 
 // port is the cluster's port: only a unix socket listens (in the cluster's
@@ -27,6 +29,11 @@ func start(bin string) (*cluster, error) {
 		return nil, fmt.Errorf("temp dir: %w", err)
 	}
 	c := &cluster{bin: bin, dir: dir, asRoot: os.Geteuid() == 0}
+	c.reapStale()
+	if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("record owner: %w", err)
+	}
 	if c.asRoot {
 		if err := os.Chown(dir, 65534, 65534); err != nil {
 			os.RemoveAll(dir)
@@ -46,6 +53,43 @@ func start(bin string) (*cluster, error) {
 		return nil, fmt.Errorf("%w\n%s", err, log)
 	}
 	return c, nil
+}
+
+// ownerFile holds the pid of the test binary that started a cluster.
+const ownerFile = "owner.pid"
+
+// reapStale stops and deletes the clusters of test binaries that died
+// without stopping theirs (a test timeout, a kill): they would otherwise
+// keep running.
+func (c *cluster) reapStale() {
+	dirs, _ := filepath.Glob("/tmp/hybridgen-pg-*")
+	for _, d := range dirs {
+		b, err := os.ReadFile(filepath.Join(d, ownerFile))
+		if err != nil {
+			continue // being created, or not ours
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || pid == os.Getpid() || alive(pid) {
+			continue
+		}
+		stale := &cluster{bin: c.bin, dir: d, asRoot: c.asRoot}
+		stale.stop()
+	}
+}
+
+// alive reports whether process pid runs: it exists and is no zombie (a
+// container's init may never reap a killed test binary).
+func alive(pid int) bool {
+	if syscall.Kill(pid, 0) == syscall.ESRCH {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true // no /proc: trust kill
+	}
+	// pid (comm) state ...: the state follows the last ')'.
+	rest := string(stat[strings.LastIndexByte(string(stat), ')')+1:])
+	return !strings.HasPrefix(strings.TrimSpace(rest), "Z")
 }
 
 func (c *cluster) url() string {
