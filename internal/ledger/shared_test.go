@@ -99,3 +99,29 @@ func testIdempotencyKeyIsUniqueAcrossServers(t *testing.T, loc string) {
 		t.Fatalf("created %d rows, want 1", created.Load())
 	}
 }
+
+// TestServersStartingTogetherMigrateOnce opens one empty ledger from four
+// handles at once, as servers started together would: every open succeeds
+// at the latest version.
+func TestServersStartingTogetherMigrateOnce(t *testing.T) {
+	eachBackend(t, testServersStartingTogetherMigrateOnce)
+}
+
+func testServersStartingTogetherMigrateOnce(t *testing.T, loc string) {
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			l, err := ledger.Open(ctx, loc, ledger.Options{})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer l.Close()
+			if v, err := l.SchemaVersion(ctx); err != nil || v != l.LatestSchemaVersion() {
+				t.Errorf("version = %d, %v; want %d", v, err, l.LatestSchemaVersion())
+			}
+		})
+	}
+	wg.Wait()
+}
