@@ -119,8 +119,9 @@ func (m *manager) submit(ctx context.Context, req ImageRequest, who Identity) (l
 		RequestHash: req.Hash(), Target: t.cfg.Name, Model: t.cfg.Model,
 		Width: req.Width, Height: req.Height, Steps: req.Steps, Kind: ledger.KindCloud,
 		Status: ledger.StatusSubmitting, EstimatedCost: estimate,
-		WorstCaseCost: max(estimate, ledger.CostOf(t.cfg.PricePerSecondUSD, executionTimeout(t.cfg))),
-		Owner:         m.instance,
+		WorstCaseCost:   max(estimate, ledger.CostOf(t.cfg.PricePerSecondUSD, executionTimeout(t.cfg))),
+		Owner:           m.instance,
+		AdmissionScopes: budgetScopes(who.budgets(m.budgets), who.Name),
 	}
 	job, created, err := m.ledger.CreateOrGetIf(ctx, n, func(ctx context.Context, q ledger.Querier) error {
 		ok, wait, err := m.takeToken(ctx, q, who.Name)

@@ -111,6 +111,11 @@ type NewJob struct {
 	AvoidedCost   Micros
 	// Owner is the server creating the job, when several share the ledger.
 	Owner string
+	// AdmissionScopes name the budgets the admission of
+	// [Ledger.CreateOrGetIf] reads (e.g. "global", "identity:alice"):
+	// admissions sharing a scope are serialised across servers. nil means
+	// every admission is serialised; empty (non-nil), none is (no budget).
+	AdmissionScopes []string
 }
 
 const jobColumns = `id, created_at, updated_at, client_id, COALESCE(idempotency_key, ''), request_hash,
@@ -160,7 +165,7 @@ func (l *Ledger) CreateOrGet(ctx context.Context, n NewJob) (job Job, created bo
 // atomic step, even across processes sharing the file.
 func (l *Ledger) CreateOrGetIf(ctx context.Context, n NewJob, admit func(ctx context.Context, q Querier) error) (job Job, created bool, err error) {
 	err = l.tx(ctx, func(tx conn) error {
-		if e := l.lockAdmissions(ctx, tx); e != nil {
+		if e := l.lockAdmissions(ctx, tx, n.AdmissionScopes); e != nil {
 			return e
 		}
 		if n.IdempotencyKey != "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -35,6 +36,11 @@ const (
 	lockKeyMigrations = 0x6879_6272_0001 // "hybr" 1: applying migrations
 	lockKeyAdmissions = 0x6879_6272_0002 // "hybr" 2: budget checks + insert
 	lockKeyClaims     = 0x6879_6272_0003 // "hybr" 3: taking over dead servers' jobs
+	// lockClassAdmissionScopes is the first of the two 32-bit keys of a
+	// budget scope's lock (the second hashes the scope). PostgreSQL keeps
+	// two-key and one-key locks apart: every server must pass scopes, or
+	// none must (the API always does).
+	lockClassAdmissionScopes int32 = 0x6879
 )
 
 // openPostgres opens the PostgreSQL ledger at dsn and applies its
@@ -73,11 +79,26 @@ func (l *Ledger) lockMigrations(ctx context.Context, tx conn) error {
 }
 
 // lockAdmissions makes [Ledger.CreateOrGetIf]'s check-then-insert atomic
-// across servers: one admission at a time, so a budget read by one server
-// already counts every job another server admitted. (SQLite gets the same
-// from BEGIN IMMEDIATE: one writer per file.)
-func (l *Ledger) lockAdmissions(ctx context.Context, tx conn) error {
-	return l.advisoryLock(ctx, tx, lockKeyAdmissions)
+// across servers: one admission at a time per budget scope (all of them
+// when scopes is nil), so a budget read by one server already counts every
+// job another server admitted under it. Scopes are locked in sorted order
+// (no deadlock). (SQLite gets the same from BEGIN IMMEDIATE: one writer
+// per file.)
+func (l *Ledger) lockAdmissions(ctx context.Context, tx conn, scopes []string) error {
+	if scopes == nil {
+		return l.advisoryLock(ctx, tx, lockKeyAdmissions)
+	}
+	if !l.d.postgres || len(scopes) == 0 {
+		return nil
+	}
+	sorted := slices.Sorted(slices.Values(scopes))
+	for _, s := range slices.Compact(sorted) {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?, hashtext(?))`,
+			lockClassAdmissionScopes, s); err != nil {
+			return fmt.Errorf("advisory lock %s: %w", s, err)
+		}
+	}
+	return nil
 }
 
 func (l *Ledger) advisoryLock(ctx context.Context, tx conn, key int64) error {

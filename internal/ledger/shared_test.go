@@ -16,10 +16,18 @@ import (
 // two servers would, and sends 50 concurrent admissions through both under a
 // global daily budget that fits exactly 3 estimates: exactly 3 are admitted.
 func TestBudgetAdmissionIsAtomicAcrossServers(t *testing.T) {
-	eachBackend(t, testBudgetAdmissionIsAtomicAcrossServers)
+	eachBackend(t, func(t *testing.T, loc string) { testBudgetAdmissionIsAtomicAcrossServers(t, loc, nil) })
 }
 
-func testBudgetAdmissionIsAtomicAcrossServers(t *testing.T, loc string) {
+// TestScopedBudgetAdmissionIsAtomicAcrossServers is the same with the
+// admissions naming their budget scope, as the API does.
+func TestScopedBudgetAdmissionIsAtomicAcrossServers(t *testing.T) {
+	eachBackend(t, func(t *testing.T, loc string) {
+		testBudgetAdmissionIsAtomicAcrossServers(t, loc, []string{"global", "identity:x"})
+	})
+}
+
+func testBudgetAdmissionIsAtomicAcrossServers(t *testing.T, loc string, scopes []string) {
 	ctx := context.Background()
 	servers := []*ledger.Ledger{openAt(t, loc, nil), openAt(t, loc, nil)}
 	const estimate, budget = 5000, 3*5000 + 4999
@@ -43,6 +51,7 @@ func testBudgetAdmissionIsAtomicAcrossServers(t *testing.T, loc string) {
 	for i := range 50 {
 		wg.Go(func() {
 			n := cloudJob(fmt.Sprintf("j%d", i), fmt.Sprintf("c%d", i), "k")
+			n.AdmissionScopes = scopes
 			_, created, err := servers[i%2].CreateOrGetIf(ctx, n, admit)
 			switch {
 			case errors.Is(err, errOver):
