@@ -24,7 +24,7 @@ VERSION    := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 FUZZ_TARGETS := ./internal/runpod:FuzzDecodeJob ./internal/emulator:FuzzParseInput ./internal/api:FuzzDecodeImageRequest ./internal/mirror:FuzzCleanPath ./internal/torchfile:FuzzUnpickle
 FUZZTIME   ?= 150000x
 
-.PHONY: run test build deps web-deps chromium firefox lavapipe web-build go-vet go-test go-fuzz web-check web-unit dawn-test browser-test firefox-test testmodels clean
+.PHONY: run test build deps web-deps chromium firefox postgresql lavapipe web-build go-vet go-test go-fuzz web-check web-unit dawn-test browser-test firefox-test testmodels clean
 
 MODELS_DIR ?= data/models
 
@@ -71,7 +71,16 @@ firefox:
 lavapipe:
 	web/tools/dawn-f16/install-lavapipe.sh
 
-deps: web-deps chromium firefox
+# PostgreSQL for the ledger tests: they start a throwaway cluster of their own
+# (initdb in a temp dir), so only the binaries are needed, not a running server.
+postgresql:
+	@if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "installing Debian's postgresql"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	fi
+
+deps: web-deps chromium firefox postgresql
 
 web-build: web-deps
 	cd web && npm run build
@@ -84,8 +93,10 @@ $(EMBED_DIR)/index.html:
 go-vet:
 	go vet ./...
 
-go-test:
-	go test -count=1 ./...
+# HYBRIDGEN_TEST_PG=1: the PostgreSQL half of the ledger tests must run (a
+# missing PostgreSQL fails them instead of skipping).
+go-test: postgresql
+	HYBRIDGEN_TEST_PG=1 go test -count=1 ./...
 
 go-fuzz:
 	@for t in $(FUZZ_TARGETS); do \

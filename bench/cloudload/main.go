@@ -1,6 +1,7 @@
 // Command cloudload is the load benchmark of hybridgen's cloud path (not a
 // test): it starts the RunPod emulator and the cloud API on loopback
-// listeners, with the ledger in a temporary SQLite file, fires -n
+// listeners, with the ledger in a temporary SQLite file (or a new schema of
+// the -db postgres:// database, shared by -servers API servers), fires -n
 // concurrent POST /api/images, follows every job to its end through
 // GET /api/images/{id}, and prints p50/p99 latencies, the lost ledger rows
 // (must be 0) and the charge check.
@@ -11,6 +12,7 @@
 //
 //	go run ./bench/cloudload -n 200 -runs 3
 //	go run ./bench/cloudload -n 200 -runs 3 -faults 0.2
+//	go run ./bench/cloudload -n 200 -runs 3 -db postgres://... -servers 2
 package main
 
 import (
@@ -20,11 +22,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"sync"
@@ -49,11 +49,17 @@ func main() {
 	execTime := flag.Duration("exec", 200*time.Millisecond, "emulator execution time of a 25-step image")
 	runs := flag.Int("runs", 3, "repetitions (each with a fresh emulator and ledger)")
 	faultRate := flag.Float64("faults", 0, "share of requests (0-1) that meet an injected fault, ambiguous submits included")
+	db := flag.String("db", "", "a postgres:// URL whose database gets a new schema per run (default: a temporary SQLite file)")
+	servers := flag.Int("servers", 1, "API servers sharing the ledger, each with its own ledger handle; requests alternate between them")
 	flag.Parse()
+	if *servers < 1 || (*servers > 1 && *db == "") {
+		fmt.Fprintln(os.Stderr, "cloudload: -servers > 1 needs a -db postgres:// URL")
+		os.Exit(2)
+	}
 	var all []result
 	for i := range *runs {
 		fmt.Printf("--- run %d of %d\n", i+1, *runs)
-		r, err := run(*n, *workers, *execTime, *faultRate)
+		r, err := run(*n, *workers, *execTime, *faultRate, *db, *servers, i)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "cloudload:", err)
 			os.Exit(1)
@@ -78,7 +84,7 @@ func main() {
 // result holds one run's percentiles.
 type result struct{ base50, base99, sub50, sub99, e2e50, e2e99 time.Duration }
 
-func run(n, workers int, execTime time.Duration, faultRate float64) (res result, err error) {
+func run(n, workers int, execTime time.Duration, faultRate float64, db string, servers, runIndex int) (res result, err error) {
 	ctx := context.Background()
 	emu := emulator.New(emulator.Config{APIKey: key, ExecutionTime: execTime, Workers: workers})
 	defer emu.Close()
@@ -90,29 +96,20 @@ func run(n, workers int, execTime time.Duration, faultRate float64) (res result,
 		return res, err
 	}
 	defer os.RemoveAll(dir)
-	lg, err := ledger.Open(ctx, filepath.Join(dir, "ledger.db"), ledger.Options{})
+	loc, err := ledgerLocation(ctx, db, dir, runIndex)
 	if err != nil {
 		return res, err
 	}
-	defer lg.Close()
 	tg := targets.Target{Name: "emu", BaseURL: emulator.BaseURL(emuSrv.URL), EndpointID: emu.EndpointID(),
 		APIKeyEnv: "UNUSED", PricePerSecondUSD: price, Model: "sdxl", EstimateSeconds: 6,
 		ExecutionTimeoutSeconds: 2, TTLSeconds: 3600, APIKey: targets.NewSecret(key)}
 	transport := &http.Transport{MaxIdleConnsPerHost: 1000}
-	// The API learns its own URL first: every job carries a webhook.
-	mux := http.NewServeMux()
-	srv := httptest.NewUnstartedServer(mux)
-	a, err := api.New(api.Config{Ledger: lg, Targets: targets.Config{Default: "emu", Targets: []targets.Target{tg}},
-		PublicURL: "http://" + srv.Listener.Addr().String(),
-		Logger:    slog.New(slog.DiscardHandler), HTTPClient: &http.Client{Transport: transport},
-		PollInterval: 50 * time.Millisecond, MaxPollInterval: 500 * time.Millisecond})
+	// Each API learns its own URL first: every job carries a webhook.
+	urls, lg, stop, err := startServers(ctx, loc, servers, tg, transport)
 	if err != nil {
 		return res, err
 	}
-	defer a.Close(time.Second)
-	a.Register(mux)
-	srv.Start()
-	defer srv.Close()
+	defer stop()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1000}}
 
 	// Warm both paths' connections with n concurrent cheap requests, so
@@ -123,8 +120,8 @@ func run(n, workers int, execTime time.Duration, faultRate float64) (res result,
 		return res, err
 	}
 	concurrently(n, func(int) error { _, err := rp.Health(ctx); return err })
-	concurrently(n, func(int) error {
-		resp, err := client.Get(srv.URL + "/api/config")
+	concurrently(n, func(i int) error {
+		resp, err := client.Get(urls[i%len(urls)] + "/api/config")
 		if err == nil {
 			io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
@@ -158,7 +155,8 @@ func run(n, workers int, execTime time.Duration, faultRate float64) (res result,
 		t0 := time.Now()
 		body, _ := json.Marshal(map[string]any{"prompt": fmt.Sprintf("load %d", i), "width": 512, "height": 512,
 			"steps": 25, "client_id": fmt.Sprintf("client-%d", i%20), "idempotency_key": fmt.Sprintf("k-%d", i)})
-		resp, err := client.Post(srv.URL+"/api/images", "application/json", bytes.NewReader(body))
+		base := urls[i%len(urls)]
+		resp, err := client.Post(base+"/api/images", "application/json", bytes.NewReader(body))
 		if err != nil {
 			return err
 		}
@@ -176,7 +174,7 @@ func run(n, workers int, execTime time.Duration, faultRate float64) (res result,
 		mu.Unlock()
 		ids[i] = v.ID
 		for {
-			resp, err := client.Get(srv.URL + "/api/images/" + ids[i])
+			resp, err := client.Get(base + "/api/images/" + ids[i])
 			if err != nil {
 				return err
 			}
@@ -224,8 +222,12 @@ func run(n, workers int, execTime time.Duration, faultRate float64) (res result,
 		total += r.Cost
 	}
 	reqs := emu.Requests()
-	fmt.Printf("cloud path load: %d concurrent renders, emulator %d workers, %v per 25-step image, GOMAXPROCS %d\n",
-		n, workers, execTime, runtime.GOMAXPROCS(0))
+	backend := "sqlite"
+	if db != "" {
+		backend = "postgres"
+	}
+	fmt.Printf("cloud path load: %d concurrent renders, emulator %d workers, %v per 25-step image, GOMAXPROCS %d, ledger %s, %d server(s)\n",
+		n, workers, execTime, runtime.GOMAXPROCS(0), backend, servers)
 	fmt.Printf("baseline  bare runpod client POST /run:     p50 %7.2f ms  p99 %7.2f ms  errors %d\n", ms(baseline.p(50)), ms(baseline.p(99)), baseline.errors)
 	fmt.Printf("api       POST /api/images (ledger+budget): p50 %7.2f ms  p99 %7.2f ms  errors %d\n", ms(submit.p(50)), ms(submit.p(99)), submit.errors)
 	fmt.Printf("api       submit to settled, end to end:    p50 %7.2f ms  p99 %7.2f ms  errors %d\n", ms(endToEnd.p(50)), ms(endToEnd.p(99)), endToEnd.errors)

@@ -48,6 +48,10 @@ type serveOptions struct {
 	mirrorTestFaults bool
 	// demoModel installs the built-in demo model into modelsDir.
 	demoModel bool
+	// instance names this server on a shared (PostgreSQL) ledger;
+	// leaseTTL is how long its lease lasts unrenewed.
+	instance string
+	leaseTTL time.Duration
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
@@ -58,7 +62,7 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	fs.StringVar(&o.webDir, "web-dir", os.Getenv("HYBRIDGEN_WEB_DIR"), "serve the web app from this directory instead of the embedded build (env HYBRIDGEN_WEB_DIR)")
 	fs.BoolVar(&o.isolation, "cross-origin-isolation", true, "send COOP/COEP so pages are cross-origin isolated (needed for WebAssembly threads)")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
-	fs.StringVar(&o.db, "db", envOr("HYBRIDGEN_DB", "data/hybridgen.db"), "SQLite ledger file, created with its directory when missing (env HYBRIDGEN_DB)")
+	fs.StringVar(&o.db, "db", envOr("HYBRIDGEN_DB", "data/hybridgen.db"), "the ledger: a SQLite file, created with its directory when missing, or a postgres:// URL that several servers share (env HYBRIDGEN_DB)")
 	fs.StringVar(&o.targetsFile, "targets", os.Getenv("HYBRIDGEN_TARGETS"), "JSON file of cloud targets (env HYBRIDGEN_TARGETS); none: High Quality renders locally")
 	fs.StringVar(&o.tokensFile, "tokens", os.Getenv("HYBRIDGEN_TOKENS_FILE"), "file of bearer tokens, one a line, for cloud renders off loopback (env HYBRIDGEN_TOKENS_FILE; env HYBRIDGEN_TOKENS adds comma-separated ones)")
 	fs.Float64Var(&o.budgets.ClientDailyUSD, "budget-client-daily", 0, "per-client daily spend cap in USD (0: none)")
@@ -78,16 +82,20 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	fs.StringVar(&o.modelsDir, "models-dir", os.Getenv("HYBRIDGEN_MODELS_DIR"), "serve this folder of model files under /models/ with Range, ETag (SHA-256) and CORS, as filled by hybridgen models pull (env HYBRIDGEN_MODELS_DIR)")
 	fs.BoolVar(&o.mirrorTestFaults, "mirror-test-faults", false, "TEST ONLY: enable the model mirror's fault injection and request counters under /_test/mirror/ (drop connections, throttle); never use in production")
 	fs.BoolVar(&o.demoModel, "demo-model", true, "install the built-in demo model (random weights: shows the pipeline, not pictures) into -models-dir, so the app works before SD-Turbo is pulled")
+	fs.StringVar(&o.instance, "instance", os.Getenv("HYBRIDGEN_INSTANCE"), "this server's name on a postgres:// ledger shared with others (env HYBRIDGEN_INSTANCE); default: host name and a random suffix")
+	fs.DurationVar(&o.leaseTTL, "lease-ttl", api.DefaultLeaseTTL, "on a postgres:// ledger, how long after its last renewal a server that died has its in-flight jobs taken over by another")
 	if err := fs.Parse(args); err != nil {
 		return o, usageError{err}
 	}
 	switch {
 	case fs.NArg() > 0:
 		return o, usageError{fmt.Errorf("serve: unexpected arguments %q", fs.Args())}
+	case o.leaseTTL < 300*time.Millisecond:
+		return o, usageError{errors.New("serve: -lease-ttl must be at least 300ms")}
 	case o.logFormat != "text" && o.logFormat != "json":
 		return o, usageError{fmt.Errorf("serve: -log-format must be text or json, got %q", o.logFormat)}
 	case o.db == "":
-		return o, usageError{errors.New("serve: -db must name a file")}
+		return o, usageError{errors.New("serve: -db must name a SQLite file or a postgres:// URL")}
 	case o.budgets.ClientDailyUSD < 0 || o.budgets.ClientMonthlyUSD < 0 || o.budgets.GlobalDailyUSD < 0 || o.budgets.GlobalMonthlyUSD < 0:
 		return o, usageError{errors.New("serve: budgets must not be negative")}
 	case o.rate.PerMinute < 0 || o.rate.Burst < 1:
@@ -144,9 +152,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer lg.Close()
+	instance := ""
+	if ledger.IsPostgresURL(opts.db) {
+		instance = instanceName(opts.instance)
+	}
 	cloudAPI, err := api.New(api.Config{
 		Ledger: lg, Targets: cloud, Budgets: opts.budgets, RateLimit: opts.rate, Access: access,
 		Logger: logger, PollInterval: opts.pollInterval, PublicURL: opts.publicURL, Models: defaultModel,
+		Instance: instance,
 	})
 	if err != nil {
 		return err
@@ -157,13 +170,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	} else {
 		logger.Info("no cloud target configured: High Quality renders run locally")
 	}
-	// Reconcile in the background: it only reads the ledger and starts
-	// followers, but nothing of it may delay listening.
-	go func() {
-		if _, err := cloudAPI.Reconcile(ctx); err != nil {
-			logger.Error("reconcile in-flight jobs", "error", err.Error())
-		}
-	}()
+	stopReconciling, err := startReconciling(ctx, cloudAPI, instance, opts.leaseTTL, logger)
+	if err != nil {
+		return err
+	}
+	defer stopReconciling()
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -197,7 +208,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	logger.Info("serving", "url", srv.URL(), "version", version, "db", opts.db, "token_required", access.RequireToken)
+	logger.Info("serving", "url", srv.URL(), "version", version, "db", ledger.Redact(opts.db), "token_required", access.RequireToken)
 	fmt.Fprintf(stdout, "hybridgen %s listening on %s\n", version, srv.URL())
 	return srv.Serve(ctx)
 }

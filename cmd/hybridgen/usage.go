@@ -34,7 +34,7 @@ func parseUsageFlags(args []string, stderr io.Writer) (usageOptions, error) {
 		fmt.Fprintln(stderr, "\nflags:")
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&o.db, "db", envOr("HYBRIDGEN_DB", "data/hybridgen.db"), "SQLite ledger file (env HYBRIDGEN_DB)")
+	fs.StringVar(&o.db, "db", envOr("HYBRIDGEN_DB", "data/hybridgen.db"), "the ledger: a SQLite file or a postgres:// URL (env HYBRIDGEN_DB)")
 	fs.IntVar(&o.days, "days", 30, "report the last N UTC days, today included (1-3660)")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the report as JSON (the shape of GET /api/usage)")
 	if err := fs.Parse(args); err != nil {
@@ -56,7 +56,7 @@ func runUsage(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	// Never create a ledger just to report on it.
-	if _, err := os.Stat(opts.db); errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(opts.db); !ledger.IsPostgresURL(opts.db) && errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("usage: no ledger at %s (run `hybridgen serve` first, or pass -db)", opts.db)
 	}
 	lg, err := ledger.Open(ctx, opts.db, ledger.Options{})

@@ -63,6 +63,11 @@ type Config struct {
 	// Models says which model the app should open by default; GET
 	// /api/config repeats it.
 	Models ModelsView
+	// Instance names this server when several share the ledger
+	// (PostgreSQL): its jobs carry it as owner, rate limits are kept in the
+	// ledger for all servers together, and [API.RunShared] reconciles the
+	// jobs of dead servers. Empty: the only server ([API.Reconcile]).
+	Instance string
 }
 
 // API serves the /api/ routes.
@@ -92,6 +97,7 @@ func New(cfg Config) (*API, error) {
 	m := &manager{
 		ledger: cfg.Ledger, targets: map[string]*cloudTarget{}, def: cfg.Targets.Default,
 		budgets: cfg.Budgets, limiter: newRateLimiter(cfg.RateLimit, cfg.Now), log: cfg.Logger, now: cfg.Now,
+		instance: cfg.Instance,
 		waitOpts: runpod.WaitOptions{PollInterval: cfg.PollInterval, MaxInterval: cfg.MaxPollInterval},
 		active:   map[string]*activeJob{}, reconciling: map[string]bool{}, timers: map[string]*time.Timer{},
 		done: make(chan struct{}),

@@ -71,3 +71,18 @@ func checkBudgets(ctx context.Context, q ledger.Querier, b Budgets, now time.Tim
 	}
 	return nil
 }
+
+// budgetScopes names the budgets an admission under b reads, for the
+// ledger to serialise admissions per scope across servers: "global" when
+// a global cap is set, "identity:"+name when a per-identity one is; none
+// when no cap is (then nothing need be serialised).
+func budgetScopes(b Budgets, identity string) []string {
+	scopes := []string{}
+	if b.GlobalDailyUSD > 0 || b.GlobalMonthlyUSD > 0 {
+		scopes = append(scopes, "global")
+	}
+	if b.ClientDailyUSD > 0 || b.ClientMonthlyUSD > 0 {
+		scopes = append(scopes, "identity:"+identity)
+	}
+	return scopes
+}

@@ -62,6 +62,7 @@ type manager struct {
 	def      string
 	budgets  Budgets
 	limiter  *rateLimiter
+	instance string // this server among several sharing the ledger; "" alone
 	log      *slog.Logger
 	now      func() time.Time
 	waitOpts runpod.WaitOptions
@@ -118,10 +119,16 @@ func (m *manager) submit(ctx context.Context, req ImageRequest, who Identity) (l
 		RequestHash: req.Hash(), Target: t.cfg.Name, Model: t.cfg.Model,
 		Width: req.Width, Height: req.Height, Steps: req.Steps, Kind: ledger.KindCloud,
 		Status: ledger.StatusSubmitting, EstimatedCost: estimate,
-		WorstCaseCost: max(estimate, ledger.CostOf(t.cfg.PricePerSecondUSD, executionTimeout(t.cfg))),
+		WorstCaseCost:   max(estimate, ledger.CostOf(t.cfg.PricePerSecondUSD, executionTimeout(t.cfg))),
+		Owner:           m.instance,
+		AdmissionScopes: budgetScopes(who.budgets(m.budgets), who.Name),
 	}
 	job, created, err := m.ledger.CreateOrGetIf(ctx, n, func(ctx context.Context, q ledger.Querier) error {
-		if ok, wait := m.limiter.take(who.Name); !ok {
+		ok, wait, err := m.takeToken(ctx, q, who.Name)
+		if err != nil {
+			return err
+		}
+		if !ok {
 			return &RateLimitError{RetryAfter: wait}
 		}
 		return checkBudgets(ctx, q, who.budgets(m.budgets), m.now(), who.Name, estimate)

@@ -1,8 +1,11 @@
 package api
 
 import (
+	"context"
 	"math"
 	"sync"
+
+	"hybridgen/internal/ledger"
 	"time"
 )
 
@@ -11,6 +14,18 @@ import (
 type RateLimit struct {
 	PerMinute float64
 	Burst     int
+}
+
+// takeToken spends one token of the identity's bucket: the ledger's
+// bucket, inside the admission transaction, when several servers share the
+// ledger (so the limit is theirs together); this process's otherwise.
+func (m *manager) takeToken(ctx context.Context, q ledger.Querier, identity string) (bool, time.Duration, error) {
+	cfg := m.limiter.cfg
+	if m.instance == "" || cfg.PerMinute <= 0 {
+		ok, wait := m.limiter.take(identity)
+		return ok, wait, nil
+	}
+	return q.TakeToken(ctx, "rate:"+identity, cfg.Burst, cfg.PerMinute/60)
 }
 
 // rateLimiter holds one bucket per client id.

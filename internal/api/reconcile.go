@@ -29,11 +29,16 @@ type ReconcileReport struct {
 //
 // Rows whose target is no longer configured are left in flight and logged.
 func (a *API) Reconcile(ctx context.Context) (ReconcileReport, error) {
-	var rep ReconcileReport
 	rows, err := a.ledger.Unsettled(ctx)
 	if err != nil {
-		return rep, fmt.Errorf("api: reconcile: %w", err)
+		return ReconcileReport{}, fmt.Errorf("api: reconcile: %w", err)
 	}
+	return a.reconcileRows(ctx, rows)
+}
+
+// reconcileRows takes over rows as [API.Reconcile] describes.
+func (a *API) reconcileRows(ctx context.Context, rows []ledger.Job) (ReconcileReport, error) {
+	var rep ReconcileReport
 	m := a.jobs
 	for _, j := range rows {
 		if j.Kind != ledger.KindCloud {
@@ -62,7 +67,7 @@ func (a *API) Reconcile(ctx context.Context) (ReconcileReport, error) {
 		m.watchUnconfirmed(j, t)
 		rep.Unconfirmed++
 	}
-	a.log.Info("reconciling in-flight jobs", "following", rep.Following, "unconfirmed", rep.Unconfirmed,
+	a.log.Info("reconciling in-flight jobs", "instance", m.instance, "following", rep.Following, "unconfirmed", rep.Unconfirmed,
 		"skipped", rep.Skipped)
 	return rep, nil
 }

@@ -84,6 +84,9 @@ type Job struct {
 	Estimated bool
 	RemoteID  string // the RunPod job id once known
 	Error     string // why the job failed, or a reconciliation note
+	// Owner is the server that follows the unsettled job (see
+	// [Ledger.ClaimOrphans]); "" for rows of a single server.
+	Owner string
 }
 
 // NewJob describes a row to create.
@@ -106,12 +109,19 @@ type NewJob struct {
 	WorstCaseCost Micros
 	Cost          Micros
 	AvoidedCost   Micros
+	// Owner is the server creating the job, when several share the ledger.
+	Owner string
+	// AdmissionScopes name the budgets the admission of
+	// [Ledger.CreateOrGetIf] reads (e.g. "global", "identity:alice"):
+	// admissions sharing a scope are serialised across servers. nil means
+	// every admission is serialised; empty (non-nil), none is (no budget).
+	AdmissionScopes []string
 }
 
 const jobColumns = `id, created_at, updated_at, client_id, COALESCE(idempotency_key, ''), request_hash,
 	target, model, width, height, steps, kind, status, settled, queue_ms, execution_ms,
 	estimated_cost_micros, cost_micros, avoided_cost_micros, remote_id, error,
-	identity, worst_case_cost_micros, estimated`
+	identity, worst_case_cost_micros, estimated, owner`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -121,7 +131,7 @@ func scanJob(s scanner) (Job, error) {
 	err := s.Scan(&j.ID, &created, &updated, &j.ClientID, &j.IdempotencyKey, &j.RequestHash,
 		&j.Target, &j.Model, &j.Width, &j.Height, &j.Steps, &j.Kind, &j.Status, &j.Settled,
 		&queueMS, &execMS, &j.EstimatedCost, &j.Cost, &j.AvoidedCost, &j.RemoteID, &j.Error,
-		&j.Identity, &j.WorstCaseCost, &j.Estimated)
+		&j.Identity, &j.WorstCaseCost, &j.Estimated, &j.Owner)
 	if err != nil {
 		return Job{}, err
 	}
@@ -137,7 +147,7 @@ func scanJob(s scanner) (Job, error) {
 // reports which happened. It is atomic: concurrent calls with the same key
 // create exactly one row.
 func (l *Ledger) CreateOrGet(ctx context.Context, n NewJob) (job Job, created bool, err error) {
-	err = l.tx(ctx, func(tx *sql.Tx) error {
+	err = l.tx(ctx, func(tx conn) error {
 		var e error
 		job, created, e = l.createOrGetTx(ctx, tx, n)
 		return e
@@ -154,7 +164,10 @@ func (l *Ledger) CreateOrGet(ctx context.Context, n NewJob) (job Job, created bo
 // Budgets use it so that checking the spend and recording the new job are one
 // atomic step, even across processes sharing the file.
 func (l *Ledger) CreateOrGetIf(ctx context.Context, n NewJob, admit func(ctx context.Context, q Querier) error) (job Job, created bool, err error) {
-	err = l.tx(ctx, func(tx *sql.Tx) error {
+	err = l.tx(ctx, func(tx conn) error {
+		if e := l.lockAdmissions(ctx, tx, n.AdmissionScopes); e != nil {
+			return e
+		}
 		if n.IdempotencyKey != "" {
 			existing, e := getByKey(ctx, tx, n.Identity, n.ClientID, n.IdempotencyKey)
 			if e == nil {
@@ -165,7 +178,7 @@ func (l *Ledger) CreateOrGetIf(ctx context.Context, n NewJob, admit func(ctx con
 				return e
 			}
 		}
-		if e := admit(ctx, sqlQuerier{q: tx}); e != nil {
+		if e := admit(ctx, sqlQuerier{q: tx, l: l}); e != nil {
 			return e
 		}
 		var e error
@@ -183,7 +196,7 @@ type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-func (l *Ledger) createOrGetTx(ctx context.Context, tx *sql.Tx, n NewJob) (Job, bool, error) {
+func (l *Ledger) createOrGetTx(ctx context.Context, tx conn, n NewJob) (Job, bool, error) {
 	if n.ID == "" || n.ClientID == "" || n.Target == "" {
 		return Job{}, false, errors.New("id, client id and target are required")
 	}
@@ -200,11 +213,11 @@ func (l *Ledger) createOrGetTx(ctx context.Context, tx *sql.Tx, n NewJob) (Job, 
 	now := l.nowMillis()
 	res, err := tx.ExecContext(ctx, `INSERT INTO jobs (id, created_at, updated_at, identity, client_id, idempotency_key,
 		request_hash, target, model, width, height, steps, kind, status, settled,
-		estimated_cost_micros, worst_case_cost_micros, cost_micros, avoided_cost_micros)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		estimated_cost_micros, worst_case_cost_micros, cost_micros, avoided_cost_micros, owner)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (identity, client_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`,
 		n.ID, now, now, n.Identity, n.ClientID, key, n.RequestHash, n.Target, n.Model, n.Width, n.Height, n.Steps,
-		n.Kind, n.Status, n.Status.Final(), n.EstimatedCost, n.WorstCaseCost, n.Cost, n.AvoidedCost)
+		n.Kind, n.Status, n.Status.Final(), n.EstimatedCost, n.WorstCaseCost, n.Cost, n.AvoidedCost, n.Owner)
 	if err != nil {
 		return Job{}, false, fmt.Errorf("insert: %w", err)
 	}
@@ -239,7 +252,7 @@ func getByKey(ctx context.Context, q queryer, identity, clientID, key string) (J
 
 // Get returns the job with the given id, or an error wrapping [ErrNotFound].
 func (l *Ledger) Get(ctx context.Context, id string) (Job, error) {
-	j, err := getByID(ctx, l.db, id)
+	j, err := getByID(ctx, l.q, id)
 	if err != nil {
 		return Job{}, fmt.Errorf("ledger: get: %w", err)
 	}
@@ -315,7 +328,7 @@ func (l *Ledger) Settle(ctx context.Context, id string, s Settlement) (job Job, 
 	if !s.Status.Final() {
 		return Job{}, false, fmt.Errorf("ledger: settle %s: status %q is not final", id, s.Status)
 	}
-	err = l.tx(ctx, func(tx *sql.Tx) error {
+	err = l.tx(ctx, func(tx conn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE jobs SET status = ?, settled = 1, queue_ms = ?, execution_ms = ?,
 			cost_micros = ?, error = ?, estimated = ?, updated_at = ?,
 			remote_id = CASE WHEN remote_id = '' THEN ? ELSE remote_id END
@@ -348,7 +361,7 @@ func (l *Ledger) Settle(ctx context.Context, id string, s Settlement) (job Job, 
 // Output returns the stored image (data URI or URL) and seed of a completed
 // job; ok is false when there is none.
 func (l *Ledger) Output(ctx context.Context, id string) (image string, seed int64, ok bool, err error) {
-	err = l.db.QueryRowContext(ctx, `SELECT image, seed FROM job_outputs WHERE job_id = ?`, id).Scan(&image, &seed)
+	err = l.q.QueryRowContext(ctx, `SELECT image, seed FROM job_outputs WHERE job_id = ?`, id).Scan(&image, &seed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", 0, false, nil
 	}
@@ -371,7 +384,7 @@ func (l *Ledger) Jobs(ctx context.Context, since, until time.Time) ([]Job, error
 }
 
 func (l *Ledger) list(ctx context.Context, query string, args ...any) ([]Job, error) {
-	rows, err := l.db.QueryContext(ctx, query, args...)
+	rows, err := l.q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: list: %w", err)
 	}

@@ -1,6 +1,6 @@
 // Package ledger owns hybridgen's cost ledger: one SQLite file (pure Go,
-// modernc.org/sqlite) in WAL mode holding one row per image job, cloud or
-// local, with its status, timings and what it cost (or, for a browser draft,
+// modernc.org/sqlite) in WAL mode, or one PostgreSQL database (pgx) that
+// several servers share, holding one row per image job, cloud or local, with its status, timings and what it cost (or, for a browser draft,
 // what it avoided), plus the stored output of completed cloud jobs.
 //
 // Money is stored as integer micro-dollars ([Micros]); sums are exact.
@@ -11,9 +11,15 @@
 // [Querier.Spend] until it settles, possibly at its estimate (marked
 // estimated).
 //
+// Both backends run the same queries (written in SQLite's spelling and
+// rewritten for PostgreSQL, see dialect.go), each with its own migration
+// history, and pass one conformance suite. For several servers: admissions
+// take an advisory lock (atomic budgets), [Ledger.Lease] and
+// [Ledger.ClaimOrphans] hand a dead server's jobs to one other, and
+// [Ledger.TakeToken] is a rate-limit bucket they share.
+//
 // It must not call RunPod or know HTTP: the api package decides what to
-// record. [Store] is the contract the api package uses (a PostgreSQL
-// backend implements the same). Entry points: [Open], [Ledger.CreateOrGet],
+// record. [Store] is the contract the api package uses. Entry points: [Open], [Ledger.CreateOrGet],
 // [Ledger.CreateOrGetIf], [Ledger.MarkSubmitted], [Ledger.MarkUnconfirmed],
 // [Ledger.Progress], [Ledger.Settle], [Ledger.Unsettled], [Ledger.Usage],
 // [Ledger.Spend], [Ledger.Secret].
@@ -52,6 +58,8 @@ type Options struct {
 // Ledger is an open ledger file. It is safe for concurrent use.
 type Ledger struct {
 	db  *sql.DB
+	d   *dialect
+	q   conn // db, with queries rewritten for the backend
 	now func() time.Time
 	// writeMu serialises this process's writes: SQLite admits one writer
 	// at a time, and queueing on a mutex is fairer and faster than
@@ -63,12 +71,18 @@ type Ledger struct {
 // Open opens (creating it and its directory when missing) the ledger at path,
 // switches it to WAL mode and applies the migrations it lacks, each in its own
 // transaction.
+//
+// A path starting with postgres:// or postgresql:// opens a PostgreSQL
+// database instead (see [IsPostgresURL]): several servers can share it.
 func Open(ctx context.Context, path string, opts Options) (*Ledger, error) {
 	if opts.BusyTimeout == 0 {
 		opts.BusyTimeout = 5 * time.Second
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if IsPostgresURL(path) {
+		return openPostgres(ctx, path, opts)
 	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
@@ -86,12 +100,16 @@ func Open(ctx context.Context, path string, opts Options) (*Ledger, error) {
 		return nil, fmt.Errorf("ledger: open %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(8)
-	l := &Ledger{db: db, now: opts.Now}
+	l := newLedger(db, &sqliteDialect, opts)
 	if err := l.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("ledger: %s: %w", path, err)
 	}
 	return l, nil
+}
+
+func newLedger(db *sql.DB, d *dialect, opts Options) *Ledger {
+	return &Ledger{db: db, d: d, q: conn{c: db, d: d}, now: opts.Now}
 }
 
 // Close closes the database.
@@ -100,25 +118,44 @@ func (l *Ledger) Close() error { return l.db.Close() }
 // SchemaVersion reports the version the file's schema is at.
 func (l *Ledger) SchemaVersion(ctx context.Context) (int, error) {
 	var v int
-	err := l.db.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&v)
+	err := l.q.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&v)
 	if err != nil {
 		return 0, fmt.Errorf("ledger: read schema version: %w", err)
 	}
 	return v, nil
 }
 
-// LatestSchemaVersion is the version [Open] migrates files to.
+// LatestSchemaVersion is the version [Open] migrates SQLite files to.
 func LatestSchemaVersion() int { return len(migrations) }
 
+// LatestSchemaVersion is the version [Open] migrates this ledger's backend
+// to (each backend has its own migration history).
+func (l *Ledger) LatestSchemaVersion() int { return len(l.migrations()) }
+
+// Backend names the ledger's database: "sqlite" or "postgres".
+func (l *Ledger) Backend() string { return l.d.name }
+
+func (l *Ledger) migrations() []string {
+	if l.d.postgres {
+		return pgMigrations
+	}
+	return migrations
+}
+
 func (l *Ledger) migrate(ctx context.Context) error {
-	var mode string
-	if err := l.db.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil {
-		return fmt.Errorf("read journal mode: %w", err)
+	if !l.d.postgres {
+		var mode string
+		if err := l.db.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil {
+			return fmt.Errorf("read journal mode: %w", err)
+		}
+		if mode != "wal" {
+			return fmt.Errorf("journal mode is %q, want wal", mode)
+		}
 	}
-	if mode != "wal" {
-		return fmt.Errorf("journal mode is %q, want wal", mode)
-	}
-	if err := l.tx(ctx, func(tx *sql.Tx) error {
+	if err := l.tx(ctx, func(tx conn) error {
+		if err := l.lockMigrations(ctx, tx); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
 			return err
 		}
@@ -143,19 +180,23 @@ func (l *Ledger) migrate(ctx context.Context) error {
 // re-reads the version inside the transaction so two processes opening the
 // same file never apply a migration twice.
 func (l *Ledger) migrateOne(ctx context.Context) (done bool, err error) {
-	err = l.tx(ctx, func(tx *sql.Tx) error {
+	all := l.migrations()
+	err = l.tx(ctx, func(tx conn) error {
+		if err := l.lockMigrations(ctx, tx); err != nil {
+			return err
+		}
 		var v int
 		if err := tx.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&v); err != nil {
 			return fmt.Errorf("read schema version: %w", err)
 		}
 		switch {
-		case v > len(migrations):
-			return fmt.Errorf("%w: file at version %d, binary knows %d", ErrSchemaTooNew, v, len(migrations))
-		case v == len(migrations):
+		case v > len(all):
+			return fmt.Errorf("%w: file at version %d, binary knows %d", ErrSchemaTooNew, v, len(all))
+		case v == len(all):
 			done = true
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+		if _, err := tx.ExecContext(ctx, all[v]); err != nil {
 			return fmt.Errorf("migration %d: %w", v+1, err)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE schema_version SET version = ?`, v+1); err != nil {
@@ -166,16 +207,19 @@ func (l *Ledger) migrateOne(ctx context.Context) (done bool, err error) {
 	return done, err
 }
 
-// tx runs fn in a write transaction (BEGIN IMMEDIATE), committing when fn
-// returns nil and rolling back otherwise.
-func (l *Ledger) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	l.writeMu.Lock()
-	defer l.writeMu.Unlock()
+// tx runs fn in a write transaction (BEGIN IMMEDIATE on SQLite, READ
+// COMMITTED on PostgreSQL), committing when fn returns nil and rolling back
+// otherwise.
+func (l *Ledger) tx(ctx context.Context, fn func(conn) error) error {
+	if l.d.serialWrites {
+		l.writeMu.Lock()
+		defer l.writeMu.Unlock()
+	}
 	tx, err := l.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	if err := fn(tx); err != nil {
+	if err := fn(conn{c: tx, d: l.d}); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
@@ -188,9 +232,11 @@ func (l *Ledger) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 // exec runs one write statement outside a transaction, serialised with the
 // other writes.
 func (l *Ledger) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	l.writeMu.Lock()
-	defer l.writeMu.Unlock()
-	return l.db.ExecContext(ctx, query, args...)
+	if l.d.serialWrites {
+		l.writeMu.Lock()
+		defer l.writeMu.Unlock()
+	}
+	return l.q.ExecContext(ctx, query, args...)
 }
 
 func (l *Ledger) nowMillis() int64 { return l.now().UTC().UnixMilli() }

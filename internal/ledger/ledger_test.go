@@ -2,7 +2,6 @@ package ledger_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -31,16 +30,25 @@ func cloudJob(id, client, key string) ledger.NewJob {
 		Width: 1024, Height: 1024, Steps: 25, Kind: ledger.KindCloud, EstimatedCost: 5000}
 }
 
+// TestMigrationsFromEmptyFileAndReopen: an empty SQLite path (in missing
+// directories) or PostgreSQL schema is migrated to the backend's latest
+// version, and a reopen finds the row written before.
 func TestMigrationsFromEmptyFileAndReopen(t *testing.T) {
+	eachBackend(t, testMigrationsFromEmptyFileAndReopen)
+}
+
+func testMigrationsFromEmptyFileAndReopen(t *testing.T, loc string) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "sub", "dir", "ledger.db")
-	l, err := ledger.Open(ctx, path, ledger.Options{})
+	if !ledger.IsPostgresURL(loc) {
+		loc = filepath.Join(filepath.Dir(loc), "sub", "dir", "ledger.db")
+	}
+	l, err := ledger.Open(ctx, loc, ledger.Options{})
 	if err != nil {
-		t.Fatalf("Open on a missing file: %v", err)
+		t.Fatalf("Open on a missing ledger: %v", err)
 	}
 	v, err := l.SchemaVersion(ctx)
-	if err != nil || v != ledger.LatestSchemaVersion() {
-		t.Fatalf("version = %d, %v; want %d", v, err, ledger.LatestSchemaVersion())
+	if err != nil || v != l.LatestSchemaVersion() || v < 1 {
+		t.Fatalf("version = %d, %v; want %d", v, err, l.LatestSchemaVersion())
 	}
 	if _, _, err := l.CreateOrGet(ctx, cloudJob("j1", "c1", "k1")); err != nil {
 		t.Fatal(err)
@@ -48,50 +56,48 @@ func TestMigrationsFromEmptyFileAndReopen(t *testing.T) {
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
-	l2 := openAt(t, path, nil)
+	l2 := openAt(t, loc, nil)
 	v, err = l2.SchemaVersion(ctx)
-	if err != nil || v != ledger.LatestSchemaVersion() {
+	if err != nil || v != l2.LatestSchemaVersion() {
 		t.Fatalf("after reopen version = %d, %v", v, err)
 	}
 	j, err := l2.Get(ctx, "j1")
 	if err != nil || j.ClientID != "c1" || j.Status != ledger.StatusSubmitting {
 		t.Fatalf("row after reopen = %+v, %v", j, err)
 	}
-
-	// WAL mode persists in the file.
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
+	if ledger.IsPostgresURL(loc) {
+		return
 	}
-	defer db.Close()
+	// WAL mode persists in the file.
+	db := rawDB(t, loc)
 	var mode string
 	if err := db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
 		t.Fatalf("journal_mode = %q, %v", mode, err)
 	}
 }
 
-func TestOpenRefusesNewerSchema(t *testing.T) {
+func TestOpenRefusesNewerSchema(t *testing.T) { eachBackend(t, testOpenRefusesNewerSchema) }
+
+func testOpenRefusesNewerSchema(t *testing.T, loc string) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "ledger.db")
-	l := openAt(t, path, nil)
+	l := openAt(t, loc, nil)
 	l.Close()
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
+	if _, err := rawDB(t, loc).Exec(`UPDATE schema_version SET version = 99`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Exec(`UPDATE schema_version SET version = 99`); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	_, err = ledger.Open(ctx, path, ledger.Options{})
+	_, err := ledger.Open(ctx, loc, ledger.Options{})
 	if !errors.Is(err, ledger.ErrSchemaTooNew) {
 		t.Fatalf("Open on a newer schema: %v, want ErrSchemaTooNew", err)
 	}
 }
 
 func TestIdempotencyKeyCreatesOneRowUnderConcurrency(t *testing.T) {
+	eachBackend(t, testIdempotencyKeyCreatesOneRowUnderConcurrency)
+}
+
+func testIdempotencyKeyCreatesOneRowUnderConcurrency(t *testing.T, loc string) {
 	ctx := context.Background()
-	l := openAt(t, filepath.Join(t.TempDir(), "l.db"), nil)
+	l := openAt(t, loc, nil)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	created := 0
@@ -123,10 +129,12 @@ func TestIdempotencyKeyCreatesOneRowUnderConcurrency(t *testing.T) {
 	}
 }
 
-func TestSettleOnceAndSpend(t *testing.T) {
+func TestSettleOnceAndSpend(t *testing.T) { eachBackend(t, testSettleOnceAndSpend) }
+
+func testSettleOnceAndSpend(t *testing.T, loc string) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
-	l := openAt(t, filepath.Join(t.TempDir(), "l.db"), func() time.Time { return now })
+	l := openAt(t, loc, func() time.Time { return now })
 	if _, _, err := l.CreateOrGet(ctx, cloudJob("j1", "c1", "k1")); err != nil {
 		t.Fatal(err)
 	}
@@ -182,9 +190,11 @@ func TestSettleOnceAndSpend(t *testing.T) {
 	}
 }
 
-func TestCreateOrGetIfGuard(t *testing.T) {
+func TestCreateOrGetIfGuard(t *testing.T) { eachBackend(t, testCreateOrGetIfGuard) }
+
+func testCreateOrGetIfGuard(t *testing.T, loc string) {
 	ctx := context.Background()
-	l := openAt(t, filepath.Join(t.TempDir(), "l.db"), nil)
+	l := openAt(t, loc, nil)
 	errOver := errors.New("over budget")
 	refuse := func(context.Context, ledger.Querier) error { return errOver }
 	if _, _, err := l.CreateOrGetIf(ctx, cloudJob("j1", "c1", "k1"), refuse); !errors.Is(err, errOver) {
@@ -204,10 +214,12 @@ func TestCreateOrGetIfGuard(t *testing.T) {
 	}
 }
 
-func TestUsageTotalsAndSavings(t *testing.T) {
+func TestUsageTotalsAndSavings(t *testing.T) { eachBackend(t, testUsageTotalsAndSavings) }
+
+func testUsageTotalsAndSavings(t *testing.T, loc string) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 25, 23, 0, 0, 0, time.UTC)
-	l := openAt(t, filepath.Join(t.TempDir(), "l.db"), func() time.Time { return now })
+	l := openAt(t, loc, func() time.Time { return now })
 	mk := func(n ledger.NewJob) {
 		t.Helper()
 		if _, _, err := l.CreateOrGet(ctx, n); err != nil {

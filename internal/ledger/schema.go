@@ -59,4 +59,20 @@ var migrations = []string{
 		name  TEXT PRIMARY KEY,
 		value TEXT NOT NULL
 	);`,
+
+	// 4: several servers on one ledger. owner is the server that created
+	// (or took over) an unsettled job; leases hold who is alive and who
+	// reconciles (see [Ledger.Lease]); rate_buckets are the token buckets
+	// every server shares (see [Ledger.TakeToken]).
+	`ALTER TABLE jobs ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+	CREATE TABLE leases (
+		name       TEXT PRIMARY KEY,
+		holder     TEXT NOT NULL,
+		expires_at INTEGER NOT NULL -- unix milliseconds
+	);
+	CREATE TABLE rate_buckets (
+		key     TEXT PRIMARY KEY,
+		tokens  REAL NOT NULL,
+		last_ms INTEGER NOT NULL
+	);`,
 }

@@ -27,6 +27,10 @@ type Store interface {
 	Usage(ctx context.Context, since, until time.Time) (Usage, error)
 	Spend(ctx context.Context, identity string, since, until time.Time) (Micros, error)
 	Secret(ctx context.Context, name string) ([]byte, error)
+	// Several servers on one ledger: see [Ledger.Lease].
+	Lease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
+	Release(ctx context.Context, name, holder string) error
+	ClaimOrphans(ctx context.Context, self string) ([]Job, error)
 }
 
 var _ Store = (*Ledger)(nil)
@@ -45,7 +49,7 @@ func (l *Ledger) Secret(ctx context.Context, name string) ([]byte, error) {
 		return nil, fmt.Errorf("ledger: secret %s: %w", name, err)
 	}
 	var v string
-	err := l.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = ?`, "secret:"+name).Scan(&v)
+	err := l.q.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = ?`, "secret:"+name).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("ledger: secret %s: %w", name, ErrNotFound)
 	}

@@ -3,7 +3,6 @@ package ledger_test
 import (
 	"bytes"
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,10 +13,12 @@ import (
 // answer: SUBMITTING, then UNCONFIRMED (budgets see the worst case, usage
 // shows it apart), then settled twice over: once by the webhook with the
 // remote id it brought, and a late estimate that changes nothing.
-func TestUnconfirmedCountsAtWorstCase(t *testing.T) {
+func TestUnconfirmedCountsAtWorstCase(t *testing.T) { eachBackend(t, testUnconfirmedCountsAtWorstCase) }
+
+func testUnconfirmedCountsAtWorstCase(t *testing.T, loc string) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
-	l := openAt(t, filepath.Join(t.TempDir(), "l.db"), func() time.Time { return now })
+	l := openAt(t, loc, func() time.Time { return now })
 	n := cloudJob("j1", "c1", "k1")
 	n.WorstCaseCost = 228000
 	if _, _, err := l.CreateOrGet(ctx, n); err != nil {
@@ -60,8 +61,12 @@ func TestUnconfirmedCountsAtWorstCase(t *testing.T) {
 // TestEstimatedSettlementIsReported settles a job the cloud never reported
 // at its estimate and checks that usage counts it as estimated.
 func TestEstimatedSettlementIsReported(t *testing.T) {
+	eachBackend(t, testEstimatedSettlementIsReported)
+}
+
+func testEstimatedSettlementIsReported(t *testing.T, loc string) {
 	ctx := context.Background()
-	l := openAt(t, filepath.Join(t.TempDir(), "l.db"), nil)
+	l := openAt(t, loc, nil)
 	if _, _, err := l.CreateOrGet(ctx, cloudJob("j1", "c1", "k1")); err != nil {
 		t.Fatal(err)
 	}
@@ -81,8 +86,12 @@ func TestEstimatedSettlementIsReported(t *testing.T) {
 // TestIdempotencyKeysArePerIdentity: the same client label and key under
 // two identities are two jobs; under one identity, one.
 func TestIdempotencyKeysArePerIdentity(t *testing.T) {
+	eachBackend(t, testIdempotencyKeysArePerIdentity)
+}
+
+func testIdempotencyKeysArePerIdentity(t *testing.T, loc string) {
 	ctx := context.Background()
-	l := openAt(t, filepath.Join(t.TempDir(), "l.db"), nil)
+	l := openAt(t, loc, nil)
 	a := cloudJob("a", "c1", "k")
 	b := cloudJob("b", "c1", "k")
 	b.Identity = "someone-else"
@@ -98,9 +107,11 @@ func TestIdempotencyKeysArePerIdentity(t *testing.T) {
 }
 
 // TestSecretSurvivesReopen: the webhook secret is created once per file.
-func TestSecretSurvivesReopen(t *testing.T) {
+func TestSecretSurvivesReopen(t *testing.T) { eachBackend(t, testSecretSurvivesReopen) }
+
+func testSecretSurvivesReopen(t *testing.T, loc string) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "l.db")
+	path := loc
 	l, err := ledger.Open(ctx, path, ledger.Options{})
 	if err != nil {
 		t.Fatal(err)

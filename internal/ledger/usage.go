@@ -16,10 +16,16 @@ type Querier interface {
 	// case (execution timeout x price) of UNCONFIRMED ones and the estimated
 	// cost of the other unsettled ones. identity "" sums over everyone.
 	Spend(ctx context.Context, identity string, since, until time.Time) (Micros, error)
+	// TakeToken spends a token of the shared bucket key (see
+	// [Ledger.TakeToken]); rolled back with the admission it guarded.
+	TakeToken(ctx context.Context, key string, burst int, perSecond float64) (ok bool, retryAfter time.Duration, err error)
 }
 
-// sqlQuerier is [Querier] over a transaction or the database.
-type sqlQuerier struct{ q queryer }
+// sqlQuerier is [Querier] over a transaction.
+type sqlQuerier struct {
+	q conn
+	l *Ledger
+}
 
 // Spend implements [Querier].
 func (q sqlQuerier) Spend(ctx context.Context, identity string, since, until time.Time) (Micros, error) {
@@ -28,12 +34,12 @@ func (q sqlQuerier) Spend(ctx context.Context, identity string, since, until tim
 
 // Spend is [Querier.Spend] outside a transaction.
 func (l *Ledger) Spend(ctx context.Context, identity string, since, until time.Time) (Micros, error) {
-	return spend(ctx, l.db, identity, since, until)
+	return spend(ctx, l.q, identity, since, until)
 }
 
 // committedCost is what one cloud row commits, in SQL.
 const committedCost = `CASE WHEN settled = 1 THEN cost_micros
-	WHEN status = 'UNCONFIRMED' THEN max(worst_case_cost_micros, estimated_cost_micros)
+	WHEN status = 'UNCONFIRMED' AND worst_case_cost_micros > estimated_cost_micros THEN worst_case_cost_micros
 	ELSE estimated_cost_micros END`
 
 func spend(ctx context.Context, q queryer, identity string, since, until time.Time) (Micros, error) {
@@ -123,7 +129,7 @@ func (l *Ledger) Usage(ctx context.Context, since, until time.Time) (Usage, erro
 		` GROUP BY target ORDER BY target`, args); err != nil {
 		return Usage{}, err
 	}
-	if u.ByDay, err = l.usageRows(ctx, `SELECT strftime('%Y-%m-%d', created_at / 1000, 'unixepoch') AS day, `+
+	if u.ByDay, err = l.usageRows(ctx, `SELECT `+l.d.dayExpr+` AS day, `+
 		usageSums+where+` GROUP BY day ORDER BY day`, args); err != nil {
 		return Usage{}, err
 	}
@@ -131,7 +137,7 @@ func (l *Ledger) Usage(ctx context.Context, since, until time.Time) (Usage, erro
 }
 
 func (l *Ledger) usageRows(ctx context.Context, query string, args []any) ([]UsageRow, error) {
-	rows, err := l.db.QueryContext(ctx, query, args...)
+	rows, err := l.q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: usage: %w", err)
 	}
