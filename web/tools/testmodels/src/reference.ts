@@ -3,6 +3,7 @@
  * (CPU execution provider), so browser-side code can be checked against it
  * ("pipeline output equals a Node reference within tolerance").
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { type GraphRole, type Precision, TEXT_MAX_LENGTH } from './contract.js';
@@ -55,27 +56,33 @@ function toFloatTensor(value: ort.Tensor | undefined, name: string): FloatTensor
   return { data: value.data as Float32Array, dims: [...value.dims] };
 }
 
-/** The three sessions of one variant of the test model in onnxruntime-node, and the tiny decoder. */
+/** The three sessions of one variant of the test model in onnxruntime-node, and the tiny decoder when the folder has it. */
 export class ReferenceRunner {
-  private constructor(private readonly sessions: Readonly<Record<GraphRole | 'tiny_decoder', ort.InferenceSession>>) {}
+  private constructor(private readonly sessions: Readonly<Record<GraphRole, ort.InferenceSession>> & { readonly tiny_decoder?: ort.InferenceSession }) {}
 
-  /** Loads `text_encoder`, `unet` and `vae_decoder` of one variant, and the (fp32, shared) `tiny_decoder`. */
+  /**
+   * Loads `text_encoder`, `unet` and `vae_decoder` of one variant, and the (fp32, shared) `tiny_decoder`
+   * when `<modelDir>/tiny_decoder/model.onnx` exists (it is optional, as in a model variant).
+   */
   static async create(options: ReferenceRunnerOptions): Promise<ReferenceRunner> {
     const precision = options.precision ?? 'fp32';
     const sessionOptions: ort.InferenceSession.SessionOptions = options.sessionOptions ?? { executionProviders: ['cpu'], intraOpNumThreads: 1 };
     const load = (role: GraphRole) => ort.InferenceSession.create(join(options.modelDir, precision, role, 'model.onnx'), sessionOptions);
+    const tinyPath = join(options.modelDir, 'tiny_decoder', 'model.onnx');
     const [textEncoder, unet, vaeDecoder, tinyDecoder] = await Promise.all([
       load('text_encoder'),
       load('unet'),
       load('vae_decoder'),
-      ort.InferenceSession.create(join(options.modelDir, 'tiny_decoder', 'model.onnx'), sessionOptions),
+      existsSync(tinyPath) ? ort.InferenceSession.create(tinyPath, sessionOptions) : undefined,
     ]);
-    return new ReferenceRunner({ text_encoder: textEncoder, unet, vae_decoder: vaeDecoder, tiny_decoder: tinyDecoder });
+    return new ReferenceRunner({ text_encoder: textEncoder, unet, vae_decoder: vaeDecoder, ...(tinyDecoder ? { tiny_decoder: tinyDecoder } : {}) });
   }
 
   /** The onnxruntime-node session of one graph (for metadata checks). */
   session(role: GraphRole | 'tiny_decoder'): ort.InferenceSession {
-    return this.sessions[role];
+    const session = this.sessions[role];
+    if (!session) throw new Error(`this model folder has no ${role}`);
+    return session;
   }
 
   /** `input_ids` (77 per batch item) -> `last_hidden_state`. */
@@ -104,7 +111,7 @@ export class ReferenceRunner {
 
   /** Tiny decoder: `latent_sample` (the UNet's x0 as it is, no 0.18215 scaling) -> `sample` (the image in [0, 1]). */
   async tinyDecoder(latentSample: FloatTensor): Promise<FloatTensor> {
-    const out = await this.sessions.tiny_decoder.run({ latent_sample: new ort.Tensor('float32', latentSample.data, latentSample.dims) });
+    const out = await this.session('tiny_decoder').run({ latent_sample: new ort.Tensor('float32', latentSample.data, latentSample.dims) });
     return toFloatTensor(out.sample, 'sample');
   }
 
