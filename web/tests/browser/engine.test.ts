@@ -83,7 +83,8 @@ describe('local engine on WebGPU (SwiftShader, no shader-f16), in a worker', () 
 
   it('unload releases the sessions and the next generate reloads transparently', async () => {
     const released = unwrap(await ep.page.evaluate(() => window.hgEngine.unload()));
-    expect(released.releasedSessions).toBe(3);
+    // The test model's three graphs and its optional tiny decoder.
+    expect(released.releasedSessions).toBe(4);
     const status = unwrap(await ep.page.evaluate(() => window.hgEngine.status()));
     expect(status).toMatchObject({ state: 'unloaded', backend: null, canReload: true, host: 'worker' });
     const image = unwrap(await ep.page.evaluate((r) => window.hgEngine.generate(r), request));
@@ -185,6 +186,7 @@ describe('local engine on WASM (no WebGPU), cross-origin isolated', () => {
       'fp32/text_encoder/model.onnx',
       'fp32/unet/model.onnx',
       'fp32/vae_decoder/model.onnx',
+      'tiny_decoder/model.onnx',
       'tokenizer/merges.txt',
       'tokenizer/special_tokens_map.json',
       'tokenizer/tokenizer_config.json',
@@ -218,7 +220,7 @@ describe('local engine on WASM (no WebGPU), cross-origin isolated', () => {
       return { whileVisible, after: idle.unloaded };
     });
     expect(unloaded.whileVisible).toBe(0);
-    expect(unloaded.after).toEqual([{ releasedSessions: 3 }]);
+    expect(unloaded.after).toEqual([{ releasedSessions: 4 }]);
     expect(unwrap(await ep.page.evaluate(() => window.hgEngine.status())).state).toBe('unloaded');
     const image = unwrap(await ep.page.evaluate((r) => window.hgEngine.generate(r), request));
     expect(image.reloaded).toBe(true);
