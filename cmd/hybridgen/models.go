@@ -139,7 +139,7 @@ func verifiedText(r modelpull.FileResult) string {
 	how := map[string]string{
 		"pinned":       "verified against the manifest's pinned hash",
 		"earlier-pull": "verified against the hash an earlier pull pinned",
-		"source":       "converted from its source, verified by the source's pinned git blob SHA-1",
+		"source":       "converted from its source, verified by the pinned git blob SHA-1",
 	}[r.VerifiedBy]
 	if how == "" {
 		how = "verified against the hash the server announced (trust on first pull)"

@@ -75,7 +75,7 @@ for (const backend of ['wasm', 'webgpu-f32'] as const) {
     it(
       'falls back to the VAE decoder when the variant has no tiny decoder',
       async () => {
-        unwrap(await ep.page.evaluate((b) => window.hgEngine.load({ backend: b, warmUp: false }), backend));
+        unwrap(await ep.page.evaluate((b) => window.hgEngine.load({ backend: b, tinyDecoderFromVae: false, warmUp: false }), backend));
         const image = unwrap(await ep.page.evaluate((r) => window.hgEngine.generate({ ...r, decoder: 'tiny' }), request));
         expect(image.decoder).toBe('full');
         const reference = await referenceImage({ modelDir, precision: 'fp32', size: 64, ...request });

@@ -70,7 +70,7 @@ async function loadModel(
     size?: number;
     blobs?: boolean;
     warmUp?: boolean;
-    /** Give every variant a tiny_decoder: its own VAE decoder file under that role (tests tell the two by their conventions). */
+    /** Replace the test model's tiny_decoder: with the VAE decoder file under that role (true; tests tell the two by their conventions), or with none (false). */
     tinyDecoderFromVae?: boolean;
   } = {},
 ) {
@@ -95,11 +95,14 @@ async function loadModel(
     const wasm = model.variants.wasm;
     model = { ...model, variants: { ...model.variants, wasm: { ...wasm, requirements: { ...wasm.requirements, peakMemoryBytes: options.wasmPeakBytes } } } };
   }
-  if (options.tinyDecoderFromVae) {
+  if (options.tinyDecoderFromVae !== undefined) {
+    // The test model's own tiny decoder is replaced: by the VAE graph under that role (true), so the
+    // reference can tell the two decoders' conventions apart, or by nothing (false).
     const variants: Partial<Record<Backend, ModelVariant>> = {};
     for (const [name, variant] of Object.entries(model.variants) as [Backend, ModelVariant][]) {
-      const vae = variant.files.find((f) => f.role === 'vae_decoder');
-      variants[name] = vae ? { ...variant, files: [...variant.files, { ...vae, role: 'tiny_decoder' }] } : variant;
+      const files = variant.files.filter((f) => f.role !== 'tiny_decoder');
+      const vae = files.find((f) => f.role === 'vae_decoder');
+      variants[name] = { ...variant, files: options.tinyDecoderFromVae && vae ? [...files, { ...vae, role: 'tiny_decoder' }] : files };
     }
     model = { ...model, variants };
   }

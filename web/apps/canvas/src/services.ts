@@ -82,9 +82,12 @@ function defaultModelId(config: ServerConfig): string {
  * still knows its model offline.
  */
 async function chooseManifest(config: ServerConfig): Promise<ModelManifest> {
-  const id = new URLSearchParams(location.search).get('model') ?? defaultModelId(config);
+  const named = new URLSearchParams(location.search).get('model');
+  const id = named ?? defaultModelId(config);
   const key = `hybridgen-manifest:${id}`;
   try {
+    // Ask the mirror only for a model it may hold: one named in the address, or the server's default.
+    if (named === null && id !== config.models?.default) throw new Error(`the server mirrors no ${id}`);
     const manifest = await loadManifest(`/models/${encodeURIComponent(id)}/manifest.json`);
     if (manifest.id !== id) throw new Error(`the mirror's manifest for ${id} names ${manifest.id}`);
     localStorage.setItem(key, JSON.stringify(manifest));
