@@ -61,7 +61,7 @@ describe('the canvas app with the RunPod emulator as its cloud target', () => {
     expect(view.error).toBe('');
     expect(view.status).toBe('done');
     expect(view.resultSource).toBe('local');
-    expect(view.resultText).toMatch(/Local · wasm · \$0/);
+    expect(view.resultText).toMatch(/On this device · WebAssembly · \$0/);
     await page.waitForFunction((sel) => (document.querySelector(sel) as HTMLImageElement | null)?.complete === true, shape.part('hg-image'));
     expect((await settleShape(page, shape)).imageWidth).toBe(512);
     expect(await usage(server)).toMatchObject({ local_drafts: 1, cloud_jobs: 0, cost_usd: 0 });
@@ -96,7 +96,7 @@ describe('the canvas app with the RunPod emulator as its cloud target', () => {
     const view = await settleShape(page, shape);
     expect(view.error).toBe('');
     expect(view.resultSource).toBe('cloud');
-    expect(view.statusText).toMatch(/local failed \(.+\), so the cloud made it/);
+    expect(view.statusText).toMatch(/^Rendered in the cloud \(emulated-sdxl\) in [\d.]+ s: this device could not \(.+\)$/);
     expect(await usage(broken)).toMatchObject({ local_drafts: 0, cloud_jobs: 1 });
     await context.close();
   });
