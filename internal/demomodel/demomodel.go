@@ -58,7 +58,7 @@ func Available() bool {
 // Manifest returns the demo model's manifest: the generated one, renamed to
 // [ID] and [DisplayName], validated.
 func Manifest() (*models.Manifest, []byte, error) {
-	raw, err := fs.ReadFile(embedded, source + "/manifest.json")
+	raw, err := fs.ReadFile(embedded, source+"/manifest.json")
 	if err != nil {
 		return nil, nil, ErrNotEmbedded
 	}

@@ -40,7 +40,6 @@ func Converters() []string {
 // maxSourceBytes bounds a source download (the TAESD decoder is 4.9 MB).
 const maxSourceBytes = 256 << 20
 
-
 // runConverted makes a file from its pinned source: download, check the git
 // blob SHA-1, convert, check the manifest's size and pinned SHA-256, then
 // install it like a downloaded file (sidecar first, then the rename).
