@@ -69,17 +69,9 @@ func parsePullFlags(args []string, stderr io.Writer) (pullOptions, error) {
 		fmt.Fprintln(stderr, "verifying SHA-256 (pinned, else the server's) and renaming each into place.")
 		fs.PrintDefaults()
 	}
-	// Flags may come before or after the model.
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return o, usageError{err}
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
+		return o, err
 	}
 	if len(positional) != 1 {
 		fs.Usage()
@@ -87,6 +79,23 @@ func parsePullFlags(args []string, stderr io.Writer) (pullOptions, error) {
 	}
 	o.model = positional[0]
 	return o, nil
+}
+
+// parseInterspersed parses fs's flags wherever they stand among the
+// positional arguments (before or after the model) and returns the
+// positional ones in order.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, usageError{err}
+		}
+		if fs.NArg() == 0 {
+			return positional, nil
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
 }
 
 func runModelsPull(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -34,16 +34,9 @@ func parseCheckFlags(args []string, stderr io.Writer) (checkOptions, error) {
 		fmt.Fprintln(stderr, "onnxruntime-web cannot run. Exit status 1 when a variant cannot run.")
 		fs.PrintDefaults()
 	}
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return o, usageError{err}
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
+		return o, err
 	}
 	if len(positional) != 1 {
 		fs.Usage()
