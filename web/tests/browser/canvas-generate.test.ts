@@ -45,7 +45,8 @@ describe('the canvas app without a cloud target (as `make run` starts it)', () =
     expect(await result.getAttribute('data-source')).toBe('local');
     expect(await result.textContent()).toMatch(/On this device · WebAssembly · \$0/);
     const img = shape.getByTestId('hg-image');
-    expect(await img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth)).toBe(512);
+    // The asset store resolves the image's URL asynchronously: wait for the decoded picture.
+    await expect.poll(() => img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth)).toBe(512);
     expect(await usage(server)).toMatchObject({ local_drafts: 1, cloud_jobs: 0, cost_usd: 0 });
     await snapShape(shape, 'shape-draft-local');
 
