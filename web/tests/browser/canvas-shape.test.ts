@@ -25,6 +25,22 @@ async function watchStatus(page: Page): Promise<() => Promise<string[]>> {
   return () => page.evaluate(() => (window as unknown as { statusSeen: string[] }).statusSeen);
 }
 
+/** In the page: the `made_at` of every draft report waiting in the offline queue (IndexedDB). */
+async function queuedMadeAt(): Promise<string[]> {
+  const db = await new Promise<IDBDatabase>((resolve, reject) => {
+    const open = indexedDB.open('hybridgen-draft-queue');
+    open.onsuccess = () => resolve(open.result);
+    open.onerror = () => reject(open.error);
+  });
+  const all = await new Promise<{ made_at?: string }[]>((resolve, reject) => {
+    const req = db.transaction('reports', 'readonly').objectStore('reports').getAll();
+    req.onsuccess = () => resolve(req.result as { made_at?: string }[]);
+    req.onerror = () => reject(req.error);
+  });
+  db.close();
+  return all.map((r) => r.made_at ?? '');
+}
+
 async function draft(shape: Locator, prompt: string): Promise<void> {
   await shape.getByTestId('hg-prompt').fill(prompt);
   await shape.getByTestId('hg-mode-preview').click();
@@ -148,7 +164,13 @@ describe('the image shape, as a person uses it', () => {
       await page.reload();
       await page.waitForFunction(() => document.documentElement.dataset.services === 'ready', undefined, { timeout: 60_000 });
       const shape = await createImageShape(page, { x: 820, y: 330 });
+      const offlineFrom = Date.now();
       await draft(shape, 'the same field, offline');
+      // The queued report carries the time the draft was made: the ledger dates it by that, not by its upload.
+      const madeAt = await page.evaluate(queuedMadeAt);
+      expect(madeAt).toHaveLength(1);
+      expect(Date.parse(madeAt[0] ?? '')).toBeGreaterThanOrEqual(offlineFrom - 1000);
+      expect(Date.parse(madeAt[0] ?? '')).toBeLessThanOrEqual(Date.now());
       await expect
         .poll(() => page.getByTestId('hg-cost-offline').textContent())
         .toMatch(/^The server cannot be reached: figures as of .+\. 1 draft made since will be recorded when it is back\.$/);

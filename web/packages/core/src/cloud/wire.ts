@@ -65,6 +65,12 @@ export interface DraftReportBody {
   readonly steps: number;
   readonly model: string;
   readonly target?: string;
+  /**
+   * When the draft was made (RFC 3339, e.g. `new Date().toISOString()`): a draft made offline is
+   * reported later and the ledger dates it by this. The server refuses one more than 30 days old
+   * or more than 5 minutes ahead of its clock (`invalid_request` on `made_at`).
+   */
+  readonly made_at?: string;
 }
 
 /** `GET /api/config`. */
