@@ -73,6 +73,14 @@ export interface DraftReportBody {
   readonly made_at?: string;
 }
 
+/** The answer of `PUT /api/assets/{sha256}`: the image is stored on the server. */
+export interface AssetView {
+  readonly sha256: string;
+  /** Where the server serves it, e.g. `/api/assets/<sha256>`. */
+  readonly url: string;
+  readonly content_type: string;
+}
+
 /** `GET /api/config`. */
 export interface ServerConfig {
   readonly cloud: { readonly configured: boolean; readonly default_target?: string; readonly message?: string };
@@ -87,6 +95,8 @@ export interface ServerConfig {
     readonly max_guidance: number;
     readonly max_init_image_bytes: number;
     readonly max_body_bytes: number;
+    /** The largest image `PUT /api/assets/` takes; 0 or absent when the server keeps none. */
+    readonly max_asset_bytes?: number;
   };
   readonly auth: { readonly token_required: boolean };
   /**
