@@ -182,8 +182,21 @@ describe('the image shape, as a person uses it', () => {
       await expect.poll(() => shape.getAttribute('data-status'), { timeout: 120_000 }).toBe('done');
       expect(await shape.getByTestId('hg-status').textContent()).toMatch(/at High Quality settings in \d+\.\d s: the server cannot be reached$/);
 
+      // The image made offline waits in IndexedDB too, and reaches the server with the drafts.
+      const offlineImage = await page.evaluate(
+        (id) => {
+          const editor = (window as unknown as { editor: import('tldraw').Editor }).editor;
+          const assetId = (editor.getShape(id as import('tldraw').TLShapeId)?.props as { assetId?: string } | undefined)?.assetId;
+          return editor.getAsset(assetId as import('tldraw').TLAssetId)?.props.src ?? '';
+        },
+        await shape.getAttribute('data-shape-id'),
+      );
+      expect(offlineImage).toMatch(/^\/api\/assets\/[0-9a-f]{64}$/);
+      expect((await fetch(`${server.url}${offlineImage}`)).status).toBe(404);
+
       await context.setOffline(false);
       await expect.poll(() => localDrafts(server), { timeout: 60_000 }).toBe(online + 2);
+      await expect.poll(async () => (await fetch(`${server.url}${offlineImage}`)).status, { timeout: 60_000 }).toBe(200);
       await context.close();
     },
     LONG,
