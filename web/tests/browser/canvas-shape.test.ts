@@ -6,7 +6,7 @@ import { mirrorArgs } from '../harness/engine-models.js';
 import { useSuite } from '../harness/fixtures.js';
 import type { RunningServer } from '../harness/server.js';
 
-const LONG = 240_000;
+const LONG = 480_000;
 
 async function localDrafts(server: RunningServer): Promise<number> {
   return ((await (await fetch(`${server.url}/api/usage`)).json()) as { total: { local_drafts: number } }).total.local_drafts;
@@ -158,7 +158,7 @@ describe('the image shape, as a person uses it', () => {
       await page.waitForFunction(() => document.documentElement.dataset.serviceWorker === 'controlled', undefined, { timeout: 60_000 });
       await draft(await createImageShape(page), 'a green field');
       const online = await localDrafts(server);
-      await expect.poll(() => page.getByTestId('hg-local-count').textContent()).toBe(String(online));
+      await expect.poll(() => page.getByTestId('hg-local-count').textContent(), { timeout: 30_000 }).toBe(String(online));
 
       await context.setOffline(true);
       await page.reload();
