@@ -1,7 +1,8 @@
 // Package api owns hybridgen's HTTP API for the browser (routes under
 // /api/): cloud renders forwarded to RunPod (or a RunPod-compatible worker),
 // their status and cancel, the local drafts the browser reports, usage,
-// the public configuration and RunPod's signed webhook. It also owns the
+// the public configuration, RunPod's signed webhook and the canvas's image
+// assets (stored by [assets.Store]). It also owns the
 // job manager that follows cloud jobs to their end and settles their ledger
 // rows (a submission whose outcome is unknown stays UNCONFIRMED at its worst
 // case until the webhook or its ttl settles it), the budget caps and the
@@ -27,6 +28,7 @@ import (
 	"net/http"
 	"time"
 
+	"hybridgen/internal/assets"
 	"hybridgen/internal/ledger"
 	"hybridgen/internal/runpod"
 	"hybridgen/internal/targets"
@@ -63,6 +65,9 @@ type Config struct {
 	// Models says which model the app should open by default; GET
 	// /api/config repeats it.
 	Models ModelsView
+	// Assets keeps the canvas's image files (PUT and GET /api/assets/);
+	// nil answers those routes 404.
+	Assets *assets.Store
 	// Instance names this server when several share the ledger
 	// (PostgreSQL): its jobs carry it as owner, rate limits are kept in the
 	// ledger for all servers together, and [API.RunShared] reconciles the
@@ -80,6 +85,7 @@ type API struct {
 	now     func() time.Time
 	jobs    *manager
 	models  ModelsView
+	assets  *assets.Store
 }
 
 // New builds the API and a runpod client per target. The error never holds
@@ -121,7 +127,7 @@ func New(cfg Config) (*API, error) {
 	}
 	return &API{
 		ledger: cfg.Ledger, targets: cfg.Targets, budgets: cfg.Budgets, tokens: newTokenSet(cfg.Access),
-		log: cfg.Logger, now: cfg.Now, jobs: m, models: cfg.Models,
+		log: cfg.Logger, now: cfg.Now, jobs: m, models: cfg.Models, assets: cfg.Assets,
 	}, nil
 }
 
@@ -132,6 +138,8 @@ func New(cfg Config) (*API, error) {
 //	POST /api/images/{id}/cancel  cancel a cloud render                 (guarded)
 //	POST /api/drafts              record a local draft                  (guarded)
 //	GET  /api/usage               totals per target and day, savings    (guarded)
+//	PUT  /api/assets/{sha256}     store a canvas image by its hash      (guarded)
+//	GET  /api/assets/{sha256}     a stored image, cached for a year     (guarded)
 //	GET  /api/config              targets, prices, limits; never a key  (open)
 //	POST /api/webhooks/runpod/{id}/{sig}  RunPod's report of a job      (signed)
 //	OPTIONS /api/                 refused: CORS is closed
@@ -146,6 +154,8 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/images/{id}/cancel", a.guard(a.handleCancelImage))
 	mux.HandleFunc("POST /api/drafts", a.guard(a.handleCreateDraft))
 	mux.HandleFunc("GET /api/usage", a.guard(a.handleUsage))
+	mux.HandleFunc("PUT "+AssetRoute+"{sha256}", a.guard(a.handlePutAsset))
+	mux.HandleFunc("GET "+AssetRoute+"{sha256}", a.guard(a.handleGetAsset))
 	mux.HandleFunc("GET /api/config", a.handleConfig)
 	mux.HandleFunc("POST "+WebhookRoute+"{id}/{sig}", a.handleWebhook)
 	mux.HandleFunc("OPTIONS /api/", refusePreflight)

@@ -55,6 +55,9 @@ type LimitsView struct {
 	MaxGuidance       float64 `json:"max_guidance"`
 	MaxInitImageBytes int     `json:"max_init_image_bytes"`
 	MaxBodyBytes      int     `json:"max_body_bytes"`
+	// MaxAssetBytes is the largest image PUT /api/assets/ takes; 0 when
+	// the server keeps no assets.
+	MaxAssetBytes int64 `json:"max_asset_bytes"`
 }
 
 // AuthView says whether renders need a bearer token.
@@ -93,6 +96,9 @@ func (a *API) handleConfig(w http.ResponseWriter, _ *http.Request) {
 			Model: t.Model, PricePerSecondUSD: t.PricePerSecondUSD,
 			EstimatedCostUSD: ledger.CostOf(t.PricePerSecondUSD, t.Estimate(DefaultSide, DefaultSide, DefaultSteps)).USD(),
 		}
+	}
+	if a.assets != nil {
+		v.Limits.MaxAssetBytes = a.assets.MaxBytes()
 	}
 	writeJSON(w, http.StatusOK, v)
 }

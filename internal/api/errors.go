@@ -20,7 +20,8 @@ const (
 	CodeNotFound            = "not_found"              // 404
 	CodeIdempotencyConflict = "idempotency_conflict"   // 409: key reused with another request
 	CodeNotCancellable      = "not_cancellable"        // 409: an UNCONFIRMED job without a RunPod id
-	CodeUnsupportedMedia    = "unsupported_media_type" // 415: body is not application/json
+	CodeUnsupportedMedia    = "unsupported_media_type" // 415: body is not application/json (or, for an asset, not an accepted image)
+	CodeTooLarge            = "too_large"              // 413: an image asset over the server's limit
 	CodeRateLimited         = "rate_limited"           // 429, with Retry-After
 	CodeInternal            = "internal"               // 500
 	CodeUpstream            = "upstream_error"         // 502: the cloud target refused or failed

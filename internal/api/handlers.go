@@ -159,9 +159,13 @@ func (a *API) handleCancelImage(w http.ResponseWriter, r *http.Request) {
 // handleCreateDraft records a draft rendered in the browser: cost 0, and the
 // avoided cost of the same image rendered by the cloud target (the default
 // one unless the body names another) at its default step count. With no
-// cloud target configured nothing is avoided.
+// cloud target configured nothing is avoided. A made_at (a draft made
+// offline, reported later) dates the row, within [CheckMadeAt]'s bounds.
 func (a *API) handleCreateDraft(w http.ResponseWriter, r *http.Request) {
 	d, err := DecodeDraftRequest(http.MaxBytesReader(w, r.Body, MaxDraftBodyBytes))
+	if err == nil {
+		err = CheckMadeAt(d.MadeAt, a.now())
+	}
 	var re *RequestError
 	if errors.As(err, &re) {
 		writeRequestError(w, re)
@@ -181,7 +185,7 @@ func (a *API) handleCreateDraft(w http.ResponseWriter, r *http.Request) {
 		ID: newJobID("drf_"), Identity: identityOf(r).Name, ClientID: d.ClientID, IdempotencyKey: d.IdempotencyKey,
 		RequestHash: hex.EncodeToString(sum[:16]), Target: "local", Model: d.Model,
 		Width: d.Width, Height: d.Height, Steps: d.Steps, Kind: ledger.KindLocal,
-		Status: ledger.StatusCompleted, AvoidedCost: avoided,
+		Status: ledger.StatusCompleted, AvoidedCost: avoided, CreatedAt: d.MadeAt,
 	})
 	if err != nil {
 		a.log.Error("record draft", "error", err.Error())

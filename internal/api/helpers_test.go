@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"hybridgen/internal/api"
+	"hybridgen/internal/assets"
 	"hybridgen/internal/emulator"
 	"hybridgen/internal/ledger"
 	"hybridgen/internal/runpod"
@@ -60,6 +61,8 @@ type env struct {
 	srv    *httptest.Server
 	logs   *testutil.SyncBuffer // every response body and header and every log line, for the key scan
 	dbPath string
+	// assetsDir holds the API's image assets.
+	assetsDir string
 }
 
 type envOptions struct {
@@ -72,6 +75,8 @@ type envOptions struct {
 	dbPath   string
 	share    *env // reuse this env's emulator and ledger file
 	webhook  bool // give the API its own URL as -public-url, so jobs carry a webhook
+	// maxAssetBytes caps an image asset (default 1 MiB).
+	maxAssetBytes int64
 }
 
 // newEnvSharing starts a second API on first's emulator and ledger file, as a
@@ -122,6 +127,14 @@ func newEnv(t *testing.T, o envOptions) *env {
 		}
 		tc = targets.Config{Default: "emu", Targets: []targets.Target{tg}}
 	}
+	if o.maxAssetBytes == 0 {
+		o.maxAssetBytes = 1 << 20
+	}
+	e.assetsDir = t.TempDir()
+	images, err := assets.Open(e.assetsDir, o.maxAssetBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
 	mux := http.NewServeMux()
 	e.srv = httptest.NewUnstartedServer(recordResponses(e.logs, mux))
 	publicURL := ""
@@ -130,7 +143,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	}
 	e.api, err = api.New(api.Config{
 		Ledger: e.ledger, Targets: tc, Budgets: o.budgets, RateLimit: o.rate, Access: o.access, PublicURL: publicURL,
-		Logger: logger, PollInterval: 10 * time.Millisecond, MaxPollInterval: 50 * time.Millisecond,
+		Logger: logger, PollInterval: 10 * time.Millisecond, MaxPollInterval: 50 * time.Millisecond, Assets: images,
 		Retry: runpod.RetryPolicy{BaseDelay: 5 * time.Millisecond, MaxDelay: 20 * time.Millisecond},
 	})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -28,6 +29,11 @@ const (
 	DefaultGuidance    = 7.5
 	DefaultStrength    = 0.3
 	MaxSeed            = 1<<53 - 1 // exact in a JavaScript number
+	// MaxDraftAge is how long before its report a draft may have been made
+	// (made_at): a draft made offline waits in the browser until the server
+	// is back. MaxClockSkew is how far in the future made_at may lie.
+	MaxDraftAge  = 30 * 24 * time.Hour
+	MaxClockSkew = 5 * time.Minute
 )
 
 var (
@@ -226,6 +232,7 @@ type draftRequestWire struct {
 	Steps          *int    `json:"steps"`
 	Model          *string `json:"model"`
 	Target         *string `json:"target"`
+	MadeAt         *string `json:"made_at"`
 }
 
 // DraftRequest is a validated POST /api/drafts body: a draft the browser
@@ -237,6 +244,9 @@ type DraftRequest struct {
 	Steps          int
 	Model          string // the local model, e.g. "sd-turbo"
 	Target         string // the cloud target whose price was avoided; "" is the default
+	// MadeAt is when the browser made the draft (RFC 3339); zero when the
+	// body has none, i.e. now. Its bounds are checked by [CheckMadeAt].
+	MadeAt time.Time
 }
 
 // DecodeDraftRequest reads and validates a POST /api/drafts body.
@@ -264,8 +274,30 @@ func DecodeDraftRequest(r io.Reader) (DraftRequest, error) {
 			re.add("target", "must be a target name (letters, digits, '.', '_' or '-')")
 		}
 	}
+	if w.MadeAt != nil {
+		t, err := time.Parse(time.RFC3339Nano, *w.MadeAt)
+		if err != nil {
+			re.add("made_at", "must be an RFC 3339 time, e.g. 2026-12-02T10:04:05.123Z")
+		}
+		d.MadeAt = t
+	}
 	if err := re.orNil(); err != nil {
 		return DraftRequest{}, err
 	}
 	return d, nil
+}
+
+// CheckMadeAt refuses a draft's made_at outside [now-MaxDraftAge,
+// now+MaxClockSkew] with a *[RequestError] on the made_at field. A zero
+// made_at (none sent) passes.
+func CheckMadeAt(madeAt, now time.Time) error {
+	switch {
+	case madeAt.IsZero():
+		return nil
+	case madeAt.After(now.Add(MaxClockSkew)):
+		return &RequestError{Fields: []FieldError{{"made_at", "lies in the future (more than 5 minutes ahead of the server's clock)"}}}
+	case madeAt.Before(now.Add(-MaxDraftAge)):
+		return &RequestError{Fields: []FieldError{{"made_at", "is more than 30 days ago"}}}
+	}
+	return nil
 }
