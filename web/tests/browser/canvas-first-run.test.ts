@@ -55,19 +55,3 @@ describe('the first run: an empty model mirror', () => {
     await context.close();
   });
 });
-
-describe('the model panel on a software WebGPU adapter', () => {
-  const suite = useSuite({ webgpu: true, server: { webDir: null, args: ['-models-dir', mkdtempSync(join(tmpdir(), 'hybridgen-empty-mirror-'))] } });
-
-  it('says why WebGPU is not used', async () => {
-    const { server, browser } = suite();
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const page = await context.newPage();
-    await openBare(page, server.url);
-    expect(await page.getByTestId('hg-webgpu-reason').textContent()).toMatch(
-      /^WebGPU is not used: the WebGPU adapter is a software fallback \(CPU emulation\), slower than WASM/,
-    );
-    await snapShape(page.getByTestId('hg-side-panel'), 'panel-webgpu-reason');
-    await context.close();
-  });
-});
