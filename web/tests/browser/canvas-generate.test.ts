@@ -56,7 +56,7 @@ describe('the canvas app without a cloud target (as `make run` starts it)', () =
     expect(await result.textContent()).toMatch(/On this device · WebAssembly · \$0/);
     const img = shape.getByTestId('hg-image');
     // The asset store resolves the image's URL asynchronously: wait for the decoded picture.
-    await expect.poll(() => img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth)).toBe(512);
+    await expect.poll(() => img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth), { timeout: 30_000 }).toBe(512);
     expect(await usage(server)).toMatchObject({ local_drafts: 1, cloud_jobs: 0, cost_usd: 0 });
     await snapShape(shape, 'shape-draft-local');
 
@@ -72,7 +72,7 @@ describe('the canvas app without a cloud target (as `make run` starts it)', () =
     const firstImage = await img.getAttribute('src');
     await shape.getByTestId('hg-prompt').fill('a red fox in the snow, at night');
     await expect.poll(async () => (await usage(server)).local_drafts, { timeout: 90_000 }).toBe(2);
-    await expect.poll(() => shape.getAttribute('data-status')).toBe('done');
+    await expect.poll(() => shape.getAttribute('data-status'), { timeout: 30_000 }).toBe('done');
     expect(await img.getAttribute('src')).not.toBe(firstImage);
     await page.waitForTimeout(200);
     const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
@@ -84,7 +84,7 @@ describe('the canvas app without a cloud target (as `make run` starts it)', () =
     await expect.poll(async () => (await usage(server)).local_drafts, { timeout: 90_000 }).toBe(3);
     await page.waitForTimeout(1500);
     expect((await usage(server)).local_drafts).toBe(3);
-    await expect.poll(() => shape.getAttribute('data-status')).toBe('done');
+    await expect.poll(() => shape.getAttribute('data-status'), { timeout: 30_000 }).toBe('done');
     expect(await img.getAttribute('alt')).toBe('a red fox in the snow, at night under stars');
   });
 

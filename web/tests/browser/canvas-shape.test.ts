@@ -174,7 +174,7 @@ describe('the image shape, as a person uses it', () => {
       expect(Date.parse(madeAt[0] ?? '')).toBeGreaterThanOrEqual(offlineFrom - 1000);
       expect(Date.parse(madeAt[0] ?? '')).toBeLessThanOrEqual(Date.now());
       await expect
-        .poll(() => page.getByTestId('hg-cost-offline').textContent())
+        .poll(() => page.getByTestId('hg-cost-offline').textContent(), { timeout: 30_000 })
         .toMatch(/^The server cannot be reached: figures as of .+\. 1 draft made since will be recorded when it is back\.$/);
       expect(await page.getByTestId('hg-local-count').textContent()).toBe(String(online));
       await snapShape(page.getByTestId('hg-side-panel'), 'panel-cost-offline');
