@@ -49,7 +49,7 @@ describe('the embedded canvas app', () => {
     const context = await suite().browser.newContext();
     const page = await context.newPage();
     await page.goto(suite().server.url);
-    await page.waitForFunction(() => document.documentElement.dataset.serviceWorker === 'controlled', undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => document.documentElement.dataset.serviceWorker === 'controlled', undefined, { timeout: 60_000 });
     await page.locator('.tl-canvas').waitFor({ state: 'visible' });
     await context.setOffline(true);
     await page.reload();

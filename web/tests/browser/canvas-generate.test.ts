@@ -103,7 +103,7 @@ describe('the canvas app without a cloud target (as `make run` starts it)', () =
   });
 
   it('after the first download, opens offline and makes a Quick Preview from the stored model', async () => {
-    await page.waitForFunction(() => document.documentElement.dataset.serviceWorker === 'controlled', undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => document.documentElement.dataset.serviceWorker === 'controlled', undefined, { timeout: 60_000 });
     const shapes = page.locator('[data-testid="hg-shape"]');
     const before = await shapes.count();
     expect(before).toBeGreaterThan(0);
