@@ -66,7 +66,7 @@ func unsettledRows(t *testing.T, db string) []ledger.Job {
 // what the emulator billed.
 func TestSIGKILLMidSubmitThenWebhookReconciles(t *testing.T) {
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := buildBinary(t)
 	emu := emulator.New(emulator.Config{APIKey: restartKey, ExecutionTime: 3 * time.Second, Workers: 1})
 	emuSrv := httptest.NewServer(emu)
 	t.Cleanup(func() { emuSrv.Close(); emu.Close() })
@@ -152,7 +152,7 @@ func TestSIGKILLMidSubmitThenWebhookReconciles(t *testing.T) {
 // are being reconciled. It also sends a DNS-rebinding request.
 func TestRestartListensAtOnceWithRunPodUnreachable(t *testing.T) {
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := buildBinary(t)
 	blackhole, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

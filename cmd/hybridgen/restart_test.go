@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,15 +26,32 @@ import (
 
 const restartKey = "rpa_RESTART_TEST_KEY_9f8e7d"
 
-// buildBinary compiles hybridgen into dir.
-func buildBinary(t *testing.T, dir string) string {
+// binary is the hybridgen the process tests run, built once per test
+// binary (linking it takes seconds; TestMain removes its folder).
+var binary struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
+
+// buildBinary compiles hybridgen, once for all the tests, and returns its path.
+func buildBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(dir, "hybridgen")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	binary.once.Do(func() {
+		binary.dir, binary.err = os.MkdirTemp("", "hybridgen-cmd-test-")
+		if binary.err != nil {
+			return
+		}
+		binary.path = filepath.Join(binary.dir, "hybridgen")
+		if out, err := exec.Command("go", "build", "-o", binary.path, ".").CombinedOutput(); err != nil {
+			binary.err = fmt.Errorf("go build: %w\n%s", err, out)
+		}
+	})
+	if binary.err != nil {
+		t.Fatal(binary.err)
 	}
-	return bin
+	return binary.path
 }
 
 // startServe starts `hybridgen serve` on a free loopback port and returns
@@ -99,7 +117,7 @@ func getJob(t *testing.T, base, id string, seen *testutil.SyncBuffer) api.JobVie
 // the execution time RunPod reports, with nothing cancelled or resubmitted.
 func TestSIGKILLMidJobThenRestartReconciles(t *testing.T) {
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := buildBinary(t)
 
 	emu := emulator.New(emulator.Config{APIKey: restartKey, ExecutionTime: 1500 * time.Millisecond, Workers: 1})
 	emuSrv := httptest.NewServer(emu)

@@ -25,8 +25,15 @@ import (
 )
 
 // TestMain starts a throwaway PostgreSQL cluster for the tests of servers
-// sharing one ledger (see pgtest).
-func TestMain(m *testing.M) { pgtest.Main(m) }
+// sharing one ledger (see pgtest), and removes the binary [buildBinary]
+// built for them.
+func TestMain(m *testing.M) {
+	code := pgtest.Run(m)
+	if binary.dir != "" {
+		_ = os.RemoveAll(binary.dir)
+	}
+	os.Exit(code)
+}
 
 const sharedPrice = 0.001
 
@@ -45,7 +52,7 @@ func sharedSetup(t *testing.T, execution time.Duration) sharedEnv {
 	t.Helper()
 	dbURL := pgtest.URL(t)
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := buildBinary(t)
 	emu := emulator.New(emulator.Config{APIKey: restartKey, ExecutionTime: execution, Workers: 8})
 	emuSrv := httptest.NewServer(emu)
 	t.Cleanup(func() { emuSrv.Close(); emu.Close() })

@@ -34,7 +34,13 @@ var (
 // Main starts the cluster (when PostgreSQL is there or required), runs the
 // tests and removes the cluster. Call it from TestMain.
 func Main(m *testing.M) {
-	os.Exit(run(m))
+	os.Exit(Run(m))
+}
+
+// Run is [Main] without the exit: it returns the tests' exit code, for a
+// TestMain that has more to clean up after the tests.
+func Run(m *testing.M) int {
+	return run(m)
 }
 
 func run(m *testing.M) int {

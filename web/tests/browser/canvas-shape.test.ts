@@ -113,10 +113,12 @@ describe('the image shape, as a person uses it', () => {
       expect(await shape.getByTestId('hg-image').getAttribute('src')).toMatch(/^blob:/);
 
       // Live previews: typing replaces an older preview, which stops without a "Cancelled".
+      const doneText = await shape.getByTestId('hg-status').textContent();
       const seen = await watchStatus(page);
       const before = await localDrafts(server);
       await shape.getByTestId('hg-prompt').fill('a red kite over the sea');
-      await page.waitForTimeout(650); // past the debounce: a preview starts
+      // Past the debounce a preview starts: the status leaves the first draft's words.
+      await expect.poll(async () => (await seen()).some((t) => t !== doneText), { timeout: 30_000 }).toBe(true);
       await shape.getByTestId('hg-prompt').fill('a red kite over the sea at dawn');
       await expect.poll(() => localDrafts(server), { timeout: 120_000 }).toBeGreaterThan(before);
       await expect.poll(() => shape.getAttribute('data-status'), { timeout: 120_000 }).toBe('done');
@@ -172,7 +174,7 @@ describe('the image shape, as a person uses it', () => {
       expect(Date.parse(madeAt[0] ?? '')).toBeGreaterThanOrEqual(offlineFrom - 1000);
       expect(Date.parse(madeAt[0] ?? '')).toBeLessThanOrEqual(Date.now());
       await expect
-        .poll(() => page.getByTestId('hg-cost-offline').textContent())
+        .poll(() => page.getByTestId('hg-cost-offline').textContent(), { timeout: 30_000 })
         .toMatch(/^The server cannot be reached: figures as of .+\. 1 draft made since will be recorded when it is back\.$/);
       expect(await page.getByTestId('hg-local-count').textContent()).toBe(String(online));
       await snapShape(page.getByTestId('hg-side-panel'), 'panel-cost-offline');
