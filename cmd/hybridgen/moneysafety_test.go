@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"hybridgen/internal/api"
 	"hybridgen/internal/emulator"
+	"hybridgen/internal/jobs"
 	"hybridgen/internal/ledger"
 	"hybridgen/internal/testutil"
 )
@@ -118,7 +118,7 @@ func TestSIGKILLMidSubmitThenWebhookReconciles(t *testing.T) {
 	if err != nil {
 		t.Fatalf("usage: %v", err)
 	}
-	var u api.UsageView
+	var u jobs.UsageView
 	if err := json.Unmarshal(out, &u); err != nil || u.Total.Unconfirmed != 1 || u.Total.UnconfirmedCostUSD != v.WorstCaseCostUSD {
 		t.Fatalf("usage while unconfirmed: %s %v", out, err)
 	}
@@ -174,7 +174,7 @@ func TestRestartListensAtOnceWithRunPodUnreachable(t *testing.T) {
 	}
 	for i := range 50 {
 		id := fmt.Sprintf("img_inflight_%02d", i)
-		if _, _, err := lg.CreateOrGet(context.Background(), ledger.NewJob{ID: id, Identity: api.LocalIdentity,
+		if _, _, err := lg.CreateOrGet(context.Background(), ledger.NewJob{ID: id, Identity: jobs.LocalIdentity,
 			ClientID: "c", Target: "emu", Kind: ledger.KindCloud, EstimatedCost: 100}); err != nil {
 			t.Fatal(err)
 		}
@@ -194,7 +194,7 @@ func TestRestartListensAtOnceWithRunPodUnreachable(t *testing.T) {
 	t.Logf("listening %s after start with 50 jobs in flight and RunPod unreachable", time.Since(start))
 	// Reconcile runs after the listener is up, so the job says so within
 	// moments rather than at the first request.
-	var v api.JobView
+	var v jobs.JobView
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		v = getJob(t, base, "img_inflight_07", &testutil.SyncBuffer{})
 		if (v.Reconciling && v.Status == "IN_PROGRESS") || time.Now().After(deadline) {

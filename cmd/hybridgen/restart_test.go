@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"hybridgen/internal/api"
 	"hybridgen/internal/emulator"
+	"hybridgen/internal/jobs"
 	"hybridgen/internal/ledger"
 	"hybridgen/internal/runpod"
 	"hybridgen/internal/testutil"
@@ -77,7 +77,7 @@ func startServeAt(t *testing.T, bin string, logs *testutil.SyncBuffer, args ...s
 	return nil, ""
 }
 
-func getJob(t *testing.T, base, id string, seen *testutil.SyncBuffer) api.JobView {
+func getJob(t *testing.T, base, id string, seen *testutil.SyncBuffer) jobs.JobView {
 	t.Helper()
 	resp, err := http.Get(base + "/api/images/" + id)
 	if err != nil {
@@ -86,7 +86,7 @@ func getJob(t *testing.T, base, id string, seen *testutil.SyncBuffer) api.JobVie
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	seen.Write(body)
-	var v api.JobView
+	var v jobs.JobView
 	if err := json.Unmarshal(body, &v); err != nil {
 		t.Fatalf("GET job: %d %s", resp.StatusCode, body)
 	}
@@ -124,7 +124,7 @@ func TestSIGKILLMidJobThenRestartReconciles(t *testing.T) {
 	data, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	seen.Write(data)
-	var job api.JobView
+	var job jobs.JobView
 	if err := json.Unmarshal(data, &job); err != nil || resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("POST = %d %s", resp.StatusCode, data)
 	}
@@ -154,7 +154,7 @@ func TestSIGKILLMidJobThenRestartReconciles(t *testing.T) {
 
 	second, base2 := startServe(t, bin, logs, args...)
 	deadline = time.Now().Add(15 * time.Second)
-	var final api.JobView
+	var final jobs.JobView
 	for {
 		final = getJob(t, base2, job.ID, seen)
 		if final.Settled {
@@ -197,7 +197,7 @@ func TestSIGKILLMidJobThenRestartReconciles(t *testing.T) {
 		t.Fatalf("usage: %v", err)
 	}
 	seen.Write(out)
-	var u api.UsageView
+	var u jobs.UsageView
 	if err := json.Unmarshal(out, &u); err != nil {
 		t.Fatal(err)
 	}

@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"hybridgen/internal/api"
 	"hybridgen/internal/emulator"
+	"hybridgen/internal/jobs"
 	"hybridgen/internal/ledger"
 	"hybridgen/internal/runpod"
 	"hybridgen/internal/targets"
@@ -69,17 +69,17 @@ func sharedSetup(t *testing.T, execution time.Duration) sharedEnv {
 		estimate: ledger.CostOf(sharedPrice, tg.Estimate(512, 512, 25))}
 }
 
-func postRender(t *testing.T, base, key string) (int, api.JobView) {
+func postRender(t *testing.T, base, key string) (int, jobs.JobView) {
 	t.Helper()
 	body := fmt.Sprintf(`{"prompt":"a red bicycle","width":512,"height":512,"steps":25,"client_id":"c1","idempotency_key":%q}`, key)
 	resp, err := http.Post(base+"/api/images", "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Error(err)
-		return 0, api.JobView{}
+		return 0, jobs.JobView{}
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
-	var v api.JobView
+	var v jobs.JobView
 	_ = json.Unmarshal(data, &v)
 	return resp.StatusCode, v
 }
@@ -168,7 +168,7 @@ func TestServerKilledMidJobIsTakenOver(t *testing.T) {
 	_ = a.Wait()
 
 	deadline = time.Now().Add(15 * time.Second)
-	var final api.JobView
+	var final jobs.JobView
 	for final = getJob(t, baseB, job.ID, seen); !final.Settled; final = getJob(t, baseB, job.ID, seen) {
 		if time.Now().After(deadline) {
 			t.Fatalf("B never settled A's job: %+v; logs:\n%s", final, logs.String())
@@ -203,7 +203,7 @@ func TestServerKilledMidJobIsTakenOver(t *testing.T) {
 	if err != nil {
 		t.Fatalf("usage: %v", err)
 	}
-	var u api.UsageView
+	var u jobs.UsageView
 	if err := json.Unmarshal(out, &u); err != nil || u.Total.CloudJobs != 1 || u.Total.CostUSD != row.Cost.USD() {
 		t.Fatalf("usage = %s, %v; want 1 job at %v", out, err, row.Cost)
 	}
@@ -265,7 +265,7 @@ func TestRestartUnderTheSameNameReconcilesItsJobs(t *testing.T) {
 	_ = a.Wait()
 	_, base = startServe(t, env.bin, logs, args...)
 	deadline = time.Now().Add(15 * time.Second)
-	var final api.JobView
+	var final jobs.JobView
 	for final = getJob(t, base, job.ID, seen); !final.Settled; final = getJob(t, base, job.ID, seen) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the restarted A never settled its job: %+v; logs:\n%s", final, logs.String())

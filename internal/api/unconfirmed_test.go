@@ -12,6 +12,7 @@ import (
 
 	"hybridgen/internal/api"
 	"hybridgen/internal/emulator"
+	"hybridgen/internal/jobs"
 	"hybridgen/internal/ledger"
 	"hybridgen/internal/targets"
 )
@@ -41,7 +42,7 @@ func TestWebhookReconcilesUnconfirmedJobs(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := e.do("POST", "/api/images", imageBody("k", nil))
-			var v api.JobView
+			var v jobs.JobView
 			r.decode(t, &v)
 			if r.code != http.StatusAccepted || v.Status != "UNCONFIRMED" || !strings.Contains(v.Error, "not retried") {
 				t.Fatalf("POST = %d %s", r.code, r.body)
@@ -68,7 +69,7 @@ func TestWebhookReconcilesUnconfirmedJobs(t *testing.T) {
 func TestWebhookIsAuthenticatedAndIdempotent(t *testing.T) {
 	e := newEnv(t, envOptions{webhook: true})
 	r := e.do("POST", "/api/images", imageBody("k", nil))
-	var v api.JobView
+	var v jobs.JobView
 	r.decode(t, &v)
 	done := e.waitSettled(v.ID)
 	hook := e.webhookURL(t)
@@ -125,7 +126,7 @@ func TestUnconfirmedSettlesAtEstimateAfterTTL(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := e.do("POST", "/api/images", imageBody("k", nil))
-	var v api.JobView
+	var v jobs.JobView
 	r.decode(t, &v)
 	if v.Status != "UNCONFIRMED" {
 		t.Fatalf("POST = %d %s", r.code, r.body)
@@ -135,7 +136,7 @@ func TestUnconfirmedSettlesAtEstimateAfterTTL(t *testing.T) {
 		!strings.Contains(done.Error, "ttl") {
 		t.Fatalf("after the ttl = %+v", done)
 	}
-	var u api.UsageView
+	var u jobs.UsageView
 	e.do("GET", "/api/usage", nil).decode(t, &u)
 	if u.Total.EstimatedJobs != 1 || u.Total.Unconfirmed != 0 || u.Total.CostUSD != done.CostUSD {
 		t.Fatalf("usage = %+v", u.Total)
@@ -148,7 +149,7 @@ func TestUnconfirmedSettlesAtEstimateAfterTTL(t *testing.T) {
 // loopback identity; a token's identity has its own 3.
 func TestIdentityBudgetsUnderConcurrentRenders(t *testing.T) {
 	e := newEnv(t, envOptions{
-		budgets: api.Budgets{ClientDailyUSD: 0.0035}, // 3 × 0.00114
+		budgets: jobs.Budgets{ClientDailyUSD: 0.0035}, // 3 × 0.00114
 		access:  api.Access{Tokens: []api.Token{{Name: "carol", Secret: "tok-carol"}}},
 		emu:     emulator.Config{ExecutionTime: time.Second, Workers: 4},
 	})
@@ -181,7 +182,7 @@ func TestIdentityBudgetsUnderConcurrentRenders(t *testing.T) {
 // TestRateLimitKeysOnIdentity: a burst of 10 allows 10 of 15 renders with
 // rotating client_id.
 func TestRateLimitKeysOnIdentity(t *testing.T) {
-	e := newEnv(t, envOptions{rate: api.RateLimit{PerMinute: 1, Burst: 10}})
+	e := newEnv(t, envOptions{rate: jobs.RateLimit{PerMinute: 1, Burst: 10}})
 	accepted := 0
 	for i := range 15 {
 		r := e.do("POST", "/api/images", imageBody(fmt.Sprint("k", i), map[string]any{"client_id": fmt.Sprint("c", i)}))
