@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/httptest"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -33,17 +31,6 @@ func freePort(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func writeTargets(t *testing.T, dir, baseURL, endpoint string, price float64) string {
-	t.Helper()
-	path := filepath.Join(dir, "targets.json")
-	cfg := fmt.Sprintf(`{"targets":[{"name":"emu","base_url":%q,"endpoint_id":%q,"api_key_env":"HG_TEST_RUNPOD_KEY",`+
-		`"price_per_second_usd":%v,"model":"sdxl-test","execution_timeout_seconds":60,"ttl_seconds":600}]}`, baseURL, endpoint, price)
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 func unsettledRows(t *testing.T, db string) []ledger.Job {
 	t.Helper()
 	lg, err := ledger.Open(context.Background(), db, ledger.Options{})
@@ -65,16 +52,14 @@ func unsettledRows(t *testing.T, db string) []ledger.Job {
 // case, never retried; the emulator's webhook then settles it at exactly
 // what the emulator billed.
 func TestSIGKILLMidSubmitThenWebhookReconciles(t *testing.T) {
-	dir := t.TempDir()
-	bin := buildBinary(t, dir)
-	emu := emulator.New(emulator.Config{APIKey: restartKey, ExecutionTime: 3 * time.Second, Workers: 1})
-	emuSrv := httptest.NewServer(emu)
-	t.Cleanup(func() { emuSrv.Close(); emu.Close() })
+	bin := buildBinary(t)
 	const price = 0.00116
+	c := newCloud(t, emulator.Config{ExecutionTime: 3 * time.Second, Workers: 1}, price)
+	emu := c.emu
 	addr := freePort(t)
-	db := filepath.Join(dir, "ledger.db")
-	args := []string{"-addr", addr, "-public-url", "http://" + addr, "-db", db, "-web-dir", dir, "-poll-interval", "20ms",
-		"-targets", writeTargets(t, dir, emulator.BaseURL(emuSrv.URL), emu.EndpointID(), price)}
+	db := filepath.Join(c.dir, "ledger.db")
+	args := []string{"-addr", addr, "-public-url", "http://" + addr, "-db", db, "-web-dir", c.dir, "-poll-interval", "20ms",
+		"-targets", c.targets}
 	if err := emu.InjectFaults(emulator.Fault{Route: "run", Kind: emulator.FaultDelayAfter, DelayMS: 10000}); err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +137,7 @@ func TestSIGKILLMidSubmitThenWebhookReconciles(t *testing.T) {
 // are being reconciled. It also sends a DNS-rebinding request.
 func TestRestartListensAtOnceWithRunPodUnreachable(t *testing.T) {
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := buildBinary(t)
 	blackhole, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

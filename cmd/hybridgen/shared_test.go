@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
@@ -24,10 +23,6 @@ import (
 	"hybridgen/internal/testutil/pgtest"
 )
 
-// TestMain starts a throwaway PostgreSQL cluster for the tests of servers
-// sharing one ledger (see pgtest).
-func TestMain(m *testing.M) { pgtest.Main(m) }
-
 const sharedPrice = 0.001
 
 // sharedEnv is what the servers of a test share.
@@ -44,13 +39,9 @@ type sharedEnv struct {
 func sharedSetup(t *testing.T, execution time.Duration) sharedEnv {
 	t.Helper()
 	dbURL := pgtest.URL(t)
-	dir := t.TempDir()
-	bin := buildBinary(t, dir)
-	emu := emulator.New(emulator.Config{APIKey: restartKey, ExecutionTime: execution, Workers: 8})
-	emuSrv := httptest.NewServer(emu)
-	t.Cleanup(func() { emuSrv.Close(); emu.Close() })
-	targetsFile := writeTargets(t, dir, emulator.BaseURL(emuSrv.URL), emu.EndpointID(), sharedPrice)
-	data, err := os.ReadFile(targetsFile)
+	bin := buildBinary(t)
+	c := newCloud(t, emulator.Config{ExecutionTime: execution, Workers: 8}, sharedPrice)
+	data, err := os.ReadFile(c.targets)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,13 +50,9 @@ func sharedSetup(t *testing.T, execution time.Duration) sharedEnv {
 		t.Fatal(err)
 	}
 	tg, _ := cfg.Lookup("emu")
-	client, err := runpod.NewClient(runpod.ClientConfig{BaseURL: emulator.BaseURL(emuSrv.URL), EndpointID: emu.EndpointID(), APIKey: restartKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	args := []string{"-db", dbURL, "-targets", targetsFile, "-web-dir", dir, "-poll-interval", "20ms",
+	args := []string{"-db", dbURL, "-targets", c.targets, "-web-dir", c.dir, "-poll-interval", "20ms",
 		"-lease-ttl", "1s", "-rate", "0"}
-	return sharedEnv{bin: bin, args: args, emu: emu, runpod: client,
+	return sharedEnv{bin: bin, args: args, emu: c.emu, runpod: c.runpod,
 		estimate: ledger.CostOf(sharedPrice, tg.Estimate(512, 512, 25))}
 }
 
