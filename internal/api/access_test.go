@@ -18,6 +18,7 @@ import (
 // tokens, cross-origin requests, preflights and non-JSON bodies are refused
 // without a single request reaching the emulator.
 func TestRefusalsHappenBeforeRunPod(t *testing.T) {
+	t.Parallel()
 	t.Run("budget", func(t *testing.T) {
 		// The estimate of a 512x512 25-step image is 6 s × 0.25 = 1.5 s
 		// at 0.00076 USD/s = 0.00114 USD: over a 0.001 USD cap.
@@ -157,6 +158,7 @@ func TestRefusalsHappenBeforeRunPod(t *testing.T) {
 }
 
 func TestIsLoopback(t *testing.T) {
+	t.Parallel()
 	for addr, want := range map[string]bool{
 		"127.0.0.1:8080": true, "localhost:80": true, "[::1]:8080": true, "127.1.2.3:1": true,
 		":8080": false, "0.0.0.0:8080": false, "[::]:80": false, "192.168.1.5:8080": false, "example.com:80": false,
@@ -168,6 +170,7 @@ func TestIsLoopback(t *testing.T) {
 }
 
 func TestConfigWithoutCloudTarget(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{noTarget: true})
 	r := e.do("GET", "/api/config", nil)
 	var cfg api.ConfigView
@@ -191,6 +194,7 @@ func TestConfigWithoutCloudTarget(t *testing.T) {
 }
 
 func TestConfigListsTargetsWithoutSecrets(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	r := e.do("GET", "/api/config", nil)
 	var cfg api.ConfigView
@@ -207,6 +211,7 @@ func TestConfigListsTargetsWithoutSecrets(t *testing.T) {
 }
 
 func TestDraftsAndUsageSavings(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	for i, key := range []string{"d1", "d2", "d1"} {
 		r := e.do("POST", "/api/drafts", `{"client_id":"c","idempotency_key":"`+key+`","width":512,"height":512,"steps":1,"model":"sd-turbo"}`)
@@ -256,6 +261,7 @@ func TestDraftsAndUsageSavings(t *testing.T) {
 // settled at its estimate (marked estimated, never at 0), and a job the
 // server was still submitting is UNCONFIRMED, counted at its worst case.
 func TestReconcileAfterRestart(t *testing.T) {
+	t.Parallel()
 	first := newEnv(t, envOptions{emu: emulator.Config{ExecutionTime: 600 * time.Millisecond, Workers: 1}})
 	r := first.do("POST", "/api/images", imageBody("k", nil))
 	var v jobs.JobView

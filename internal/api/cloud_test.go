@@ -16,6 +16,7 @@ import (
 )
 
 func TestRenderThroughEmulatorChargesOnce(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	r := e.do("POST", "/api/images", imageBody("k1", map[string]any{"seed": 42, "guidance": 6.5}))
 	if r.code != http.StatusAccepted {
@@ -51,6 +52,7 @@ func TestRenderThroughEmulatorChargesOnce(t *testing.T) {
 }
 
 func TestIdempotencyKeyOneJobOneCharge(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	first := e.do("POST", "/api/images", imageBody("same", nil))
 	if first.code != http.StatusAccepted {
@@ -109,6 +111,7 @@ func TestIdempotencyKeyOneJobOneCharge(t *testing.T) {
 // documented outcome: retried then COMPLETED, or a clear error with the row
 // settled (never charged twice, never left in flight).
 func TestEmulatorFaults(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name       string
 		fault      emulator.Fault
@@ -215,6 +218,7 @@ func TestEmulatorFaults(t *testing.T) {
 // before reporting its end may have run, so it is charged its estimate,
 // marked estimated, never 0.
 func TestExpiredTTLSettlesAtEstimate(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{
 		emu:    emulator.Config{ExecutionTime: 2 * time.Second, Workers: 1},
 		target: func(tg *targets.Target) { tg.TTLSeconds = 0.1 },
@@ -230,6 +234,7 @@ func TestExpiredTTLSettlesAtEstimate(t *testing.T) {
 }
 
 func TestCancelReachesEmulator(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{emu: emulator.Config{ExecutionTime: 3 * time.Second, Workers: 1},
 		target: func(tg *targets.Target) { tg.ExecutionTimeoutSeconds = 30 }})
 	r := e.do("POST", "/api/images", imageBody("c", nil))
@@ -273,6 +278,7 @@ func TestCancelReachesEmulator(t *testing.T) {
 }
 
 func TestManyClientsLedgerComplete(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{emu: emulator.Config{ExecutionTime: 5 * time.Millisecond, Workers: 8}})
 	var wg sync.WaitGroup
 	ids := make([]string, 30)
@@ -313,6 +319,7 @@ func TestManyClientsLedgerComplete(t *testing.T) {
 // flight (its id is learnt from a concurrent replay of the same request):
 // the cancel is sent as soon as RunPod gives the job an id.
 func TestCancelWhileSubmitting(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{emu: emulator.Config{ExecutionTime: 2 * time.Second, Workers: 1},
 		target: func(tg *targets.Target) { tg.ExecutionTimeoutSeconds = 30 }})
 	if err := e.emu.InjectFaults(emulator.Fault{Route: "run", Kind: emulator.FaultDelay, DelayMS: 400}); err != nil {

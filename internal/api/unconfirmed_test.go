@@ -35,6 +35,7 @@ func (e *env) webhookURL(t *testing.T) string {
 // billed, with the image and the RunPod id attached, and only one job ever
 // ran.
 func TestWebhookReconcilesUnconfirmedJobs(t *testing.T) {
+	t.Parallel()
 	for _, kind := range []emulator.FaultKind{emulator.FaultDropAfter, emulator.FaultErrorAfter} {
 		t.Run(string(kind), func(t *testing.T) {
 			e := newEnv(t, envOptions{webhook: true, emu: emulator.Config{ExecutionTime: 300 * time.Millisecond, Workers: 1}})
@@ -67,6 +68,7 @@ func TestWebhookReconcilesUnconfirmedJobs(t *testing.T) {
 // TestWebhookIsAuthenticatedAndIdempotent replays, forges and misdirects
 // webhook deliveries.
 func TestWebhookIsAuthenticatedAndIdempotent(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{webhook: true})
 	r := e.do("POST", "/api/images", imageBody("k", nil))
 	var v jobs.JobView
@@ -121,6 +123,7 @@ func TestWebhookIsAuthenticatedAndIdempotent(t *testing.T) {
 // report a job whose id never came back; once its ttl passes it is charged
 // its estimate, marked estimated, never 0.
 func TestUnconfirmedSettlesAtEstimateAfterTTL(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{target: func(tg *targets.Target) { tg.TTLSeconds = 0.3 }})
 	if err := e.emu.InjectFaults(emulator.Fault{Route: "run", Kind: emulator.FaultDropAfter}); err != nil {
 		t.Fatal(err)
@@ -148,6 +151,7 @@ func TestUnconfirmedSettlesAtEstimateAfterTTL(t *testing.T) {
 // burst of 10: client_id is only a label, so exactly 3 are accepted on the
 // loopback identity; a token's identity has its own 3.
 func TestIdentityBudgetsUnderConcurrentRenders(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{
 		budgets: jobs.Budgets{ClientDailyUSD: 0.0035}, // 3 × 0.00114
 		access:  api.Access{Tokens: []api.Token{{Name: "carol", Secret: "tok-carol"}}},
@@ -182,6 +186,7 @@ func TestIdentityBudgetsUnderConcurrentRenders(t *testing.T) {
 // TestRateLimitKeysOnIdentity: a burst of 10 allows 10 of 15 renders with
 // rotating client_id.
 func TestRateLimitKeysOnIdentity(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{rate: jobs.RateLimit{PerMinute: 1, Burst: 10}})
 	accepted := 0
 	for i := range 15 {

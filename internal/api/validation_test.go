@@ -13,6 +13,7 @@ import (
 // TestInvalidInputsNameTheField sends each kind of bad body and expects a
 // 400 invalid_request naming the field, and no RunPod call.
 func TestInvalidInputsNameTheField(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	long := strings.Repeat("é", jobs.MaxPromptRunes+1)
 	cases := []struct {
@@ -119,6 +120,7 @@ func truncate(b []byte) string {
 
 // TestDecoderErrorShape pins the JSON error shape the browser parses.
 func TestDecoderErrorShape(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	r := e.do("POST", "/api/images", imageBody("k", map[string]any{"width": 1001}))
 	var raw map[string]map[string]any

@@ -18,6 +18,7 @@ import (
 // estimated, the moment it passes. A webhook that came first would have
 // won: a second job settled before its ttl keeps its reported cost.
 func TestUnconfirmedWaitsForTheWholeTTL(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
