@@ -5,16 +5,19 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"hybridgen/internal/emulator"
+	"hybridgen/internal/jobs"
 	"hybridgen/internal/runpod"
 	"hybridgen/internal/testutil"
 	"hybridgen/internal/testutil/pgtest"
@@ -172,4 +175,58 @@ func serveInProcess(t *testing.T, logs io.Writer, args ...string) (base string, 
 // listenURL is the URL at the end of serve's listening line.
 func listenURL(line string) string {
 	return strings.TrimSpace(line[strings.LastIndex(line, " ")+1:])
+}
+
+// waitJob polls GET /api/images/{id} on base until done holds of the job
+// or within passes (a failure that shows logs).
+func waitJob(t *testing.T, base, id string, within time.Duration, seen, logs *testutil.SyncBuffer,
+	done func(jobs.JobView) bool) jobs.JobView {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		v := getJob(t, base, id, seen)
+		if done(v) {
+			return v
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job %s after %s: %+v; logs:\n%s", id, within, v, logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func running(v jobs.JobView) bool { return v.Status == "IN_PROGRESS" }
+func settled(v jobs.JobView) bool { return v.Settled }
+
+// killWhenRunning waits until job id runs on RunPod, then kills the server
+// cmd with SIGKILL: nothing of its shutdown runs.
+func killWhenRunning(t *testing.T, cmd *exec.Cmd, base, id string, seen, logs *testutil.SyncBuffer) {
+	t.Helper()
+	waitJob(t, base, id, 10*time.Second, seen, logs, running)
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+}
+
+// statusOf sends method url (body JSON when not empty) with the
+// Authorization header auth (none when empty) and returns the status.
+func statusOf(t *testing.T, method, url, body, auth string) int {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }

@@ -85,17 +85,13 @@ func TestSIGKILLMidSubmitThenWebhookReconciles(t *testing.T) {
 	_ = first.Wait()
 	rows := unsettledRows(t, db)
 	if len(rows) != 1 || rows[0].Status != ledger.StatusSubmitting || rows[0].RemoteID != "" {
-		t.Fatalf("after SIGKILL: %+v", rows)
+		t.Fatalf("after SIGKILL: %+v; logs:\n%s", rows, logs.String())
 	}
 	id := rows[0].ID
 
 	_, base = startServeAt(t, bin, logs, args...)
 	// The background reconcile turns the SUBMITTING row UNCONFIRMED.
-	v := getJob(t, base, id, seen)
-	for deadline = time.Now().Add(2 * time.Second); v.Status == "SUBMITTING" && time.Now().Before(deadline); {
-		time.Sleep(10 * time.Millisecond)
-		v = getJob(t, base, id, seen)
-	}
+	v := waitJob(t, base, id, 2*time.Second, seen, logs, func(v jobs.JobView) bool { return v.Status != "SUBMITTING" })
 	if v.Status != "UNCONFIRMED" || !v.Reconciling || v.Settled || !strings.Contains(v.Error, "may have run") {
 		t.Fatalf("after restart: %+v", v)
 	}
@@ -107,14 +103,7 @@ func TestSIGKILLMidSubmitThenWebhookReconciles(t *testing.T) {
 	if err := json.Unmarshal(out, &u); err != nil || u.Total.Unconfirmed != 1 || u.Total.UnconfirmedCostUSD != v.WorstCaseCostUSD {
 		t.Fatalf("usage while unconfirmed: %s %v", out, err)
 	}
-	deadline = time.Now().Add(20 * time.Second)
-	for !v.Settled {
-		if time.Now().After(deadline) {
-			t.Fatalf("never reconciled: %+v; logs:\n%s", v, logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-		v = getJob(t, base, id, seen)
-	}
+	v = waitJob(t, base, id, 20*time.Second, seen, logs, settled)
 	reqs := emu.Requests()
 	var billed ledger.Micros
 	for _, ms := range reqs.ExecutionMS {

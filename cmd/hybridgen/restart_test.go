@@ -60,17 +60,7 @@ func TestSIGKILLMidJobThenRestartReconciles(t *testing.T) {
 	if err := json.Unmarshal(data, &job); err != nil || resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("POST = %d %s", resp.StatusCode, data)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for getJob(t, base, job.ID, seen).Status != "IN_PROGRESS" {
-		if time.Now().After(deadline) {
-			t.Fatalf("job never ran; logs:\n%s", logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_ = first.Wait()
+	killWhenRunning(t, first, base, job.ID, seen, logs)
 
 	// The dead server left the row in flight.
 	lg, err := ledger.Open(context.Background(), db, ledger.Options{})
@@ -85,18 +75,7 @@ func TestSIGKILLMidJobThenRestartReconciles(t *testing.T) {
 	remoteID := un[0].RemoteID
 
 	second, base2 := startServe(t, bin, logs, args...)
-	deadline = time.Now().Add(15 * time.Second)
-	var final jobs.JobView
-	for {
-		final = getJob(t, base2, job.ID, seen)
-		if final.Settled {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("job not reconciled: %+v; logs:\n%s", final, logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	final := waitJob(t, base2, job.ID, 15*time.Second, seen, logs, settled)
 	if final.Status != "COMPLETED" || !strings.HasPrefix(final.Image, "data:image/png;base64,") {
 		t.Fatalf("reconciled job = %+v", final)
 	}

@@ -32,18 +32,7 @@ func TestServeOffLoopbackRequiresToken(t *testing.T) {
 	base := "http://127.0.0.1:" + port
 
 	post := func(auth string) int {
-		req, _ := http.NewRequest("POST", base+"/api/images", strings.NewReader(
-			`{"prompt":"p","width":512,"height":512,"client_id":"c","idempotency_key":"k"}`))
-		req.Header.Set("Content-Type", "application/json")
-		if auth != "" {
-			req.Header.Set("Authorization", auth)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
+		return statusOf(t, "POST", base+"/api/images", `{"prompt":"p","width":512,"height":512,"client_id":"c","idempotency_key":"k"}`, auth)
 	}
 	if code := post(""); code != http.StatusUnauthorized {
 		t.Fatalf("no token: %d", code)

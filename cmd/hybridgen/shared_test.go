@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -142,26 +141,9 @@ func TestServerKilledMidJobIsTakenOver(t *testing.T) {
 		t.Fatalf("POST = %d", code)
 	}
 	seen := &testutil.SyncBuffer{}
-	deadline := time.Now().Add(10 * time.Second)
-	for getJob(t, baseA, job.ID, seen).Status != "IN_PROGRESS" {
-		if time.Now().After(deadline) {
-			t.Fatalf("job never ran; logs:\n%s", logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err := a.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_ = a.Wait()
+	killWhenRunning(t, a, baseA, job.ID, seen, logs)
 
-	deadline = time.Now().Add(15 * time.Second)
-	var final jobs.JobView
-	for final = getJob(t, baseB, job.ID, seen); !final.Settled; final = getJob(t, baseB, job.ID, seen) {
-		if time.Now().After(deadline) {
-			t.Fatalf("B never settled A's job: %+v; logs:\n%s", final, logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitJob(t, baseB, job.ID, 15*time.Second, seen, logs, settled)
 	lg, err := ledger.Open(context.Background(), args[1], ledger.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -239,26 +221,9 @@ func TestRestartUnderTheSameNameReconcilesItsJobs(t *testing.T) {
 	if code != http.StatusAccepted {
 		t.Fatalf("POST = %d", code)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for getJob(t, base, job.ID, seen).Status != "IN_PROGRESS" {
-		if time.Now().After(deadline) {
-			t.Fatalf("job never ran; logs:\n%s", logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err := a.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_ = a.Wait()
+	killWhenRunning(t, a, base, job.ID, seen, logs)
 	_, base = startServe(t, env.bin, logs, args...)
-	deadline = time.Now().Add(15 * time.Second)
-	var final jobs.JobView
-	for final = getJob(t, base, job.ID, seen); !final.Settled; final = getJob(t, base, job.ID, seen) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the restarted A never settled its job: %+v; logs:\n%s", final, logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	final := waitJob(t, base, job.ID, 15*time.Second, seen, logs, settled)
 	if final.Status != "COMPLETED" || final.CostUSD == 0 || env.emu.Requests().JobsCreated != 1 {
 		t.Fatalf("job = %+v, RunPod jobs %d; want COMPLETED, charged, one job", final, env.emu.Requests().JobsCreated)
 	}

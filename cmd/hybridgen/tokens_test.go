@@ -64,18 +64,7 @@ func TestRequireTokenOnLoopback(t *testing.T) {
 	}
 	base, stop := serveInProcess(t, &testutil.SyncBuffer{}, "-addr", "127.0.0.1:0", "-web-dir", dir,
 		"-db", filepath.Join(dir, "l.db"), "-require-token", "-tokens", tokens)
-	get := func(auth string) int {
-		req, _ := http.NewRequest("GET", base+"/api/usage", nil)
-		if auth != "" {
-			req.Header.Set("Authorization", auth)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	get := func(auth string) int { return statusOf(t, "GET", base+"/api/usage", "", auth) }
 	if code := get(""); code != http.StatusUnauthorized {
 		t.Fatalf("no token on loopback with -require-token: %d", code)
 	}
