@@ -7,6 +7,18 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := run
 
+# Node.js: tldraw 5 (and puppeteer) need >= 22.12. When the system's node is older, make fetches
+# npm's node-linux-<arch> package (the official binary) into .cache/ and puts it first on PATH for
+# every recipe; npm itself then runs on it.
+NODE_VERSION := 22.12.0
+NODE_ARCH  := $(subst x86_64,x64,$(subst aarch64,arm64,$(shell uname -m)))
+NODE_DIR   := $(CURDIR)/.cache/node-v$(NODE_VERSION)-linux-$(NODE_ARCH)
+SYSTEM_NODE_OK := $(shell node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 12) ? 0 : 1)' 2>/dev/null && echo yes)
+ifneq ($(SYSTEM_NODE_OK),yes)
+export PATH := $(NODE_DIR)/bin:$(PATH)
+NODE_DEP   := $(NODE_DIR)/bin/node
+endif
+
 BIN        := bin/hybridgen
 ADDR       ?= 127.0.0.1:8080
 CHROMIUM   := /usr/bin/chromium
@@ -29,7 +41,7 @@ STATICCHECK := go run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # The Go folders gofmt checks (web/node_modules may hold Go files of others).
 GO_DIRS    := cmd internal bench models
 
-.PHONY: run test build deps web-deps chromium firefox postgresql lavapipe web-build go-vet go-lint go-test go-fuzz web-check web-unit dawn-test browser-test firefox-test testmodels clean
+.PHONY: run test build deps node web-deps chromium firefox postgresql lavapipe web-build go-vet go-lint go-test go-fuzz web-check web-unit dawn-test browser-test firefox-test testmodels clean
 
 MODELS_DIR ?= data/models
 
@@ -45,7 +57,21 @@ build: web-build $(BIN)
 $(BIN): $(GO_SOURCES) go.mod $(wildcard go.sum) $(EMBED_DIR)/index.html $(DEMO_MODEL)
 	go build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/hybridgen
 
-web/node_modules/.package-lock.json: web/package-lock.json web/package.json
+# npm's node-linux-<arch> package holds the official node binary; `npm pack` fetches it with the
+# system's npm (which still runs on the old node), verified against the registry's integrity.
+$(NODE_DIR)/bin/node:
+	@echo "node $$(node --version 2>/dev/null || echo missing) is older than $(NODE_VERSION): fetching node $(NODE_VERSION) into .cache/"
+	rm -rf $(NODE_DIR) $(NODE_DIR).tmp
+	mkdir -p $(NODE_DIR).tmp
+	cd $(NODE_DIR).tmp && npm pack --silent node-linux-$(NODE_ARCH)@$(NODE_VERSION) >/dev/null
+	tar -xzf $(NODE_DIR).tmp/node-linux-$(NODE_ARCH)-$(NODE_VERSION).tgz -C $(NODE_DIR).tmp
+	mv $(NODE_DIR).tmp/package $(NODE_DIR)
+	rm -rf $(NODE_DIR).tmp
+	@test "$$($@ --version)" = "v$(NODE_VERSION)"
+
+node: $(NODE_DEP)
+
+web/node_modules/.package-lock.json: web/package-lock.json web/package.json $(NODE_DEP)
 	cd web && npm ci --no-audit --no-fund
 	@touch $@
 

@@ -2,9 +2,11 @@
 // /api/), and nothing but HTTP: it decodes and validates requests, checks
 // bearer tokens and the closed CORS policy, calls the job manager
 // ([jobs.Manager]: cloud renders, cancels, drafts, usage, RunPod's signed
-// webhook) and writes its answers. Handlers return a status and a body, or
-// an error; one table, [errorRules], maps typed errors to the HTTP status
-// and error code of the answer (never their text).
+// webhook) and the image store ([assets.Store]: the canvas's images, PUT
+// and GET by their SHA-256), and writes its answers. Handlers return a
+// status and a body, or an error; one table, [errorRules], maps typed
+// errors to the HTTP status and error code of the answer (never their
+// text).
 //
 // It must not serve the web app, talk to RunPod, keep job state or write
 // SQL: money decisions (budgets, rate limits, idempotency, settlement,
@@ -21,6 +23,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"hybridgen/internal/assets"
 	"hybridgen/internal/jobs"
 )
 
@@ -39,6 +42,9 @@ type Config struct {
 	DemoModel bool
 	// Logger receives failures; nil discards them.
 	Logger *slog.Logger
+	// Assets keeps the canvas's image files (PUT and GET /api/assets/);
+	// nil answers those routes 404.
+	Assets *assets.Store
 }
 
 // API serves the /api/ routes.
@@ -47,6 +53,7 @@ type API struct {
 	tokens tokenSet
 	log    *slog.Logger
 	models ModelsView
+	assets *assets.Store
 }
 
 // New builds the API.
@@ -57,7 +64,7 @@ func New(cfg Config) (*API, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &API{jobs: cfg.Jobs, tokens: newTokenSet(cfg.Access), log: cfg.Logger,
+	return &API{jobs: cfg.Jobs, tokens: newTokenSet(cfg.Access), log: cfg.Logger, assets: cfg.Assets,
 		models: ModelsView{Default: cfg.DefaultModel, Demo: cfg.DemoModel}}, nil
 }
 
@@ -68,6 +75,8 @@ func New(cfg Config) (*API, error) {
 //	POST /api/images/{id}/cancel  cancel a cloud render                 (guarded)
 //	POST /api/drafts              record a local draft                  (guarded)
 //	GET  /api/usage               totals per target and day, savings    (guarded)
+//	PUT  /api/assets/{sha256}     store a canvas image by its hash      (guarded)
+//	GET  /api/assets/{sha256}     a stored image, cached for a year     (guarded)
 //	GET  /api/config              targets, prices, limits; never a key  (open)
 //	POST /api/webhooks/runpod/{id}/{sig}  RunPod's report of a job      (signed)
 //	OPTIONS /api/                 refused: CORS is closed
@@ -82,6 +91,8 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/images/{id}/cancel", a.serve(a.guard(a.handleCancelImage)))
 	mux.HandleFunc("POST /api/drafts", a.serve(a.guard(a.handleCreateDraft)))
 	mux.HandleFunc("GET /api/usage", a.serve(a.guard(a.handleUsage)))
+	mux.HandleFunc("PUT "+AssetRoute+"{sha256}", a.serve(a.guard(a.handlePutAsset)))
+	mux.HandleFunc("GET "+AssetRoute+"{sha256}", a.serve(a.guard(a.handleGetAsset)))
 	mux.HandleFunc("GET /api/config", a.serve(a.handleConfig))
 	mux.HandleFunc("POST "+jobs.WebhookRoute+"{id}/{sig}", a.serve(a.handleWebhook))
 	mux.HandleFunc("OPTIONS /api/", a.serve(refuse(ErrCrossOrigin)))
@@ -89,17 +100,24 @@ func (a *API) Register(mux *http.ServeMux) {
 }
 
 // handler is an API route in the habit of tailscale's tsweb: it returns the
-// status and JSON body of its answer, or an error that [API.serve] turns
-// into an error answer through [errorRules]. It may set headers on w but
-// never writes a body.
+// status and body of its answer, or an error that [API.serve] turns into
+// an error answer through [errorRules]. It may set headers on w but never
+// writes a body. A body is written as JSON, unless it is an [http.Handler]
+// that answers for itself (a stored image, with Range and conditional
+// requests).
 type handler func(w http.ResponseWriter, r *http.Request) (status int, body any, err error)
 
-// serve adapts h to net/http: a success is written as JSON, an error as
-// the error answer [errorRules] gives it; answers that are the server's
-// fault (5xx) are logged with the whole error chain.
+// serve adapts h to net/http: a success is written as JSON (or by the
+// body itself, see [handler]), an error as the error answer [errorRules]
+// gives it; answers that are the server's fault (5xx) are logged with the
+// whole error chain.
 func (a *API) serve(h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		status, body, err := h(w, r)
+		if self, ok := body.(http.Handler); ok && err == nil {
+			self.ServeHTTP(w, r)
+			return
+		}
 		if err == nil {
 			writeJSON(w, status, body)
 			return

@@ -56,6 +56,9 @@ type LimitsView struct {
 	MaxGuidance       float64 `json:"max_guidance"`
 	MaxInitImageBytes int     `json:"max_init_image_bytes"`
 	MaxBodyBytes      int     `json:"max_body_bytes"`
+	// MaxAssetBytes is the largest image PUT /api/assets/ takes; 0 when
+	// the server keeps no assets.
+	MaxAssetBytes int64 `json:"max_asset_bytes"`
 }
 
 // AuthView says whether renders need a bearer token.
@@ -96,6 +99,9 @@ func (a *API) handleConfig(http.ResponseWriter, *http.Request) (int, any, error)
 			Model: t.Model, PricePerSecondUSD: t.PricePerSecondUSD,
 			EstimatedCostUSD: ledger.CostOf(t.PricePerSecondUSD, t.Estimate(jobs.DefaultSide, jobs.DefaultSide, jobs.DefaultSteps)).USD(),
 		}
+	}
+	if a.assets != nil {
+		v.Limits.MaxAssetBytes = a.assets.MaxBytes()
 	}
 	return http.StatusOK, v, nil
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"hybridgen/internal/assets"
 	"hybridgen/internal/jobs"
 	"hybridgen/internal/ledger"
 )
@@ -23,7 +24,8 @@ const (
 	CodeIdempotencyConflict = "idempotency_conflict"   // 409: key reused with another request
 	CodeNotCancellable      = "not_cancellable"        // 409: an UNCONFIRMED job without a RunPod id
 	CodeTargetGone          = "target_not_configured"  // 409: the job's target is no longer configured
-	CodeUnsupportedMedia    = "unsupported_media_type" // 415: body is not application/json
+	CodeTooLarge            = "too_large"              // 413: an image asset over the server's limit
+	CodeUnsupportedMedia    = "unsupported_media_type" // 415: body is not application/json (or, for an asset, not an accepted image)
 	CodeRateLimited         = "rate_limited"           // 429, with Retry-After
 	CodeInternal            = "internal"               // 500
 	CodeUpstream            = "upstream_error"         // 502: the cloud target refused or failed
@@ -37,6 +39,7 @@ var (
 	ErrUnsupportedMedia = errors.New("the body must be application/json")
 	ErrNoRoute          = errors.New("no such API route")
 	ErrNoCloud          = errors.New("no cloud target is configured: render High Quality locally")
+	ErrNoAssets         = errors.New("this server keeps no image assets")
 )
 
 // FieldError names one invalid request field and why it is invalid.
@@ -91,6 +94,9 @@ type ErrorDetail struct {
 	RetryAfterSeconds int `json:"retry_after_seconds,omitempty"`
 }
 
+// msgAssetTooLarge is the message of a 413 answer.
+const msgAssetTooLarge = "the image is larger than this server accepts"
+
 // errorRule is one row of [errorRules]: when answer recognises an error
 // (by type or sentinel, never by text) it fills the body's message and
 // extras and may set headers; the row gives status and code.
@@ -107,6 +113,10 @@ var errorRules = []errorRule{
 	{http.StatusBadRequest, CodeInvalidRequest, as(func(e *RequestError, _ http.Header, b *ErrorBody) {
 		b.Error.Message, b.Error.Fields = e.Error(), e.Fields
 	})},
+	{http.StatusBadRequest, CodeInvalidRequest, as(func(e *jobs.MadeAtError, _ http.Header, b *ErrorBody) {
+		re := &RequestError{Fields: []FieldError{{"made_at", e.Error()}}}
+		b.Error.Message, b.Error.Fields = re.Error(), re.Fields
+	})},
 	{http.StatusUnauthorized, CodeUnauthorized, is(ErrUnauthorized, func(h http.Header) {
 		h.Set("WWW-Authenticate", `Bearer realm="hybridgen"`)
 	})},
@@ -116,13 +126,22 @@ var errorRules = []errorRule{
 	{http.StatusForbidden, CodeForbidden, is(ErrCrossOrigin, nil)},
 	{http.StatusNotFound, CodeNotFound, is(ErrNoRoute, nil)},
 	{http.StatusNotFound, CodeNotFound, isSaying(ledger.ErrNotFound, "no job with this id")},
+	{http.StatusNotFound, CodeNotFound, is(ErrNoAssets, nil)},
+	{http.StatusNotFound, CodeNotFound, isSaying(assets.ErrNotFound, "no such image asset")},
+	{http.StatusNotFound, CodeNotFound, isSaying(assets.ErrBadHash, "no such image asset")},
 	{http.StatusConflict, CodeIdempotencyConflict, as(func(e *jobs.ConflictError, _ http.Header, b *ErrorBody) {
 		b.Error.Message = e.Error()
 	})},
 	{http.StatusConflict, CodeIdempotencyConflict, is(jobs.ErrReportMismatch, nil)},
 	{http.StatusConflict, CodeNotCancellable, is(jobs.ErrNotCancellable, nil)},
 	{http.StatusConflict, CodeTargetGone, isSaying(jobs.ErrUnknownTarget, "the job's target is no longer configured")},
+	{http.StatusRequestEntityTooLarge, CodeTooLarge, isSaying(assets.ErrTooLarge, msgAssetTooLarge)},
+	{http.StatusRequestEntityTooLarge, CodeTooLarge, as(func(_ *http.MaxBytesError, _ http.Header, b *ErrorBody) {
+		b.Error.Message = msgAssetTooLarge
+	})},
 	{http.StatusUnsupportedMediaType, CodeUnsupportedMedia, is(ErrUnsupportedMedia, nil)},
+	{http.StatusUnsupportedMediaType, CodeUnsupportedMedia, isSaying(assets.ErrType,
+		"an image asset must be a PNG, JPEG or WebP image of the type its Content-Type says")},
 	{http.StatusTooManyRequests, CodeRateLimited, as(func(e *jobs.RateLimitError, h http.Header, b *ErrorBody) {
 		secs := max(int(math.Ceil(e.RetryAfter.Seconds())), 1)
 		h.Set("Retry-After", strconv.Itoa(secs))

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"hybridgen/internal/api"
+	"hybridgen/internal/assets"
 	"hybridgen/internal/emulator"
 	"hybridgen/internal/jobs"
 	"hybridgen/internal/ledger"
@@ -62,6 +63,8 @@ type env struct {
 	srv    *httptest.Server
 	logs   *testutil.SyncBuffer // every response body and header and every log line, for the key scan
 	dbPath string
+	// assetsDir holds the API's image assets.
+	assetsDir string
 }
 
 type envOptions struct {
@@ -74,6 +77,8 @@ type envOptions struct {
 	dbPath   string
 	share    *env // reuse this env's emulator and ledger file
 	webhook  bool // give the API its own URL as -public-url, so jobs carry a webhook
+	// maxAssetBytes caps an image asset (default 1 MiB).
+	maxAssetBytes int64
 }
 
 // newEnvSharing starts a second API on first's emulator and ledger file, as a
@@ -124,6 +129,14 @@ func newEnv(t *testing.T, o envOptions) *env {
 		}
 		tc = targets.Config{Default: "emu", Targets: []targets.Target{tg}}
 	}
+	if o.maxAssetBytes == 0 {
+		o.maxAssetBytes = 1 << 20
+	}
+	e.assetsDir = t.TempDir()
+	images, err := assets.Open(e.assetsDir, o.maxAssetBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
 	mux := http.NewServeMux()
 	e.srv = httptest.NewUnstartedServer(recordResponses(e.logs, mux))
 	publicURL := ""
@@ -138,7 +151,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.api, err = api.New(api.Config{Jobs: e.jobs, Access: o.access, Logger: logger})
+	e.api, err = api.New(api.Config{Jobs: e.jobs, Access: o.access, Logger: logger, Assets: images})
 	if err != nil {
 		t.Fatal(err)
 	}

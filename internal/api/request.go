@@ -6,6 +6,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"hybridgen/internal/jobs"
@@ -182,6 +183,7 @@ type draftRequestWire struct {
 	Steps          *int    `json:"steps"`
 	Model          *string `json:"model"`
 	Target         *string `json:"target"`
+	MadeAt         *string `json:"made_at"`
 }
 
 // DecodeDraftRequest reads and validates a POST /api/drafts body.
@@ -208,6 +210,13 @@ func DecodeDraftRequest(r io.Reader) (jobs.DraftRequest, error) {
 		if !targetPattern.MatchString(d.Target) {
 			re.add("target", "must be a target name (letters, digits, '.', '_' or '-')")
 		}
+	}
+	if w.MadeAt != nil {
+		t, err := time.Parse(time.RFC3339Nano, *w.MadeAt)
+		if err != nil {
+			re.add("made_at", "must be an RFC 3339 time, e.g. 2026-12-02T10:04:05.123Z")
+		}
+		d.MadeAt = t
 	}
 	if err := re.orNil(); err != nil {
 		return jobs.DraftRequest{}, err

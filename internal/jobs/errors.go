@@ -78,6 +78,21 @@ func (e *CancelError) Error() string {
 }
 func (e *CancelError) Unwrap() error { return e.Err }
 
+// MadeAtError is a draft whose made_at lies outside [now-MaxDraftAge,
+// now+MaxClockSkew]: a ledger row is never dated in the future, nor
+// further back than a browser's offline queue holds drafts.
+type MadeAtError struct {
+	MadeAt time.Time
+	Future bool // true: too far ahead; false: too long ago
+}
+
+func (e *MadeAtError) Error() string {
+	if e.Future {
+		return fmt.Sprintf("lies in the future (more than %d minutes ahead of the server's clock)", int(MaxClockSkew.Minutes()))
+	}
+	return fmt.Sprintf("is more than %d days ago", int(MaxDraftAge.Hours()/24))
+}
+
 // BudgetError is a render refused by a budget cap.
 type BudgetError struct {
 	Scope    string // "client daily", "client monthly", "global daily", "global monthly"

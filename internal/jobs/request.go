@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"time"
 )
 
 // Limits of a render and a draft. They are part of the API: the HTTP layer
@@ -24,6 +25,11 @@ const (
 	DefaultGuidance    = 7.5
 	DefaultStrength    = 0.3
 	MaxSeed            = 1<<53 - 1 // exact in a JavaScript number
+	// MaxDraftAge is how long before its report a draft may have been made
+	// (made_at): a draft made offline waits in the browser until the server
+	// is back. MaxClockSkew is how far in the future made_at may lie.
+	MaxDraftAge  = 30 * 24 * time.Hour
+	MaxClockSkew = 5 * time.Minute
 )
 
 // ImageRequest is a validated cloud render request with defaults applied.
@@ -60,6 +66,10 @@ type DraftRequest struct {
 	Steps          int
 	Model          string // the local model, e.g. "sd-turbo"
 	Target         string // the cloud target whose price was avoided; "" is the default
+	// MadeAt is when the browser made the draft; zero when the request
+	// says nothing, i.e. now. [Manager.RecordDraft] dates the row by it,
+	// within [MaxDraftAge] back and [MaxClockSkew] ahead.
+	MadeAt time.Time
 }
 
 // Hash fingerprints the draft (idempotency key and client aside).

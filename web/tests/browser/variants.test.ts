@@ -68,6 +68,27 @@ describe('variants with WebGPU (SwiftShader: no shader-f16)', () => {
     await context.close();
   });
 
+  it("fuses the UNet's attention into MultiHeadAttention; on WebGPU the image matches the unfused fp32 variant's", async () => {
+    const { page, context, problems } = await openPage(suite().browser, suite().server.url);
+    await ready(page);
+    const fused = unwrap(await page.evaluate(() => window.hgVariants.build('fp32')));
+    expect(fused.attentionFused).toMatchObject({ text_encoder: 0, unet: 2, vae_decoder: 0 }); // self- and cross-attention
+    const plain = unwrap(await page.evaluate(() => window.hgVariants.build('fp32', { fuseAttention: false })));
+    expect(plain.attentionFused.unet).toBe(0);
+    const a = unwrap(await page.evaluate((r) => window.hgVariants.generate('fp32', 'webgpu-f32', r), REQUEST));
+    const b = unwrap(await page.evaluate((r) => window.hgVariants.generate('fp32-plain', 'webgpu-f32', r), REQUEST));
+    expect([a.backend, b.backend]).toEqual(['webgpu-f32', 'webgpu-f32']);
+    const [pa, pb] = [pixels(a.rgbaBase64), pixels(b.rgbaBase64)];
+    const psnr = psnrRgba(pa, pb);
+    const maxDiff = maxChannelDiff(pa, pb);
+    console.log(`fp32 on WebGPU, fused vs plain attention: PSNR ${psnr.toFixed(1)} dB, max channel diff ${maxDiff}/255`);
+    // Both fp32 on the same GPU; only the kernels' summation order differs. Stated tolerance: max diff <= 1/255.
+    expect(maxDiff).toBeLessThanOrEqual(1);
+    expect(problems.gpuErrors).toEqual([]);
+    expect(problems.pageErrors).toEqual([]);
+    await context.close();
+  }, 400_000); // two builds and two WebGPU runs on SwiftShader
+
   it('a model with only fp16 files: estimated variants, chooseBackend picks webgpu-f32, built once into OPFS, reused after', async () => {
     const { page, context, problems } = await openPage(suite().browser, suite().server.url);
     await ready(page);

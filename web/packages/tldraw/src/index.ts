@@ -5,6 +5,8 @@
  *
  * @packageDocumentation
  */
+export type { HybridAssetStore, HybridAssetStoreOptions } from './assets/asset-store.js';
+export { assetSha256, createHybridAssetStore, sha256Hex } from './assets/asset-store.js';
 export { ImageGenControllerProvider, useImageGenController } from './controller/context.js';
 export type { RouterControllerOptions } from './controller/router-controller.js';
 export { createRouterController } from './controller/router-controller.js';
