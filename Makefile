@@ -1,6 +1,6 @@
 # hybridgen: two commands on a fresh machine.
 #   make run   installs what is missing, builds the web app and the binary, serves on :8080
-#   make test  installs what is missing, then go vet, go test, fuzzing, TypeScript checks,
+#   make test  installs what is missing, then go vet, gofmt and staticcheck, go test, fuzzing, TypeScript checks,
 #              unit tests, fp16 WebGPU tests in Node (Dawn + lavapipe), the browser
 #              tests in headless Chromium and the Firefox project in headless Firefox ESR
 SHELL := /bin/bash
@@ -35,8 +35,13 @@ VERSION    := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # which Go reports as "context deadline exceeded", a false failure on a loaded machine.
 FUZZ_TARGETS := ./internal/runpod:FuzzDecodeJob ./internal/emulator:FuzzParseInput ./internal/api:FuzzDecodeImageRequest ./internal/mirror:FuzzCleanPath ./internal/torchfile:FuzzUnpickle
 FUZZTIME   ?= 150000x
+# staticcheck, pinned; `go run` fetches it through the Go module proxy on first use
+# (then the module cache), so `make test` needs nothing installed beforehand.
+STATICCHECK := go run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# The Go folders gofmt checks (web/node_modules may hold Go files of others).
+GO_DIRS    := cmd internal bench models
 
-.PHONY: run test build deps node web-deps chromium firefox postgresql lavapipe web-build go-vet go-test go-fuzz web-check web-unit dawn-test browser-test firefox-test testmodels clean
+.PHONY: run test build deps node web-deps chromium firefox postgresql lavapipe web-build go-vet go-lint go-test go-fuzz web-check web-unit dawn-test browser-test firefox-test testmodels clean
 
 MODELS_DIR ?= data/models
 
@@ -119,6 +124,12 @@ $(EMBED_DIR)/index.html:
 go-vet:
 	go vet ./...
 
+# gofmt -l must list nothing; staticcheck with its default checks.
+go-lint:
+	@unformatted="$$(gofmt -l $(GO_DIRS))"; \
+	if [ -n "$$unformatted" ]; then echo "gofmt -l: run gofmt -w on:"; echo "$$unformatted"; exit 1; fi
+	$(STATICCHECK) ./...
+
 # HYBRIDGEN_TEST_PG=1: the PostgreSQL half of the ledger tests must run (a
 # missing PostgreSQL fails them instead of skipping).
 go-test: postgresql
@@ -152,7 +163,7 @@ browser-test: deps build
 firefox-test: deps build lavapipe
 	cd web && HYBRIDGEN_BIN=$(CURDIR)/$(BIN) npm run test:firefox
 
-test: deps go-vet build go-test go-fuzz web-check web-unit dawn-test browser-test firefox-test
+test: deps go-vet go-lint build go-test go-fuzz web-check web-unit dawn-test browser-test firefox-test
 	@echo "make test: all checks passed"
 
 clean:

@@ -18,6 +18,7 @@ import (
 
 	"hybridgen/internal/api"
 	"hybridgen/internal/assets"
+	"hybridgen/internal/jobs"
 	"hybridgen/internal/ledger"
 	"hybridgen/internal/mirror"
 	"hybridgen/internal/server"
@@ -34,8 +35,8 @@ type serveOptions struct {
 	db           string
 	targetsFile  string
 	tokensFile   string
-	budgets      api.Budgets
-	rate         api.RateLimit
+	budgets      jobs.Budgets
+	rate         jobs.RateLimit
 	pollInterval time.Duration
 	// publicURL is the server's URL as RunPod reaches it, for webhooks.
 	publicURL string
@@ -90,7 +91,7 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	fs.BoolVar(&o.mirrorTestFaults, "mirror-test-faults", false, "TEST ONLY: enable the model mirror's fault injection and request counters under /_test/mirror/ (drop connections, throttle); never use in production")
 	fs.BoolVar(&o.demoModel, "demo-model", true, "install the built-in demo model (random weights: shows the pipeline, not pictures) into -models-dir, so the app works before SD-Turbo is pulled")
 	fs.StringVar(&o.instance, "instance", os.Getenv("HYBRIDGEN_INSTANCE"), "this server's name on a postgres:// ledger shared with others (env HYBRIDGEN_INSTANCE); default: host name and a random suffix")
-	fs.DurationVar(&o.leaseTTL, "lease-ttl", api.DefaultLeaseTTL, "on a postgres:// ledger, how long after its last renewal a server that died has its in-flight jobs taken over by another")
+	fs.DurationVar(&o.leaseTTL, "lease-ttl", jobs.DefaultLeaseTTL, "on a postgres:// ledger, how long after its last renewal a server that died has its in-flight jobs taken over by another")
 	if err := fs.Parse(args); err != nil {
 		return o, usageError{err}
 	}
@@ -161,7 +162,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		logger.Warn("listening off loopback with no bearer tokens: every cloud render will be refused (401); set -tokens")
 	}
 
-	defaultModel := prepareModels(opts, logger)
+	defaultModel, demo := prepareModels(opts, logger)
 	lg, err := ledger.Open(ctx, opts.db, ledger.Options{})
 	if err != nil {
 		return err
@@ -175,21 +176,24 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	cloudAPI, err := api.New(api.Config{
-		Ledger: lg, Targets: cloud, Budgets: opts.budgets, RateLimit: opts.rate, Access: access,
-		Logger: logger, PollInterval: opts.pollInterval, PublicURL: opts.publicURL, Models: defaultModel,
-		Instance: instance, Assets: images,
+	manager, err := jobs.New(jobs.Config{
+		Ledger: lg, Targets: cloud, Budgets: opts.budgets, RateLimit: opts.rate,
+		Logger: logger, PollInterval: opts.pollInterval, PublicURL: opts.publicURL, Instance: instance,
 	})
 	if err != nil {
 		return err
 	}
-	defer cloudAPI.Close(2 * time.Second)
-	if cloudAPI.CloudConfigured() {
+	defer manager.Close(2 * time.Second)
+	cloudAPI, err := api.New(api.Config{Jobs: manager, Access: access, DefaultModel: defaultModel, DemoModel: demo, Logger: logger, Assets: images})
+	if err != nil {
+		return err
+	}
+	if manager.CloudConfigured() {
 		logger.Info("cloud targets", "targets", cloud.Names(), "default", cloud.Default)
 	} else {
 		logger.Info("no cloud target configured: High Quality renders run locally")
 	}
-	stopReconciling, err := startReconciling(ctx, cloudAPI, instance, opts.leaseTTL, logger)
+	stopReconciling, err := startReconciling(ctx, manager, instance, opts.leaseTTL, logger)
 	if err != nil {
 		return err
 	}

@@ -2,8 +2,10 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"mime"
 	"net/http"
+	"os"
 	"time"
 
 	"hybridgen/internal/assets"
@@ -32,72 +34,62 @@ type AssetView struct {
 // handlePutAsset stores an image under its SHA-256: 201 when new, 200
 // when the server had it. The body must be the image itself (PNG, JPEG or
 // WebP, as its Content-Type says and its bytes show), at most the store's
-// limit, and hash to the name in the path.
-func (a *API) handlePutAsset(w http.ResponseWriter, r *http.Request) {
+// limit, and hash to the name in the path. [errorRules] answers the
+// store's refusals: 413 too large, 415 not the declared image.
+func (a *API) handlePutAsset(w http.ResponseWriter, r *http.Request) (int, any, error) {
 	if a.assets == nil {
-		writeError(w, http.StatusNotFound, CodeNotFound, "this server keeps no image assets")
-		return
+		return 0, nil, ErrNoAssets
 	}
 	hash := r.PathValue("sha256")
 	if !assets.ValidHash(hash) {
-		writeRequestError(w, &RequestError{Fields: []FieldError{{"sha256", "must be a SHA-256 in lower-case hex (64 characters)"}}})
-		return
+		return 0, nil, fieldError("sha256", "must be a SHA-256 in lower-case hex (64 characters)")
 	}
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || !assets.Types[mt] {
-		writeError(w, http.StatusUnsupportedMediaType, CodeUnsupportedMedia, "an image asset must be image/png, image/jpeg or image/webp")
-		return
+	if err != nil {
+		return 0, nil, fmt.Errorf("%w: Content-Type %q", assets.ErrType, r.Header.Get("Content-Type"))
 	}
 	if r.ContentLength > a.assets.MaxBytes() {
-		writeError(w, http.StatusRequestEntityTooLarge, CodeTooLarge, "the image is larger than this server accepts")
-		return
+		return 0, nil, fmt.Errorf("%w: Content-Length %d", assets.ErrTooLarge, r.ContentLength)
 	}
 	created, err := a.assets.Put(hash, mt, http.MaxBytesReader(w, r.Body, a.assets.MaxBytes()+1))
-	var tooBig *http.MaxBytesError
 	switch {
-	case errors.Is(err, assets.ErrTooLarge) || errors.As(err, &tooBig):
-		writeError(w, http.StatusRequestEntityTooLarge, CodeTooLarge, "the image is larger than this server accepts")
-		return
-	case errors.Is(err, assets.ErrType):
-		writeError(w, http.StatusUnsupportedMediaType, CodeUnsupportedMedia, "the body is not the image its Content-Type says")
-		return
 	case errors.Is(err, assets.ErrHashMismatch):
-		writeRequestError(w, &RequestError{Fields: []FieldError{{"body", "does not hash to the SHA-256 in the path"}}})
-		return
+		return 0, nil, fieldError("body", "does not hash to the SHA-256 in the path")
 	case err != nil:
-		a.log.Error("store asset", "sha256", hash, "error", err.Error())
-		writeError(w, http.StatusInternalServerError, CodeInternal, "the image could not be stored")
-		return
+		return 0, nil, fmt.Errorf("store asset %s: %w", hash, err)
+	case created:
+		return http.StatusCreated, AssetView{SHA256: hash, URL: AssetRoute + hash, ContentType: mt}, nil
 	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
-	writeJSON(w, status, AssetView{SHA256: hash, URL: AssetRoute + hash, ContentType: mt})
+	return http.StatusOK, AssetView{SHA256: hash, URL: AssetRoute + hash, ContentType: mt}, nil
 }
 
-// handleGetAsset serves a stored image with its type, an ETag (its hash)
-// and a year of private caching; Range and If-None-Match work.
-func (a *API) handleGetAsset(w http.ResponseWriter, r *http.Request) {
+// handleGetAsset answers a stored image (see [assetFile]); an unknown hash
+// is 404.
+func (a *API) handleGetAsset(_ http.ResponseWriter, r *http.Request) (int, any, error) {
 	if a.assets == nil {
-		writeError(w, http.StatusNotFound, CodeNotFound, "this server keeps no image assets")
-		return
+		return 0, nil, ErrNoAssets
 	}
 	hash := r.PathValue("sha256")
 	f, contentType, err := a.assets.Open(hash)
-	switch {
-	case errors.Is(err, assets.ErrBadHash), errors.Is(err, assets.ErrNotFound):
-		writeError(w, http.StatusNotFound, CodeNotFound, "no such image asset")
-		return
-	case err != nil:
-		a.log.Error("open asset", "sha256", hash, "error", err.Error())
-		writeError(w, http.StatusInternalServerError, CodeInternal, "the image could not be read")
-		return
+	if err != nil {
+		return 0, nil, fmt.Errorf("open asset: %w", err)
 	}
-	defer f.Close()
+	return http.StatusOK, assetFile{f: f, hash: hash, contentType: contentType}, nil
+}
+
+// assetFile is the body of GET /api/assets/{sha256}: the image with its
+// type, an ETag (its hash) and a year of private caching; Range and
+// If-None-Match work. It closes the file once served.
+type assetFile struct {
+	f                 *os.File
+	hash, contentType string
+}
+
+func (b assetFile) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer b.f.Close()
 	h := w.Header()
-	h.Set("Content-Type", contentType)
+	h.Set("Content-Type", b.contentType)
 	h.Set("Cache-Control", assetCacheControl)
-	h.Set("ETag", `"`+hash+`"`)
-	http.ServeContent(w, r, "", time.Time{}, f)
+	h.Set("ETag", `"`+b.hash+`"`)
+	http.ServeContent(w, r, "", time.Time{}, b.f)
 }

@@ -56,6 +56,7 @@ func (e *env) storedFiles() []string {
 // once, under that name, and served back with its type and a year of
 // caching; If-None-Match gets 304.
 func TestAssetsStoreAndServeByHash(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{noTarget: true})
 	data, hash := pngOf(t, 64)
 	r := e.putAsset(hash, "image/png", data)
@@ -94,6 +95,7 @@ func TestAssetsStoreAndServeByHash(t *testing.T) {
 // that is not an image (declared or sniffed) and a body over the limit are
 // each refused with their typed code, and leave nothing behind.
 func TestAssetsRefuseBadInput(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{noTarget: true, maxAssetBytes: 4096})
 	small, hash := pngOf(t, 8)
 	big, bigHash := pngOf(t, 128)
@@ -160,6 +162,7 @@ func TestAssetsRefuseBadInput(t *testing.T) {
 // needs: a valid bearer token when tokens are required, and the page's own
 // origin.
 func TestAssetsAreGuarded(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{noTarget: true, access: api.Access{RequireToken: true, Tokens: []api.Token{{Name: "alice", Secret: "s3cret-token"}}}})
 	data, hash := pngOf(t, 16)
 	if r := e.putAsset(hash, "image/png", data); r.code != http.StatusUnauthorized {

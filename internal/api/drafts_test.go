@@ -6,30 +6,32 @@ import (
 	"time"
 
 	"hybridgen/internal/api"
+	"hybridgen/internal/jobs"
 )
 
 // TestDraftMadeOfflineKeepsItsTime: a draft the browser made days ago and
 // reports now (it waited in its offline queue) lands on the day it was made.
 func TestDraftMadeOfflineKeepsItsTime(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	madeAt := time.Now().UTC().Add(-72 * time.Hour).Truncate(time.Millisecond)
 	r := e.do("POST", "/api/drafts", map[string]any{
 		"client_id": "c", "idempotency_key": "offline-1", "width": 512, "height": 512, "steps": 1,
 		"model": "sd-turbo", "made_at": madeAt.Format(time.RFC3339Nano),
 	})
-	var v api.JobView
+	var v jobs.JobView
 	r.decode(t, &v)
 	if r.code != http.StatusCreated || !v.CreatedAt.Equal(madeAt) {
 		t.Fatalf("draft = %d %s, want 201 created at %s", r.code, r.body, madeAt)
 	}
 	now := e.do("POST", "/api/drafts", `{"client_id":"c","idempotency_key":"online-1"}`)
-	var nv api.JobView
+	var nv jobs.JobView
 	now.decode(t, &nv)
 	if now.code != http.StatusCreated || time.Since(nv.CreatedAt) > time.Minute {
 		t.Fatalf("draft without made_at = %d %s, want created now", now.code, now.body)
 	}
 
-	var u api.UsageView
+	var u jobs.UsageView
 	e.do("GET", "/api/usage?days=7", nil).decode(t, &u)
 	days := map[string]int{}
 	for _, d := range u.ByDay {
@@ -47,10 +49,11 @@ func TestDraftMadeOfflineKeepsItsTime(t *testing.T) {
 // allowed), older than the queue may hold, or not a time is a typed 400 on
 // the made_at field, and nothing is recorded.
 func TestDraftMadeAtOutOfBounds(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	for name, madeAt := range map[string]string{
-		"future":   time.Now().Add(api.MaxClockSkew + time.Minute).Format(time.RFC3339Nano),
-		"too-old":  time.Now().Add(-api.MaxDraftAge - time.Hour).Format(time.RFC3339Nano),
+		"future":   time.Now().Add(jobs.MaxClockSkew + time.Minute).Format(time.RFC3339Nano),
+		"too-old":  time.Now().Add(-jobs.MaxDraftAge - time.Hour).Format(time.RFC3339Nano),
 		"not-time": "yesterday",
 		"no-zone":  "2026-12-01T10:00:00",
 	} {
@@ -65,7 +68,7 @@ func TestDraftMadeAtOutOfBounds(t *testing.T) {
 	if jobs := e.allJobs(); len(jobs) != 0 {
 		t.Fatalf("refused drafts were recorded: %+v", jobs)
 	}
-	edge := time.Now().Add(api.MaxClockSkew - time.Minute).Format(time.RFC3339Nano)
+	edge := time.Now().Add(jobs.MaxClockSkew - time.Minute).Format(time.RFC3339Nano)
 	if r := e.do("POST", "/api/drafts", map[string]any{"client_id": "c", "idempotency_key": "skew", "made_at": edge}); r.code != http.StatusCreated {
 		t.Fatalf("made_at within the clock skew = %d %s, want 201", r.code, r.body)
 	}

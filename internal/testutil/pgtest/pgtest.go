@@ -38,12 +38,8 @@ func Main(m *testing.M) {
 }
 
 // Run is [Main] without the exit: it returns the tests' exit code, for a
-// TestMain that has more to clean up after the tests.
+// TestMain with cleanup of its own.
 func Run(m *testing.M) int {
-	return run(m)
-}
-
-func run(m *testing.M) int {
 	initdb := findInitdb()
 	required := os.Getenv(EnvRequire) == "1"
 	if initdb == "" {
