@@ -23,7 +23,8 @@ graph input x feeds an unnamed Cast x -> x_fp16 inserted at the start of the nod
 float16 output y is an unnamed Cast y_fp16 -> y appended at the end, and the declared types become
 float32. Legacy exporter (dynamo=False where torch has the flag), opset 14; models over 2 GB get
 external data. LayerNorm exports decomposed at opset 14; ORT fuses it at session creation, as the
-published files hold it fused by ORT's optimizer.
+published files hold it fused by ORT's optimizer. fp16 exports then lose their float64 as the recipe's
+onnx-remove-double.py strips it (strip_float64), before the I/O wrap.
 """
 
 import argparse
@@ -36,6 +37,7 @@ import time
 import inspect
 
 import onnx
+import onnx.numpy_helper
 import torch
 from torch import nn
 
@@ -160,6 +162,33 @@ def wrap_fp32_io(model):
     return model
 
 
+def strip_float64(model):
+    """What the recipe's onnx-remove-double.py is for (it runs on the published text encoder before
+    onnx-wrap-fp16.py): torch 2's opset < 17 LayerNorm on float16 input computes its statistics in
+    float64 (Cast to DOUBLE ... Cast back), and onnxruntime-web's WebGPU session places no float64
+    node (creation fails: "Provider type for Cast node ... is not set"). Casts to DOUBLE become Casts
+    to FLOAT, float64 initializers, Constant values and value_info types float32."""
+    f32, f64 = onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE
+    graph = model.graph
+
+    def narrow(t):
+        if t.data_type == f64:
+            t.CopyFrom(onnx.numpy_helper.from_array(onnx.numpy_helper.to_array(t).astype("float32"), t.name))
+
+    for t in graph.initializer:
+        narrow(t)
+    for node in graph.node:
+        for a in node.attribute:
+            if node.op_type == "Cast" and a.name == "to" and a.i == f64:
+                a.i = f32
+            if a.HasField("t"):
+                narrow(a.t)
+    for v in list(graph.input) + list(graph.output) + list(graph.value_info):
+        if v.type.tensor_type.elem_type == f64:
+            v.type.tensor_type.elem_type = f32
+    return model
+
+
 def build(name, device, tiny=False):
     torch.manual_seed(list(NETS).index(name) + 1)
     kwargs = TINY[name] if tiny else {}
@@ -204,8 +233,9 @@ def export(out_dir, dtypes, only, attention="matmul", tiny=False):
                     **legacy, **({"custom_opsets": {"com.microsoft": 1}} if attention == "mha" else {}),
                 )
             if dtype == "fp16":
-                # Graph only: external data stays where the exporter wrote it, the references are unchanged.
-                model = wrap_fp32_io(onnx.load(path, load_external_data=False))
+                # Graph only: external data stays where the exporter wrote it, the references are unchanged;
+                # float64 tensors are scalars, stored inline.
+                model = wrap_fp32_io(strip_float64(onnx.load(path, load_external_data=False)))
                 onnx.save(model, path)
             files = sorted(os.path.relpath(os.path.join(r, f), d) for r, _, fs in os.walk(d) for f in fs)
             sizes_on_disk = {f: os.path.getsize(os.path.join(d, f)) for f in files if f != "files.json"}

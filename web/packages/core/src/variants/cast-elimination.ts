@@ -1,8 +1,8 @@
 /**
  * Removes the Cast nodes the fp16 -> fp32 rewrite turns into identities: a
- * Cast to float16 or float32 whose input is already a float of either width
- * (a graph input, an initializer, another such Cast) casts float32 to
- * float32 once everything is widened. Consumers are rewired to the Cast's
+ * Cast to float16, float32 or float64 whose input is already a float of any
+ * of these widths (a graph input, an initializer, another such Cast) casts
+ * float32 to float32 once everything is float32. Consumers are rewired to the Cast's
  * input. Casts that produce a graph output stay (the output name must
  * exist), and nothing is removed in graphs with subgraphs (their implicit
  * inputs would need renaming too).
@@ -12,7 +12,7 @@ import { ATTR, DataType, GRAPH, NODE, TYPE, VALUE_INFO } from './onnx-schema.js'
 import { fieldString, fields, ProtoWriter, WIRE } from './proto/wire.js';
 import type { ModelLayout, NodeInfo } from './scan.js';
 
-const FLOATS = new Set<number>([DataType.FLOAT, DataType.FLOAT16]);
+const FLOATS = new Set<number>([DataType.FLOAT, DataType.FLOAT16, DataType.DOUBLE]);
 
 /** The plan: Cast outputs to drop, each mapped to the tensor its consumers read instead. */
 export type CastRenames = ReadonlyMap<string, string>;

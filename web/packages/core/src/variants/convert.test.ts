@@ -60,6 +60,44 @@ function allTypes(model: ModelProto): (number | null | undefined)[] {
   ];
 }
 
+/**
+ * torch 2's opset < 17 export of LayerNorm on float16 input (the SD text encoder's): the statistics in
+ * float64 between `Cast(to DOUBLE)` and `Cast(to FLOAT16)`, eps a double Constant (double_data), 2.0 and a
+ * large shift double initializers (raw_data; the shift is streamed). onnxruntime-web's WebGPU session
+ * places no float64 node ("Provider type for Cast node ... is not set").
+ */
+function float64LayerNormGraph(): Uint8Array {
+  const f64 = (name: string, values: ArrayLike<number>) => ({
+    name,
+    dims: [values.length],
+    dataType: T.DOUBLE,
+    rawData: new Uint8Array(Float64Array.from(values).buffer),
+  });
+  return modelBytes({
+    name: 'float64-layer-norm',
+    node: [
+      { opType: 'Cast', input: ['x'], output: ['x16'], attribute: [attr('to', T.FLOAT16)] },
+      { opType: 'ReduceMean', input: ['x16'], output: ['mean'], attribute: [{ name: 'axes', type: onnx.AttributeProto.AttributeType.INTS, ints: [-1] }] },
+      { opType: 'Sub', input: ['x16', 'mean'], output: ['num'] },
+      { opType: 'Cast', input: ['num'], output: ['num64'], attribute: [attr('to', T.DOUBLE)] },
+      { opType: 'Pow', input: ['num64', 'two'], output: ['sq'] },
+      { opType: 'ReduceMean', input: ['sq'], output: ['var'], attribute: [{ name: 'axes', type: onnx.AttributeProto.AttributeType.INTS, ints: [-1] }] },
+      { opType: 'Constant', output: ['eps'], attribute: [attr('value', { name: 'eps_value', dims: [], dataType: T.DOUBLE, doubleData: [1e-5] })] },
+      { opType: 'Add', input: ['var', 'eps'], output: ['ve'] },
+      { opType: 'Sqrt', input: ['ve'], output: ['den'] },
+      { opType: 'Div', input: ['num64', 'den'], output: ['n64'] },
+      { opType: 'Add', input: ['n64', 'shift'], output: ['s64'] },
+      { opType: 'Cast', input: ['s64'], output: ['n16'], attribute: [attr('to', T.FLOAT16)] },
+      { opType: 'Mul', input: ['n16', 'W'], output: ['m'] },
+      { opType: 'Cast', input: ['m'], output: ['y'], attribute: [attr('to', T.FLOAT)] },
+    ],
+    initializer: [{ ...f64('two', [2]), dims: [] }, f64('shift', wave(N, 4)), f16('W', [N], wave(N, 1))],
+    input: [valueInfo('x', T.FLOAT, [1, N])],
+    output: [valueInfo('y', T.FLOAT, [1, N])],
+    valueInfo: [valueInfo('num64', T.DOUBLE, [1, N]), valueInfo('sq', T.DOUBLE, [1, N])],
+  });
+}
+
 describe('convertToFloat32', () => {
   it('widens initializers, Cast targets, Constant tensors and value types; big weights go to chunked external data', async () => {
     const folder = new MemoryFolder();
@@ -97,6 +135,23 @@ describe('convertToFloat32', () => {
     for (let i = 0; i < N; i++) maxDiff = Math.max(maxDiff, Math.abs((converted[i] as number) - (original[i] as number)));
     expect(maxDiff).toBeLessThan(2e-3); // the fp16 model rounds its intermediates to 11 bits
     expect(converted[7]).toBeCloseTo((((x[7] as number) + (wave(N, 1)[7] as number)) * 0.5 + (wave(N, 2)[7] as number)) * 1, 2);
+  });
+
+  it("narrows float64 (torch's fp16 LayerNorm statistics) to float32: no float64 left, same numbers", async () => {
+    const folder = new MemoryFolder();
+    const result = await convertToFloat32(blobOf(float64LayerNormGraph()), folder, { externalDataThresholdBytes: 1024, chunkBytes: 1024 });
+    expect(result.counts).toMatchObject({ initializersWidened: 3, attributeTensorsWidened: 1 });
+    expect(folder.files.get('model.onnx.data.0')?.byteLength).toBe(2 * N * 4); // shift narrowed in chunks, W widened
+    const model = decode(folder.files.get('model.onnx') as Uint8Array);
+    expect(allTypes(model)).not.toContain(T.DOUBLE);
+    expect(allTypes(model)).not.toContain(T.FLOAT16);
+    const x = wave(N, 3);
+    const feeds = { x: new ort.Tensor('float32', x, [1, N]) };
+    const converted = await runOnDisk(folder.files, 'model.onnx', feeds, 'y');
+    const original = await runOnDisk({ 'model.onnx': float64LayerNormGraph() }, 'model.onnx', feeds, 'y');
+    let maxDiff = 0;
+    for (let i = 0; i < N; i++) maxDiff = Math.max(maxDiff, Math.abs((converted[i] as number) - (original[i] as number)));
+    expect(maxDiff).toBeLessThan(1e-2); // the fp16 model rounds x, the mean and the product to 11 bits
   });
 
   it('packs several tensors into one external file up to the limit, none straddling two', async () => {

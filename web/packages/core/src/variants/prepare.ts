@@ -45,7 +45,7 @@ export async function estimateDerivedRequirements(source: DerivationSource, kind
     let largestInt8 = 0;
     for (const t of initializersOf(layout)) {
       const target = plan.get(t.name);
-      const bytes = target ? t.elementCount : t.dataType === DataType.FLOAT16 ? 2 * t.byteLength : t.byteLength;
+      const bytes = target ? t.elementCount : t.dataType === DataType.FLOAT16 || t.dataType === DataType.DOUBLE ? 4 * t.elementCount : t.byteLength;
       weights += bytes + (target ? 4 * target.channels : 0);
       largest = Math.max(largest, bytes);
       if (target) largestInt8 = Math.max(largestInt8, t.elementCount);

@@ -1,5 +1,6 @@
 /**
- * The fp16 -> fp32 rewrite of the small parts of a graph, in memory: node
+ * The fp16 -> fp32 rewrite of the small parts of a graph, in memory (float64
+ * is narrowed to float32 alongside, see `float64.ts`): node
  * attributes (Cast `to`, `dtype` of generators, Constant and other tensor
  * attributes, subgraphs of If/Loop/Scan), value types (graph inputs,
  * outputs, value_info, nested sequence/optional/map types) and small
@@ -9,13 +10,14 @@
 
 import { UnsupportedModelError } from './errors.js';
 import { widenFloat16Bytes, widenFloat16Values } from './float16.js';
+import { narrowFloat64Bytes, TO_FLOAT32 } from './float64.js';
 import { ATTR, DataType, FUNCTION, GRAPH, NODE, SPARSE, TENSOR, TYPE, VALUE_INFO } from './onnx-schema.js';
 import { fieldString, fields, ProtoWriter, readInts, WIRE } from './proto/wire.js';
 import { tensorHeaderFromBytes } from './scan.js';
 
 /** Counts of what a rewrite changed. */
 export interface RewriteCounts {
-  /** Cast (and generator `dtype`) attributes retargeted from float16 to float32. */
+  /** Cast (and generator `dtype`) attributes retargeted from float16 (or float64) to float32. */
   castsRewritten: number;
   /** Tensors widened in node attributes (Constant values and others). */
   attributeTensorsWidened: number;
@@ -33,7 +35,7 @@ export function emptyCounts(): RewriteCounts {
 /** Ops whose `dtype` attribute names an output element type. */
 const DTYPE_OPS = new Set(['EyeLike', 'RandomNormal', 'RandomUniform', 'RandomNormalLike', 'RandomUniformLike', 'Multinomial', 'Bernoulli']);
 
-/** Rewrites a TypeProto's float16 element types (nested ones too); returns the same bytes when nothing changed. */
+/** Rewrites a TypeProto's float16 and float64 element types (nested ones too); returns the same bytes when nothing changed. */
 export function rewriteType(bytes: Uint8Array, counts: RewriteCounts): Uint8Array {
   let changed = false;
   const out = new ProtoWriter();
@@ -44,7 +46,7 @@ export function rewriteType(bytes: Uint8Array, counts: RewriteCounts): Uint8Arra
       const inner = new ProtoWriter();
       let innerChanged = false;
       for (const g of fields(bytes, f.start, f.end)) {
-        if (g.field === TYPE.elemType && g.wire === WIRE.VARINT && g.value === DataType.FLOAT16) {
+        if (g.field === TYPE.elemType && g.wire === WIRE.VARINT && TO_FLOAT32.has(g.value)) {
           inner.varint(TYPE.elemType, DataType.FLOAT);
           innerChanged = true;
         } else inner.raw(bytes.subarray(g.headerStart, g.end));
@@ -102,29 +104,53 @@ export function float32Tensor(keptFields: readonly Uint8Array[], values: Float32
   return out.finish();
 }
 
+/** The float32 values of a float16 tensor held in memory (raw_data or int32_data). */
+function float16Values(bytes: Uint8Array, header: ReturnType<typeof tensorHeaderFromBytes>): Float32Array {
+  const { data } = header;
+  if (data.kind === 'raw') return widenFloat16Bytes(bytes.subarray(data.start, data.end));
+  if (data.kind !== 'typed') return new Float32Array(0);
+  const bits: number[] = [];
+  for (const f of data.fields) {
+    if (f.field !== TENSOR.int32Data)
+      throw new UnsupportedModelError(`float16 tensor ${header.name} stores values in field ${f.field}, expected raw_data or int32_data`);
+    readInts(bytes, f, bits);
+  }
+  return widenFloat16Values(bits);
+}
+
+/** The float32 values of a float64 tensor held in memory (raw_data or double_data, packed or not). */
+function float64Values(bytes: Uint8Array, header: ReturnType<typeof tensorHeaderFromBytes>): Float32Array {
+  const { data } = header;
+  if (data.kind === 'raw') return narrowFloat64Bytes(bytes.subarray(data.start, data.end));
+  if (data.kind !== 'typed') return new Float32Array(0);
+  const parts: Float32Array[] = [];
+  for (const f of data.fields) {
+    if (f.field !== TENSOR.doubleData || (f.wire !== WIRE.LEN && f.wire !== WIRE.I64))
+      throw new UnsupportedModelError(`float64 tensor ${header.name} stores values in field ${f.field}, expected raw_data or double_data`);
+    parts.push(narrowFloat64Bytes(bytes.subarray(f.start, f.end)));
+  }
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
 /**
- * Widens a float16 TensorProto held in memory (raw_data or int32_data) to
+ * Widens a float16 (or narrows a float64) TensorProto held in memory to
  * float32; other tensors come back unchanged. External data is refused here:
  * the streaming transform handles external initializers.
  */
 export function widenTensorBytes(bytes: Uint8Array): Uint8Array {
   const header = tensorHeaderFromBytes(bytes);
-  if (header.dataType !== DataType.FLOAT16) return bytes;
-  const { data } = header;
-  let values: Float32Array;
-  if (data.kind === 'raw') values = widenFloat16Bytes(bytes.subarray(data.start, data.end));
-  else if (data.kind === 'typed') {
-    const bits: number[] = [];
-    for (const f of data.fields) {
-      if (f.field !== TENSOR.int32Data)
-        throw new UnsupportedModelError(`float16 tensor ${header.name} stores values in field ${f.field}, expected raw_data or int32_data`);
-      readInts(bytes, f, bits);
-    }
-    values = widenFloat16Values(bits);
-  } else if (data.kind === 'empty') values = new Float32Array(0);
-  else throw new UnsupportedModelError(`float16 tensor ${header.name} inside a node attribute uses external data`);
+  if (!TO_FLOAT32.has(header.dataType)) return bytes;
+  const kind = header.dataType === DataType.FLOAT16 ? 'float16' : 'float64';
+  if (header.data.kind === 'external') throw new UnsupportedModelError(`${kind} tensor ${header.name} inside a node attribute uses external data`);
+  const values = header.dataType === DataType.FLOAT16 ? float16Values(bytes, header) : float64Values(bytes, header);
   if (values.length !== header.elementCount)
-    throw new UnsupportedModelError(`float16 tensor ${header.name} has ${values.length} values for ${header.elementCount} elements`);
+    throw new UnsupportedModelError(`${kind} tensor ${header.name} has ${values.length} values for ${header.elementCount} elements`);
   return float32Tensor(header.keptFields, values);
 }
 
@@ -148,7 +174,7 @@ function rewriteAttribute(bytes: Uint8Array, opType: string, counts: RewriteCoun
   const out = new ProtoWriter();
   for (const f of fields(bytes)) {
     const sub = bytes.subarray(f.start, f.end);
-    if (retypes && f.field === ATTR.i && f.wire === WIRE.VARINT && f.value === DataType.FLOAT16) {
+    if (retypes && f.field === ATTR.i && f.wire === WIRE.VARINT && TO_FLOAT32.has(f.value)) {
       out.varint(ATTR.i, DataType.FLOAT);
       counts.castsRewritten++;
     } else if ((f.field === ATTR.t || f.field === ATTR.tensors) && f.wire === WIRE.LEN) {

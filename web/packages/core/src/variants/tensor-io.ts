@@ -48,7 +48,7 @@ export async function* valueChunks(
   }
 }
 
-/** The values of a tensor written in typed fields (float_data, int32_data for float16), as raw bytes. */
+/** The values of a tensor written in typed fields (float_data, int32_data for float16, double_data), as raw bytes. */
 async function typedValueBytes(tensor: TensorHeader, reader: BlobReader): Promise<Uint8Array> {
   if (tensor.data.kind !== 'typed') throw new Error('not typed');
   const parts: Uint8Array[] = [];
@@ -72,6 +72,17 @@ async function typedValueBytes(tensor: TensorHeader, reader: BlobReader): Promis
       }
     }
     return new Uint8Array(Float32Array.from(values).buffer);
+  }
+  if (tensor.dataType === DataType.DOUBLE) {
+    const out: Uint8Array[] = [];
+    for (const p of parts) for (const f of fields(p)) if (f.field === TENSOR.doubleData) out.push(p.slice(f.start, f.end));
+    const bytes = new Uint8Array(out.reduce((a, b) => a + b.byteLength, 0));
+    let o = 0;
+    for (const b of out) {
+      bytes.set(b, o);
+      o += b.byteLength;
+    }
+    return bytes;
   }
   throw new UnsupportedModelError(`initializer ${tensor.name} stores ${tensor.dataType} values in typed fields; only raw_data is streamed`);
 }

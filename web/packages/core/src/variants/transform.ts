@@ -13,6 +13,7 @@ import { type AttentionFusionPlan, MS_DOMAIN, NO_FUSION, planAttentionFusion } f
 import { isValueInfoOfRemoved, planCastElimination, renameNodeInputs, valueInfoNameAndType } from './cast-elimination.js';
 import { UnsupportedModelError } from './errors.js';
 import { widenFloat16Bytes } from './float16.js';
+import { narrowFloat64Bytes, TO_FLOAT32 } from './float64.js';
 import { GraphView } from './graph-view.js';
 import { DataType, GRAPH, MODEL, OPSET } from './onnx-schema.js';
 import { ExternalDataWriter, type OutputFolder, PARTIAL_SUFFIX } from './output.js';
@@ -89,27 +90,38 @@ function wrote(job: Job, bytes: number): void {
   job.stats.largest = Math.max(job.stats.largest, bytes);
 }
 
-/** Streams an initializer's values to external data, widening float16 to float32. */
+/** Float32 values of a chunk of float16 or float64 bytes, into `buffer` when given. */
+function toFloat32(chunk: Uint8Array, dataType: number, buffer?: Float32Array): Float32Array {
+  return dataType === DataType.FLOAT16 ? widenFloat16Bytes(chunk, buffer) : narrowFloat64Bytes(chunk, buffer);
+}
+
+/** Bytes of a tensor once float16 / float64 values are float32 (`convert`), else as stored. */
+function convertedBytes(tensor: TensorHeader, convert: boolean): number {
+  return convert && TO_FLOAT32.has(tensor.dataType) ? tensor.elementCount * 4 : tensor.byteLength;
+}
+
+/** Streams an initializer's values to external data, float16 widened and float64 narrowed to float32. */
 async function streamWidened(job: Job, tensor: TensorHeader, widen: boolean): Promise<Uint8Array> {
-  const isHalf = widen && tensor.dataType === DataType.FLOAT16;
-  const outBytes = isHalf ? tensor.byteLength * 2 : tensor.byteLength;
+  const converts = widen && TO_FLOAT32.has(tensor.dataType);
+  const outBytes = convertedBytes(tensor, widen);
   const where = await job.external.begin(outBytes);
-  const buffer = isHalf ? new Float32Array(job.chunkBytes / 2) : undefined;
+  const buffer = converts ? new Float32Array(job.chunkBytes / 2) : undefined;
   for await (const chunk of valueChunks(tensor, job.reader, job.options.resolveExternal, job.chunkBytes)) {
-    if (isHalf) {
-      const wide = widenFloat16Bytes(chunk, buffer);
+    if (converts) {
+      const wide = toFloat32(chunk, tensor.dataType, buffer);
       await job.external.write(new Uint8Array(wide.buffer, wide.byteOffset, wide.byteLength));
     } else await job.external.write(chunk);
     tick(job, chunk.byteLength);
   }
   wrote(job, outBytes);
-  if (isHalf) job.counts.initializersWidened++;
-  return encodeTensor({ dataType: isHalf ? DataType.FLOAT : tensor.dataType, keptFields: tensor.keptFields }, { external: { ...where, length: outBytes } });
+  if (converts) job.counts.initializersWidened++;
+  return encodeTensor({ dataType: converts ? DataType.FLOAT : tensor.dataType, keptFields: tensor.keptFields }, { external: { ...where, length: outBytes } });
 }
 
-/** Widens a small initializer in memory and encodes it inline. */
+/** Widens (or narrows) a small initializer in memory and encodes it inline. */
 async function inlineWidened(job: Job, tensor: TensorHeader, field: { headerStart: number; start: number; end: number }, widen: boolean): Promise<Uint8Array> {
-  if (!(widen && tensor.dataType === DataType.FLOAT16) && tensor.data.kind !== 'external') {
+  const converts = widen && TO_FLOAT32.has(tensor.dataType);
+  if (!converts && tensor.data.kind !== 'external') {
     wrote(job, tensor.byteLength);
     tick(job, tensor.byteLength);
     return job.reader.read(field.start, field.end); // unchanged: copied verbatim
@@ -123,11 +135,11 @@ async function inlineWidened(job: Job, tensor: TensorHeader, field: { headerStar
     o += p.byteLength;
   }
   tick(job, raw.byteLength);
-  if (widen && tensor.dataType === DataType.FLOAT16) {
-    const wide = widenFloat16Bytes(raw);
+  if (converts) {
+    const wide = toFloat32(raw, tensor.dataType);
     job.counts.initializersWidened++;
     wrote(job, wide.byteLength);
-    return encodeTensor({ dataType: DataType.FLOAT, keptFields: tensor.keptFields }, { raw: new Uint8Array(wide.buffer) });
+    return encodeTensor({ dataType: DataType.FLOAT, keptFields: tensor.keptFields }, { raw: new Uint8Array(wide.buffer, wide.byteOffset, wide.byteLength) });
   }
   wrote(job, raw.byteLength);
   return encodeTensor({ dataType: tensor.dataType, keptFields: tensor.keptFields }, { raw });
@@ -268,7 +280,7 @@ async function transform(input: BlobLike, folder: OutputFolder, options: Transfo
           for (const t of await quantizeWeight(job, target)) graph.bytes(GRAPH.initializer, t);
           continue;
         }
-        const wide = entry.tensor.dataType === DataType.FLOAT16 ? entry.tensor.byteLength * 2 : entry.tensor.byteLength;
+        const wide = convertedBytes(entry.tensor, true);
         const streamable = entry.tensor.data.kind === 'raw' || entry.tensor.data.kind === 'external';
         const bytes =
           wide >= job.threshold && streamable ? await streamWidened(job, entry.tensor, true) : await inlineWidened(job, entry.tensor, entry.field, true);
