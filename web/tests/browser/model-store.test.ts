@@ -324,7 +324,7 @@ describe('model store against the Go mirror', () => {
     const result = await page.evaluate(async () => {
       const { core } = window.hg;
       const manifest = await core.loadManifest('/models/listed/manifest.json');
-      const store = new core.ModelStore();
+      const store = window.hg.newStore();
       const download = await store.download(manifest, { variant: 'wasm' });
       const listed = await store.list();
       const usage = await store.usage();

@@ -1,26 +1,34 @@
-// The model store's dedicated worker: fetches, hashes and writes model files
-// to OPFS with synchronous access handles, one request at a time per model.
+// The model store's download worker, served over the rpc module: fetches,
+// hashes and writes model files to OPFS with synchronous access handles.
+// The app's worker module calls serveModelDownloads(self, { createHashWorker }).
 
+import type { RpcWorker } from '../rpc/client.js';
+import { type RpcScope, serveRpc } from '../rpc/server.js';
 import { runDownloadJob } from './download-job.js';
-import { reviveError, serializeError } from './errors.js';
-import type { WorkerReply, WorkerRequest } from './protocol.js';
+import { STORE_ERRORS } from './errors.js';
+import { createStreamingHasher } from './hash-pipeline.js';
+import type { DownloadApi } from './protocol.js';
 
-const running = new Map<string, AbortController>();
-
-function reply(message: WorkerReply): void {
-  postMessage(message);
+/** Options of {@link serveModelDownloads}. */
+export interface ModelDownloadsOptions {
+  /**
+   * Creates the hash worker (a module calling `serveHasher(self)`), so hashing overlaps the
+   * fetch on another core. Without it, or where nested workers cannot start, hashing is inline.
+   */
+  readonly createHashWorker?: () => RpcWorker;
 }
 
-addEventListener('message', (event: MessageEvent<WorkerRequest>) => {
-  const message = event.data;
-  if (message.type === 'abort') {
-    running.get(message.requestId)?.abort(reviveError(message.reason));
-    return;
-  }
-  const controller = new AbortController();
-  running.set(message.requestId, controller);
-  runDownloadJob(message.job, message.requestId, controller.signal, (progress) => reply({ type: 'progress', requestId: message.requestId, event: progress }))
-    .then(() => reply({ type: 'done', requestId: message.requestId }))
-    .catch((error: unknown) => reply({ type: 'failed', requestId: message.requestId, error: serializeError(error) }))
-    .finally(() => running.delete(message.requestId));
-});
+/** Runs in the download worker: answers {@link DownloadApi} calls. */
+export function serveModelDownloads(scope: RpcScope, options: ModelDownloadsOptions = {}): void {
+  const createHasher = () => createStreamingHasher({ createWorker: options.createHashWorker });
+  serveRpc<DownloadApi>(
+    scope,
+    {
+      download: async ({ job, requestId }, { signal, progress }) => {
+        await runDownloadJob(job, requestId, { signal, post: (p) => progress(p), createHasher });
+        return null;
+      },
+    },
+    { errors: STORE_ERRORS },
+  );
+}
