@@ -32,7 +32,7 @@ import { openFile, type ResumeRecord, readJson, removeFile, resumeRecordPath } f
 import type { DownloadFileSpec, DownloadJob } from './protocol.js';
 import { type Attempt, type AttemptOutcome, NoAnswerError, RetriableError, retrying } from './retrying.js';
 import { parseContentRange, serverGitBlobSha1, serverSha256, strongEtag } from './server-hash.js';
-import { openSyncAccess, type SyncAccessHandle } from './sync-access.js';
+import { JsonFileWriter, openSyncAccess, type SyncAccessHandle } from './sync-access.js';
 
 /** What a file download tells its caller as it goes. */
 export type FileUpdate =
@@ -62,6 +62,8 @@ export interface FileDownloadContext {
 }
 
 const READ_BACK_BYTES = 8 * 1024 * 1024;
+/** The longest the stream loop runs without letting other tasks (an abort) in. */
+const YIELD_INTERVAL_MS = 50;
 
 function toBase64(bytes: Uint8Array): string {
   let s = '';
@@ -99,32 +101,6 @@ async function hashStored(access: SyncAccessHandle, hasher: StreamingHasher, fro
   }
 }
 
-/** Keeps the resume record's file open and rewrites it in place. */
-class RecordWriter {
-  #access: SyncAccessHandle | null = null;
-  readonly #dir: FileSystemDirectoryHandle;
-  readonly #path: string;
-  constructor(dir: FileSystemDirectoryHandle, path: string) {
-    this.#dir = dir;
-    this.#path = path;
-  }
-  async write(record: ResumeRecord): Promise<void> {
-    if (!this.#access) {
-      const handle = await openFile(this.#dir, this.#path, true);
-      if (!handle) throw new StorageUnavailableError(`cannot create ${this.#path}`);
-      this.#access = await openSyncAccess(handle);
-    }
-    const bytes = new TextEncoder().encode(JSON.stringify(record));
-    this.#access.truncate(0);
-    this.#access.write(bytes, { at: 0 });
-  }
-  close(): void {
-    this.#access?.flush();
-    this.#access?.close();
-    this.#access = null;
-  }
-}
-
 /** Resolves after pending tasks (such as an incoming abort message) have run. */
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => {
@@ -151,6 +127,7 @@ class FileDownload {
   /** Bumped by each restart, so a late checkpoint of older bytes is dropped. */
   generation = 0;
   lastReport = 0;
+  lastYield = 0;
   /** Checkpoints are written as the hash worker catches up; this settles when all are written. */
   checkpoints: Promise<void> = Promise.resolve();
   checkpointError: unknown = null;
@@ -159,7 +136,7 @@ class FileDownload {
   constructor(
     readonly ctx: FileDownloadContext,
     readonly access: SyncAccessHandle,
-    readonly records: RecordWriter,
+    readonly records: JsonFileWriter,
     readonly hasher: StreamingHasher,
   ) {
     this.recordPath = resumeRecordPath(ctx.spec.path);
@@ -302,6 +279,7 @@ class FileDownload {
     if (!response.body) throw new RetriableError('no response body');
     const reader = response.body.getReader();
     let sinceCheckpoint = 0;
+    this.lastYield = performance.now();
     for (;;) {
       const chunk = await reader.read().catch((error: unknown) => {
         throw signal.aborted ? signal.reason : new RetriableError(`connection lost at byte ${this.offset}: ${(error as Error).message}`);
@@ -314,15 +292,19 @@ class FileDownload {
       if (sinceCheckpoint >= job.checkpointBytes) {
         sinceCheckpoint = 0;
         this.checkpoint();
-        // Buffered chunks resolve as microtasks and would starve the
-        // message that carries an abort: let it in once per checkpoint.
-        await yieldToEventLoop();
-        signal.throwIfAborted();
       }
       const now = performance.now();
       if (now - this.lastReport >= job.progressIntervalMs) {
         this.lastReport = now;
         report(false);
+      }
+      if (now - this.lastYield >= YIELD_INTERVAL_MS) {
+        // When the body is already buffered (a busy CPU, a fast server), reads
+        // resolve as microtasks and the message that carries an abort would
+        // wait for the end of the file: let it in every few milliseconds.
+        await yieldToEventLoop();
+        this.lastYield = performance.now();
+        signal.throwIfAborted();
       }
     }
     if (this.offset !== total) throw new RetriableError(`the response ended at byte ${this.offset} of ${total}`);
@@ -384,7 +366,7 @@ export async function downloadFile(ctx: FileDownloadContext): Promise<FileResult
   if (!handle) throw new StorageUnavailableError(`cannot create ${spec.path} in OPFS`);
   const access = await openSyncAccess(handle);
   const hasher = await ctx.createHasher();
-  const file = new FileDownload(ctx, access, new RecordWriter(modelDir, resumeRecordPath(spec.path)), hasher);
+  const file = new FileDownload(ctx, access, new JsonFileWriter(modelDir, resumeRecordPath(spec.path)), hasher);
   try {
     await file.resume();
     await retrying((attempt) => file.attempt(attempt), {
