@@ -30,22 +30,49 @@ describe('cancelling a local draft with a cloud target configured', () => {
     await emulator?.stop();
   });
 
-  it('stops the draft at every stage it reaches and never starts a cloud job', async () => {
+  it('stops the draft while preparing and inside the engine run, and never starts a cloud job', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await openApp(page, server.url);
     const shape = await createImageShape(page);
+    const shapeId = await shape.getAttribute('data-shape-id');
     await shape.getByTestId('hg-prompt').fill('a lighthouse at dusk');
     await shape.getByTestId('hg-mode-auto').click();
-    // Cancel while preparing (download, load), then again once the model is warm (in the engine's run).
-    for (const round of [1, 2, 3]) {
-      await shape.getByTestId('hg-generate').click();
-      await shape.getByTestId('hg-cancel').click();
-      await expect.poll(() => shape.getAttribute('data-status'), { timeout: 60_000 }).toMatch(/^(idle|done|error)$/);
-      // Cancelled (idle, or the last result kept) or, when the tiny model beat the click, made here: never an error, never the cloud.
-      expect(await shape.getAttribute('data-status'), `round ${round}`).not.toBe('error');
-      if ((await shape.getByTestId('hg-result').count()) > 0) expect(await shape.getByTestId('hg-result').getAttribute('data-source')).toBe('local');
-    }
+    const status = shape.getByTestId('hg-status');
+
+    // 1. Cancel at once, while the model is being prepared (download, load).
+    await shape.getByTestId('hg-generate').click();
+    await shape.getByTestId('hg-cancel').click();
+    await expect.poll(() => shape.getAttribute('data-status'), { timeout: 60_000 }).toMatch(/^(idle|done)$/);
+
+    // 2. A whole draft, so the model is warm and the next one goes straight to the engine.
+    await shape.getByTestId('hg-generate').click();
+    await expect.poll(() => shape.getAttribute('data-status'), { timeout: 120_000 }).toBe('done');
+    expect(await shape.getByTestId('hg-result').getAttribute('data-source')).toBe('local');
+    const shown = await shape.getByTestId('hg-image').getAttribute('src');
+
+    // 3. Cancel from inside the page the moment the engine reports its UNet step (sent as the step
+    // starts), so the abort lands while engine.generate runs in its worker.
+    await page.evaluate((id) => {
+      const el = document.querySelector(`[data-testid="hg-shape"][data-shape-id="${id}"]`);
+      if (!el) throw new Error('no shape');
+      const observer = new MutationObserver(() => {
+        const text = el.querySelector('[data-testid="hg-status"]')?.textContent ?? '';
+        if (!/^Step \d+ of \d+$/.test(text)) return;
+        observer.disconnect();
+        el.setAttribute('data-cancelled-at', text);
+        el.querySelector<HTMLButtonElement>('[data-testid="hg-cancel"]')?.click();
+      });
+      observer.observe(el, { subtree: true, childList: true, characterData: true });
+    }, shapeId);
+    await shape.getByTestId('hg-generate').click();
+    await expect.poll(() => status.textContent(), { timeout: 60_000 }).toBe('Cancelled');
+    expect(await shape.getAttribute('data-cancelled-at')).toBe('Step 1 of 1');
+    // The run ended as cancelled: not an error, and the image shown is still the earlier local one.
+    expect(await shape.getAttribute('data-status')).toBe('done');
+    expect(await shape.getByTestId('hg-result').getAttribute('data-source')).toBe('local');
+    expect(await shape.getByTestId('hg-image').getAttribute('src')).toBe(shown);
+
     // Any fallback would have reached the server and the emulator by now.
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     expect(await cloudJobs(server)).toBe(0);
