@@ -67,7 +67,7 @@ describe('local engine on WebGPU (SwiftShader, no shader-f16), in a worker', () 
     const aborted = await ep.page.evaluate((r) => window.hgEngine.generateAbortingAtStep({ ...r, steps: 4 }, 2), request);
     expect(aborted.ok).toBe(false);
     if (aborted.ok) return;
-    expect(aborted.error.name).toBe('EngineAbortedError');
+    expect(aborted.error.name).toBe('AbortError');
     expect(aborted.error.message).toMatch(/test aborts at UNet step 2/);
     const stages = await ep.page.evaluate(() => window.hgEngine.progress());
     expect(stages).toContainEqual({ stage: 'unet', step: 2, steps: 4 });
@@ -241,10 +241,10 @@ describe('local engine on WASM (no WebGPU), cross-origin isolated', () => {
     expect(png.bytes).toBeGreaterThan(100);
   });
 
-  it('a call that overruns its timeout rejects with EngineTimeoutError and the engine comes back', async () => {
+  it('a call that overruns its timeout rejects with CallTimeoutError and the engine comes back', async () => {
     const late = await ep.page.evaluate((r) => window.hgEngine.generateWithTimeout({ ...r, steps: 4 }, 1), request);
     expect(late.ok).toBe(false);
-    if (!late.ok) expect(late.error.name).toBe('EngineTimeoutError');
+    if (!late.ok) expect(late.error.name).toBe('CallTimeoutError');
     const image = unwrap(await ep.page.evaluate((r) => window.hgEngine.generate(r), request));
     expect(rgba(image.rgbaBase64)).toEqual(first);
   });

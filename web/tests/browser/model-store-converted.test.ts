@@ -73,7 +73,7 @@ describe('a converted file, from models pull to the browser', () => {
         () => null,
         (error: Error) => ({ name: error.name, isClass: error instanceof core.NotMirroredError, path: (error as { path?: string }).path }),
       );
-      const store = new core.ModelStore({ mirrorRoot: '/models/' });
+      const store = window.hg.newStore({ mirrorRoot: '/models/' });
       await store.download(m, { variant: 'wasm' });
       const tiny = (await store.openFiles(m, 'wasm')).byRole('tiny_decoder');
       const head = new Uint8Array(await tiny.file.slice(0, 1).arrayBuffer());

@@ -19,7 +19,7 @@ describe('model store with the generated test model', () => {
     const result = await page.evaluate(async () => {
       const { core } = window.hg;
       const m = await core.loadManifest('/models/test-tiny-sd/manifest.json');
-      const store = new core.ModelStore();
+      const store = window.hg.newStore();
       const events: string[] = [];
       const download = await store.download(m, { variant: 'wasm', onProgress: (e) => events.push(`${e.status}:${e.scope}`) });
       const stored = await store.openFiles(m, 'wasm');

@@ -136,7 +136,7 @@ describe('model store against the Go mirror', () => {
     await mirrorFaults(suite().server.url).reset();
   });
 
-  it('resumes a download cut at an arbitrary byte from that byte, and the bytes hash correctly', async () => {
+  it('resumes a download cut at an arbitrary byte from the bytes it kept, and the bytes hash correctly', async () => {
     const faults = mirrorFaults(suite().server.url);
     const cut = 2_345_679;
     await faults.set({ path: 'resume/unet/model.onnx', dropAfterBytes: cut });
@@ -146,17 +146,23 @@ describe('model store against the Go mirror', () => {
     expect(state.error).toBeNull();
     expect(state.result?.source).toBe('downloaded');
 
+    // The worker resumes from the bytes it wrote. Those are all `cut` bytes when it kept up with the
+    // body; on a busy CPU it lets other tasks in (an abort) every few ms, and the connection's
+    // error can then arrive first and drop the body's unread tail: it resumes from what it holds.
+    const resumed = state.events.find((e) => e.status === 'downloading' && e.resumedFrom > 0);
+    expect(resumed).toMatchObject({ file: { path: 'unet/model.onnx' } });
+    const kept = resumed?.status === 'downloading' ? resumed.resumedFrom : 0;
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThanOrEqual(cut);
     const stats = (await faults.stats())['resume/unet/model.onnx'];
     expect(stats?.dropped).toBe(1);
     expect(stats?.get).toBe(2);
-    expect(stats?.ranges).toEqual([`bytes=${cut}-`]);
-    // Nothing before the cut came over the wire twice.
-    expect(stats?.bodyBytes).toBe(resumeModel.files[1]?.bytes);
+    expect(stats?.ranges).toEqual([`bytes=${kept}-`]);
+    // No byte it had written came over the wire twice.
+    expect(stats?.bodyBytes).toBe(cut + (resumeModel.files[1]?.bytes ?? 0) - kept);
     const logged = suite().server.logs.filter((l) => l.includes('"path":"/models/resume/unet/model.onnx"'));
-    expect(logged.some((l) => l.includes(`"range":"bytes=${cut}-"`) && l.includes('"status":206'))).toBe(true);
+    expect(logged.some((l) => l.includes(`"range":"bytes=${kept}-"`) && l.includes('"status":206'))).toBe(true);
     expect(logged.some((l) => l.includes('"aborted":true'))).toBe(true);
-    const resumed = state.events.find((e) => e.status === 'downloading' && e.resumedFrom > 0);
-    expect(resumed).toMatchObject({ resumedFrom: cut, file: { path: 'unet/model.onnx' } });
 
     const stored = await readStored(page, resumeModel);
     expect(stored.map((s) => [s.path, s.bytes, s.sha256])).toEqual(resumeModel.files.map((f) => [f.path, f.bytes, f.sha256]));
@@ -324,7 +330,7 @@ describe('model store against the Go mirror', () => {
     const result = await page.evaluate(async () => {
       const { core } = window.hg;
       const manifest = await core.loadManifest('/models/listed/manifest.json');
-      const store = new core.ModelStore();
+      const store = window.hg.newStore();
       const download = await store.download(manifest, { variant: 'wasm' });
       const listed = await store.list();
       const usage = await store.usage();

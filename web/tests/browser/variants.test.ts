@@ -127,12 +127,12 @@ describe('variants without WebGPU', () => {
   const suite = useSuite({ webgpu: false, server: { args: mirrorArgs } });
   let abortedContext: BrowserContext | undefined;
 
-  it('an aborted build fails with EngineAbortedError and leaves no usable variant; the rebuild starts clean', async () => {
+  it('an aborted build fails with the signal AbortError and leaves no usable variant; the rebuild starts clean', async () => {
     const { page, context } = await openPage(suite().browser, suite().server.url);
     await ready(page);
     const aborted = await page.evaluate(() => window.hgVariants.build('int8', { abortAfterUnetBytes: 1 }));
     expect(aborted.ok).toBe(false);
-    if (!aborted.ok) expect(aborted.error.name).toBe('EngineAbortedError');
+    if (!aborted.ok) expect(aborted.error.name).toBe('AbortError');
     expect(unwrap(await page.evaluate(() => window.hgVariants.listStored('int8')))).not.toContain('variant.json');
     // The next test's build, in this context (same OPFS), is the rebuild.
     await page.close();

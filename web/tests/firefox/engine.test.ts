@@ -51,7 +51,7 @@ describe('local engine on WASM (no WebGPU), in a worker', () => {
     const aborted = await page.evaluate((r) => window.hgEngine.generateAbortingAtStep({ ...r, steps: 4 }, 2), request);
     expect(aborted.ok).toBe(false);
     if (aborted.ok) return;
-    expect(aborted.error.name).toBe('EngineAbortedError');
+    expect(aborted.error.name).toBe('AbortError');
     expect(aborted.error.message).toMatch(/test aborts at UNet step 2/);
     const after = unwrap(await page.evaluate((r) => window.hgEngine.generate(r), request));
     expect(rgba(after.rgbaBase64)).toEqual(first);

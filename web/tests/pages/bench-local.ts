@@ -20,6 +20,7 @@
 import {
   type CapabilityReport,
   createLocalRenderer,
+  createPngEncoder,
   createVariantBuilder,
   createWorkerEngine,
   detectCapabilities,
@@ -27,11 +28,11 @@ import {
   type LocalEngine,
   type LocalPreparation,
   loadManifest,
-  ModelStore,
   openStoredVariant,
   opfsDirectory,
 } from '@hybridgen/core';
 import engineWorkerUrl from './bench-engine.worker.ts?worker&url';
+import { createPngWorker, newStore } from './workers.js';
 
 const params = new URLSearchParams(location.search);
 const modelId = params.get('model');
@@ -148,7 +149,7 @@ async function main(): Promise<void> {
     });
     return;
   }
-  const store = new ModelStore({ mirrorRoot: '/models/' });
+  const store = newStore({ mirrorRoot: '/models/' });
   const loads: EngineLoadResult[] = [];
   const engine = recordingLoads(
     createWorkerEngine({
@@ -165,6 +166,7 @@ async function main(): Promise<void> {
     manifest,
     capabilities: forBackend(capabilities),
     derive: { builder },
+    encodePng: createPngEncoder({ createWorker: createPngWorker }),
     ...(allowFallbackAdapter ? { choose: { allowFallbackAdapter } } : {}),
   });
   await local.refresh();

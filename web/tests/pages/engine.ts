@@ -13,17 +13,9 @@ import type {
   ModelVariant,
   WorkerEngine,
 } from '@hybridgen/core';
-import {
-  blobSource,
-  createInPageEngine,
-  createWorkerEngine,
-  imageToPngBlob,
-  loadManifest,
-  ModelStore,
-  serializeEngineError,
-  unloadWhenHidden,
-} from '@hybridgen/core';
+import { blobSource, createInPageEngine, createWorkerEngine, imageToPngBlob, loadManifest, serializeError, unloadWhenHidden } from '@hybridgen/core';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
+import { newStore } from './workers.js';
 
 /** The generated test model, served by the Go model mirror (`hybridgen serve -models-dir`). */
 export const TEST_MODEL_BASE = '/models/test-tiny-sd/';
@@ -51,11 +43,24 @@ function current(): LocalEngine {
 }
 
 /** Errors cross `page.evaluate` as plain data with their class name. */
-async function settle<T>(work: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: ReturnType<typeof serializeEngineError> }> {
+/** An error as plain data for `page.evaluate`: name, message, stack and the error's own fields (`details`, ...). */
+interface PlainError {
+  readonly name: string;
+  readonly message: string;
+  readonly stack?: string;
+  readonly details?: Record<string, unknown>;
+}
+
+function plainError(error: unknown): PlainError {
+  const { fields, name, message, stack } = serializeError(error);
+  return { ...fields, name, message, ...(stack ? { stack } : {}) };
+}
+
+async function settle<T>(work: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: PlainError }> {
   try {
     return { ok: true, value: await work };
   } catch (error) {
-    return { ok: false, error: serializeEngineError(error) };
+    return { ok: false, error: plainError(error) };
   }
 }
 
@@ -139,7 +144,7 @@ const hooks = {
     settle(
       (async () => {
         const manifest = await loadManifest(`${TEST_MODEL_BASE}manifest.json`);
-        const store = new ModelStore();
+        const store = newStore();
         const download = await store.download(manifest, { variant });
         const stored = await store.openFiles(manifest, variant);
         const load = await current().load({ model: manifest, source: blobSource(stored.files), backend: variant, warmUp: false });
@@ -161,7 +166,7 @@ const hooks = {
           signal: controller.signal,
           onProgress: (p) => {
             progress.push(p);
-            if (p.stage === 'unet' && p.step === step) controller.abort(new Error(`test aborts at UNet step ${step}`));
+            if (p.stage === 'unet' && p.step === step) controller.abort(new DOMException(`test aborts at UNet step ${step}`, 'AbortError'));
           },
         })
         .then(summarise),

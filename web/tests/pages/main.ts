@@ -6,6 +6,7 @@ import './engine.js';
 import './store.js';
 import './variants.js';
 import './contract.js';
+import { createDownloadWorker, createPngWorker, newStore } from './workers.js';
 
 /** Runs detectCapabilities() in a dedicated module worker. */
 function detectInWorker(): Promise<CapabilityReport> {
@@ -23,7 +24,7 @@ function detectInWorker(): Promise<CapabilityReport> {
   });
 }
 
-const hg = { core, detectInWorker };
+const hg = { core, detectInWorker, newStore, createDownloadWorker, createPngWorker };
 declare global {
   interface Window {
     hg: typeof hg;

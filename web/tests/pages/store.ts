@@ -12,6 +12,7 @@ import {
   serializeError,
 } from '@hybridgen/core';
 import { createSHA256 } from 'hash-wasm';
+import { newStore } from './workers.js';
 
 /** A download started by a test, observable while it runs. */
 interface Run {
@@ -27,7 +28,7 @@ const runs = new Map<string, Run>();
 /** Starts a download; poll it with `run(id)`. */
 function start(id: string, manifestJson: unknown, options: { variant: 'wasm' | 'webgpu-f32' | 'webgpu-f16'; store?: ModelStoreOptions }): void {
   const manifest: ModelManifest = parseManifest(manifestJson);
-  const store = new ModelStore(options.store ?? {});
+  const store = newStore(options.store ?? {});
   const run: Run = { events: [], result: null, error: null, settled: false, controller: new AbortController() };
   runs.set(id, run);
   store
@@ -115,7 +116,7 @@ async function hashThroughput(megabytes: number): Promise<number> {
   return megabytes / ((performance.now() - t0) / 1000);
 }
 
-const hgStore = { hashThroughput, start, run, abort, opfsListing, readStored, installOfflineShell, ModelStore };
+const hgStore = { hashThroughput, start, run, abort, opfsListing, readStored, installOfflineShell, ModelStore, newStore };
 declare global {
   interface Window {
     hgStore: typeof hgStore;

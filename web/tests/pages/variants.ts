@@ -95,7 +95,7 @@ async function build(kind: VariantKind, options: BuildHookOptions = {}): Promise
         signal: controller.signal,
         onProgress: (p) => {
           if (options.abortAfterUnetBytes !== undefined && p.role === 'unet' && p.doneBytes >= options.abortAfterUnetBytes)
-            controller.abort(new Error('test aborts the build'));
+            controller.abort(new DOMException('test aborts the build', 'AbortError'));
         },
       },
     );

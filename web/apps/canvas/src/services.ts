@@ -5,6 +5,7 @@ import {
   createCloudRenderer,
   createDraftQueue,
   createLocalRenderer,
+  createPngEncoder,
   createRouter,
   createVariantBuilder,
   createWorkerEngine,
@@ -134,11 +135,18 @@ export async function createServices(): Promise<Services> {
   const [capabilities, fetched] = await Promise.all([detectCapabilities(), client.config().catch(() => null)]);
   const config = fetched ?? OFFLINE_CONFIG;
   const manifest = await chooseManifest(config);
-  const store = new ModelStore({ mirrorRoot: '/models/' });
+  // Every worker is created here, where the bundler sees each `new URL(..., import.meta.url)`; core creates none.
+  const store = new ModelStore({
+    mirrorRoot: '/models/',
+    workerFactory: () => new Worker(new URL('./download.worker.ts', import.meta.url), { type: 'module', name: 'hybridgen-model-store' }),
+  });
   const engine = createWorkerEngine({ createWorker: () => new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module' }) });
   // Builds fp32 (WebGPU without shader-f16) or int8 (WASM) weights from an fp16-only download, in a worker.
   const builder = createVariantBuilder({ createWorker: () => new Worker(new URL('./variants.worker.ts', import.meta.url), { type: 'module' }) });
-  const local = createLocalRenderer({ engine, store, manifest, capabilities, derive: { builder } });
+  const encodePng = createPngEncoder({
+    createWorker: () => new Worker(new URL('./png.worker.ts', import.meta.url), { type: 'module', name: 'hybridgen-png' }),
+  });
+  const local = createLocalRenderer({ engine, store, manifest, capabilities, derive: { builder }, encodePng });
   // A hidden tab gives its GPU memory back after five minutes; the next draft reloads.
   unloadWhenHidden(engine, { hiddenMs: 5 * 60_000, onUnload: () => void local.refresh() });
   await local.refresh();

@@ -36,8 +36,8 @@ export { FINAL_JOB_STATUSES } from './cloud/wire.js';
 export * from './engine/index.js';
 export type { LocalRendererHandle, LocalRendererOptions } from './local/local-renderer.js';
 export { createLocalRenderer } from './local/local-renderer.js';
-export type { PngEncoder } from './local/png-encoder.js';
-export { createPngEncoder } from './local/png-encoder.js';
+export type { PngApi, PngEncoder, PngEncoderOptions } from './local/png-encoder.js';
+export { createPngEncoder, servePngEncoder } from './local/png-encoder.js';
 export type { LocalPreparation, LocalPreparationState } from './local/preparation.js';
 export { preparingText } from './local/preparation.js';
 export { downloadProgressText } from './local/progress-text.js';
@@ -67,6 +67,7 @@ export type {
   RouteProgress,
   StageTimings,
 } from './router/types.js';
+export * from './rpc/index.js';
 export * from './store/index.js';
 export { formatBytes, GiB, MiB } from './util/bytes.js';
 export { blobToDataUrl } from './util/data-url.js';

@@ -1,6 +1,6 @@
 /** Reads model files from a {@link ModelFileSource}, with progress and abort. */
 
-import { raceAbort, throwIfAborted } from './abort.js';
+import { raceAbort, throwIfAborted } from '../rpc/abort.js';
 import { ModelFormatError } from './errors.js';
 import type { ModelFileSource } from './model.js';
 

@@ -8,16 +8,15 @@ import type { InferenceSession } from 'onnxruntime-web/webgpu';
 import type { Backend } from '../backend/types.js';
 import { detectCapabilities } from '../capabilities/detect.js';
 import type { CapabilityReport } from '../capabilities/types.js';
-import { throwIfAborted } from './abort.js';
-import { EmbeddingCache } from './embedding-cache.js';
-import { DeviceLostError, EngineAbortedError, EngineError, EngineNotLoadedError, InvalidRequestError } from './errors.js';
-import { checkContract, type PipelineParts, runPipeline, warmUpPipeline } from './pipeline.js';
+import { isAbortError, throwIfAborted } from '../rpc/abort.js';
+import { DeviceLostError, EngineError, EngineNotLoadedError, InvalidRequestError } from './errors.js';
+import { type LoadContext, loadInOrder, loadOn } from './load-on.js';
+import { type PipelineParts, runPipeline } from './pipeline.js';
 import { readPipelineConfig } from './pipeline-config.js';
 import { loadOrt, type OrtModule, ortWebGpuDevice, type RuntimeOptions } from './runtime.js';
 import { planBackends } from './select-backend.js';
 import { SerialQueue } from './serial-queue.js';
-import { createSessions, type GraphRole } from './sessions.js';
-import { ClipTokenizer } from './tokenizer.js';
+import type { GraphRole } from './sessions.js';
 import type {
   BackendFallback,
   EngineCallOptions,
@@ -72,11 +71,11 @@ export class InPageEngine implements LocalEngine {
   constructor(private readonly options: InPageEngineOptions = {}) {}
 
   load(request: EngineLoadRequest, options: EngineCallOptions = {}): Promise<EngineLoadResult> {
-    return this.queue.run(() => this.track(this.doLoad(request, options, [])), options.signal);
+    return this.queue.run(() => this.track(this.doLoad(request, options, []), options.signal), options.signal);
   }
 
   generate(request: EngineGenerateRequest, options: EngineCallOptions = {}): Promise<GeneratedImage> {
-    return this.queue.run(() => this.track(this.doGenerate(request, options)), options.signal);
+    return this.queue.run(() => this.track(this.doGenerate(request, options), options.signal), options.signal);
   }
 
   unload(options: EngineCallOptions = {}): Promise<EngineUnloadResult> {
@@ -122,11 +121,11 @@ export class InPageEngine implements LocalEngine {
     };
   }
 
-  private async track<T>(work: Promise<T>): Promise<T> {
+  private async track<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
     try {
       return await work;
     } catch (error) {
-      if (!(error instanceof EngineAbortedError)) this.lastError = message(error);
+      if (!isAbortError(error, signal)) this.lastError = message(error);
       throw error;
     }
   }
@@ -161,8 +160,7 @@ export class InPageEngine implements LocalEngine {
   ): Promise<EngineLoadResult> {
     if (this.disposed) throw new EngineError('the engine is disposed');
     const start = performance.now();
-    const { signal, onProgress } = options;
-    throwIfAborted(signal);
+    throwIfAborted(options.signal);
     const pipeline = readPipelineConfig(request.model.pipeline, request.model.id);
     const size = request.size ?? pipeline.defaultSize;
     const granule = pipeline.vaeScaleFactor * 8;
@@ -175,86 +173,48 @@ export class InPageEngine implements LocalEngine {
     const ort = this.ort;
     // The reasons name the thread count ORT was configured with, not a guess.
     const plan = planBackends(request.model, caps, request.backend ?? 'auto', { wasmThreads: ort.env.wasm.numThreads ?? 1, ...request.choose });
-    const candidates = only ? plan.candidates.filter((b) => only.includes(b)) : plan.candidates;
+    const candidates = plan.candidates.filter((b) => request.model.variants[b] && (!only || only.includes(b)));
+    const ctx: LoadContext = {
+      ...options,
+      ort,
+      request,
+      pipeline,
+      size,
+      shaderF16: caps.webgpu.available && caps.webgpu.shaderF16,
+      runner: (device) => this.runner(device),
+      watchDevice: (device) => this.watchDevice(device),
+    };
     const fallbacks = [...inherited];
-    for (const [i, backend] of candidates.entries()) {
-      const variant = request.model.variants[backend];
-      if (!variant) continue;
-      try {
-        const loaded = await createSessions(ort, {
-          variant,
-          source: request.source,
-          backend,
-          pipeline,
-          size,
-          shaderF16: caps.webgpu.available && caps.webgpu.shaderF16,
-          ...(signal ? { signal } : {}),
-          ...(onProgress ? { onProgress } : {}),
-        });
-        let parts: PipelineParts | undefined;
-        try {
-          const ioTypes = checkContract(loaded.sessions);
-          const tokenizer = new ClipTokenizer(loaded.tokenizerFiles, { maxLength: pipeline.textMaxLength, padTokenId: pipeline.padTokenId });
-          const device = backend === 'wasm' ? null : await ortWebGpuDevice(ort);
-          parts = {
-            ort,
-            sessions: loaded.sessions,
-            embeddings: new EmbeddingCache(),
-            tokenizer,
-            config: pipeline,
-            ioTypes,
-            size,
-            backend,
-            modelId: request.model.id,
-            run: this.runner(device),
-          };
-          this.watchDevice(device);
-          const warmStart = performance.now();
-          // WebGPU: the throw-away run compiles the shaders, so the first real draft is fast. WASM: it
-          // costs a whole draft and makes the next one no faster (BENCHMARKS.md), so it is skipped.
-          const warmUp = request.warmUp ?? backend !== 'wasm';
-          if (warmUp) {
-            onProgress?.({ stage: 'warm-up' });
-            throwIfAborted(signal);
-            await warmUpPipeline(parts);
-          }
-          const result: EngineLoadResult = {
-            modelId: request.model.id,
-            backend,
-            reasons: plan.reasons,
-            rejected: plan.rejected,
-            fallbacks,
-            size,
-            wasmThreads: ort.env.wasm.numThreads ?? 1,
-            ioTypes,
-            timings: {
-              readFilesMs: loaded.readFilesMs,
-              createSessionsMs: loaded.createSessionsMs,
-              warmUpMs: warmUp ? performance.now() - warmStart : 0,
-              totalMs: performance.now() - start,
-            },
-          };
-          this.loaded = { parts, request, result, device };
-          this.lastRequest = request;
-          this.state = 'ready';
-          return result;
-        } catch (error) {
-          parts?.embeddings.clear();
-          await Promise.allSettled(Object.values(loaded.sessions).map((s: InferenceSession) => s.release()));
-          throw error;
-        }
-      } catch (error) {
-        const next = candidates[i + 1];
-        const fatal = error instanceof EngineAbortedError || error instanceof InvalidRequestError || backend === 'wasm' || !next;
-        if (fatal) {
-          this.state = this.lastRequest ? 'unloaded' : 'idle';
-          throw error;
-        }
-        fallbacks.push({ from: backend, to: next, reason: message(error) });
+    try {
+      const { backend, value } = await loadInOrder(candidates, (b) => loadOn(b, ctx), {
+        fallbacks,
+        // An abort, a bad request or WASM (the last resort) ends the search.
+        fatal: (error, b) => isAbortError(error, options.signal) || error instanceof InvalidRequestError || b === 'wasm',
+        describe: message,
+      });
+      const result: EngineLoadResult = {
+        modelId: request.model.id,
+        backend,
+        reasons: plan.reasons,
+        rejected: plan.rejected,
+        fallbacks,
+        size,
+        wasmThreads: ort.env.wasm.numThreads ?? 1,
+        ioTypes: value.ioTypes,
+        timings: { ...value.timings, totalMs: performance.now() - start },
+      };
+      this.loaded = { parts: value.parts, request, result, device: value.device };
+      this.lastRequest = request;
+      this.state = 'ready';
+      return result;
+    } catch (error) {
+      if (candidates.length === 0) {
+        this.state = 'idle';
+        throw new EngineError(`no backend could load ${request.model.id}`, { details: { fallbacks } });
       }
+      this.state = this.lastRequest ? 'unloaded' : 'idle';
+      throw error;
     }
-    this.state = 'idle';
-    throw new EngineError(`no backend could load ${request.model.id}`, { details: { fallbacks } });
   }
 
   private watchDevice(device: GPUDevice | null): void {

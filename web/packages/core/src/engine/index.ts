@@ -5,22 +5,16 @@
  * @packageDocumentation
  */
 
-export { throwIfAborted } from './abort.js';
 export { DEFAULT_EMBEDDING_CACHE_SIZE, EmbeddingCache } from './embedding-cache.js';
 export {
   BackendUnavailableError,
   DeviceLostError,
-  deserializeEngineError,
-  EngineAbortedError,
+  ENGINE_ERRORS,
   EngineError,
   EngineNotLoadedError,
-  EngineTimeoutError,
   InvalidRequestError,
   ModelFormatError,
   ModelTooLargeError,
-  type SerializedEngineError,
-  serializeEngineError,
-  WorkerCrashedError,
 } from './errors.js';
 export { type IdleUnloadOptions, unloadWhenHidden, type VisibilitySource } from './idle-unload.js';
 export { type DecoderRange, imageToPngBlob, vaeOutputToRgba } from './image.js';

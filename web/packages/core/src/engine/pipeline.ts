@@ -7,7 +7,7 @@
 
 import type { InferenceSession, Tensor } from 'onnxruntime-web/webgpu';
 import type { Backend } from '../backend/types.js';
-import { throwIfAborted } from './abort.js';
+import { throwIfAborted } from '../rpc/abort.js';
 import { EmbeddingCache } from './embedding-cache.js';
 import { InvalidRequestError, ModelFormatError } from './errors.js';
 import { float32ToHalf, halfToFloat32 } from './half.js';

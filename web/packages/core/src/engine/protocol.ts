@@ -1,15 +1,9 @@
 /**
- * The worker protocol: every message between {@link createWorkerEngine} (the
- * page) and {@link serveEngine} (the worker). Types only.
- *
- * Page -> worker: `call` (request id, operation, typed payload) and `cancel`
- * (the caller's AbortSignal fired or the call timed out).
- * Worker -> page: `ready` once, then per request any number of `progress`
- * messages and exactly one `result` or `error` (name/message/stack kept), plus
- * unsolicited `event`s (device lost).
+ * The engine worker's API over the rpc module: what {@link createWorkerEngine}
+ * (the page) may call and {@link serveEngine} (the worker) answers, plus the
+ * events the worker sends outside any call. Types only.
  */
 
-import type { SerializedEngineError } from './errors.js';
 import type {
   EngineDebugAction,
   EngineGenerateRequest,
@@ -21,71 +15,20 @@ import type {
   GeneratedImage,
 } from './types.js';
 
-/** Payloads of the calls, by operation. */
-export interface EngineRequests {
-  load: EngineLoadRequest;
-  generate: EngineGenerateRequest;
-  unload: Record<string, never>;
-  status: Record<string, never>;
-  debug: EngineDebugAction;
-}
-
-/** Results of the calls, by operation. */
-export interface EngineResults {
-  load: EngineLoadResult;
-  generate: GeneratedImage;
-  unload: EngineUnloadResult;
-  status: EngineStatus;
-  debug: null;
-}
+/** The engine worker's operations: payload, result and progress of each. */
+export type EngineApi = {
+  load: { request: EngineLoadRequest; result: EngineLoadResult; progress: EngineProgress };
+  generate: { request: EngineGenerateRequest; result: GeneratedImage; progress: EngineProgress };
+  unload: { request: Record<string, never>; result: EngineUnloadResult };
+  status: { request: Record<string, never>; result: EngineStatus };
+  debug: { request: EngineDebugAction; result: null };
+};
 
 /** An operation name. */
-export type EngineOperation = keyof EngineRequests;
+export type EngineOperation = keyof EngineApi;
 
-/** Page -> worker: run an operation. */
-export type CallMessage = {
-  [Op in EngineOperation]: { readonly type: 'call'; readonly id: number; readonly op: Op; readonly payload: EngineRequests[Op] };
-}[EngineOperation];
-
-/** Page -> worker: stop the call `id` (abort or timeout). */
-export interface CancelMessage {
-  readonly type: 'cancel';
-  readonly id: number;
-  readonly reason: SerializedEngineError;
+/** Worker -> page, outside any call: the GPU device was lost. */
+export interface EngineEvent {
+  readonly kind: 'device-lost';
+  readonly reason: string;
 }
-
-/** Everything the page sends. */
-export type ToWorkerMessage = CallMessage | CancelMessage;
-
-/** Worker -> page: the worker's script ran and it listens. */
-export interface ReadyMessage {
-  readonly type: 'ready';
-}
-
-/** Worker -> page: progress of call `id`. */
-export interface ProgressMessage {
-  readonly type: 'progress';
-  readonly id: number;
-  readonly progress: EngineProgress;
-}
-
-/** Worker -> page: call `id` succeeded. */
-export type ResultMessage = {
-  [Op in EngineOperation]: { readonly type: 'result'; readonly id: number; readonly op: Op; readonly payload: EngineResults[Op] };
-}[EngineOperation];
-
-/** Worker -> page: call `id` failed. */
-export interface ErrorMessage {
-  readonly type: 'error';
-  readonly id: number;
-  readonly error: SerializedEngineError;
-}
-
-/** Worker -> page: something happened outside any call. */
-export interface EventMessage {
-  readonly type: 'event';
-  readonly event: { readonly kind: 'device-lost'; readonly reason: string } | { readonly kind: 'status'; readonly status: EngineStatus };
-}
-
-/** Everything the worker sends. */
-export type FromWorkerMessage = ReadyMessage | ProgressMessage | ResultMessage | ErrorMessage | EventMessage;

@@ -7,7 +7,7 @@
  */
 
 import type { Backend } from '../backend/types.js';
-import { throwIfAborted } from './abort.js';
+import { throwIfAborted } from '../rpc/abort.js';
 import { BackendUnavailableError, ModelFormatError } from './errors.js';
 import { readModelFile } from './files.js';
 import { expectedInputShapes, freeDimensionOverrides } from './input-shapes.js';

@@ -9,9 +9,9 @@ import type { EngineModel, ModelFileSource } from './model.js';
 
 /** Options every operation takes. */
 export interface EngineCallOptions {
-  /** Aborts the operation; it rejects with `EngineAbortedError` carrying `signal.reason`. */
+  /** Aborts the operation; it rejects with `signal.reason`. */
   readonly signal?: AbortSignal;
-  /** Milliseconds before the call rejects with `EngineTimeoutError` (worker engine; default per operation). */
+  /** Milliseconds before the call rejects with `CallTimeoutError` (worker engine; default per operation). */
   readonly timeoutMs?: number;
   /** Progress of this call. */
   readonly onProgress?: (progress: EngineProgress) => void;

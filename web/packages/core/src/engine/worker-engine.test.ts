@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
-import { EngineAbortedError, EngineTimeoutError, InvalidRequestError, ModelFormatError, WorkerCrashedError } from './errors.js';
-import type { FromWorkerMessage, ToWorkerMessage } from './protocol.js';
+import { CallTimeoutError, WorkerCrashedError } from '../rpc/errors.js';
+import type { RpcFromWorker as FromWorkerMessage, RpcToWorker as ToWorkerMessage } from '../rpc/protocol.js';
+import { InvalidRequestError, ModelFormatError } from './errors.js';
 import { WorkerEngine } from './worker-engine.js';
 import { serveEngine } from './worker-host.js';
 
@@ -57,11 +58,11 @@ function engineWith(handler: ConstructorParameters<typeof FakeWorker>[0], timeou
 describe('WorkerEngine (the page side of the protocol)', () => {
   it('sends typed calls with request ids and resolves with the result', async () => {
     const { engine, workers } = engineWith((m, reply) => {
-      if (m.type === 'call' && m.op === 'status') reply({ type: 'result', id: m.id, op: 'status', payload: statusReply });
+      if (m.rpc === 'call' && m.op === 'status') reply({ rpc: 'result', id: m.id, result: statusReply });
     });
     expect(await engine.status()).toEqual(statusReply);
     expect(await engine.status()).toEqual(statusReply);
-    expect(workers[0]?.sent.map((m) => m.type === 'call' && [m.id, m.op])).toEqual([
+    expect(workers[0]?.sent.map((m) => m.rpc === 'call' && [m.id, m.op])).toEqual([
       [1, 'status'],
       [2, 'status'],
     ]);
@@ -69,13 +70,18 @@ describe('WorkerEngine (the page side of the protocol)', () => {
 
   it('delivers progress tied to the request and re-throws the worker error as the same class, with its stack', async () => {
     const { engine } = engineWith((m, reply) => {
-      if (m.type !== 'call') return;
-      reply({ type: 'progress', id: m.id, progress: { stage: 'tokenize' } });
-      reply({ type: 'progress', id: 999, progress: { stage: 'vae' } }); // another request's: ignored
+      if (m.rpc !== 'call') return;
+      reply({ rpc: 'progress', id: m.id, progress: { stage: 'tokenize' } });
+      reply({ rpc: 'progress', id: 999, progress: { stage: 'vae' } }); // another request's: ignored
       reply({
-        type: 'error',
+        rpc: 'error',
         id: m.id,
-        error: { name: 'ModelFormatError', message: 'unet has no input sample', stack: 'ModelFormatError: unet has no input sample\n    at worker.ts:1' },
+        error: {
+          name: 'ModelFormatError',
+          message: 'unet has no input sample',
+          stack: 'ModelFormatError: unet has no input sample\n    at worker.ts:1',
+          fields: {},
+        },
       });
     });
     const onProgress = vi.fn();
@@ -89,22 +95,20 @@ describe('WorkerEngine (the page side of the protocol)', () => {
     const { engine, workers } = engineWith(() => {});
     const controller = new AbortController();
     const pending = engine.generate({ prompt: 'x' }, { signal: controller.signal });
-    controller.abort(new Error('user cancelled'));
-    const error = await pending.catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(EngineAbortedError);
-    expect((error as EngineAbortedError).reason).toEqual(new Error('user cancelled'));
+    const reason = new Error('user cancelled');
+    controller.abort(reason);
+    await expect(pending).rejects.toBe(reason);
     await new Promise((r) => setTimeout(r, 10));
-    expect(workers[0]?.sent.at(-1)).toMatchObject({ type: 'cancel', id: 1, reason: { name: 'EngineAbortedError' } });
-    const already = await engine.generate({ prompt: 'x' }, { signal: controller.signal }).catch((e: unknown) => e);
-    expect(already).toBeInstanceOf(EngineAbortedError);
+    expect(workers[0]?.sent.at(-1)).toMatchObject({ rpc: 'cancel', id: 1, reason: { name: 'Error', message: 'user cancelled' } });
+    await expect(engine.generate({ prompt: 'x' }, { signal: controller.signal })).rejects.toBe(reason);
   });
 
-  it('a call past its timeout rejects with EngineTimeoutError and the worker is replaced', async () => {
+  it('a call past its timeout rejects with CallTimeoutError and the worker is replaced', async () => {
     const { engine, workers } = engineWith((m, reply) => {
-      if (m.type === 'call' && m.op === 'status') reply({ type: 'result', id: m.id, op: 'status', payload: statusReply });
+      if (m.rpc === 'call' && m.op === 'status') reply({ rpc: 'result', id: m.id, result: statusReply });
     });
     const error = await engine.generate({ prompt: 'x' }, { timeoutMs: 20 }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(EngineTimeoutError);
+    expect(error).toBeInstanceOf(CallTimeoutError);
     expect((error as Error).message).toBe('generate did not finish within 20 ms');
     expect(workers[0]?.terminated).toBe(true);
     expect(await engine.status()).toEqual(statusReply);
@@ -114,13 +118,12 @@ describe('WorkerEngine (the page side of the protocol)', () => {
   it('a dying worker rejects every pending call with WorkerCrashedError, and the next generate reloads the model first', async () => {
     let loads = 0;
     const { engine, workers } = engineWith((m, reply) => {
-      if (m.type !== 'call') return;
+      if (m.rpc !== 'call') return;
       if (m.op === 'load') {
         loads++;
-        reply({ type: 'result', id: m.id, op: 'load', payload: { backend: 'wasm' } as never });
+        reply({ rpc: 'result', id: m.id, result: { backend: 'wasm' } as never });
       }
-      if (m.op === 'generate' && workers.length > 1)
-        reply({ type: 'result', id: m.id, op: 'generate', payload: { backend: 'wasm', rgba: new Uint8ClampedArray(4) } as never });
+      if (m.op === 'generate' && workers.length > 1) reply({ rpc: 'result', id: m.id, result: { backend: 'wasm', rgba: new Uint8ClampedArray(4) } as never });
     });
     await engine.load({ model: {} as never, source: { kind: 'url', baseUrl: '/' } });
     const a = engine.generate({ prompt: 'x' });
@@ -134,7 +137,7 @@ describe('WorkerEngine (the page side of the protocol)', () => {
     expect(loads).toBe(2);
     expect(image.reloaded).toBe(true);
     expect(image.recovery).toMatchObject({ kind: 'worker-restarted', from: 'wasm', to: 'wasm', reason: expect.stringMatching(/out of memory/) });
-    const reload = workers[1]?.sent.find((m) => m.type === 'call' && m.op === 'load');
+    const reload = workers[1]?.sent.find((m) => m.rpc === 'call' && m.op === 'load');
     expect(reload).toMatchObject({ payload: { warmUp: false } });
   });
 
@@ -153,7 +156,7 @@ describe('serveEngine (the worker side) with the real engine', () => {
       createWorker: () => {
         const channel = new MessageChannel();
         const scope = {
-          postMessage: (m: FromWorkerMessage, transfer: Transferable[] = []) => channel.port2.postMessage(m, transfer),
+          postMessage: (m: FromWorkerMessage, transfer: Transferable[]) => channel.port2.postMessage(m, transfer),
           addEventListener: (_: 'message', l: (e: MessageEvent<ToWorkerMessage>) => void) => channel.port2.addEventListener('message', l),
         };
         channel.port2.start();

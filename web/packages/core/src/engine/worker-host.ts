@@ -1,6 +1,7 @@
 /**
- * The worker side of the protocol: `serveEngine(self)` in a dedicated module
- * worker runs an {@link InPageEngine} and answers {@link ToWorkerMessage}s.
+ * The worker side of the engine: `serveEngine(self)` in a dedicated module
+ * worker runs an {@link InPageEngine} behind the rpc module's
+ * {@link serveRpc}.
  *
  * ```ts
  * // engine.worker.ts
@@ -9,66 +10,37 @@
  * ```
  */
 
-import { deserializeEngineError, serializeEngineError } from './errors.js';
+import { type RpcScope, serveRpc, withTransfer } from '../rpc/server.js';
+import { ENGINE_ERRORS } from './errors.js';
 import { InPageEngine, type InPageEngineOptions } from './in-page-engine.js';
-import type { CallMessage, FromWorkerMessage, ToWorkerMessage } from './protocol.js';
-import type { EngineCallOptions, EngineProgress } from './types.js';
+import type { EngineApi, EngineEvent } from './protocol.js';
 
 /** The part of a worker's global scope the host uses. */
-export interface WorkerScope {
-  postMessage(message: FromWorkerMessage, transfer?: Transferable[]): void;
-  addEventListener(type: 'message', listener: (event: MessageEvent<ToWorkerMessage>) => void): void;
-}
+export type WorkerScope = RpcScope;
 
 /** Serves an engine on `scope` until the worker is terminated. Returns the engine (for in-worker hooks). */
 export function serveEngine(scope: WorkerScope, options: Omit<InPageEngineOptions, 'host' | 'onDeviceLost'> = {}): InPageEngine {
-  const post = (message: FromWorkerMessage, transfer: Transferable[] = []): void => scope.postMessage(message, transfer);
-  const engine = new InPageEngine({
+  const engine: InPageEngine = new InPageEngine({
     ...options,
     host: 'worker',
-    onDeviceLost: (reason) => post({ type: 'event', event: { kind: 'device-lost', reason } }),
+    onDeviceLost: (reason) => server.emit({ kind: 'device-lost', reason }),
   });
-  const controllers = new Map<number, AbortController>();
-
-  const dispatch = (message: CallMessage, call: EngineCallOptions): Promise<unknown> => {
-    switch (message.op) {
-      case 'load':
-        return engine.load(message.payload, call);
-      case 'generate':
-        return engine.generate(message.payload, call);
-      case 'unload':
-        return engine.unload(call);
-      case 'status':
-        return engine.status(call);
-      case 'debug':
-        return engine.debug(message.payload, call).then(() => null);
-    }
-  };
-
-  const handleCall = async (message: CallMessage): Promise<void> => {
-    const controller = new AbortController();
-    controllers.set(message.id, controller);
-    const onProgress = (progress: EngineProgress): void => post({ type: 'progress', id: message.id, progress });
-    try {
-      const payload = await dispatch(message, { signal: controller.signal, onProgress });
-      const transfer: Transferable[] = [];
-      if (message.op === 'generate') transfer.push((payload as { rgba: Uint8ClampedArray }).rgba.buffer as ArrayBuffer);
-      post({ type: 'result', id: message.id, op: message.op, payload } as FromWorkerMessage, transfer);
-    } catch (error) {
-      post({ type: 'error', id: message.id, error: serializeEngineError(error) });
-    } finally {
-      controllers.delete(message.id);
-    }
-  };
-
-  scope.addEventListener('message', (event) => {
-    const message = event.data;
-    if (message.type === 'cancel') {
-      controllers.get(message.id)?.abort(deserializeEngineError(message.reason));
-      return;
-    }
-    void handleCall(message);
-  });
-  post({ type: 'ready' });
+  const server = serveRpc<EngineApi, EngineEvent>(
+    scope,
+    {
+      load: (request, { signal, progress }) => engine.load(request, { signal, onProgress: (p) => progress(p) }),
+      generate: async (request, { signal, progress }) => {
+        const image = await engine.generate(request, { signal, onProgress: (p) => progress(p) });
+        return withTransfer(image, [image.rgba.buffer as ArrayBuffer]);
+      },
+      unload: (_, { signal }) => engine.unload({ signal }),
+      status: (_, { signal }) => engine.status({ signal }),
+      debug: async (action, { signal }) => {
+        await engine.debug(action, { signal });
+        return null;
+      },
+    },
+    { errors: ENGINE_ERRORS },
+  );
   return engine;
 }

@@ -220,6 +220,7 @@ export function createLocalRenderer(options: LocalRendererOptions): LocalRendere
         seed: image.seed,
         model: manifest.id,
         engine: image.backend,
+        steps: totalSteps,
         timings: {
           tokenize: t.tokenizeMs,
           text_encoder: t.textEncoderMs,

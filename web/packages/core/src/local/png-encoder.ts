@@ -1,63 +1,35 @@
 import { imageToPngBlob } from '../engine/image.js';
+import { createRpcClient, type RpcWorker } from '../rpc/client.js';
+import { type RpcScope, serveRpc } from '../rpc/server.js';
 
-/** A message to the PNG worker: pixels to encode, tagged with a request id. */
-export interface PngRequest {
-  readonly id: number;
-  readonly width: number;
-  readonly height: number;
-  readonly rgba: Uint8ClampedArray;
-}
-
-/** The PNG worker's answer to one {@link PngRequest}. */
-export type PngResponse = { readonly id: number; readonly png: Blob } | { readonly id: number; readonly error: string };
+/** The PNG worker's API over the rpc module. */
+export type PngApi = {
+  encode: { request: { readonly width: number; readonly height: number; readonly rgba: Uint8ClampedArray }; result: Blob };
+};
 
 /** Encodes RGBA pixels as a PNG Blob. */
 export type PngEncoder = (image: { readonly width: number; readonly height: number; readonly rgba: Uint8ClampedArray }) => Promise<Blob>;
 
+/** Options of {@link createPngEncoder}. */
+export interface PngEncoderOptions {
+  /** Creates the PNG worker (a module calling {@link servePngEncoder}); without it, encoding runs on this thread. */
+  readonly createWorker?: () => RpcWorker;
+  /** Time limit of one encoding. Default 30 s. */
+  readonly timeoutMs?: number;
+}
+
 /**
  * A PNG encoder that works in a dedicated worker, so the page's main thread
  * never spends the encoding time. The pixels are transferred (the caller's
- * array is detached). Falls back to encoding in place where workers are missing.
+ * array is detached). Encodes in place when no worker is given.
  */
-export function createPngEncoder(options: { readonly timeoutMs?: number } = {}): PngEncoder {
-  if (typeof Worker === 'undefined') return imageToPngBlob;
-  let worker: Worker | null = null;
-  let nextId = 1;
-  const pending = new Map<number, { resolve(png: Blob): void; reject(error: Error): void }>();
-  const start = (): Worker => {
-    const w = new Worker(new URL('./png.worker.ts', import.meta.url), { type: 'module', name: 'hybridgen-png' });
-    w.onmessage = (event: MessageEvent<PngResponse>) => {
-      const call = pending.get(event.data.id);
-      pending.delete(event.data.id);
-      if (!call) return;
-      if ('png' in event.data) call.resolve(event.data.png);
-      else call.reject(new Error(`PNG encoding failed: ${event.data.error}`));
-    };
-    w.onerror = (event) => {
-      for (const call of pending.values()) call.reject(new Error(`the PNG worker died: ${event.message}`));
-      pending.clear();
-      worker = null;
-    };
-    return w;
-  };
-  return (image) =>
-    new Promise<Blob>((resolve, reject) => {
-      worker ??= start();
-      const id = nextId++;
-      const timer = setTimeout(() => {
-        pending.delete(id);
-        reject(new Error(`PNG encoding did not finish within ${options.timeoutMs ?? 30_000} ms`));
-      }, options.timeoutMs ?? 30_000);
-      pending.set(id, {
-        resolve: (png) => {
-          clearTimeout(timer);
-          resolve(png);
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      });
-      worker.postMessage({ id, width: image.width, height: image.height, rgba: image.rgba } satisfies PngRequest, [image.rgba.buffer]);
-    });
+export function createPngEncoder(options: PngEncoderOptions = {}): PngEncoder {
+  if (!options.createWorker) return imageToPngBlob;
+  const rpc = createRpcClient<PngApi>({ name: 'the PNG worker', createWorker: options.createWorker, timeouts: { encode: options.timeoutMs ?? 30_000 } });
+  return ({ width, height, rgba }) => rpc.call('encode', { width, height, rgba }, { transfer: [rgba.buffer as ArrayBuffer] });
+}
+
+/** Runs in the PNG worker (a 512 px PNG takes tens of milliseconds): `servePngEncoder(self)`. */
+export function servePngEncoder(scope: RpcScope): void {
+  serveRpc<PngApi>(scope, { encode: (image) => imageToPngBlob(image) });
 }

@@ -39,9 +39,3 @@ export function describeError(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);
 }
-
-/** Whether `error` is the signal's abort (which must never trigger a fallback). */
-export function isAbort(error: unknown, signal: AbortSignal | undefined): boolean {
-  if (signal?.aborted && error === signal.reason) return true;
-  return error instanceof DOMException && (error.name === 'AbortError' || error.name === 'TimeoutError') && signal?.aborted === true;
-}

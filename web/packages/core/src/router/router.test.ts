@@ -84,6 +84,21 @@ describe('createRouter', () => {
     expect(cloud.calls).toHaveLength(0);
   });
 
+  it('never falls back when the local path answers an abort with an error of its own (a worker revived abort)', async () => {
+    const controller = new AbortController();
+    const reason = new DOMException('stopped by the user', 'AbortError');
+    const local = renderer(ready, 'webgpu-f32', async () => {
+      controller.abort(reason);
+      // What a worker's answer looks like after the page aborted: not the signal's reason object.
+      throw Object.assign(new Error('the operation was aborted'), { name: 'EngineAbortedError' });
+    });
+    const cloud = renderer(cloudOn, 'runpod');
+    const { router } = setup(local, cloud);
+    const request = { prompt: 'x', width: 64, height: 64, quality: 'draft', mode: 'auto', signal: controller.signal } as const;
+    await expect(router.generate(request)).rejects.toBe(reason);
+    expect(cloud.calls).toHaveLength(0);
+  });
+
   it('combines the errors when every path fails', async () => {
     const failing = async () => {
       throw new TypeError('boom');

@@ -1,5 +1,5 @@
-import { AllRoutesFailedError, describeError, isAbort, NoRouteError, type RouteAttempt } from './errors.js';
-import { decideRoute } from './policy.js';
+import { AllRoutesFailedError, describeError, NoRouteError, type RouteAttempt } from './errors.js';
+import { decideRoute, type RouteCode } from './policy.js';
 import type { CloudRenderer, GenerateRequest, GenerateResult, ImageSource, LocalRenderer, RenderOutput, RenderRequest, RenderSettings } from './types.js';
 
 /** Options of {@link createRouter}. */
@@ -31,9 +31,9 @@ function randomSeed(): number {
   return crypto.getRandomValues(new Uint32Array(1))[0] ?? 0;
 }
 
-function label(source: ImageSource, settings: RenderSettings, output: RenderOutput, reason: string): string {
+function label(source: ImageSource, settings: RenderSettings, output: RenderOutput, code: RouteCode): string {
   if (source === 'cloud') return `Cloud · ${output.engine}`;
-  if (settings === 'hq' && reason.startsWith('no cloud target')) return `Local at HQ settings (no cloud target) · ${output.engine}`;
+  if (settings === 'hq' && code === 'no-cloud-target') return `Local at HQ settings (no cloud target) · ${output.engine}`;
   return `Local · ${output.engine}`;
 }
 
@@ -58,7 +58,8 @@ export function createRouter(options: RouterOptions): Router {
         engine: output.engine,
         width: output.width,
         height: output.height,
-        steps: request.settings === 'hq' ? 4 : 1,
+        // The renderer says how many steps it ran; the settings' usual counts only when it does not.
+        steps: output.steps ?? (request.settings === 'hq' ? 4 : 1),
         avoidedCostUsd: avoided,
         durationMs,
       });
@@ -101,14 +102,16 @@ export function createRouter(options: RouterOptions): Router {
             ...output,
             source,
             settings: decision.settings,
-            label: label(source, decision.settings, output, decision.reason),
+            label: label(source, decision.settings, output, decision.code),
             routeCode: decision.code,
             routeReason: first ? `${first.source} failed (${describeError(first.error)}), so the ${source} made it` : decision.reason,
             fallback: first ? { from: first.source, reason: describeError(first.error) } : null,
             avoidedCostUsd: avoided,
           };
         } catch (error) {
-          if (isAbort(error, generate.signal)) throw error;
+          // The caller's abort ends the request whatever the renderer threw (the engine worker's
+          // revived abort, a fetch's AbortError): it never starts a fallback.
+          if (generate.signal?.aborted) throw generate.signal.reason;
           attempts.push({ source, error });
         }
       }

@@ -80,6 +80,8 @@ export interface RenderOutput {
   /** Where exactly it ran, e.g. `webgpu-f16`, `wasm` or a cloud target's name. */
   readonly engine: string;
   readonly timings: StageTimings;
+  /** UNet steps the renderer ran, when it knows them (the ledger's record of a local draft). */
+  readonly steps?: number;
   /** What this image cost in USD (0 for local). */
   readonly costUsd: number;
   /** For a local image: the decoder the engine reports it ran (`tiny` when asked and the model has one). */

@@ -4,6 +4,7 @@
 import { downloadFile, type FileUpdate } from './download-file.js';
 import { StorageUnavailableError, type VerificationSource } from './errors.js';
 import type { DownloadProgress, ProgressBase } from './events.js';
+import type { StreamingHasher } from './hash-pipeline.js';
 import { COMPLETION_FILE, type CompletionRecord, fileSize, openDirectory, openRoot, readCompletion, removeFile, resumeRecordPath } from './opfs.js';
 import type { DownloadFileSpec, DownloadJob } from './protocol.js';
 import { reserveQuota } from './quota-probe.js';
@@ -15,8 +16,16 @@ type Extra =
   | { readonly status: 'verifying' }
   | { readonly status: 'done'; readonly verifiedBy: VerificationSource | null; readonly downloadedBytes: number };
 
+/** What {@link runDownloadJob} runs with. */
+export interface DownloadJobContext {
+  readonly signal: AbortSignal;
+  readonly post: (event: DownloadProgress) => void;
+  /** A hasher for each file (in the hash worker when one is given). */
+  readonly createHasher: () => Promise<StreamingHasher>;
+}
+
 /** Downloads and verifies every file of `job`, posting progress through `post`. */
-export async function runDownloadJob(job: DownloadJob, requestId: string, signal: AbortSignal, post: (event: DownloadProgress) => void): Promise<void> {
+export async function runDownloadJob(job: DownloadJob, requestId: string, { signal, post, createHasher }: DownloadJobContext): Promise<void> {
   await reserveQuota(job.neededBytes);
   const root = await openRoot(job.rootDirectory, { create: true });
   const modelDir = root && (await openDirectory(root, [job.modelId], true));
@@ -82,7 +91,7 @@ export async function runDownloadJob(job: DownloadJob, requestId: string, signal
       meter.add(performance.now(), networkBytes);
       post(make('file', spec, update.status === 'downloading' ? { status: 'downloading', resumedFrom: update.resumedFrom } : { status: 'verifying' }));
     };
-    const result = await downloadFile({ modelDir, spec, job, signal, report });
+    const result = await downloadFile({ modelDir, spec, job, signal, report, createHasher });
     completion = {
       ...completion,
       files: {

@@ -1,6 +1,8 @@
 // Every error the model store reports. Each has a stable `name` so it keeps
-// its class across the worker boundary (see serializeError / reviveError).
+// its class across the worker boundary (the rpc module's registry,
+// STORE_ERRORS).
 
+import { registerErrors } from '../rpc/errors.js';
 import { formatBytes } from '../util/bytes.js';
 
 /** Base class of the model store's errors. */
@@ -119,34 +121,11 @@ export class NotMirroredError extends ModelStoreError {
   }
 }
 
-/** The store's worker did not answer in time, or died. */
-export class WorkerFailedError extends ModelStoreError {
-  override readonly name = 'WorkerFailedError';
-}
-
 /** How a file's expected hash was known. */
 export type VerificationSource = 'pinned' | 'server';
 
-/** An error as it crosses a worker or BroadcastChannel boundary. */
-export interface SerializedError {
-  readonly name: string;
-  readonly message: string;
-  readonly stack?: string;
-  /** Own enumerable fields (numbers and strings) such as `neededBytes`. */
-  readonly fields: Readonly<Record<string, unknown>>;
-}
-
-/** Turns any thrown value into plain data that keeps name, message, stack and fields. */
-export function serializeError(error: unknown): SerializedError {
-  if (error instanceof Error || error instanceof DOMException) {
-    const fields: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(error)) if (k !== 'name' && k !== 'message' && k !== 'stack') fields[k] = v;
-    return { name: error.name, message: error.message, ...(error.stack ? { stack: error.stack } : {}), fields };
-  }
-  return { name: 'Error', message: String(error), fields: {} };
-}
-
-const CLASSES: Record<string, new (...args: never[]) => Error> = {
+/** Every model store error class, by name, for the rpc module's registry. */
+export const STORE_ERRORS = {
   ModelStoreError,
   QuotaError,
   IntegrityError,
@@ -156,17 +135,6 @@ const CLASSES: Record<string, new (...args: never[]) => Error> = {
   StorageUnavailableError,
   ModelNotReadyError,
   NotMirroredError,
-  WorkerFailedError,
-};
+} as const;
 
-/** Rebuilds an error of the right class from {@link serializeError}'s data; `AbortError` becomes a DOMException. */
-export function reviveError(data: SerializedError): Error {
-  if (data.name === 'AbortError' || data.name === 'TimeoutError') return new DOMException(data.message, data.name);
-  const cls = CLASSES[data.name];
-  const error: Error = cls ? (Object.create(cls.prototype) as Error) : new Error(data.message);
-  Object.defineProperty(error, 'message', { value: data.message, writable: true, configurable: true });
-  Object.defineProperty(error, 'name', { value: data.name, writable: true, configurable: true, enumerable: true });
-  Object.assign(error, data.fields);
-  Object.defineProperty(error, 'stack', { value: data.stack ?? `${data.name}: ${data.message}`, writable: true, configurable: true });
-  return error;
-}
+registerErrors(STORE_ERRORS);

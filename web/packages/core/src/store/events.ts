@@ -1,4 +1,5 @@
-import type { SerializedError, VerificationSource } from './errors.js';
+import type { SerializedError } from '../rpc/errors.js';
+import type { VerificationSource } from './errors.js';
 
 /** Where a progress event stands. */
 export type DownloadStatus = 'queued' | 'downloading' | 'verifying' | 'done' | 'error';

@@ -3,9 +3,13 @@
 // halves throughput; instead the chunks go (transferred, not copied) to a
 // hash worker that runs in parallel. Backpressure keeps at most
 // `maxQueuedBytes` in flight. Where a worker cannot start one (no nested
-// workers), the same interface hashes inline.
+// workers, or no hash worker given), the same interface hashes inline.
+// The worker speaks the rpc module (HashApi); the app's download worker
+// injects the hash worker's factory.
 
 import { createSHA1, createSHA256, type IHasher } from 'hash-wasm';
+import { createRpcClient, type RpcWorker } from '../rpc/client.js';
+import { type RpcScope, serveRpc, withTransfer } from '../rpc/server.js';
 
 /** Saved states of the hashes (hash-wasm `save()`). */
 export interface HasherState {
@@ -29,19 +33,14 @@ export interface HasherStart {
   readonly gitBlobSize?: number | undefined;
 }
 
-/** Download worker to hash worker. */
-export type HashRequest =
-  | { readonly type: 'init'; readonly start: HasherStart }
-  | { readonly type: 'update'; readonly buffer: ArrayBuffer }
-  | { readonly type: 'save'; readonly id: number }
-  | { readonly type: 'digest'; readonly id: number };
-
-/** Hash worker to download worker. */
-export type HashReply =
-  | { readonly type: 'ack'; readonly bytes: number }
-  | { readonly type: 'state'; readonly id: number; readonly state: HasherState }
-  | { readonly type: 'digest'; readonly id: number; readonly digests: HasherDigests }
-  | { readonly type: 'error'; readonly message: string };
+/** The hash worker's API over the rpc module; calls run strictly in order (`serial`). */
+export type HashApi = {
+  init: { request: HasherStart; result: null };
+  /** Hashes a transferred buffer; answers its length. */
+  update: { request: ArrayBuffer; result: number };
+  save: { request: Record<string, never>; result: HasherState };
+  digest: { request: Record<string, never>; result: HasherDigests };
+};
 
 /** An incremental SHA-256 (plus an optional git blob SHA-1) whose state can be saved and restored. */
 export interface StreamingHasher {
@@ -100,8 +99,8 @@ export class DualHasher {
 export interface StreamingHasherOptions {
   /** Bytes that may wait in the hash worker before `update` waits. Default 64 MiB. */
   readonly maxQueuedBytes?: number;
-  /** Hash on this thread instead of a worker. */
-  readonly inline?: boolean;
+  /** Creates the hash worker (one serving {@link serveHasher}); without it, or where it cannot start, hashing is inline. */
+  readonly createWorker?: (() => RpcWorker) | undefined;
 }
 
 async function inlineHasher(): Promise<StreamingHasher> {
@@ -123,71 +122,87 @@ async function inlineHasher(): Promise<StreamingHasher> {
   };
 }
 
-function workerHasher(worker: Worker, maxQueuedBytes: number): StreamingHasher {
+function workerHasher(createWorker: () => RpcWorker, maxQueuedBytes: number): StreamingHasher {
+  const rpc = createRpcClient<HashApi>({ name: 'the hash worker', createWorker });
   let queued = 0;
-  let nextId = 0;
-  let failure: Error | null = null;
+  let failure: unknown = null;
   let roomWaiter: (() => void) | null = null;
-  const pending = new Map<number, { resolve: (value: never) => void; reject: (error: Error) => void }>();
-  const post = (message: HashRequest, transfer: Transferable[] = []): void => worker.postMessage(message, { transfer });
-  const fail = (error: Error): void => {
-    failure = error;
-    for (const p of pending.values()) p.reject(error);
-    pending.clear();
-    roomWaiter?.();
-  };
-  worker.onmessage = (event: MessageEvent<HashReply>) => {
-    const reply = event.data;
-    if (reply.type === 'ack') {
-      queued -= reply.bytes;
-      if (queued <= maxQueuedBytes / 2) roomWaiter?.();
-    } else if (reply.type === 'error') {
-      fail(new Error(`hash worker: ${reply.message}`));
-    } else {
-      const p = pending.get(reply.id);
-      pending.delete(reply.id);
-      p?.resolve((reply.type === 'state' ? reply.state : reply.digests) as never);
-    }
-  };
-  worker.onerror = (event) => fail(new Error(`hash worker failed: ${event.message}`));
-  const request = <T>(type: 'save' | 'digest'): Promise<T> => {
-    if (failure) return Promise.reject(failure);
-    const id = nextId++;
-    return new Promise<T>((resolve, reject) => {
-      pending.set(id, { resolve: resolve as (value: never) => void, reject });
-      post({ type, id });
+  const watch = <T>(call: Promise<T>): Promise<T> =>
+    call.catch((error: unknown) => {
+      failure ??= error;
+      roomWaiter?.();
+      throw error;
     });
+  const check = (): void => {
+    if (failure) throw failure;
   };
-  post({ type: 'init', start: {} });
+  const request = <T>(call: () => Promise<T>): Promise<T> => (failure ? Promise.reject(failure) : watch(call()));
+  const init = (start: HasherStart): void => void watch(rpc.call('init', start)).catch(() => {});
+  init({});
   return {
-    reset(start) {
-      post({ type: 'init', start: start ?? {} });
-    },
+    reset: (start) => init(start ?? {}),
     async update(chunk) {
-      if (failure) throw failure;
+      check();
       const whole = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer;
       const buffer = whole ? (chunk.buffer as ArrayBuffer) : chunk.slice().buffer;
       queued += buffer.byteLength;
-      post({ type: 'update', buffer }, [buffer]);
+      void watch(rpc.call('update', buffer, { transfer: [buffer] }))
+        .then((bytes) => {
+          queued -= bytes;
+          if (queued <= maxQueuedBytes / 2) roomWaiter?.();
+        })
+        .catch(() => {});
       while (queued > maxQueuedBytes && !failure) await new Promise<void>((resolve) => (roomWaiter = resolve));
       roomWaiter = null;
-      if (failure) throw failure;
+      check();
     },
-    save: () => request<HasherState>('save'),
-    digest: () => request<HasherDigests>('digest'),
-    close() {
-      worker.terminate();
-    },
+    save: () => request(() => rpc.call('save', {})),
+    digest: () => request(() => rpc.call('digest', {})),
+    close: () => rpc.dispose(),
   };
 }
 
 /** A streaming SHA-256 (+ optional git blob SHA-1): in a hash worker when one can start, else inline. */
 export async function createStreamingHasher(options: StreamingHasherOptions = {}): Promise<StreamingHasher> {
-  if (options.inline || typeof Worker === 'undefined') return inlineHasher();
+  if (!options.createWorker) return inlineHasher();
+  const { createWorker } = options;
   try {
-    const worker = new Worker(new URL('./hash.worker.ts', import.meta.url), { type: 'module', name: 'hybridgen-hash' });
-    return workerHasher(worker, options.maxQueuedBytes ?? 64 * 1024 * 1024);
+    const worker = createWorker();
+    let first: RpcWorker | null = worker;
+    // The first worker is made here, so that a browser without nested workers falls back to inline hashing.
+    return workerHasher(
+      () => {
+        const w = first ?? createWorker();
+        first = null;
+        return w;
+      },
+      options.maxQueuedBytes ?? 64 * 1024 * 1024,
+    );
   } catch {
     return inlineHasher();
   }
+}
+
+/** Runs in the hash worker: serves {@link HashApi} with one {@link DualHasher}. */
+export function serveHasher(scope: RpcScope): void {
+  const ready: Promise<DualHasher> = DualHasher.create();
+  serveRpc<HashApi>(
+    scope,
+    {
+      init: async (start) => {
+        (await ready).init(start);
+        return null;
+      },
+      update: async (buffer) => {
+        (await ready).update(new Uint8Array(buffer));
+        return buffer.byteLength;
+      },
+      save: async () => {
+        const state = (await ready).save();
+        return withTransfer(state, state.gitBlobSha1 ? [state.sha256.buffer, state.gitBlobSha1.buffer] : [state.sha256.buffer]);
+      },
+      digest: async () => (await ready).digest(),
+    },
+    { serial: true },
+  );
 }

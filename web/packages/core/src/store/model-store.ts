@@ -2,14 +2,15 @@ import type { Backend } from '../backend/types.js';
 import { resolveFileUrl } from '../models/registry.js';
 import type { ModelManifest } from '../models/types.js';
 import { manifestFiles } from '../models/validate.js';
-import { NotMirroredError, serializeError } from './errors.js';
+import { serializeError } from '../rpc/errors.js';
+import { NotMirroredError } from './errors.js';
 import type { DownloadProgress, ProgressBase } from './events.js';
 import { type CachedModel, listCachedModels, type ModelStatus, modelStatus, openStoredFiles, type StoredModelFiles } from './inventory.js';
 import { DEFAULT_ROOT_DIRECTORY, openRoot } from './opfs.js';
 import type { DownloadJob } from './protocol.js';
 import { assertQuota, estimateStorage, requestPersistenceInBackground } from './quota.js';
 import { followOtherTabs, modelLockName, progressBroadcaster, withModelLock } from './tab-coordination.js';
-import { defaultWorkerFactory, runInWorker, type WorkerFactory } from './worker-client.js';
+import { runInWorker, type WorkerFactory } from './worker-client.js';
 
 /** Options of {@link ModelStore}. */
 export interface ModelStoreOptions {
@@ -31,7 +32,11 @@ export interface ModelStoreOptions {
   readonly progressIntervalMs?: number;
   /** Ask `navigator.storage.persist()` when downloading, never waiting for the answer (Firefox prompts). Default true. */
   readonly requestPersistence?: boolean;
-  /** Makes the download worker. Default: the bundled `download.worker.ts`. */
+  /**
+   * Makes the download worker (a module that calls `serveModelDownloads(self, ...)`), e.g.
+   * `() => new Worker(new URL('./download.worker.ts', import.meta.url), { type: 'module' })`.
+   * Only a download that fetches bytes needs it: without it, that fails with a TypeError.
+   */
   readonly workerFactory?: WorkerFactory;
 }
 
@@ -77,7 +82,10 @@ function isOwnServerBase(baseUrl: string): boolean {
  * one tab downloading a model at a time, and the stored files for the engine.
  */
 export class ModelStore {
-  readonly #options: Required<Omit<ModelStoreOptions, 'mirrorRoot'>> & { mirrorRoot: string | undefined };
+  readonly #options: Required<Omit<ModelStoreOptions, 'mirrorRoot' | 'workerFactory'>> & {
+    mirrorRoot: string | undefined;
+    workerFactory: WorkerFactory | null;
+  };
 
   constructor(options: ModelStoreOptions = {}) {
     this.#options = {
@@ -88,7 +96,7 @@ export class ModelStore {
       stallTimeoutMs: options.stallTimeoutMs ?? 30_000,
       progressIntervalMs: options.progressIntervalMs ?? 100,
       requestPersistence: options.requestPersistence ?? true,
-      workerFactory: options.workerFactory ?? defaultWorkerFactory,
+      workerFactory: options.workerFactory ?? null,
     };
   }
 
@@ -176,7 +184,9 @@ export class ModelStore {
           stallTimeoutMs: this.#options.stallTimeoutMs,
           progressIntervalMs: this.#options.progressIntervalMs,
         };
-        await runInWorker(this.#options.workerFactory, job, {
+        const factory = this.#options.workerFactory;
+        if (!factory) throw new TypeError('ModelStore: downloading needs the download worker (the workerFactory option)');
+        await runInWorker(factory, job, {
           requestId,
           signal,
           onProgress: (event) => emit(event, true),

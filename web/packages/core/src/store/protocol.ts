@@ -1,6 +1,6 @@
-// The messages between ModelStore (page) and its download worker. Types only.
+// The download worker's API over the rpc module (ModelStore on the page,
+// serveModelDownloads in the worker). Types only.
 
-import type { SerializedError } from './errors.js';
 import type { DownloadProgress } from './events.js';
 
 /** One file the worker should have stored and verified. */
@@ -34,13 +34,7 @@ export interface DownloadJob {
   readonly progressIntervalMs: number;
 }
 
-/** Page to worker. */
-export type WorkerRequest =
-  | { readonly type: 'download'; readonly requestId: string; readonly job: DownloadJob }
-  | { readonly type: 'abort'; readonly requestId: string; readonly reason: SerializedError };
-
-/** Worker to page. Progress events carry `seq: 0`; the page numbers them. */
-export type WorkerReply =
-  | { readonly type: 'progress'; readonly requestId: string; readonly event: DownloadProgress }
-  | { readonly type: 'done'; readonly requestId: string }
-  | { readonly type: 'failed'; readonly requestId: string; readonly error: SerializedError };
+/** The download worker's one operation: store and verify every file of a job. */
+export type DownloadApi = {
+  download: { request: { readonly job: DownloadJob; readonly requestId: string }; result: null; progress: DownloadProgress };
+};

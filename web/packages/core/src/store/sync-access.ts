@@ -35,3 +35,32 @@ export async function writeJsonSync(dir: FileSystemDirectoryHandle, path: string
     access.close();
   }
 }
+
+/** Keeps a JSON file (a download's resume record) open and rewrites it in place. */
+export class JsonFileWriter {
+  #access: SyncAccessHandle | null = null;
+  readonly #dir: FileSystemDirectoryHandle;
+  readonly #path: string;
+  /** Writes `path` below `dir` (created on the first write). */
+  constructor(dir: FileSystemDirectoryHandle, path: string) {
+    this.#dir = dir;
+    this.#path = path;
+  }
+  /** Replaces the file's content with `value` as JSON (not flushed). */
+  async write(value: unknown): Promise<void> {
+    if (!this.#access) {
+      const handle = await openFile(this.#dir, this.#path, true);
+      if (!handle) throw new StorageUnavailableError(`cannot create ${this.#path}`);
+      this.#access = await openSyncAccess(handle);
+    }
+    const bytes = new TextEncoder().encode(JSON.stringify(value));
+    this.#access.truncate(0);
+    this.#access.write(bytes, { at: 0 });
+  }
+  /** Flushes and closes the file. */
+  close(): void {
+    this.#access?.flush();
+    this.#access?.close();
+    this.#access = null;
+  }
+}

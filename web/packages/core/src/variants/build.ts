@@ -7,8 +7,8 @@
  */
 
 import type { Backend } from '../backend/types.js';
-import { throwIfAborted } from '../engine/abort.js';
 import type { ModelFileEntry, ModelVariant } from '../engine/model.js';
+import { throwIfAborted } from '../rpc/abort.js';
 import { formatBytes } from '../util/bytes.js';
 import { requirementsFromFiles, type ScannedRequirements, type VariantGraphFile } from './budget.js';
 import { VariantQuotaError } from './errors.js';

@@ -1,10 +1,12 @@
 /**
  * Errors of the model-variant transforms. They extend the engine's
- * {@link EngineError}, so they cross the worker boundary with name, message,
- * stack and details like every engine error.
+ * {@link EngineError} and cross the worker boundary through the rpc
+ * module's registry ({@link VARIANT_ERRORS}) with name, message, stack,
+ * cause and details.
  */
 
-import { deserializeEngineError, EngineError, type SerializedEngineError } from '../engine/errors.js';
+import { EngineError } from '../engine/errors.js';
+import { registerErrors } from '../rpc/errors.js';
 
 /** Base class of every variant-transform error. */
 export class VariantError extends EngineError {
@@ -40,24 +42,7 @@ export class VariantQuotaError extends VariantError {
   }
 }
 
-/**
- * Re-creates a variant error from its serialized form (as it crossed the
- * worker boundary), keeping class, message, stack and details; any other
- * error goes through the engine's {@link deserializeEngineError}.
- */
-export function deserializeVariantError(data: SerializedEngineError): EngineError {
-  const d = data.details ?? {};
-  let error: EngineError;
-  if (data.name === 'MalformedModelError') {
-    error = new MalformedModelError('', Number(d.offset ?? 0));
-  } else if (data.name === 'UnsupportedModelError') {
-    error = new UnsupportedModelError(data.message);
-  } else if (data.name === 'VariantQuotaError') {
-    error = new VariantQuotaError(data.message, Number(d.neededBytes ?? 0), Number(d.availableBytes ?? 0));
-  } else if (data.name === 'VariantError') {
-    error = new VariantError(data.message);
-  } else return deserializeEngineError(data);
-  error.message = data.message;
-  if (data.stack) error.stack = data.stack;
-  return error;
-}
+/** Every variant error class, by name, for the rpc module's registry. */
+export const VARIANT_ERRORS = { VariantError, MalformedModelError, UnsupportedModelError, VariantQuotaError } as const;
+
+registerErrors(VARIANT_ERRORS);

@@ -29,7 +29,7 @@ export {
   type VariantKind,
 } from './build.js';
 export { derivedKindFor, engineInputsFor } from './engine-inputs.js';
-export { deserializeVariantError, MalformedModelError, UnsupportedModelError, VariantError, VariantQuotaError } from './errors.js';
+export { MalformedModelError, UnsupportedModelError, VARIANT_ERRORS, VariantError, VariantQuotaError } from './errors.js';
 export { openStoredVariant, opfsDirectory, opfsFolder, opfsTree } from './opfs.js';
 export { ExternalDataWriter, MemoryFolder, type OutputFile, type OutputFolder, PARTIAL_SUFFIX } from './output.js';
 export {
@@ -55,4 +55,4 @@ export {
   type VariantBuilderOptions,
   type VariantWorkerScope,
 } from './worker.js';
-export type { FromVariantWorker, ToVariantWorker } from './worker-protocol.js';
+export type { VariantApi } from './worker-protocol.js';

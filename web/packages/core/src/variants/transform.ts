@@ -8,7 +8,7 @@
  * memory. Peak memory: a few chunks plus the small part of the graph.
  */
 
-import { throwIfAborted } from '../engine/abort.js';
+import { throwIfAborted } from '../rpc/abort.js';
 import { type AttentionFusionPlan, MS_DOMAIN, NO_FUSION, planAttentionFusion } from './attention-fusion.js';
 import { isValueInfoOfRemoved, planCastElimination, renameNodeInputs, valueInfoNameAndType } from './cast-elimination.js';
 import { UnsupportedModelError } from './errors.js';
@@ -353,7 +353,7 @@ async function transform(input: BlobLike, folder: OutputFolder, options: Transfo
  *
  * @throws {@link MalformedModelError} on a truncated or malformed file,
  *   {@link UnsupportedModelError} on tensors it cannot handle,
- *   `EngineAbortedError` when `signal` fires. Nothing is left in `folder` then.
+ *   `signal.reason` when `signal` fires. Nothing is left in `folder` then.
  */
 export function convertToFloat32(input: BlobLike, folder: OutputFolder, options: TransformOptions = {}): Promise<TransformResult> {
   return transform(input, folder, options, null);

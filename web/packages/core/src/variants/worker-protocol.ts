@@ -1,11 +1,9 @@
 /**
- * Messages between {@link createVariantBuilder} (the page) and
- * {@link serveVariantBuilder} (a dedicated worker). Types only.
- * Page -> worker: `build` (request id, typed payload) and `cancel`.
- * Worker -> page: `progress` (any number), then one `done` or `error`.
+ * The variant worker's API over the rpc module: what
+ * {@link createVariantBuilder} (the page) calls and
+ * {@link serveVariantBuilder} (a dedicated worker) answers. Types only.
  */
 
-import type { SerializedEngineError } from '../engine/errors.js';
 import type { BuildProgress, BuildVariantRequest, BuiltVariant } from './build.js';
 
 /** The payload of a build: the request with Blobs (they clone cheaply) and the OPFS folder to write. */
@@ -15,13 +13,7 @@ export interface BuildPayload extends Omit<BuildVariantRequest, 'blobs'> {
   readonly outDir: string;
 }
 
-/** Page -> worker. */
-export type ToVariantWorker =
-  | { readonly type: 'build'; readonly id: number; readonly payload: BuildPayload }
-  | { readonly type: 'cancel'; readonly id: number; readonly reason: SerializedEngineError };
-
-/** Worker -> page. */
-export type FromVariantWorker =
-  | { readonly type: 'progress'; readonly id: number; readonly progress: BuildProgress }
-  | { readonly type: 'done'; readonly id: number; readonly result: BuiltVariant }
-  | { readonly type: 'error'; readonly id: number; readonly error: SerializedEngineError };
+/** The variant worker's one operation. */
+export type VariantApi = {
+  build: { request: BuildPayload; result: BuiltVariant; progress: BuildProgress };
+};
