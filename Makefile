@@ -31,11 +31,16 @@ MODELS_DIR ?= data/models
 # Serves the app, the API (ledger in data/hybridgen.db) and the model mirror (fill it with
 # `./bin/hybridgen models pull sd-turbo -dir $(MODELS_DIR)` on a machine that reaches Hugging Face;
 # until then the app uses the built-in demo model, random weights).
-run: build
+run: build $(MODELS_DIR)/esrgan-slim/manifest.json
 	mkdir -p $(MODELS_DIR)
 	./$(BIN) serve -addr $(ADDR) -models-dir $(MODELS_DIR)
 
 build: web-build $(BIN)
+
+# The upscaler's weights ship in an npm package (@upscalerjs/esrgan-slim, MIT): models pull fetches
+# its tarball with npm pack, checks it against the manifest and converts it to ONNX in the mirror.
+$(MODELS_DIR)/esrgan-slim/manifest.json: $(BIN) models/esrgan-slim.json
+	./$(BIN) models pull esrgan-slim -dir $(MODELS_DIR)
 
 $(BIN): $(GO_SOURCES) go.mod $(wildcard go.sum) $(EMBED_DIR)/index.html $(DEMO_MODEL)
 	go build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/hybridgen

@@ -1,6 +1,7 @@
 // The manifests shipped with the app: the same JSON files the Go binary
 // embeds (repository root models/*.json), imported here so both sides read
 // one copy. Add a model by adding its JSON there and one import below.
+import esrganSlimJson from '../../../../../models/esrgan-slim.json' with { type: 'json' };
 import sdTurboJson from '../../../../../models/sd-turbo.json' with { type: 'json' };
 import type { Backend, ModelRequirements } from '../backend/types.js';
 import { unsupportedOpsReason, variantUnsupportedGraphs } from './ops.js';
@@ -18,7 +19,10 @@ export class UnknownModelError extends Error {
 }
 
 /** The built-in manifests, validated when the module loads. */
-export const BUILTIN_MANIFESTS: readonly ModelManifest[] = [parseManifest(sdTurboJson, { source: 'models/sd-turbo.json' })];
+export const BUILTIN_MANIFESTS: readonly ModelManifest[] = [
+  parseManifest(sdTurboJson, { source: 'models/sd-turbo.json' }),
+  parseManifest(esrganSlimJson, { source: 'models/esrgan-slim.json' }),
+];
 
 /** The built-in manifest with this id; throws {@link UnknownModelError}. */
 export function getManifest(modelId: string): ModelManifest {
