@@ -34,6 +34,7 @@ export { cloudSize, createCloudRenderer } from './cloud/renderer.js';
 export type { DraftReportBody, ImageRequestBody, JobStatus, JobView, ServerConfig, UsageReport, UsageRow } from './cloud/wire.js';
 export { FINAL_JOB_STATUSES } from './cloud/wire.js';
 export * from './engine/index.js';
+export * from './imaging/index.js';
 export type { LocalRendererHandle, LocalRendererOptions } from './local/local-renderer.js';
 export { createLocalRenderer } from './local/local-renderer.js';
 export type { PngEncoder } from './local/png-encoder.js';

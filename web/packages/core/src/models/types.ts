@@ -1,16 +1,7 @@
 import type { Backend, VariantRequirements } from '../backend/types.js';
 
 /** What a file does in a pipeline. */
-export type FileRole =
-  | 'tokenizer'
-  | 'text_encoder'
-  | 'unet'
-  | 'vae_decoder'
-  | 'vae_encoder'
-  | 'tiny_decoder'
-  | 'tiny_encoder'
-  | 'external_data'
-  | 'upscaler';
+export type FileRole = 'tokenizer' | 'text_encoder' | 'unet' | 'vae_decoder' | 'vae_encoder' | 'tiny_decoder' | 'tiny_encoder' | 'external_data' | 'upscaler';
 
 /** Every role, for validation. */
 export const FILE_ROLES: readonly FileRole[] = [
