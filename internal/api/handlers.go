@@ -156,10 +156,13 @@ func (a *API) handleCancelImage(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusAccepted, viewOf(j))
 }
 
-// handleCreateDraft records a draft rendered in the browser: cost 0, and the
-// avoided cost of the same image rendered by the cloud target (the default
-// one unless the body names another) at its default step count. With no
-// cloud target configured nothing is avoided.
+// handleCreateDraft records work done in the browser: cost 0, and the
+// avoided cost of the same work on the cloud target (the default one unless
+// the body names another). A draft avoids the image at the default step
+// count; an edit (upscale, background removal) one step's worth of the
+// target's time at the output size, at least its one-second minimum: the
+// GPU time a comparable image-to-image network takes there. With no cloud
+// target configured nothing is avoided.
 func (a *API) handleCreateDraft(w http.ResponseWriter, r *http.Request) {
 	d, err := DecodeDraftRequest(http.MaxBytesReader(w, r.Body, MaxDraftBodyBytes))
 	var re *RequestError
@@ -174,13 +177,17 @@ func (a *API) handleCreateDraft(w http.ResponseWriter, r *http.Request) {
 			writeRequestError(w, &RequestError{Fields: []FieldError{{"target", "is not a configured target"}}})
 			return
 		}
-		avoided = ledger.CostOf(t.cfg.PricePerSecondUSD, t.cfg.Estimate(d.Width, d.Height, DefaultSteps))
+		avoided = ledger.CostOf(t.cfg.PricePerSecondUSD, t.cfg.Estimate(d.Width, d.Height, avoidedSteps(d.Task)))
 	}
-	sum := sha256.Sum256(fmt.Appendf(nil, "%d|%d|%d|%s|%s", d.Width, d.Height, d.Steps, d.Model, d.Target))
+	fingerprint := fmt.Appendf(nil, "%d|%d|%d|%s|%s", d.Width, d.Height, d.Steps, d.Model, d.Target)
+	if d.Task != ledger.TaskGenerate { // drafts keep the fingerprint older rows have
+		fingerprint = fmt.Appendf(fingerprint, "|%s", d.Task)
+	}
+	sum := sha256.Sum256(fingerprint)
 	job, created, err := a.ledger.CreateOrGet(r.Context(), ledger.NewJob{
 		ID: newJobID("drf_"), Identity: identityOf(r).Name, ClientID: d.ClientID, IdempotencyKey: d.IdempotencyKey,
 		RequestHash: hex.EncodeToString(sum[:16]), Target: "local", Model: d.Model,
-		Width: d.Width, Height: d.Height, Steps: d.Steps, Kind: ledger.KindLocal,
+		Width: d.Width, Height: d.Height, Steps: d.Steps, Kind: ledger.KindLocal, Task: d.Task,
 		Status: ledger.StatusCompleted, AvoidedCost: avoided,
 	})
 	if err != nil {
@@ -199,6 +206,14 @@ func (a *API) handleCreateDraft(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, viewOf(job))
+}
+
+// avoidedSteps is the step count a local job's avoided cost is priced at.
+func avoidedSteps(task ledger.Task) int {
+	if task == ledger.TaskGenerate {
+		return DefaultSteps
+	}
+	return 1
 }
 
 // handleUsage answers GET /api/usage?days=N (1-366, default 30): the UTC

@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"hybridgen/internal/ledger"
 )
 
 // Limits of POST /api/images and POST /api/drafts. They are part of the API:
@@ -165,6 +167,18 @@ func checkSide(re *RequestError, field string, v *int, dst *int) {
 	}
 }
 
+// checkEditSide checks a side of an edited image: any size up to MaxEditSide.
+func checkEditSide(re *RequestError, field string, v *int, dst *int) {
+	if v == nil {
+		re.add(field, "is required for an edit")
+		return
+	}
+	*dst = *v
+	if *v < 1 || *v > MaxEditSide {
+		re.add(field, fmt.Sprintf("must be between 1 and %d", MaxEditSide))
+	}
+}
+
 func checkSteps(re *RequestError, v *int, dst *int) {
 	if v == nil {
 		return
@@ -226,7 +240,13 @@ type draftRequestWire struct {
 	Steps          *int    `json:"steps"`
 	Model          *string `json:"model"`
 	Target         *string `json:"target"`
+	Task           *string `json:"task"`
 }
+
+// MaxEditSide is the longest side of an image edited on the device
+// (upscaled or cut out) that POST /api/drafts records: the browser's
+// upscaler stops there (8192, its canvas budget).
+const MaxEditSide = 8192
 
 // DraftRequest is a validated POST /api/drafts body: a draft the browser
 // rendered locally, to be recorded at cost 0 with the cloud price avoided.
@@ -237,6 +257,10 @@ type DraftRequest struct {
 	Steps          int
 	Model          string // the local model, e.g. "sd-turbo"
 	Target         string // the cloud target whose price was avoided; "" is the default
+	// Task is what the browser made: [ledger.TaskGenerate] (a draft, the
+	// default) or an edit of an image, whose width and height are the
+	// output's (any size up to [MaxEditSide]).
+	Task ledger.Task
 }
 
 // DecodeDraftRequest reads and validates a POST /api/drafts body.
@@ -246,11 +270,22 @@ func DecodeDraftRequest(r io.Reader) (DraftRequest, error) {
 		return DraftRequest{}, err
 	}
 	re := &RequestError{}
-	d := DraftRequest{Width: 512, Height: 512, Steps: 1, Model: "sd-turbo"}
+	d := DraftRequest{Width: 512, Height: 512, Steps: 1, Model: "sd-turbo", Task: ledger.TaskGenerate}
 	d.ClientID = checkClientID(re, w.ClientID)
 	d.IdempotencyKey = checkKey(re, w.IdempotencyKey)
-	checkSide(re, "width", w.Width, &d.Width)
-	checkSide(re, "height", w.Height, &d.Height)
+	if w.Task != nil {
+		d.Task = ledger.Task(*w.Task)
+		if !d.Task.Valid() {
+			re.add("task", "must be generate, upscale or remove-background")
+		}
+	}
+	if d.Task == ledger.TaskGenerate {
+		checkSide(re, "width", w.Width, &d.Width)
+		checkSide(re, "height", w.Height, &d.Height)
+	} else {
+		checkEditSide(re, "width", w.Width, &d.Width)
+		checkEditSide(re, "height", w.Height, &d.Height)
+	}
 	checkSteps(re, w.Steps, &d.Steps)
 	if w.Model != nil {
 		d.Model = *w.Model
