@@ -31,7 +31,7 @@ export type { FieldProblem } from './cloud/errors.js';
 export { BudgetExceededError, CloudApiError, CloudJobError, CloudUnreachableError, RateLimitedError, UnauthorizedError } from './cloud/errors.js';
 export type { CloudRendererOptions } from './cloud/renderer.js';
 export { cloudSize, createCloudRenderer } from './cloud/renderer.js';
-export type { DraftReportBody, ImageRequestBody, JobStatus, JobView, ServerConfig, UsageReport, UsageRow } from './cloud/wire.js';
+export type { DraftReportBody, ImageRequestBody, JobStatus, JobView, LocalTask, ServerConfig, UsageReport, UsageRow } from './cloud/wire.js';
 export { FINAL_JOB_STATUSES } from './cloud/wire.js';
 export * from './engine/index.js';
 export * from './imaging/index.js';
