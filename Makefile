@@ -1,11 +1,23 @@
 # hybridgen: two commands on a fresh machine.
 #   make run   installs what is missing, builds the web app and the binary, serves on :8080
-#   make test  installs what is missing, then go vet, go test, fuzzing, TypeScript checks,
+#   make test  installs what is missing, then go vet, gofmt and staticcheck, go test, fuzzing, TypeScript checks,
 #              unit tests, fp16 WebGPU tests in Node (Dawn + lavapipe), the browser
 #              tests in headless Chromium and the Firefox project in headless Firefox ESR
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := run
+
+# Node.js: tldraw 5 (and puppeteer) need >= 22.12. When the system's node is older, make fetches
+# npm's node-linux-<arch> package (the official binary) into .cache/ and puts it first on PATH for
+# every recipe; npm itself then runs on it.
+NODE_VERSION := 22.12.0
+NODE_ARCH  := $(subst x86_64,x64,$(subst aarch64,arm64,$(shell uname -m)))
+NODE_DIR   := $(CURDIR)/.cache/node-v$(NODE_VERSION)-linux-$(NODE_ARCH)
+SYSTEM_NODE_OK := $(shell node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 12) ? 0 : 1)' 2>/dev/null && echo yes)
+ifneq ($(SYSTEM_NODE_OK),yes)
+export PATH := $(NODE_DIR)/bin:$(PATH)
+NODE_DEP   := $(NODE_DIR)/bin/node
+endif
 
 BIN        := bin/hybridgen
 ADDR       ?= 127.0.0.1:8080
@@ -23,8 +35,13 @@ VERSION    := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # which Go reports as "context deadline exceeded", a false failure on a loaded machine.
 FUZZ_TARGETS := ./internal/runpod:FuzzDecodeJob ./internal/emulator:FuzzParseInput ./internal/api:FuzzDecodeImageRequest ./internal/mirror:FuzzCleanPath ./internal/torchfile:FuzzUnpickle
 FUZZTIME   ?= 150000x
+# staticcheck, pinned; `go run` fetches it through the Go module proxy on first use
+# (then the module cache), so `make test` needs nothing installed beforehand.
+STATICCHECK := go run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# The Go folders gofmt checks (web/node_modules may hold Go files of others).
+GO_DIRS    := cmd internal bench models
 
-.PHONY: run test build deps web-deps chromium firefox postgresql lavapipe web-build go-vet go-test go-fuzz web-check web-unit dawn-test browser-test firefox-test testmodels clean
+.PHONY: run test build deps node web-deps chromium firefox postgresql lavapipe web-build go-vet go-lint go-test go-fuzz web-check web-unit dawn-test browser-test firefox-test testmodels clean
 
 MODELS_DIR ?= data/models
 
@@ -50,7 +67,21 @@ $(MODELS_DIR)/esrgan-slim/manifest.json: $(BIN) models/esrgan-slim.json
 $(BIN): $(GO_SOURCES) go.mod $(wildcard go.sum) $(EMBED_DIR)/index.html $(DEMO_MODEL)
 	go build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/hybridgen
 
-web/node_modules/.package-lock.json: web/package-lock.json web/package.json
+# npm's node-linux-<arch> package holds the official node binary; `npm pack` fetches it with the
+# system's npm (which still runs on the old node), verified against the registry's integrity.
+$(NODE_DIR)/bin/node:
+	@echo "node $$(node --version 2>/dev/null || echo missing) is older than $(NODE_VERSION): fetching node $(NODE_VERSION) into .cache/"
+	rm -rf $(NODE_DIR) $(NODE_DIR).tmp
+	mkdir -p $(NODE_DIR).tmp
+	cd $(NODE_DIR).tmp && npm pack --silent node-linux-$(NODE_ARCH)@$(NODE_VERSION) >/dev/null
+	tar -xzf $(NODE_DIR).tmp/node-linux-$(NODE_ARCH)-$(NODE_VERSION).tgz -C $(NODE_DIR).tmp
+	mv $(NODE_DIR).tmp/package $(NODE_DIR)
+	rm -rf $(NODE_DIR).tmp
+	@test "$$($@ --version)" = "v$(NODE_VERSION)"
+
+node: $(NODE_DEP)
+
+web/node_modules/.package-lock.json: web/package-lock.json web/package.json $(NODE_DEP)
 	cd web && npm ci --no-audit --no-fund
 	@touch $@
 
@@ -103,6 +134,12 @@ $(EMBED_DIR)/index.html:
 go-vet:
 	go vet ./...
 
+# gofmt -l must list nothing; staticcheck with its default checks.
+go-lint:
+	@unformatted="$$(gofmt -l $(GO_DIRS))"; \
+	if [ -n "$$unformatted" ]; then echo "gofmt -l: run gofmt -w on:"; echo "$$unformatted"; exit 1; fi
+	$(STATICCHECK) ./...
+
 # HYBRIDGEN_TEST_PG=1: the PostgreSQL half of the ledger tests must run (a
 # missing PostgreSQL fails them instead of skipping).
 go-test: postgresql
@@ -136,7 +173,7 @@ browser-test: deps build
 firefox-test: deps build lavapipe
 	cd web && HYBRIDGEN_BIN=$(CURDIR)/$(BIN) npm run test:firefox
 
-test: deps go-vet build go-test go-fuzz web-check web-unit dawn-test browser-test firefox-test
+test: deps go-vet go-lint build go-test go-fuzz web-check web-unit dawn-test browser-test firefox-test
 	@echo "make test: all checks passed"
 
 clean:

@@ -31,8 +31,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"hybridgen/internal/api"
 	"hybridgen/internal/emulator"
+	"hybridgen/internal/jobs"
 	"hybridgen/internal/ledger"
 	"hybridgen/internal/runpod"
 	"hybridgen/internal/targets"
@@ -160,7 +160,7 @@ func run(n, workers int, execTime time.Duration, faultRate float64, db string, s
 		if err != nil {
 			return err
 		}
-		var v api.JobView
+		var v jobs.JobView
 		err = json.NewDecoder(resp.Body).Decode(&v)
 		resp.Body.Close()
 		if err != nil || resp.StatusCode != http.StatusAccepted {
@@ -178,7 +178,7 @@ func run(n, workers int, execTime time.Duration, faultRate float64, db string, s
 			if err != nil {
 				return err
 			}
-			var v api.JobView
+			var v jobs.JobView
 			err = json.NewDecoder(resp.Body).Decode(&v)
 			io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"hybridgen/internal/api"
+	"hybridgen/internal/jobs"
 	"hybridgen/internal/ledger"
 	"hybridgen/internal/targets"
 )
@@ -66,7 +67,7 @@ func startServers(ctx context.Context, loc string, n int, tg targets.Target, tra
 		}
 		mux := http.NewServeMux()
 		srv := httptest.NewUnstartedServer(mux)
-		a, err := api.New(api.Config{Ledger: lg, Targets: targets.Config{Default: "emu", Targets: []targets.Target{tg}},
+		m, err := jobs.New(jobs.Config{Ledger: lg, Targets: targets.Config{Default: "emu", Targets: []targets.Target{tg}},
 			PublicURL: "http://" + srv.Listener.Addr().String(), Instance: instance,
 			Logger: slog.New(slog.DiscardHandler), HTTPClient: &http.Client{Transport: transport},
 			PollInterval: 50 * time.Millisecond, MaxPollInterval: 500 * time.Millisecond})
@@ -74,7 +75,12 @@ func startServers(ctx context.Context, loc string, n int, tg targets.Target, tra
 			stop()
 			return nil, nil, nil, err
 		}
-		closers = append(closers, func() { a.Close(time.Second) })
+		closers = append(closers, func() { m.Close(time.Second) })
+		a, err := api.New(api.Config{Jobs: m})
+		if err != nil {
+			stop()
+			return nil, nil, nil, err
+		}
 		a.Register(mux)
 		srv.Start()
 		closers = append(closers, srv.Close)

@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"os"
 
-	"hybridgen/internal/api"
 	"hybridgen/internal/demomodel"
 	"hybridgen/models"
 )
@@ -14,16 +13,16 @@ const realModel = "sd-turbo"
 
 // prepareModels installs the built-in demo model into the mirror folder (when
 // asked and built in), says in the log what to do when SD-Turbo is missing,
-// and returns which model the app should open by default.
-func prepareModels(opts serveOptions, logger *slog.Logger) api.ModelsView {
+// and returns which model the app should open by default ("" when there is
+// no mirror) and whether it is the built-in demo model.
+func prepareModels(opts serveOptions, logger *slog.Logger) (model string, demo bool) {
 	if opts.modelsDir == "" {
 		logger.Warn("no model mirror (-models-dir): browsers cannot download a model from this server; `make run` serves data/models")
-		return api.ModelsView{}
+		return "", false
 	}
 	if err := os.MkdirAll(opts.modelsDir, 0o755); err != nil {
 		logger.Error("model mirror folder", "dir", opts.modelsDir, "error", err.Error())
 	}
-	demo := false
 	if opts.demoModel && demomodel.Available() {
 		n, err := demomodel.Install(opts.modelsDir)
 		if err != nil {
@@ -35,7 +34,7 @@ func prepareModels(opts serveOptions, logger *slog.Logger) api.ModelsView {
 	}
 	sdTurbo, err := models.Lookup(realModel)
 	if err == nil && demomodel.Mirrored(opts.modelsDir, sdTurbo) {
-		return api.ModelsView{Default: realModel}
+		return realModel, false
 	}
 	fallback := "the app cannot make images until it is there"
 	if demo {
@@ -45,7 +44,7 @@ func prepareModels(opts serveOptions, logger *slog.Logger) api.ModelsView {
 		"` on a machine that reaches Hugging Face, or copy a mirror folder's sd-turbo/ into "+opts.modelsDir+"; "+fallback,
 		"dir", opts.modelsDir)
 	if demo {
-		return api.ModelsView{Default: demomodel.ID, Demo: true}
+		return demomodel.ID, true
 	}
-	return api.ModelsView{Default: realModel}
+	return realModel, false
 }

@@ -8,7 +8,7 @@
 //	hybridgen runpod-emulator   serve a RunPod serverless emulator (test double)
 //	hybridgen version           print the version
 //
-// Run `hybridgen help` for the list of commands.
+// Run `hybridgen help` (or -h, --help) for the list of commands.
 package main
 
 import (
@@ -57,13 +57,13 @@ func main() {
 }
 
 // run dispatches args to a subcommand; with no subcommand (or a flag first)
-// it serves.
+// it serves. help, -h, -help and --help print the commands on stdout.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	name := "serve"
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+	if len(args) > 0 && len(args[0]) > 0 && (args[0][0] != '-' || isHelpFlag(args[0])) {
 		name, args = args[0], args[1:]
 	}
-	if name == "help" {
+	if name == "help" || isHelpFlag(name) {
 		printUsage(stdout)
 		return nil
 	}
@@ -76,8 +76,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return usageError{fmt.Errorf("unknown command %q", name)}
 }
 
+func isHelpFlag(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" }
+
 func printUsage(w io.Writer) {
-	fmt.Fprintln(w, "usage: hybridgen <command> [flags]")
+	fmt.Fprintln(w, "usage: hybridgen <command> [flags]   (no command: serve; `hybridgen <command> -h`: its flags)")
 	fmt.Fprintln(w, "\ncommands:")
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-16s %s\n", c.name, c.summary)
@@ -90,9 +92,15 @@ type usageError struct{ err error }
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
+// exitCode is the process's exit status for err: 0 after a command's -h
+// printed its flags (as the flag package's ExitOnError does), 2 for a
+// usage error, 1 otherwise.
 func exitCode(err error) int {
 	var ue usageError
-	if errors.As(err, &ue) || errors.Is(err, flag.ErrHelp) {
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
 		return 2
 	}
 	return 1

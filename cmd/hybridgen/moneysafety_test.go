@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/httptest"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -15,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"hybridgen/internal/api"
 	"hybridgen/internal/emulator"
+	"hybridgen/internal/jobs"
 	"hybridgen/internal/ledger"
 	"hybridgen/internal/testutil"
 )
@@ -31,17 +29,6 @@ func freePort(t *testing.T) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
-}
-
-func writeTargets(t *testing.T, dir, baseURL, endpoint string, price float64) string {
-	t.Helper()
-	path := filepath.Join(dir, "targets.json")
-	cfg := fmt.Sprintf(`{"targets":[{"name":"emu","base_url":%q,"endpoint_id":%q,"api_key_env":"HG_TEST_RUNPOD_KEY",`+
-		`"price_per_second_usd":%v,"model":"sdxl-test","execution_timeout_seconds":60,"ttl_seconds":600}]}`, baseURL, endpoint, price)
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }
 
 func unsettledRows(t *testing.T, db string) []ledger.Job {
@@ -65,16 +52,14 @@ func unsettledRows(t *testing.T, db string) []ledger.Job {
 // case, never retried; the emulator's webhook then settles it at exactly
 // what the emulator billed.
 func TestSIGKILLMidSubmitThenWebhookReconciles(t *testing.T) {
-	dir := t.TempDir()
-	bin := buildBinary(t, dir)
-	emu := emulator.New(emulator.Config{APIKey: restartKey, ExecutionTime: 3 * time.Second, Workers: 1})
-	emuSrv := httptest.NewServer(emu)
-	t.Cleanup(func() { emuSrv.Close(); emu.Close() })
+	bin := buildBinary(t)
 	const price = 0.00116
+	c := newCloud(t, emulator.Config{ExecutionTime: 3 * time.Second, Workers: 1}, price)
+	emu := c.emu
 	addr := freePort(t)
-	db := filepath.Join(dir, "ledger.db")
-	args := []string{"-addr", addr, "-public-url", "http://" + addr, "-db", db, "-web-dir", dir, "-poll-interval", "20ms",
-		"-targets", writeTargets(t, dir, emulator.BaseURL(emuSrv.URL), emu.EndpointID(), price)}
+	db := filepath.Join(c.dir, "ledger.db")
+	args := []string{"-addr", addr, "-public-url", "http://" + addr, "-db", db, "-web-dir", c.dir, "-poll-interval", "20ms",
+		"-targets", c.targets}
 	if err := emu.InjectFaults(emulator.Fault{Route: "run", Kind: emulator.FaultDelayAfter, DelayMS: 10000}); err != nil {
 		t.Fatal(err)
 	}
@@ -100,17 +85,13 @@ func TestSIGKILLMidSubmitThenWebhookReconciles(t *testing.T) {
 	_ = first.Wait()
 	rows := unsettledRows(t, db)
 	if len(rows) != 1 || rows[0].Status != ledger.StatusSubmitting || rows[0].RemoteID != "" {
-		t.Fatalf("after SIGKILL: %+v", rows)
+		t.Fatalf("after SIGKILL: %+v; logs:\n%s", rows, logs.String())
 	}
 	id := rows[0].ID
 
 	_, base = startServeAt(t, bin, logs, args...)
 	// The background reconcile turns the SUBMITTING row UNCONFIRMED.
-	v := getJob(t, base, id, seen)
-	for deadline = time.Now().Add(2 * time.Second); v.Status == "SUBMITTING" && time.Now().Before(deadline); {
-		time.Sleep(10 * time.Millisecond)
-		v = getJob(t, base, id, seen)
-	}
+	v := waitJob(t, base, id, 2*time.Second, seen, logs, func(v jobs.JobView) bool { return v.Status != "SUBMITTING" })
 	if v.Status != "UNCONFIRMED" || !v.Reconciling || v.Settled || !strings.Contains(v.Error, "may have run") {
 		t.Fatalf("after restart: %+v", v)
 	}
@@ -118,18 +99,11 @@ func TestSIGKILLMidSubmitThenWebhookReconciles(t *testing.T) {
 	if err != nil {
 		t.Fatalf("usage: %v", err)
 	}
-	var u api.UsageView
+	var u jobs.UsageView
 	if err := json.Unmarshal(out, &u); err != nil || u.Total.Unconfirmed != 1 || u.Total.UnconfirmedCostUSD != v.WorstCaseCostUSD {
 		t.Fatalf("usage while unconfirmed: %s %v", out, err)
 	}
-	deadline = time.Now().Add(20 * time.Second)
-	for !v.Settled {
-		if time.Now().After(deadline) {
-			t.Fatalf("never reconciled: %+v; logs:\n%s", v, logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-		v = getJob(t, base, id, seen)
-	}
+	v = waitJob(t, base, id, 20*time.Second, seen, logs, settled)
 	reqs := emu.Requests()
 	var billed ledger.Micros
 	for _, ms := range reqs.ExecutionMS {
@@ -152,7 +126,7 @@ func TestSIGKILLMidSubmitThenWebhookReconciles(t *testing.T) {
 // are being reconciled. It also sends a DNS-rebinding request.
 func TestRestartListensAtOnceWithRunPodUnreachable(t *testing.T) {
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := buildBinary(t)
 	blackhole, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -174,7 +148,7 @@ func TestRestartListensAtOnceWithRunPodUnreachable(t *testing.T) {
 	}
 	for i := range 50 {
 		id := fmt.Sprintf("img_inflight_%02d", i)
-		if _, _, err := lg.CreateOrGet(context.Background(), ledger.NewJob{ID: id, Identity: api.LocalIdentity,
+		if _, _, err := lg.CreateOrGet(context.Background(), ledger.NewJob{ID: id, Identity: jobs.LocalIdentity,
 			ClientID: "c", Target: "emu", Kind: ledger.KindCloud, EstimatedCost: 100}); err != nil {
 			t.Fatal(err)
 		}
@@ -194,7 +168,7 @@ func TestRestartListensAtOnceWithRunPodUnreachable(t *testing.T) {
 	t.Logf("listening %s after start with 50 jobs in flight and RunPod unreachable", time.Since(start))
 	// Reconcile runs after the listener is up, so the job says so within
 	// moments rather than at the first request.
-	var v api.JobView
+	var v jobs.JobView
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		v = getJob(t, base, "img_inflight_07", &testutil.SyncBuffer{})
 		if (v.Reconciling && v.Status == "IN_PROGRESS") || time.Now().After(deadline) {

@@ -12,10 +12,13 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"hybridgen/internal/api"
+	"hybridgen/internal/assets"
+	"hybridgen/internal/jobs"
 	"hybridgen/internal/ledger"
 	"hybridgen/internal/mirror"
 	"hybridgen/internal/server"
@@ -32,8 +35,8 @@ type serveOptions struct {
 	db           string
 	targetsFile  string
 	tokensFile   string
-	budgets      api.Budgets
-	rate         api.RateLimit
+	budgets      jobs.Budgets
+	rate         jobs.RateLimit
 	pollInterval time.Duration
 	// publicURL is the server's URL as RunPod reaches it, for webhooks.
 	publicURL string
@@ -44,6 +47,9 @@ type serveOptions struct {
 	limits       server.Config // the timeouts and caps only
 	// modelsDir, when set, is served read-only under /models/ (the model mirror).
 	modelsDir string
+	// assetsDir keeps the canvas's image assets; maxAssetBytes caps one.
+	assetsDir     string
+	maxAssetBytes int64
 	// mirrorTestFaults enables the mirror's test hooks; never in production.
 	mirrorTestFaults bool
 	// demoModel installs the built-in demo model into modelsDir.
@@ -80,10 +86,12 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	fs.DurationVar(&o.limits.WriteIdleTimeout, "write-idle-timeout", server.DefaultWriteIdleTimeout, "a client that reads nothing of an answer for this long is cut off (large files keep streaming while it reads)")
 	fs.IntVar(&o.limits.MaxConns, "max-conns", server.DefaultMaxConns, "connections served at once")
 	fs.StringVar(&o.modelsDir, "models-dir", os.Getenv("HYBRIDGEN_MODELS_DIR"), "serve this folder of model files under /models/ with Range, ETag (SHA-256) and CORS, as filled by hybridgen models pull (env HYBRIDGEN_MODELS_DIR)")
+	fs.StringVar(&o.assetsDir, "assets-dir", os.Getenv("HYBRIDGEN_ASSETS_DIR"), "keep the canvas's images here, named by their SHA-256 (env HYBRIDGEN_ASSETS_DIR); default: assets/ beside a SQLite ledger, data/assets with PostgreSQL")
+	fs.Int64Var(&o.maxAssetBytes, "max-asset-bytes", api.DefaultMaxAssetBytes, "the largest canvas image the server stores")
 	fs.BoolVar(&o.mirrorTestFaults, "mirror-test-faults", false, "TEST ONLY: enable the model mirror's fault injection and request counters under /_test/mirror/ (drop connections, throttle); never use in production")
 	fs.BoolVar(&o.demoModel, "demo-model", true, "install the built-in demo model (random weights: shows the pipeline, not pictures) into -models-dir, so the app works before SD-Turbo is pulled")
 	fs.StringVar(&o.instance, "instance", os.Getenv("HYBRIDGEN_INSTANCE"), "this server's name on a postgres:// ledger shared with others (env HYBRIDGEN_INSTANCE); default: host name and a random suffix")
-	fs.DurationVar(&o.leaseTTL, "lease-ttl", api.DefaultLeaseTTL, "on a postgres:// ledger, how long after its last renewal a server that died has its in-flight jobs taken over by another")
+	fs.DurationVar(&o.leaseTTL, "lease-ttl", jobs.DefaultLeaseTTL, "on a postgres:// ledger, how long after its last renewal a server that died has its in-flight jobs taken over by another")
 	if err := fs.Parse(args); err != nil {
 		return o, usageError{err}
 	}
@@ -100,6 +108,8 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 		return o, usageError{errors.New("serve: budgets must not be negative")}
 	case o.rate.PerMinute < 0 || o.rate.Burst < 1:
 		return o, usageError{errors.New("serve: -rate must be >= 0 and -rate-burst >= 1")}
+	case o.maxAssetBytes < 1:
+		return o, usageError{errors.New("serve: -max-asset-bytes must be positive")}
 	case o.pollInterval <= 0:
 		return o, usageError{errors.New("serve: -poll-interval must be positive")}
 	case o.limits.BodyTimeout <= 0 || o.limits.WriteTimeout <= 0 || o.limits.WriteIdleTimeout <= 0 || o.limits.MaxConns < 1:
@@ -109,6 +119,12 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 		u, err := url.Parse(o.publicURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.User != nil {
 			return o, usageError{fmt.Errorf("serve: -public-url must be an http or https URL without query or credentials, got %q", o.publicURL)}
+		}
+	}
+	if o.assetsDir == "" {
+		o.assetsDir = filepath.Join("data", "assets")
+		if !ledger.IsPostgresURL(o.db) {
+			o.assetsDir = filepath.Join(filepath.Dir(o.db), "assets")
 		}
 	}
 	if o.mirrorTestFaults && o.modelsDir == "" {
@@ -146,7 +162,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		logger.Warn("listening off loopback with no bearer tokens: every cloud render will be refused (401); set -tokens")
 	}
 
-	defaultModel := prepareModels(opts, logger)
+	defaultModel, demo := prepareModels(opts, logger)
 	lg, err := ledger.Open(ctx, opts.db, ledger.Options{})
 	if err != nil {
 		return err
@@ -156,21 +172,28 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if ledger.IsPostgresURL(opts.db) {
 		instance = instanceName(opts.instance)
 	}
-	cloudAPI, err := api.New(api.Config{
-		Ledger: lg, Targets: cloud, Budgets: opts.budgets, RateLimit: opts.rate, Access: access,
-		Logger: logger, PollInterval: opts.pollInterval, PublicURL: opts.publicURL, Models: defaultModel,
-		Instance: instance,
+	images, err := assets.Open(opts.assetsDir, opts.maxAssetBytes)
+	if err != nil {
+		return err
+	}
+	manager, err := jobs.New(jobs.Config{
+		Ledger: lg, Targets: cloud, Budgets: opts.budgets, RateLimit: opts.rate,
+		Logger: logger, PollInterval: opts.pollInterval, PublicURL: opts.publicURL, Instance: instance,
 	})
 	if err != nil {
 		return err
 	}
-	defer cloudAPI.Close(2 * time.Second)
-	if cloudAPI.CloudConfigured() {
+	defer manager.Close(2 * time.Second)
+	cloudAPI, err := api.New(api.Config{Jobs: manager, Access: access, DefaultModel: defaultModel, DemoModel: demo, Logger: logger, Assets: images})
+	if err != nil {
+		return err
+	}
+	if manager.CloudConfigured() {
 		logger.Info("cloud targets", "targets", cloud.Names(), "default", cloud.Default)
 	} else {
 		logger.Info("no cloud target configured: High Quality renders run locally")
 	}
-	stopReconciling, err := startReconciling(ctx, cloudAPI, instance, opts.leaseTTL, logger)
+	stopReconciling, err := startReconciling(ctx, manager, instance, opts.leaseTTL, logger)
 	if err != nil {
 		return err
 	}

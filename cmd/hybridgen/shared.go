@@ -8,7 +8,7 @@ import (
 	"os"
 	"time"
 
-	"hybridgen/internal/api"
+	"hybridgen/internal/jobs"
 )
 
 // startReconciling takes over the jobs a previous run left in flight. Alone
@@ -16,18 +16,18 @@ import (
 // reconciled in the background at once. Sharing it, the server takes its
 // lease now and reconciles, one server at a time, the jobs of servers whose
 // lease expired, until stop is called, which releases its leases.
-func startReconciling(ctx context.Context, a *api.API, instance string, ttl time.Duration, logger *slog.Logger) (stop func(), err error) {
+func startReconciling(ctx context.Context, m *jobs.Manager, instance string, ttl time.Duration, logger *slog.Logger) (stop func(), err error) {
 	if instance == "" {
 		// Only reads the ledger and starts followers, but nothing of it may
 		// delay listening.
 		go func() {
-			if _, err := a.Reconcile(ctx); err != nil {
+			if _, err := m.Reconcile(ctx); err != nil {
 				logger.Error("reconcile in-flight jobs", "error", err.Error())
 			}
 		}()
 		return func() {}, nil
 	}
-	stop, err = a.StartShared(ctx, ttl)
+	stop, err = m.StartShared(ctx, ttl)
 	if err != nil {
 		return nil, err
 	}

@@ -6,27 +6,21 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
-	"hybridgen/internal/api"
 	"hybridgen/internal/emulator"
+	"hybridgen/internal/jobs"
 	"hybridgen/internal/ledger"
 	"hybridgen/internal/runpod"
 	"hybridgen/internal/targets"
 	"hybridgen/internal/testutil"
 	"hybridgen/internal/testutil/pgtest"
 )
-
-// TestMain starts a throwaway PostgreSQL cluster for the tests of servers
-// sharing one ledger (see pgtest).
-func TestMain(m *testing.M) { pgtest.Main(m) }
 
 const sharedPrice = 0.001
 
@@ -44,13 +38,9 @@ type sharedEnv struct {
 func sharedSetup(t *testing.T, execution time.Duration) sharedEnv {
 	t.Helper()
 	dbURL := pgtest.URL(t)
-	dir := t.TempDir()
-	bin := buildBinary(t, dir)
-	emu := emulator.New(emulator.Config{APIKey: restartKey, ExecutionTime: execution, Workers: 8})
-	emuSrv := httptest.NewServer(emu)
-	t.Cleanup(func() { emuSrv.Close(); emu.Close() })
-	targetsFile := writeTargets(t, dir, emulator.BaseURL(emuSrv.URL), emu.EndpointID(), sharedPrice)
-	data, err := os.ReadFile(targetsFile)
+	bin := buildBinary(t)
+	c := newCloud(t, emulator.Config{ExecutionTime: execution, Workers: 8}, sharedPrice)
+	data, err := os.ReadFile(c.targets)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,27 +49,23 @@ func sharedSetup(t *testing.T, execution time.Duration) sharedEnv {
 		t.Fatal(err)
 	}
 	tg, _ := cfg.Lookup("emu")
-	client, err := runpod.NewClient(runpod.ClientConfig{BaseURL: emulator.BaseURL(emuSrv.URL), EndpointID: emu.EndpointID(), APIKey: restartKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	args := []string{"-db", dbURL, "-targets", targetsFile, "-web-dir", dir, "-poll-interval", "20ms",
+	args := []string{"-db", dbURL, "-targets", c.targets, "-web-dir", c.dir, "-poll-interval", "20ms",
 		"-lease-ttl", "1s", "-rate", "0"}
-	return sharedEnv{bin: bin, args: args, emu: emu, runpod: client,
+	return sharedEnv{bin: bin, args: args, emu: c.emu, runpod: c.runpod,
 		estimate: ledger.CostOf(sharedPrice, tg.Estimate(512, 512, 25))}
 }
 
-func postRender(t *testing.T, base, key string) (int, api.JobView) {
+func postRender(t *testing.T, base, key string) (int, jobs.JobView) {
 	t.Helper()
 	body := fmt.Sprintf(`{"prompt":"a red bicycle","width":512,"height":512,"steps":25,"client_id":"c1","idempotency_key":%q}`, key)
 	resp, err := http.Post(base+"/api/images", "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Error(err)
-		return 0, api.JobView{}
+		return 0, jobs.JobView{}
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
-	var v api.JobView
+	var v jobs.JobView
 	_ = json.Unmarshal(data, &v)
 	return resp.StatusCode, v
 }
@@ -155,26 +141,9 @@ func TestServerKilledMidJobIsTakenOver(t *testing.T) {
 		t.Fatalf("POST = %d", code)
 	}
 	seen := &testutil.SyncBuffer{}
-	deadline := time.Now().Add(10 * time.Second)
-	for getJob(t, baseA, job.ID, seen).Status != "IN_PROGRESS" {
-		if time.Now().After(deadline) {
-			t.Fatalf("job never ran; logs:\n%s", logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err := a.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_ = a.Wait()
+	killWhenRunning(t, a, baseA, job.ID, seen, logs)
 
-	deadline = time.Now().Add(15 * time.Second)
-	var final api.JobView
-	for final = getJob(t, baseB, job.ID, seen); !final.Settled; final = getJob(t, baseB, job.ID, seen) {
-		if time.Now().After(deadline) {
-			t.Fatalf("B never settled A's job: %+v; logs:\n%s", final, logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitJob(t, baseB, job.ID, 15*time.Second, seen, logs, settled)
 	lg, err := ledger.Open(context.Background(), args[1], ledger.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -203,7 +172,7 @@ func TestServerKilledMidJobIsTakenOver(t *testing.T) {
 	if err != nil {
 		t.Fatalf("usage: %v", err)
 	}
-	var u api.UsageView
+	var u jobs.UsageView
 	if err := json.Unmarshal(out, &u); err != nil || u.Total.CloudJobs != 1 || u.Total.CostUSD != row.Cost.USD() {
 		t.Fatalf("usage = %s, %v; want 1 job at %v", out, err, row.Cost)
 	}
@@ -252,26 +221,9 @@ func TestRestartUnderTheSameNameReconcilesItsJobs(t *testing.T) {
 	if code != http.StatusAccepted {
 		t.Fatalf("POST = %d", code)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for getJob(t, base, job.ID, seen).Status != "IN_PROGRESS" {
-		if time.Now().After(deadline) {
-			t.Fatalf("job never ran; logs:\n%s", logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err := a.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_ = a.Wait()
+	killWhenRunning(t, a, base, job.ID, seen, logs)
 	_, base = startServe(t, env.bin, logs, args...)
-	deadline = time.Now().Add(15 * time.Second)
-	var final api.JobView
-	for final = getJob(t, base, job.ID, seen); !final.Settled; final = getJob(t, base, job.ID, seen) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the restarted A never settled its job: %+v; logs:\n%s", final, logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	final := waitJob(t, base, job.ID, 15*time.Second, seen, logs, settled)
 	if final.Status != "COMPLETED" || final.CostUSD == 0 || env.emu.Requests().JobsCreated != 1 {
 		t.Fatalf("job = %+v, RunPod jobs %d; want COMPLETED, charged, one job", final, env.emu.Requests().JobsCreated)
 	}

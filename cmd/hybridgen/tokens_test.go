@@ -1,9 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"context"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -65,41 +62,16 @@ func TestRequireTokenOnLoopback(t *testing.T) {
 	if err := os.WriteFile(tokens, []byte("proxy-user:tok-proxy\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "-addr", "127.0.0.1:0", "-web-dir", dir, "-db", filepath.Join(dir, "l.db"),
-			"-require-token", "-tokens", tokens}, pw, &testutil.SyncBuffer{})
-		pw.Close()
-	}()
-	line, err := bufio.NewReader(pr).ReadString('\n')
-	if err != nil {
-		t.Fatal(err)
-	}
-	go io.Copy(io.Discard, pr)
-	base := strings.TrimSpace(line[strings.LastIndex(line, " ")+1:])
-	get := func(auth string) int {
-		req, _ := http.NewRequest("GET", base+"/api/usage", nil)
-		if auth != "" {
-			req.Header.Set("Authorization", auth)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	base, stop := serveInProcess(t, &testutil.SyncBuffer{}, "-addr", "127.0.0.1:0", "-web-dir", dir,
+		"-db", filepath.Join(dir, "l.db"), "-require-token", "-tokens", tokens)
+	get := func(auth string) int { return statusOf(t, "GET", base+"/api/usage", "", auth) }
 	if code := get(""); code != http.StatusUnauthorized {
 		t.Fatalf("no token on loopback with -require-token: %d", code)
 	}
 	if code := get("Bearer tok-proxy"); code != http.StatusOK {
 		t.Fatalf("valid token: %d", code)
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 }

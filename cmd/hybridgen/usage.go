@@ -12,7 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"hybridgen/internal/api"
+	"hybridgen/internal/jobs"
 	"hybridgen/internal/ledger"
 )
 
@@ -64,12 +64,12 @@ func runUsage(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer lg.Close()
-	since, until := api.UsageWindow(time.Now(), opts.days)
+	since, until := jobs.UsageWindow(time.Now(), opts.days)
 	u, err := lg.Usage(ctx, since, until)
 	if err != nil {
 		return err
 	}
-	view := api.NewUsageView(u)
+	view := jobs.NewUsageView(u)
 	if opts.jsonOut {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -78,11 +78,11 @@ func runUsage(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return printUsageReport(stdout, view)
 }
 
-func printUsageReport(w io.Writer, v api.UsageView) error {
+func printUsageReport(w io.Writer, v jobs.UsageView) error {
 	fmt.Fprintf(w, "usage from %s to %s (UTC)\n\n", v.Since.Format("2006-01-02"), v.Until.Add(-time.Second).Format("2006-01-02"))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	header := "\tcloud jobs\tfailed\tin flight\tunconfirmed\tlocal drafts\tlocal edits\texec s\tcost USD\tin flight USD\tunconfirmed USD\tavoided USD\tall-cloud USD\tsaved\t\n"
-	row := func(r api.UsageRowView) {
+	row := func(r jobs.UsageRowView) {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%.1f\t%.6f\t%.6f\t%.6f\t%.6f\t%.6f\t%.0f%%\t\n", r.Key, r.CloudJobs, r.CloudFailed,
 			r.InFlight, r.Unconfirmed, r.LocalDrafts, r.LocalUpscales+r.LocalCutouts, r.ExecutionSeconds, r.CostUSD, r.InFlightCostUSD, r.UnconfirmedCostUSD,
 			r.AvoidedUSD, r.AllCloudUSD, r.SavingsRatio*100)
@@ -108,7 +108,7 @@ func printUsageReport(w io.Writer, v api.UsageView) error {
 }
 
 // printUnconfirmedNote explains the spend the cloud never confirmed.
-func printUnconfirmedNote(w io.Writer, t api.UsageRowView) error {
+func printUnconfirmedNote(w io.Writer, t jobs.UsageRowView) error {
 	if t.Unconfirmed > 0 {
 		if _, err := fmt.Fprintf(w, "unconfirmed: %d job(s) may have run on the cloud without RunPod saying so; they count at "+
 			"their worst case, $%.6f, against budgets until reconciled (not part of cost)\n", t.Unconfirmed, t.UnconfirmedCostUSD); err != nil {

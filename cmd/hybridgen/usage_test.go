@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"hybridgen/internal/api"
+	"hybridgen/internal/jobs"
 	"hybridgen/internal/ledger"
 )
 
@@ -58,7 +58,7 @@ func TestUsageCommand(t *testing.T) {
 	if err := run(ctx, []string{"usage", "-db", db, "-json", "-days", "1"}, &out, &errOut); err != nil {
 		t.Fatal(err)
 	}
-	var v api.UsageView
+	var v jobs.UsageView
 	if err := json.Unmarshal(out.Bytes(), &v); err != nil {
 		t.Fatal(err)
 	}

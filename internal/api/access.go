@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"hybridgen/internal/jobs"
 )
 
 // Access decides who may spend money through the API, and as whom.
@@ -25,35 +27,14 @@ type Access struct {
 
 // Token is a bearer token and the identity it stands for.
 type Token struct {
-	// Name is the identity: per-identity budgets and rate limits key on it.
+	// Name is the identity ([jobs.Identity]): per-identity budgets and
+	// rate limits key on it.
 	Name string
 	// Secret is the bearer token itself.
 	Secret string
 	// DailyUSD and MonthlyUSD, when positive, replace the per-client
 	// budgets for this identity.
 	DailyUSD, MonthlyUSD float64
-}
-
-// LocalIdentity is the one identity of requests without a token when
-// tokens are not required (loopback).
-const LocalIdentity = "local"
-
-// Identity is who a request spends as: a token's name, or [LocalIdentity].
-// The caller cannot choose it; the body's client_id is only a label.
-type Identity struct {
-	Name                 string
-	dailyUSD, monthlyUSD float64
-}
-
-// budgets applies the identity's own caps over the per-client defaults.
-func (id Identity) budgets(b Budgets) Budgets {
-	if id.dailyUSD > 0 {
-		b.ClientDailyUSD = id.dailyUSD
-	}
-	if id.monthlyUSD > 0 {
-		b.ClientMonthlyUSD = id.monthlyUSD
-	}
-	return b
 }
 
 // tokenSet compares bearer tokens in constant time: every configured token
@@ -78,14 +59,14 @@ func newTokenSet(a Access) tokenSet {
 // identify returns the identity of r: the token's when it carries a valid
 // one; [LocalIdentity] when it carries none and none is required. ok is
 // false for a missing (when required) or unknown token.
-func (ts tokenSet) identify(r *http.Request) (Identity, bool) {
+func (ts tokenSet) identify(r *http.Request) (jobs.Identity, bool) {
 	h := r.Header.Get("Authorization")
 	if h == "" && !ts.require {
-		return Identity{Name: LocalIdentity}, true
+		return jobs.Identity{Name: jobs.LocalIdentity}, true
 	}
 	const prefix = "bearer "
 	if len(h) <= len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
-		return Identity{}, false
+		return jobs.Identity{}, false
 	}
 	got := sha256.Sum256([]byte(strings.TrimSpace(h[len(prefix):])))
 	found := -1
@@ -95,20 +76,20 @@ func (ts tokenSet) identify(r *http.Request) (Identity, bool) {
 		}
 	}
 	if found < 0 {
-		return Identity{}, false
+		return jobs.Identity{}, false
 	}
 	t := ts.tokens[found]
-	return Identity{Name: t.Name, dailyUSD: t.DailyUSD, monthlyUSD: t.MonthlyUSD}, true
+	return jobs.Identity{Name: t.Name, DailyUSD: t.DailyUSD, MonthlyUSD: t.MonthlyUSD}, true
 }
 
 type identityKey struct{}
 
 // identityOf is the identity guard stored in r's context.
-func identityOf(r *http.Request) Identity {
-	if id, ok := r.Context().Value(identityKey{}).(Identity); ok {
+func identityOf(r *http.Request) jobs.Identity {
+	if id, ok := r.Context().Value(identityKey{}).(jobs.Identity); ok {
 		return id
 	}
-	return Identity{Name: LocalIdentity}
+	return jobs.Identity{Name: jobs.LocalIdentity}
 }
 
 // guard wraps a handler that spends money, writes the ledger or shows jobs
@@ -118,26 +99,22 @@ func identityOf(r *http.Request) Identity {
 // cannot post one), and missing or unknown bearer tokens when tokens are
 // required. All refusals happen before the handler runs, so before any
 // cloud call.
-func (a *API) guard(next http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (a *API) guard(next handler) handler {
+	return func(w http.ResponseWriter, r *http.Request) (int, any, error) {
 		if crossOrigin(r) {
-			writeError(w, http.StatusForbidden, CodeForbidden, "cross-origin requests are not allowed")
-			return
+			return 0, nil, ErrCrossOrigin
 		}
 		who, ok := a.tokens.identify(r)
 		if !ok {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="hybridgen"`)
-			writeError(w, http.StatusUnauthorized, CodeUnauthorized, "a valid bearer token is required")
-			return
+			return 0, nil, ErrUnauthorized
 		}
 		if r.Method == http.MethodPost && r.ContentLength != 0 {
 			mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 			if err != nil || mt != "application/json" {
-				writeError(w, http.StatusUnsupportedMediaType, CodeUnsupportedMedia, "the body must be application/json")
-				return
+				return 0, nil, ErrUnsupportedMedia
 			}
 		}
-		next(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, who)))
+		return next(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, who)))
 	}
 }
 
@@ -162,12 +139,6 @@ func crossOrigin(r *http.Request) bool {
 		return true // "null" or garbage: an opaque origin
 	}
 	return !strings.EqualFold(u.Host, r.Host)
-}
-
-// refusePreflight answers every CORS preflight with 403: no other origin may
-// call the API.
-func refusePreflight(w http.ResponseWriter, _ *http.Request) {
-	writeError(w, http.StatusForbidden, CodeForbidden, "cross-origin requests are not allowed")
 }
 
 // IsLoopback reports whether addr (host:port, as given to -addr) binds only

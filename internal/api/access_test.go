@@ -10,6 +10,7 @@ import (
 
 	"hybridgen/internal/api"
 	"hybridgen/internal/emulator"
+	"hybridgen/internal/jobs"
 	"hybridgen/internal/ledger"
 )
 
@@ -17,10 +18,11 @@ import (
 // tokens, cross-origin requests, preflights and non-JSON bodies are refused
 // without a single request reaching the emulator.
 func TestRefusalsHappenBeforeRunPod(t *testing.T) {
+	t.Parallel()
 	t.Run("budget", func(t *testing.T) {
 		// The estimate of a 512x512 25-step image is 6 s × 0.25 = 1.5 s
 		// at 0.00076 USD/s = 0.00114 USD: over a 0.001 USD cap.
-		for _, b := range []api.Budgets{{ClientDailyUSD: 0.001}, {ClientMonthlyUSD: 0.001}, {GlobalDailyUSD: 0.001}, {GlobalMonthlyUSD: 0.001}} {
+		for _, b := range []jobs.Budgets{{ClientDailyUSD: 0.001}, {ClientMonthlyUSD: 0.001}, {GlobalDailyUSD: 0.001}, {GlobalMonthlyUSD: 0.001}} {
 			e := newEnv(t, envOptions{budgets: b})
 			r := e.do("POST", "/api/images", imageBody("k", nil))
 			var body api.ErrorBody
@@ -36,7 +38,7 @@ func TestRefusalsHappenBeforeRunPod(t *testing.T) {
 	t.Run("budget counts in-flight jobs", func(t *testing.T) {
 		// Room for one estimate (0.00114) but not two; the first job is still
 		// running when the second arrives.
-		e := newEnv(t, envOptions{budgets: api.Budgets{ClientDailyUSD: 0.002},
+		e := newEnv(t, envOptions{budgets: jobs.Budgets{ClientDailyUSD: 0.002},
 			emu:    emulator.Config{ExecutionTime: time.Second, Workers: 1},
 			access: api.Access{Tokens: []api.Token{{Name: "bob", Secret: "tok-bob"}}}})
 		if r := e.do("POST", "/api/images", imageBody("k1", nil)); r.code != http.StatusAccepted {
@@ -61,7 +63,7 @@ func TestRefusalsHappenBeforeRunPod(t *testing.T) {
 		}
 	})
 	t.Run("rate limit", func(t *testing.T) {
-		e := newEnv(t, envOptions{rate: api.RateLimit{PerMinute: 6, Burst: 2}})
+		e := newEnv(t, envOptions{rate: jobs.RateLimit{PerMinute: 6, Burst: 2}})
 		for i := range 2 {
 			if r := e.do("POST", "/api/images", imageBody("k"+strconv.Itoa(i), nil)); r.code != http.StatusAccepted {
 				t.Fatalf("request %d = %d %s", i, r.code, r.body)
@@ -108,7 +110,7 @@ func TestRefusalsHappenBeforeRunPod(t *testing.T) {
 		if r.code != http.StatusAccepted {
 			t.Fatalf("valid token = %d %s", r.code, r.body)
 		}
-		var v api.JobView
+		var v jobs.JobView
 		r.decode(t, &v)
 		if g := e.do("GET", "/api/images/"+v.ID, nil, "Authorization", "bearer tok-1"); g.code != http.StatusOK {
 			t.Fatalf("GET with token = %d", g.code)
@@ -156,6 +158,7 @@ func TestRefusalsHappenBeforeRunPod(t *testing.T) {
 }
 
 func TestIsLoopback(t *testing.T) {
+	t.Parallel()
 	for addr, want := range map[string]bool{
 		"127.0.0.1:8080": true, "localhost:80": true, "[::1]:8080": true, "127.1.2.3:1": true,
 		":8080": false, "0.0.0.0:8080": false, "[::]:80": false, "192.168.1.5:8080": false, "example.com:80": false,
@@ -167,11 +170,12 @@ func TestIsLoopback(t *testing.T) {
 }
 
 func TestConfigWithoutCloudTarget(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{noTarget: true})
 	r := e.do("GET", "/api/config", nil)
 	var cfg api.ConfigView
 	r.decode(t, &cfg)
-	if r.code != 200 || cfg.Cloud.Configured || cfg.Cloud.Message == "" || len(cfg.Targets) != 0 || cfg.Limits.MaxSteps != api.MaxSteps {
+	if r.code != 200 || cfg.Cloud.Configured || cfg.Cloud.Message == "" || len(cfg.Targets) != 0 || cfg.Limits.MaxSteps != jobs.MaxSteps {
 		t.Fatalf("config = %d %s", r.code, r.body)
 	}
 	if !strings.Contains(string(r.body), `"cloud":{"configured":false`) {
@@ -182,7 +186,7 @@ func TestConfigWithoutCloudTarget(t *testing.T) {
 		t.Fatalf("render without target = %d %s", img.code, img.body)
 	}
 	d := e.do("POST", "/api/drafts", `{"client_id":"c","idempotency_key":"d1"}`)
-	var v api.JobView
+	var v jobs.JobView
 	d.decode(t, &v)
 	if d.code != http.StatusCreated || v.Kind != "local" || v.CostUSD != 0 || v.AvoidedCostUSD != 0 {
 		t.Fatalf("draft without target = %d %s", d.code, d.body)
@@ -190,6 +194,7 @@ func TestConfigWithoutCloudTarget(t *testing.T) {
 }
 
 func TestConfigListsTargetsWithoutSecrets(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	r := e.do("GET", "/api/config", nil)
 	var cfg api.ConfigView
@@ -206,6 +211,7 @@ func TestConfigListsTargetsWithoutSecrets(t *testing.T) {
 }
 
 func TestDraftsAndUsageSavings(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	for i, key := range []string{"d1", "d2", "d1"} {
 		r := e.do("POST", "/api/drafts", `{"client_id":"c","idempotency_key":"`+key+`","width":512,"height":512,"steps":1,"model":"sd-turbo"}`)
@@ -218,11 +224,11 @@ func TestDraftsAndUsageSavings(t *testing.T) {
 		}
 	}
 	r := e.do("POST", "/api/images", imageBody("k", nil))
-	var v api.JobView
+	var v jobs.JobView
 	r.decode(t, &v)
 	final := e.waitSettled(v.ID)
 
-	var u api.UsageView
+	var u jobs.UsageView
 	if r := e.do("GET", "/api/usage?days=7", nil); r.code != 200 {
 		t.Fatalf("usage = %d %s", r.code, r.body)
 	} else {
@@ -255,15 +261,16 @@ func TestDraftsAndUsageSavings(t *testing.T) {
 // settled at its estimate (marked estimated, never at 0), and a job the
 // server was still submitting is UNCONFIRMED, counted at its worst case.
 func TestReconcileAfterRestart(t *testing.T) {
+	t.Parallel()
 	first := newEnv(t, envOptions{emu: emulator.Config{ExecutionTime: 600 * time.Millisecond, Workers: 1}})
 	r := first.do("POST", "/api/images", imageBody("k", nil))
-	var v api.JobView
+	var v jobs.JobView
 	r.decode(t, &v)
-	first.api.Close(0) // stop following without cancelling on RunPod
+	first.jobs.Close(0) // stop following without cancelling on RunPod
 	ctx := context.Background()
 	for _, n := range []ledger.NewJob{
-		{ID: "img_unknown", Identity: api.LocalIdentity, ClientID: "c", Target: "emu", Kind: ledger.KindCloud, EstimatedCost: 100, WorstCaseCost: 900},
-		{ID: "img_orphan", Identity: api.LocalIdentity, ClientID: "c", Target: "emu", Kind: ledger.KindCloud, EstimatedCost: 100, WorstCaseCost: 900},
+		{ID: "img_unknown", Identity: jobs.LocalIdentity, ClientID: "c", Target: "emu", Kind: ledger.KindCloud, EstimatedCost: 100, WorstCaseCost: 900},
+		{ID: "img_orphan", Identity: jobs.LocalIdentity, ClientID: "c", Target: "emu", Kind: ledger.KindCloud, EstimatedCost: 100, WorstCaseCost: 900},
 	} {
 		if _, _, err := first.ledger.CreateOrGet(ctx, n); err != nil {
 			t.Fatal(err)
@@ -275,14 +282,14 @@ func TestReconcileAfterRestart(t *testing.T) {
 
 	// The second API reuses the first's emulator and ledger file.
 	second := newEnvSharing(t, first)
-	rep, err := second.api.Reconcile(ctx)
+	rep, err := second.jobs.Reconcile(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rep.Following != 2 || rep.Unconfirmed != 1 {
 		t.Fatalf("report = %+v", rep)
 	}
-	var orphan api.JobView
+	var orphan jobs.JobView
 	second.do("GET", "/api/images/img_orphan", nil).decode(t, &orphan)
 	if orphan.Status != "UNCONFIRMED" || orphan.Settled || !orphan.Reconciling || !strings.Contains(orphan.Error, "may have run") {
 		t.Fatalf("orphan = %+v", orphan)
@@ -300,7 +307,7 @@ func TestReconcileAfterRestart(t *testing.T) {
 			t.Fatalf("followed job %+v", j)
 		}
 	}
-	var u api.UsageView
+	var u jobs.UsageView
 	second.do("GET", "/api/usage", nil).decode(t, &u)
 	if u.Total.Unconfirmed != 1 || u.Total.UnconfirmedCostUSD != 0.0009 || u.Total.EstimatedJobs != 1 {
 		t.Fatalf("usage = %+v", u.Total)
@@ -312,9 +319,9 @@ func TestReconcileAfterRestart(t *testing.T) {
 
 func TestEditsAreRecordedApartFromDrafts(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	post := func(key, body string) (response, api.JobView) {
+	post := func(key, body string) (response, jobs.JobView) {
 		r := e.do("POST", "/api/drafts", `{"client_id":"c","idempotency_key":"`+key+`",`+body+`}`)
-		var v api.JobView
+		var v jobs.JobView
 		if r.code < 300 {
 			r.decode(t, &v)
 		}
@@ -344,7 +351,7 @@ func TestEditsAreRecordedApartFromDrafts(t *testing.T) {
 	if r, _ := post("u1", `"width":1024,"height":1024,"model":"esrgan-slim","task":"remove-background"`); r.code != http.StatusConflict {
 		t.Fatalf("same key, other task = %d %s", r.code, r.body)
 	}
-	var usage api.UsageView
+	var usage jobs.UsageView
 	e.do("GET", "/api/usage?days=1", nil).decode(t, &usage)
 	tot := usage.Total
 	want := ledger.FromUSD(dv.AvoidedCostUSD) + ledger.FromUSD(uv.AvoidedCostUSD) + ledger.FromUSD(bv.AvoidedCostUSD) + ledger.FromUSD(cv.AvoidedCostUSD)

@@ -1,128 +1,71 @@
-// Package api owns hybridgen's HTTP API for the browser (routes under
-// /api/): cloud renders forwarded to RunPod (or a RunPod-compatible worker),
-// their status and cancel, the local drafts the browser reports, usage,
-// the public configuration and RunPod's signed webhook. It also owns the
-// job manager that follows cloud jobs to their end and settles their ledger
-// rows (a submission whose outcome is unknown stays UNCONFIRMED at its worst
-// case until the webhook or its ttl settles it), the budget caps and the
-// rate limit keyed on the caller's identity (its bearer token's name),
-// bearer-token access, the closed CORS policy, and the background
-// reconciliation of jobs left in flight by a previous run.
+// Package api is hybridgen's HTTP API for the browser (routes under
+// /api/), and nothing but HTTP: it decodes and validates requests, checks
+// bearer tokens and the closed CORS policy, calls the job manager
+// ([jobs.Manager]: cloud renders, cancels, drafts, usage, RunPod's signed
+// webhook) and the image store ([assets.Store]: the canvas's images, PUT
+// and GET by their SHA-256), and writes its answers. Handlers return a
+// status and a body, or an error; one table, [errorRules], maps typed
+// errors to the HTTP status and error code of the answer (never their
+// text).
 //
-// It must not serve the web app, talk to RunPod other than through
-// [runpod.Client], or write SQL (that is the ledger package's). It never
-// puts an API key in a response or a log line.
+// It must not serve the web app, talk to RunPod, keep job state or write
+// SQL: money decisions (budgets, rate limits, idempotency, settlement,
+// reconciliation) are the jobs package's. It never puts an API key in a
+// response or a log line.
 //
-// Entry points: [New], then [API.Register] on a mux, [API.Reconcile] once
-// at start (it returns at once: jobs reconcile in the background),
-// [API.Close] at shutdown. The request decoders
-// [DecodeImageRequest] and [DecodeDraftRequest] are exported for fuzzing.
+// Entry points: [New] on a [jobs.Manager], then [API.Register] on a mux.
+// The request decoders [DecodeImageRequest] and [DecodeDraftRequest] are
+// exported for fuzzing.
 package api
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
-	"time"
 
-	"hybridgen/internal/ledger"
-	"hybridgen/internal/runpod"
-	"hybridgen/internal/targets"
+	"hybridgen/internal/assets"
+	"hybridgen/internal/jobs"
 )
 
 // Config configures [New].
 type Config struct {
-	// Ledger records every job. Required.
-	Ledger ledger.Store
-	// PublicURL is the server's URL as RunPod reaches it (e.g.
-	// https://canvas.example.com). When set, every job is submitted with a
-	// signed webhook under it, which reconciles UNCONFIRMED jobs; empty
-	// sends no webhook.
-	PublicURL string
-	// Targets are the cloud targets; none means High Quality runs locally.
-	Targets targets.Config
-	// Budgets are the spend caps.
-	Budgets Budgets
-	// RateLimit is the per-client limit on new cloud renders.
-	RateLimit RateLimit
+	// Jobs runs the cloud jobs and keeps their ledger. Required.
+	Jobs *jobs.Manager
 	// Access decides whether bearer tokens are required.
 	Access Access
-	// Logger receives job lifecycle events; nil discards them.
+	// DefaultModel is the model id the app opens when the page names none
+	// ("sd-turbo", or the built-in demo model); empty when the server
+	// mirrors no model. GET /api/config repeats it.
+	DefaultModel string
+	// DemoModel is true when DefaultModel is the built-in demo model
+	// (random weights): the app then says how to get real ones.
+	DemoModel bool
+	// Logger receives failures; nil discards them.
 	Logger *slog.Logger
-	// HTTPClient sends requests to the targets; nil uses a default client.
-	HTTPClient *http.Client
-	// Retry bounds the runpod client's retries; zero uses its defaults.
-	Retry runpod.RetryPolicy
-	// PollInterval and MaxPollInterval pace the /status polls of
-	// in-flight jobs (defaults 500 ms and 5 s).
-	PollInterval, MaxPollInterval time.Duration
-	// Now returns the current time; nil means time.Now.
-	Now func() time.Time
-	// Models says which model the app should open by default; GET
-	// /api/config repeats it.
-	Models ModelsView
-	// Instance names this server when several share the ledger
-	// (PostgreSQL): its jobs carry it as owner, rate limits are kept in the
-	// ledger for all servers together, and [API.RunShared] reconciles the
-	// jobs of dead servers. Empty: the only server ([API.Reconcile]).
-	Instance string
+	// Assets keeps the canvas's image files (PUT and GET /api/assets/);
+	// nil answers those routes 404.
+	Assets *assets.Store
 }
 
 // API serves the /api/ routes.
 type API struct {
-	ledger  ledger.Store
-	targets targets.Config
-	budgets Budgets
-	tokens  tokenSet
-	log     *slog.Logger
-	now     func() time.Time
-	jobs    *manager
-	models  ModelsView
+	jobs   *jobs.Manager
+	tokens tokenSet
+	log    *slog.Logger
+	models ModelsView
+	assets *assets.Store
 }
 
-// New builds the API and a runpod client per target. The error never holds
-// an API key.
+// New builds the API.
 func New(cfg Config) (*API, error) {
-	if cfg.Ledger == nil {
-		return nil, errors.New("api: Config.Ledger is nil")
+	if cfg.Jobs == nil {
+		return nil, errors.New("api: Config.Jobs is nil")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	m := &manager{
-		ledger: cfg.Ledger, targets: map[string]*cloudTarget{}, def: cfg.Targets.Default,
-		budgets: cfg.Budgets, limiter: newRateLimiter(cfg.RateLimit, cfg.Now), log: cfg.Logger, now: cfg.Now,
-		instance: cfg.Instance,
-		waitOpts: runpod.WaitOptions{PollInterval: cfg.PollInterval, MaxInterval: cfg.MaxPollInterval},
-		active:   map[string]*activeJob{}, reconciling: map[string]bool{}, timers: map[string]*time.Timer{},
-		done: make(chan struct{}),
-	}
-	if cfg.PublicURL != "" {
-		key, err := cfg.Ledger.Secret(context.Background(), "webhook")
-		if err != nil {
-			return nil, fmt.Errorf("api: webhook secret: %w", err)
-		}
-		m.hooks = &webhooks{base: publicBase(cfg.PublicURL), key: key}
-	}
-	for _, t := range cfg.Targets.Targets {
-		c, err := runpod.NewClient(runpod.ClientConfig{
-			BaseURL: t.BaseURL, EndpointID: t.EndpointID, APIKey: t.APIKey.Reveal(),
-			HTTPClient: cfg.HTTPClient, Logger: cfg.Logger.With("target", t.Name), Retry: cfg.Retry,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("api: target %q: %w", t.Name, err)
-		}
-		m.targets[t.Name] = &cloudTarget{cfg: t, client: c}
-	}
-	return &API{
-		ledger: cfg.Ledger, targets: cfg.Targets, budgets: cfg.Budgets, tokens: newTokenSet(cfg.Access),
-		log: cfg.Logger, now: cfg.Now, jobs: m, models: cfg.Models,
-	}, nil
+	return &API{jobs: cfg.Jobs, tokens: newTokenSet(cfg.Access), log: cfg.Logger, assets: cfg.Assets,
+		models: ModelsView{Default: cfg.DefaultModel, Demo: cfg.DemoModel}}, nil
 }
 
 // Register adds the /api/ routes to mux.
@@ -132,6 +75,8 @@ func New(cfg Config) (*API, error) {
 //	POST /api/images/{id}/cancel  cancel a cloud render                 (guarded)
 //	POST /api/drafts              record a local draft                  (guarded)
 //	GET  /api/usage               totals per target and day, savings    (guarded)
+//	PUT  /api/assets/{sha256}     store a canvas image by its hash      (guarded)
+//	GET  /api/assets/{sha256}     a stored image, cached for a year     (guarded)
 //	GET  /api/config              targets, prices, limits; never a key  (open)
 //	POST /api/webhooks/runpod/{id}/{sig}  RunPod's report of a job      (signed)
 //	OPTIONS /api/                 refused: CORS is closed
@@ -141,23 +86,51 @@ func New(cfg Config) (*API, error) {
 // bearer token. /api/config stays open so the app can learn that a token is
 // required before it has one.
 func (a *API) Register(mux *http.ServeMux) {
-	mux.HandleFunc("POST /api/images", a.guard(a.handleCreateImage))
-	mux.HandleFunc("GET /api/images/{id}", a.guard(a.handleGetImage))
-	mux.HandleFunc("POST /api/images/{id}/cancel", a.guard(a.handleCancelImage))
-	mux.HandleFunc("POST /api/drafts", a.guard(a.handleCreateDraft))
-	mux.HandleFunc("GET /api/usage", a.guard(a.handleUsage))
-	mux.HandleFunc("GET /api/config", a.handleConfig)
-	mux.HandleFunc("POST "+WebhookRoute+"{id}/{sig}", a.handleWebhook)
-	mux.HandleFunc("OPTIONS /api/", refusePreflight)
-	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, CodeNotFound, "no such API route")
-	})
+	mux.HandleFunc("POST /api/images", a.serve(a.guard(a.handleCreateImage)))
+	mux.HandleFunc("GET /api/images/{id}", a.serve(a.guard(a.handleGetImage)))
+	mux.HandleFunc("POST /api/images/{id}/cancel", a.serve(a.guard(a.handleCancelImage)))
+	mux.HandleFunc("POST /api/drafts", a.serve(a.guard(a.handleCreateDraft)))
+	mux.HandleFunc("GET /api/usage", a.serve(a.guard(a.handleUsage)))
+	mux.HandleFunc("PUT "+AssetRoute+"{sha256}", a.serve(a.guard(a.handlePutAsset)))
+	mux.HandleFunc("GET "+AssetRoute+"{sha256}", a.serve(a.guard(a.handleGetAsset)))
+	mux.HandleFunc("GET /api/config", a.serve(a.handleConfig))
+	mux.HandleFunc("POST "+jobs.WebhookRoute+"{id}/{sig}", a.serve(a.handleWebhook))
+	mux.HandleFunc("OPTIONS /api/", a.serve(refuse(ErrCrossOrigin)))
+	mux.HandleFunc("/api/", a.serve(refuse(ErrNoRoute)))
 }
 
-// Close stops following in-flight jobs, without cancelling them on RunPod:
-// their rows stay in flight for the next start's [API.Reconcile]. It waits up
-// to timeout for the followers to stop.
-func (a *API) Close(timeout time.Duration) { a.jobs.close(timeout) }
+// handler is an API route in the habit of tailscale's tsweb: it returns the
+// status and body of its answer, or an error that [API.serve] turns into
+// an error answer through [errorRules]. It may set headers on w but never
+// writes a body. A body is written as JSON, unless it is an [http.Handler]
+// that answers for itself (a stored image, with Range and conditional
+// requests).
+type handler func(w http.ResponseWriter, r *http.Request) (status int, body any, err error)
 
-// CloudConfigured reports whether any cloud target is configured.
-func (a *API) CloudConfigured() bool { return len(a.targets.Targets) > 0 }
+// serve adapts h to net/http: a success is written as JSON (or by the
+// body itself, see [handler]), an error as the error answer [errorRules]
+// gives it; answers that are the server's fault (5xx) are logged with the
+// whole error chain.
+func (a *API) serve(h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		status, body, err := h(w, r)
+		if self, ok := body.(http.Handler); ok && err == nil {
+			self.ServeHTTP(w, r)
+			return
+		}
+		if err == nil {
+			writeJSON(w, status, body)
+			return
+		}
+		status, answer := errorAnswer(err, w.Header())
+		if status >= 500 {
+			a.log.Error("api: "+r.Method+" "+r.URL.Path, "status", status, "error", err.Error())
+		}
+		writeJSON(w, status, answer)
+	}
+}
+
+// refuse is a handler that always answers err.
+func refuse(err error) handler {
+	return func(http.ResponseWriter, *http.Request) (int, any, error) { return 0, nil, err }
+}

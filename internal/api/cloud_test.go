@@ -10,17 +10,19 @@ import (
 
 	"hybridgen/internal/api"
 	"hybridgen/internal/emulator"
+	"hybridgen/internal/jobs"
 	"hybridgen/internal/ledger"
 	"hybridgen/internal/targets"
 )
 
 func TestRenderThroughEmulatorChargesOnce(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	r := e.do("POST", "/api/images", imageBody("k1", map[string]any{"seed": 42, "guidance": 6.5}))
 	if r.code != http.StatusAccepted {
 		t.Fatalf("POST = %d %s", r.code, r.body)
 	}
-	var v api.JobView
+	var v jobs.JobView
 	r.decode(t, &v)
 	if v.ID == "" || v.Kind != "cloud" || v.Target != "emu" || v.EstimatedCostUSD <= 0 {
 		t.Fatalf("accepted job = %+v", v)
@@ -29,11 +31,11 @@ func TestRenderThroughEmulatorChargesOnce(t *testing.T) {
 	if done.Status != "COMPLETED" || !strings.HasPrefix(done.Image, "data:image/png;base64,") || done.Seed == nil || *done.Seed != 42 {
 		t.Fatalf("settled job = %+v", done)
 	}
-	jobs := e.allJobs()
-	if len(jobs) != 1 {
-		t.Fatalf("ledger has %d rows, want 1", len(jobs))
+	rows := e.allJobs()
+	if len(rows) != 1 {
+		t.Fatalf("ledger has %d rows, want 1", len(rows))
 	}
-	row := jobs[0]
+	row := rows[0]
 	remote := e.remoteStatus(row.RemoteID)
 	if remote.ExecutionTime <= 0 || row.Execution != remote.ExecutionTime.Truncate(time.Millisecond) {
 		t.Fatalf("ledger execution %v, emulator %v", row.Execution, remote.ExecutionTime)
@@ -50,15 +52,16 @@ func TestRenderThroughEmulatorChargesOnce(t *testing.T) {
 }
 
 func TestIdempotencyKeyOneJobOneCharge(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	first := e.do("POST", "/api/images", imageBody("same", nil))
 	if first.code != http.StatusAccepted {
 		t.Fatalf("first = %d %s", first.code, first.body)
 	}
-	var v1 api.JobView
+	var v1 jobs.JobView
 	first.decode(t, &v1)
 	again := e.do("POST", "/api/images", imageBody("same", nil))
-	var v2 api.JobView
+	var v2 jobs.JobView
 	again.decode(t, &v2)
 	if again.code != http.StatusOK || again.header.Get("Idempotent-Replayed") != "true" || v2.ID != v1.ID {
 		t.Fatalf("replay = %d %s", again.code, again.body)
@@ -72,7 +75,7 @@ func TestIdempotencyKeyOneJobOneCharge(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			r := e.do("POST", "/api/images", imageBody("concurrent", nil))
-			var v api.JobView
+			var v jobs.JobView
 			r.decode(t, &v)
 			if r.code != http.StatusAccepted && r.code != http.StatusOK {
 				t.Errorf("concurrent POST = %d %s", r.code, r.body)
@@ -93,11 +96,11 @@ func TestIdempotencyKeyOneJobOneCharge(t *testing.T) {
 	if conflict.code != http.StatusConflict || !strings.Contains(string(conflict.body), api.CodeIdempotencyConflict) {
 		t.Fatalf("reused key = %d %s", conflict.code, conflict.body)
 	}
-	jobs := e.allJobs()
-	if len(jobs) != 2 || e.emu.Requests().JobsCreated != 2 {
-		t.Fatalf("%d rows, %d remote jobs; want 2 and 2", len(jobs), e.emu.Requests().JobsCreated)
+	rows := e.allJobs()
+	if len(rows) != 2 || e.emu.Requests().JobsCreated != 2 {
+		t.Fatalf("%d rows, %d remote jobs; want 2 and 2", len(rows), e.emu.Requests().JobsCreated)
 	}
-	for _, j := range jobs {
+	for _, j := range rows {
 		if !j.Settled || j.Cost <= 0 || j.Cost != ledger.CostOf(testPrice, j.Execution) {
 			t.Fatalf("row %+v", j)
 		}
@@ -108,6 +111,7 @@ func TestIdempotencyKeyOneJobOneCharge(t *testing.T) {
 // documented outcome: retried then COMPLETED, or a clear error with the row
 // settled (never charged twice, never left in flight).
 func TestEmulatorFaults(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name       string
 		fault      emulator.Fault
@@ -152,7 +156,7 @@ func TestEmulatorFaults(t *testing.T) {
 			if r.code == http.StatusBadGateway {
 				var body struct {
 					Error api.ErrorDetail `json:"error"`
-					Job   api.JobView     `json:"job"`
+					Job   jobs.JobView    `json:"job"`
 				}
 				r.decode(t, &body)
 				if body.Error.Code != api.CodeUpstream || !body.Job.Settled {
@@ -160,11 +164,11 @@ func TestEmulatorFaults(t *testing.T) {
 				}
 				id = body.Job.ID
 			} else {
-				var v api.JobView
+				var v jobs.JobView
 				r.decode(t, &v)
 				id = v.ID
 			}
-			var v api.JobView
+			var v jobs.JobView
 			if tc.wantStatus == "UNCONFIRMED" {
 				e.do("GET", "/api/images/"+id, nil).decode(t, &v)
 			} else {
@@ -178,11 +182,11 @@ func TestEmulatorFaults(t *testing.T) {
 			if tc.fault.Route == "run" && tc.minCalls == 1 && e.emu.Requests().Counts["run"] != 1 {
 				t.Fatalf("an uncertain submission was retried: %d run requests", e.emu.Requests().Counts["run"])
 			}
-			jobs := e.allJobs()
-			if len(jobs) != 1 {
-				t.Fatalf("%d ledger rows", len(jobs))
+			rows := e.allJobs()
+			if len(rows) != 1 {
+				t.Fatalf("%d ledger rows", len(rows))
 			}
-			row := jobs[0]
+			row := rows[0]
 			if string(row.Status) != tc.wantStatus || v.Status != tc.wantStatus {
 				t.Fatalf("status = %s (view %s), want %s; error %q", row.Status, v.Status, tc.wantStatus, row.Error)
 			}
@@ -214,12 +218,13 @@ func TestEmulatorFaults(t *testing.T) {
 // before reporting its end may have run, so it is charged its estimate,
 // marked estimated, never 0.
 func TestExpiredTTLSettlesAtEstimate(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{
 		emu:    emulator.Config{ExecutionTime: 2 * time.Second, Workers: 1},
 		target: func(tg *targets.Target) { tg.TTLSeconds = 0.1 },
 	})
 	r := e.do("POST", "/api/images", imageBody("ttl", nil))
-	var v api.JobView
+	var v jobs.JobView
 	r.decode(t, &v)
 	done := e.waitSettled(v.ID)
 	if done.Status != "FAILED" || !done.Estimated || done.CostUSD != done.EstimatedCostUSD || done.CostUSD == 0 ||
@@ -229,14 +234,15 @@ func TestExpiredTTLSettlesAtEstimate(t *testing.T) {
 }
 
 func TestCancelReachesEmulator(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{emu: emulator.Config{ExecutionTime: 3 * time.Second, Workers: 1},
 		target: func(tg *targets.Target) { tg.ExecutionTimeoutSeconds = 30 }})
 	r := e.do("POST", "/api/images", imageBody("c", nil))
-	var v api.JobView
+	var v jobs.JobView
 	r.decode(t, &v)
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		var cur api.JobView
+		var cur jobs.JobView
 		e.do("GET", "/api/images/"+v.ID, nil).decode(t, &cur)
 		if cur.Status == "IN_PROGRESS" {
 			break
@@ -272,6 +278,7 @@ func TestCancelReachesEmulator(t *testing.T) {
 }
 
 func TestManyClientsLedgerComplete(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{emu: emulator.Config{ExecutionTime: 5 * time.Millisecond, Workers: 8}})
 	var wg sync.WaitGroup
 	ids := make([]string, 30)
@@ -281,7 +288,7 @@ func TestManyClientsLedgerComplete(t *testing.T) {
 			defer wg.Done()
 			body := imageBody(fmt.Sprintf("k%d", i), map[string]any{"client_id": fmt.Sprintf("c%d", i%5)})
 			r := e.do("POST", "/api/images", body)
-			var v api.JobView
+			var v jobs.JobView
 			r.decode(t, &v)
 			ids[i] = v.ID
 		}()
@@ -294,14 +301,14 @@ func TestManyClientsLedgerComplete(t *testing.T) {
 			t.Fatalf("job %s = %+v", id, v)
 		}
 	}
-	jobs := e.allJobs()
-	for _, j := range jobs {
+	rows := e.allJobs()
+	for _, j := range rows {
 		sum += j.Cost
 	}
-	if len(jobs) != len(ids) {
-		t.Fatalf("%d rows for %d jobs", len(jobs), len(ids))
+	if len(rows) != len(ids) {
+		t.Fatalf("%d rows for %d jobs", len(rows), len(ids))
 	}
-	var u api.UsageView
+	var u jobs.UsageView
 	e.do("GET", "/api/usage", nil).decode(t, &u)
 	if u.Total.CloudJobs != len(ids) || u.Total.CostUSD != sum.USD() {
 		t.Fatalf("usage total = %+v, ledger sum %v", u.Total, sum)
@@ -312,6 +319,7 @@ func TestManyClientsLedgerComplete(t *testing.T) {
 // flight (its id is learnt from a concurrent replay of the same request):
 // the cancel is sent as soon as RunPod gives the job an id.
 func TestCancelWhileSubmitting(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{emu: emulator.Config{ExecutionTime: 2 * time.Second, Workers: 1},
 		target: func(tg *targets.Target) { tg.ExecutionTimeoutSeconds = 30 }})
 	if err := e.emu.InjectFaults(emulator.Fault{Route: "run", Kind: emulator.FaultDelay, DelayMS: 400}); err != nil {
@@ -319,7 +327,7 @@ func TestCancelWhileSubmitting(t *testing.T) {
 	}
 	first := make(chan response, 1)
 	go func() { first <- e.do("POST", "/api/images", imageBody("slow", nil)) }()
-	var pending api.JobView
+	var pending jobs.JobView
 	deadline := time.Now().Add(3 * time.Second)
 	for pending.Status != "SUBMITTING" {
 		if time.Now().After(deadline) {

@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 
+	"hybridgen/internal/jobs"
 	"hybridgen/internal/ledger"
 )
 
@@ -55,6 +56,9 @@ type LimitsView struct {
 	MaxGuidance       float64 `json:"max_guidance"`
 	MaxInitImageBytes int     `json:"max_init_image_bytes"`
 	MaxBodyBytes      int     `json:"max_body_bytes"`
+	// MaxAssetBytes is the largest image PUT /api/assets/ takes; 0 when
+	// the server keeps no assets.
+	MaxAssetBytes int64 `json:"max_asset_bytes"`
 }
 
 // AuthView says whether renders need a bearer token.
@@ -70,29 +74,34 @@ type BudgetsView struct {
 	GlobalMonthlyUSD float64 `json:"global_monthly_usd"`
 }
 
-func (a *API) handleConfig(w http.ResponseWriter, _ *http.Request) {
+// handleConfig answers GET /api/config.
+func (a *API) handleConfig(http.ResponseWriter, *http.Request) (int, any, error) {
 	v := ConfigView{
 		Targets: map[string]TargetView{},
 		Limits: LimitsView{
-			MaxPromptChars: MaxPromptRunes, MinSide: MinSide, MaxSide: MaxSide, SideMultiple: SideMultiple,
-			MinSteps: MinSteps, MaxSteps: MaxSteps, MaxGuidance: MaxGuidance,
-			MaxInitImageBytes: MaxInitImageBytes, MaxBodyBytes: MaxImageBodyBytes,
+			MaxPromptChars: jobs.MaxPromptRunes, MinSide: jobs.MinSide, MaxSide: jobs.MaxSide,
+			SideMultiple: jobs.SideMultiple, MinSteps: jobs.MinSteps, MaxSteps: jobs.MaxSteps,
+			MaxGuidance: jobs.MaxGuidance, MaxInitImageBytes: jobs.MaxInitImageBytes, MaxBodyBytes: jobs.MaxImageBodyBytes,
 		},
 		Auth:    AuthView{TokenRequired: a.tokens.require},
-		Budgets: BudgetsView(a.budgets),
+		Budgets: BudgetsView(a.jobs.Budgets()),
 		Models:  a.models,
 	}
-	if a.CloudConfigured() {
-		v.Cloud = CloudView{Configured: true, DefaultTarget: a.targets.Default}
+	cloud := a.jobs.Targets()
+	if a.jobs.CloudConfigured() {
+		v.Cloud = CloudView{Configured: true, DefaultTarget: cloud.Default}
 	} else {
 		v.Cloud = CloudView{Configured: false,
 			Message: "no cloud target is configured: High Quality renders run locally, at higher settings"}
 	}
-	for _, t := range a.targets.Targets {
+	for _, t := range cloud.Targets {
 		v.Targets[t.Name] = TargetView{
 			Model: t.Model, PricePerSecondUSD: t.PricePerSecondUSD,
-			EstimatedCostUSD: ledger.CostOf(t.PricePerSecondUSD, t.Estimate(DefaultSide, DefaultSide, DefaultSteps)).USD(),
+			EstimatedCostUSD: ledger.CostOf(t.PricePerSecondUSD, t.Estimate(jobs.DefaultSide, jobs.DefaultSide, jobs.DefaultSteps)).USD(),
 		}
 	}
-	writeJSON(w, http.StatusOK, v)
+	if a.assets != nil {
+		v.Limits.MaxAssetBytes = a.assets.MaxBytes()
+	}
+	return http.StatusOK, v, nil
 }

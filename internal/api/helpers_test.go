@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"hybridgen/internal/api"
+	"hybridgen/internal/assets"
 	"hybridgen/internal/emulator"
+	"hybridgen/internal/jobs"
 	"hybridgen/internal/ledger"
 	"hybridgen/internal/runpod"
 	"hybridgen/internal/targets"
@@ -57,21 +59,26 @@ type env struct {
 	emuSrv *httptest.Server
 	ledger *ledger.Ledger
 	api    *api.API
+	jobs   *jobs.Manager
 	srv    *httptest.Server
 	logs   *testutil.SyncBuffer // every response body and header and every log line, for the key scan
 	dbPath string
+	// assetsDir holds the API's image assets.
+	assetsDir string
 }
 
 type envOptions struct {
 	emu      emulator.Config
 	noTarget bool
-	budgets  api.Budgets
-	rate     api.RateLimit
+	budgets  jobs.Budgets
+	rate     jobs.RateLimit
 	access   api.Access
 	target   func(*targets.Target)
 	dbPath   string
 	share    *env // reuse this env's emulator and ledger file
 	webhook  bool // give the API its own URL as -public-url, so jobs carry a webhook
+	// maxAssetBytes caps an image asset (default 1 MiB).
+	maxAssetBytes int64
 }
 
 // newEnvSharing starts a second API on first's emulator and ledger file, as a
@@ -122,17 +129,29 @@ func newEnv(t *testing.T, o envOptions) *env {
 		}
 		tc = targets.Config{Default: "emu", Targets: []targets.Target{tg}}
 	}
+	if o.maxAssetBytes == 0 {
+		o.maxAssetBytes = 1 << 20
+	}
+	e.assetsDir = t.TempDir()
+	images, err := assets.Open(e.assetsDir, o.maxAssetBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
 	mux := http.NewServeMux()
 	e.srv = httptest.NewUnstartedServer(recordResponses(e.logs, mux))
 	publicURL := ""
 	if o.webhook {
 		publicURL = "http://" + e.srv.Listener.Addr().String()
 	}
-	e.api, err = api.New(api.Config{
-		Ledger: e.ledger, Targets: tc, Budgets: o.budgets, RateLimit: o.rate, Access: o.access, PublicURL: publicURL,
+	e.jobs, err = jobs.New(jobs.Config{
+		Ledger: e.ledger, Targets: tc, Budgets: o.budgets, RateLimit: o.rate, PublicURL: publicURL,
 		Logger: logger, PollInterval: 10 * time.Millisecond, MaxPollInterval: 50 * time.Millisecond,
 		Retry: runpod.RetryPolicy{BaseDelay: 5 * time.Millisecond, MaxDelay: 20 * time.Millisecond},
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.api, err = api.New(api.Config{Jobs: e.jobs, Access: o.access, Logger: logger, Assets: images})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +159,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	e.srv.Start()
 	t.Cleanup(func() {
 		e.srv.Close()
-		e.api.Close(time.Second)
+		e.jobs.Close(time.Second)
 		e.ledger.Close()
 		assertNoSecret(t, "responses or logs", e.logs.String(), testKey)
 	})
@@ -208,11 +227,11 @@ func imageBody(key string, extra map[string]any) map[string]any {
 }
 
 // waitSettled polls GET /api/images/{id} until the job is settled.
-func (e *env) waitSettled(id string) api.JobView {
+func (e *env) waitSettled(id string) jobs.JobView {
 	e.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		var v api.JobView
+		var v jobs.JobView
 		r := e.do("GET", "/api/images/"+id, nil)
 		if r.code != http.StatusOK {
 			e.t.Fatalf("GET job: %d %s", r.code, r.body)
@@ -224,7 +243,7 @@ func (e *env) waitSettled(id string) api.JobView {
 		time.Sleep(10 * time.Millisecond)
 	}
 	e.t.Fatalf("job %s not settled in time", id)
-	return api.JobView{}
+	return jobs.JobView{}
 }
 
 // remoteStatus reads the job straight from the emulator.

@@ -1,35 +1,16 @@
 package api
 
 import (
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"regexp"
 	"strings"
+	"time"
 	"unicode/utf8"
 
+	"hybridgen/internal/jobs"
 	"hybridgen/internal/ledger"
-)
-
-// Limits of POST /api/images and POST /api/drafts. They are part of the API:
-// the browser client checks the same bounds before sending.
-const (
-	MaxImageBodyBytes  = 8 << 20 // a whole POST /api/images body
-	MaxDraftBodyBytes  = 4 << 10 // a whole POST /api/drafts body
-	MaxInitImageBytes  = 6 << 20 // the init_image data URI, as sent
-	MaxPromptRunes     = 2000    // prompt and negative_prompt each
-	MinSide, MaxSide   = 256, 2048
-	SideMultiple       = 8
-	DefaultSide        = 1024
-	MinSteps, MaxSteps = 1, 100
-	DefaultSteps       = 25
-	MaxGuidance        = 30
-	DefaultGuidance    = 7.5
-	DefaultStrength    = 0.3
-	MaxSeed            = 1<<53 - 1 // exact in a JavaScript number
 )
 
 var (
@@ -56,32 +37,16 @@ type imageRequestWire struct {
 	IdempotencyKey *string  `json:"idempotency_key"`
 }
 
-// ImageRequest is a validated POST /api/images body with defaults applied.
-type ImageRequest struct {
-	Prompt         string   `json:"prompt"`
-	NegativePrompt string   `json:"negative_prompt,omitempty"`
-	Width          int      `json:"width"`
-	Height         int      `json:"height"`
-	Steps          int      `json:"steps"`
-	Guidance       float64  `json:"guidance"`
-	Seed           *int64   `json:"seed,omitempty"` // nil: the worker picks one
-	InitImage      string   `json:"init_image,omitempty"`
-	Strength       *float64 `json:"strength,omitempty"`
-	Target         string   `json:"target,omitempty"` // "" is the default target
-	ClientID       string   `json:"client_id"`
-	IdempotencyKey string   `json:"idempotency_key"`
-}
-
 // DecodeImageRequest reads and validates a POST /api/images body. Any
 // failure is a *[RequestError] naming every field at fault.
-func DecodeImageRequest(r io.Reader) (ImageRequest, error) {
+func DecodeImageRequest(r io.Reader) (jobs.ImageRequest, error) {
 	var w imageRequestWire
-	if err := decodeJSON(r, MaxImageBodyBytes, &w); err != nil {
-		return ImageRequest{}, err
+	if err := decodeJSON(r, jobs.MaxImageBodyBytes, &w); err != nil {
+		return jobs.ImageRequest{}, err
 	}
 	re := &RequestError{}
-	req := ImageRequest{
-		Width: DefaultSide, Height: DefaultSide, Steps: DefaultSteps, Guidance: DefaultGuidance,
+	req := jobs.ImageRequest{
+		Width: jobs.DefaultSide, Height: jobs.DefaultSide, Steps: jobs.DefaultSteps, Guidance: jobs.DefaultGuidance,
 		Seed: w.Seed, Strength: w.Strength,
 	}
 	req.Prompt = checkPrompt(re, "prompt", w.Prompt, true)
@@ -91,12 +56,12 @@ func DecodeImageRequest(r io.Reader) (ImageRequest, error) {
 	checkSteps(re, w.Steps, &req.Steps)
 	if w.Guidance != nil {
 		req.Guidance = *w.Guidance
-		if !(req.Guidance >= 0 && req.Guidance <= MaxGuidance) {
-			re.add("guidance", fmt.Sprintf("must be between 0 and %d", MaxGuidance))
+		if !(req.Guidance >= 0 && req.Guidance <= jobs.MaxGuidance) {
+			re.add("guidance", fmt.Sprintf("must be between 0 and %d", jobs.MaxGuidance))
 		}
 	}
-	if w.Seed != nil && (*w.Seed < 0 || *w.Seed > MaxSeed) {
-		re.add("seed", fmt.Sprintf("must be between 0 and %d", int64(MaxSeed)))
+	if w.Seed != nil && (*w.Seed < 0 || *w.Seed > jobs.MaxSeed) {
+		re.add("seed", fmt.Sprintf("must be between 0 and %d", int64(jobs.MaxSeed)))
 	}
 	if w.InitImage != nil {
 		req.InitImage = *w.InitImage
@@ -119,18 +84,9 @@ func DecodeImageRequest(r io.Reader) (ImageRequest, error) {
 	req.ClientID = checkClientID(re, w.ClientID)
 	req.IdempotencyKey = checkKey(re, w.IdempotencyKey)
 	if err := re.orNil(); err != nil {
-		return ImageRequest{}, err
+		return jobs.ImageRequest{}, err
 	}
 	return req, nil
-}
-
-// Hash fingerprints the request (idempotency key aside) so that a key reused
-// with a different request is detected.
-func (r ImageRequest) Hash() string {
-	r.IdempotencyKey = ""
-	b, _ := json.Marshal(r) // cannot fail: plain fields
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:16])
 }
 
 func checkPrompt(re *RequestError, field string, v *string, required bool) string {
@@ -146,8 +102,8 @@ func checkPrompt(re *RequestError, field string, v *string, required bool) strin
 		re.add(field, "must be valid UTF-8")
 	case required && strings.TrimSpace(s) == "":
 		re.add(field, "must not be empty")
-	case utf8.RuneCountInString(s) > MaxPromptRunes:
-		re.add(field, fmt.Sprintf("must be at most %d characters", MaxPromptRunes))
+	case utf8.RuneCountInString(s) > jobs.MaxPromptRunes:
+		re.add(field, fmt.Sprintf("must be at most %d characters", jobs.MaxPromptRunes))
 	case strings.ContainsRune(s, 0):
 		re.add(field, "must not contain NUL characters")
 	}
@@ -160,22 +116,22 @@ func checkSide(re *RequestError, field string, v *int, dst *int) {
 	}
 	*dst = *v
 	switch {
-	case *v < MinSide || *v > MaxSide:
-		re.add(field, fmt.Sprintf("must be between %d and %d", MinSide, MaxSide))
-	case *v%SideMultiple != 0:
-		re.add(field, fmt.Sprintf("must be a multiple of %d", SideMultiple))
+	case *v < jobs.MinSide || *v > jobs.MaxSide:
+		re.add(field, fmt.Sprintf("must be between %d and %d", jobs.MinSide, jobs.MaxSide))
+	case *v%jobs.SideMultiple != 0:
+		re.add(field, fmt.Sprintf("must be a multiple of %d", jobs.SideMultiple))
 	}
 }
 
-// checkEditSide checks a side of an edited image: any size up to MaxEditSide.
+// checkEditSide checks a side of an edited image: any size up to jobs.MaxEditSide.
 func checkEditSide(re *RequestError, field string, v *int, dst *int) {
 	if v == nil {
 		re.add(field, "is required for an edit")
 		return
 	}
 	*dst = *v
-	if *v < 1 || *v > MaxEditSide {
-		re.add(field, fmt.Sprintf("must be between 1 and %d", MaxEditSide))
+	if *v < 1 || *v > jobs.MaxEditSide {
+		re.add(field, fmt.Sprintf("must be between 1 and %d", jobs.MaxEditSide))
 	}
 }
 
@@ -184,14 +140,14 @@ func checkSteps(re *RequestError, v *int, dst *int) {
 		return
 	}
 	*dst = *v
-	if *v < MinSteps || *v > MaxSteps {
-		re.add("steps", fmt.Sprintf("must be between %d and %d", MinSteps, MaxSteps))
+	if *v < jobs.MinSteps || *v > jobs.MaxSteps {
+		re.add("steps", fmt.Sprintf("must be between %d and %d", jobs.MinSteps, jobs.MaxSteps))
 	}
 }
 
 func checkInitImage(re *RequestError, s string) {
-	if len(s) > MaxInitImageBytes {
-		re.add("init_image", fmt.Sprintf("must be at most %d bytes", MaxInitImageBytes))
+	if len(s) > jobs.MaxInitImageBytes {
+		re.add("init_image", fmt.Sprintf("must be at most %d bytes", jobs.MaxInitImageBytes))
 		return
 	}
 	m := initImageRE.FindString(s)
@@ -241,36 +197,17 @@ type draftRequestWire struct {
 	Model          *string `json:"model"`
 	Target         *string `json:"target"`
 	Task           *string `json:"task"`
-}
-
-// MaxEditSide is the longest side of an image edited on the device
-// (upscaled or cut out) that POST /api/drafts records: the browser's
-// upscaler stops there (8192, its canvas budget).
-const MaxEditSide = 8192
-
-// DraftRequest is a validated POST /api/drafts body: a draft the browser
-// rendered locally, to be recorded at cost 0 with the cloud price avoided.
-type DraftRequest struct {
-	ClientID       string
-	IdempotencyKey string
-	Width, Height  int
-	Steps          int
-	Model          string // the local model, e.g. "sd-turbo"
-	Target         string // the cloud target whose price was avoided; "" is the default
-	// Task is what the browser made: [ledger.TaskGenerate] (a draft, the
-	// default) or an edit of an image, whose width and height are the
-	// output's (any size up to [MaxEditSide]).
-	Task ledger.Task
+	MadeAt         *string `json:"made_at"`
 }
 
 // DecodeDraftRequest reads and validates a POST /api/drafts body.
-func DecodeDraftRequest(r io.Reader) (DraftRequest, error) {
+func DecodeDraftRequest(r io.Reader) (jobs.DraftRequest, error) {
 	var w draftRequestWire
-	if err := decodeJSON(r, MaxDraftBodyBytes, &w); err != nil {
-		return DraftRequest{}, err
+	if err := decodeJSON(r, jobs.MaxDraftBodyBytes, &w); err != nil {
+		return jobs.DraftRequest{}, err
 	}
 	re := &RequestError{}
-	d := DraftRequest{Width: 512, Height: 512, Steps: 1, Model: "sd-turbo", Task: ledger.TaskGenerate}
+	d := jobs.DraftRequest{Width: 512, Height: 512, Steps: 1, Model: "sd-turbo", Task: ledger.TaskGenerate}
 	d.ClientID = checkClientID(re, w.ClientID)
 	d.IdempotencyKey = checkKey(re, w.IdempotencyKey)
 	if w.Task != nil {
@@ -299,8 +236,15 @@ func DecodeDraftRequest(r io.Reader) (DraftRequest, error) {
 			re.add("target", "must be a target name (letters, digits, '.', '_' or '-')")
 		}
 	}
+	if w.MadeAt != nil {
+		t, err := time.Parse(time.RFC3339Nano, *w.MadeAt)
+		if err != nil {
+			re.add("made_at", "must be an RFC 3339 time, e.g. 2026-12-02T10:04:05.123Z")
+		}
+		d.MadeAt = t
+	}
 	if err := re.orNil(); err != nil {
-		return DraftRequest{}, err
+		return jobs.DraftRequest{}, err
 	}
 	return d, nil
 }

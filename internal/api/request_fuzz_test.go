@@ -6,6 +6,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"hybridgen/internal/jobs"
 )
 
 // FuzzDecodeImageRequest checks the decoder and validator on arbitrary
@@ -42,15 +44,15 @@ func FuzzDecodeImageRequest(f *testing.F) {
 			}
 			return
 		}
-		if strings.TrimSpace(req.Prompt) == "" || len([]rune(req.Prompt)) > MaxPromptRunes {
+		if strings.TrimSpace(req.Prompt) == "" || len([]rune(req.Prompt)) > jobs.MaxPromptRunes {
 			t.Fatalf("accepted prompt %q", req.Prompt)
 		}
 		for _, side := range []int{req.Width, req.Height} {
-			if side < MinSide || side > MaxSide || side%SideMultiple != 0 {
+			if side < jobs.MinSide || side > jobs.MaxSide || side%jobs.SideMultiple != 0 {
 				t.Fatalf("accepted side %d", side)
 			}
 		}
-		if req.Steps < MinSteps || req.Steps > MaxSteps || req.Guidance < 0 || req.Guidance > MaxGuidance {
+		if req.Steps < jobs.MinSteps || req.Steps > jobs.MaxSteps || req.Guidance < 0 || req.Guidance > jobs.MaxGuidance {
 			t.Fatalf("accepted steps %d guidance %v", req.Steps, req.Guidance)
 		}
 		if req.ClientID == "" || req.IdempotencyKey == "" {

@@ -12,6 +12,7 @@ import (
 
 	"hybridgen/internal/api"
 	"hybridgen/internal/emulator"
+	"hybridgen/internal/jobs"
 	"hybridgen/internal/ledger"
 	"hybridgen/internal/targets"
 )
@@ -34,6 +35,7 @@ func (e *env) webhookURL(t *testing.T) string {
 // billed, with the image and the RunPod id attached, and only one job ever
 // ran.
 func TestWebhookReconcilesUnconfirmedJobs(t *testing.T) {
+	t.Parallel()
 	for _, kind := range []emulator.FaultKind{emulator.FaultDropAfter, emulator.FaultErrorAfter} {
 		t.Run(string(kind), func(t *testing.T) {
 			e := newEnv(t, envOptions{webhook: true, emu: emulator.Config{ExecutionTime: 300 * time.Millisecond, Workers: 1}})
@@ -41,7 +43,7 @@ func TestWebhookReconcilesUnconfirmedJobs(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := e.do("POST", "/api/images", imageBody("k", nil))
-			var v api.JobView
+			var v jobs.JobView
 			r.decode(t, &v)
 			if r.code != http.StatusAccepted || v.Status != "UNCONFIRMED" || !strings.Contains(v.Error, "not retried") {
 				t.Fatalf("POST = %d %s", r.code, r.body)
@@ -66,9 +68,10 @@ func TestWebhookReconcilesUnconfirmedJobs(t *testing.T) {
 // TestWebhookIsAuthenticatedAndIdempotent replays, forges and misdirects
 // webhook deliveries.
 func TestWebhookIsAuthenticatedAndIdempotent(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{webhook: true})
 	r := e.do("POST", "/api/images", imageBody("k", nil))
-	var v api.JobView
+	var v jobs.JobView
 	r.decode(t, &v)
 	done := e.waitSettled(v.ID)
 	hook := e.webhookURL(t)
@@ -120,12 +123,13 @@ func TestWebhookIsAuthenticatedAndIdempotent(t *testing.T) {
 // report a job whose id never came back; once its ttl passes it is charged
 // its estimate, marked estimated, never 0.
 func TestUnconfirmedSettlesAtEstimateAfterTTL(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{target: func(tg *targets.Target) { tg.TTLSeconds = 0.3 }})
 	if err := e.emu.InjectFaults(emulator.Fault{Route: "run", Kind: emulator.FaultDropAfter}); err != nil {
 		t.Fatal(err)
 	}
 	r := e.do("POST", "/api/images", imageBody("k", nil))
-	var v api.JobView
+	var v jobs.JobView
 	r.decode(t, &v)
 	if v.Status != "UNCONFIRMED" {
 		t.Fatalf("POST = %d %s", r.code, r.body)
@@ -135,7 +139,7 @@ func TestUnconfirmedSettlesAtEstimateAfterTTL(t *testing.T) {
 		!strings.Contains(done.Error, "ttl") {
 		t.Fatalf("after the ttl = %+v", done)
 	}
-	var u api.UsageView
+	var u jobs.UsageView
 	e.do("GET", "/api/usage", nil).decode(t, &u)
 	if u.Total.EstimatedJobs != 1 || u.Total.Unconfirmed != 0 || u.Total.CostUSD != done.CostUSD {
 		t.Fatalf("usage = %+v", u.Total)
@@ -147,8 +151,9 @@ func TestUnconfirmedSettlesAtEstimateAfterTTL(t *testing.T) {
 // burst of 10: client_id is only a label, so exactly 3 are accepted on the
 // loopback identity; a token's identity has its own 3.
 func TestIdentityBudgetsUnderConcurrentRenders(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{
-		budgets: api.Budgets{ClientDailyUSD: 0.0035}, // 3 × 0.00114
+		budgets: jobs.Budgets{ClientDailyUSD: 0.0035}, // 3 × 0.00114
 		access:  api.Access{Tokens: []api.Token{{Name: "carol", Secret: "tok-carol"}}},
 		emu:     emulator.Config{ExecutionTime: time.Second, Workers: 4},
 	})
@@ -181,7 +186,8 @@ func TestIdentityBudgetsUnderConcurrentRenders(t *testing.T) {
 // TestRateLimitKeysOnIdentity: a burst of 10 allows 10 of 15 renders with
 // rotating client_id.
 func TestRateLimitKeysOnIdentity(t *testing.T) {
-	e := newEnv(t, envOptions{rate: api.RateLimit{PerMinute: 1, Burst: 10}})
+	t.Parallel()
+	e := newEnv(t, envOptions{rate: jobs.RateLimit{PerMinute: 1, Burst: 10}})
 	accepted := 0
 	for i := range 15 {
 		r := e.do("POST", "/api/images", imageBody(fmt.Sprint("k", i), map[string]any{"client_id": fmt.Sprint("c", i)}))

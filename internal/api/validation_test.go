@@ -7,13 +7,15 @@ import (
 	"testing"
 
 	"hybridgen/internal/api"
+	"hybridgen/internal/jobs"
 )
 
 // TestInvalidInputsNameTheField sends each kind of bad body and expects a
 // 400 invalid_request naming the field, and no RunPod call.
 func TestInvalidInputsNameTheField(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
-	long := strings.Repeat("é", api.MaxPromptRunes+1)
+	long := strings.Repeat("é", jobs.MaxPromptRunes+1)
 	cases := []struct {
 		name  string
 		body  any
@@ -36,7 +38,7 @@ func TestInvalidInputsNameTheField(t *testing.T) {
 		{"seed negative", imageBody("k", map[string]any{"seed": -5}), "seed"},
 		{"init image not a data URI", imageBody("k", map[string]any{"init_image": "https://example.com/a.png"}), "init_image"},
 		{"init image bad base64", imageBody("k", map[string]any{"init_image": "data:image/png;base64,@@@"}), "init_image"},
-		{"init image too large", imageBody("k", map[string]any{"init_image": "data:image/png;base64," + strings.Repeat("A", api.MaxInitImageBytes)}), "init_image"},
+		{"init image too large", imageBody("k", map[string]any{"init_image": "data:image/png;base64," + strings.Repeat("A", jobs.MaxInitImageBytes)}), "init_image"},
 		{"strength without init image", imageBody("k", map[string]any{"strength": 0.5}), "strength"},
 		{"unknown target", imageBody("k", map[string]any{"target": "nowhere"}), "target"},
 		{"malformed target", imageBody("k", map[string]any{"target": "a b"}), "target"},
@@ -52,7 +54,7 @@ func TestInvalidInputsNameTheField(t *testing.T) {
 		{"invalid UTF-8 in a string", []byte("{\"prompt\":\"caf\xe9\",\"client_id\":\"c\",\"idempotency_key\":\"k\"}"), "body"},
 		{"duplicate key", `{"prompt":"a cat","prompt":"a dog","client_id":"c","idempotency_key":"k"}`, "prompt"},
 		{"duplicate key differing in case", `{"prompt":"a cat","Prompt":"a dog","client_id":"c","idempotency_key":"k"}`, "Prompt"},
-		{"oversize body", `{"prompt":"` + strings.Repeat("a", api.MaxImageBodyBytes) + `"}`, "body"},
+		{"oversize body", `{"prompt":"` + strings.Repeat("a", jobs.MaxImageBodyBytes) + `"}`, "body"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -121,6 +123,7 @@ func truncate(b []byte) string {
 
 // TestDecoderErrorShape pins the JSON error shape the browser parses.
 func TestDecoderErrorShape(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	r := e.do("POST", "/api/images", imageBody("k", map[string]any{"width": 1001}))
 	var raw map[string]map[string]any

@@ -38,6 +38,7 @@ func requestLog(t *testing.T, baseURL string) emulator.RequestLog {
 }
 
 func TestControlAPIFaultsFireInOrderThenStop(t *testing.T) {
+	t.Parallel()
 	_, srv := start(t, emulator.Config{})
 	resp := postFaults(t, srv.URL, `[{"route":"run","kind":"http_429","count":2,"retry_after":3},
 		{"route":"status","kind":"http_500","count":1},{"kind":"job_failed","message":"boom"}]`)
@@ -45,13 +46,13 @@ func TestControlAPIFaultsFireInOrderThenStop(t *testing.T) {
 		t.Fatalf("inject: %d", resp.StatusCode)
 	}
 	for i := 0; i < 2; i++ {
-		r := call(t, "POST", api(srv)+"/run", input("x", nil))
+		r := call(t, srv, "POST", api(srv)+"/run", input("x", nil))
 		if r.code != 429 || r.header.Get("Retry-After") != "3" {
 			t.Fatalf("run %d: %d, Retry-After %q", i, r.code, r.header.Get("Retry-After"))
 		}
 	}
 	id := submit(t, srv, input("x", nil))
-	if r := call(t, "GET", api(srv)+"/status/"+id, nil); r.code != 500 {
+	if r := call(t, srv, "GET", api(srv)+"/status/"+id, nil); r.code != 500 {
 		t.Fatalf("status: %d, want the injected 500", r.code)
 	}
 	job := waitFinal(t, srv, id)
@@ -78,6 +79,7 @@ func TestControlAPIFaultsFireInOrderThenStop(t *testing.T) {
 }
 
 func TestInvalidFaultsAreRefused(t *testing.T) {
+	t.Parallel()
 	e, srv := start(t, emulator.Config{})
 	for _, body := range []string{`[{"kind":"explode"}]`, `[{"route":"nowhere","kind":"drop"}]`,
 		`[{"route":"status","kind":"job_failed"}]`, `[{"kind":"http_200"}]`, `nonsense`} {
@@ -91,6 +93,7 @@ func TestInvalidFaultsAreRefused(t *testing.T) {
 }
 
 func TestDropClosesTheConnection(t *testing.T) {
+	t.Parallel()
 	e, srv := start(t, emulator.Config{})
 	if err := e.InjectFaults(emulator.Fault{Route: "run", Kind: emulator.FaultDrop},
 		emulator.Fault{Route: "run", Kind: emulator.FaultDropAfter}); err != nil {
@@ -111,17 +114,18 @@ func TestDropClosesTheConnection(t *testing.T) {
 }
 
 func TestDelayAndAlwaysFaults(t *testing.T) {
+	t.Parallel()
 	e, srv := start(t, emulator.Config{})
 	_ = e.InjectFaults(emulator.Fault{Route: "health", Kind: emulator.HTTPFault(503), Count: -1})
 	for i := 0; i < 3; i++ {
-		if r := call(t, "GET", api(srv)+"/health", nil); r.code != 503 {
+		if r := call(t, srv, "GET", api(srv)+"/health", nil); r.code != 503 {
 			t.Fatalf("health %d: %d", i, r.code)
 		}
 	}
 	e.ClearFaults()
 	_ = e.InjectFaults(emulator.Fault{Kind: emulator.FaultDelay, DelayMS: 60})
 	start := time.Now()
-	if r := call(t, "GET", api(srv)+"/health", nil); r.code != 200 {
+	if r := call(t, srv, "GET", api(srv)+"/health", nil); r.code != 200 {
 		t.Fatalf("health after clear: %d", r.code)
 	}
 	if time.Since(start) < 60*time.Millisecond {
@@ -130,6 +134,7 @@ func TestDelayAndAlwaysFaults(t *testing.T) {
 }
 
 func TestResetForgetsEverything(t *testing.T) {
+	t.Parallel()
 	e, srv := start(t, emulator.Config{ExecutionTime: 5 * time.Second})
 	id := submit(t, srv, input("x", nil))
 	_ = e.InjectFaults(emulator.Fault{Kind: emulator.FaultDrop})
@@ -138,7 +143,7 @@ func TestResetForgetsEverything(t *testing.T) {
 		t.Fatalf("reset: %v %v", resp, err)
 	}
 	resp.Body.Close()
-	if r := call(t, "GET", api(srv)+"/status/"+id, nil); r.code != 404 {
+	if r := call(t, srv, "GET", api(srv)+"/status/"+id, nil); r.code != 404 {
 		t.Errorf("job after reset: %d", r.code)
 	}
 	if l := e.Requests(); l.Counts["status"] != 1 || l.Counts["run"] != 0 || len(e.PendingFaults()) != 0 {
@@ -150,16 +155,17 @@ func TestResetForgetsEverything(t *testing.T) {
 // answers late, but both have created the job (and billed its run) like a
 // RunPod that accepted it.
 func TestAmbiguousFaultsCreateTheJob(t *testing.T) {
+	t.Parallel()
 	emu, srv := start(t, emulator.Config{ExecutionTime: 20 * time.Millisecond})
 	if err := emu.InjectFaults(emulator.Fault{Route: "run", Kind: emulator.FaultErrorAfter},
 		emulator.Fault{Route: "run", Kind: emulator.FaultDelayAfter, DelayMS: 300}); err != nil {
 		t.Fatal(err)
 	}
-	if r := call(t, "POST", api(srv)+"/run", input("x", nil)); r.code != 500 {
+	if r := call(t, srv, "POST", api(srv)+"/run", input("x", nil)); r.code != 500 {
 		t.Fatalf("error_after: %d", r.code)
 	}
 	start := time.Now()
-	r := call(t, "POST", api(srv)+"/run", input("y", nil))
+	r := call(t, srv, "POST", api(srv)+"/run", input("y", nil))
 	if r.code != 200 || time.Since(start) < 300*time.Millisecond || r.body["id"] == nil {
 		t.Fatalf("delay_after: %d %s after %s", r.code, r.body, time.Since(start))
 	}

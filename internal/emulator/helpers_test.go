@@ -10,23 +10,45 @@ import (
 	"time"
 
 	"hybridgen/internal/emulator"
+	"hybridgen/internal/testutil"
 )
 
 const testKey = "rpa_TESTKEY_0123456789"
 
+// endpoint is where a test reaches an emulator: its root URL and a client.
+type endpoint struct {
+	URL    string
+	client *http.Client
+}
+
 // start serves an emulator on a loopback listener.
-func start(t *testing.T, cfg emulator.Config) (*emulator.Emulator, *httptest.Server) {
+func start(t *testing.T, cfg emulator.Config) (*emulator.Emulator, *endpoint) {
 	t.Helper()
+	e := emulator.New(withDefaults(cfg))
+	srv := httptest.NewServer(e)
+	t.Cleanup(func() { srv.Close(); e.Close() })
+	return e, &endpoint{URL: srv.URL, client: srv.Client()}
+}
+
+// startInBubble serves an emulator in memory; call it inside
+// synctest.Test, so that its clock (cold starts, execution times, ttl,
+// runsync waits) is the bubble's fake one and the test sleeps no real
+// time.
+func startInBubble(t *testing.T, cfg emulator.Config) (*emulator.Emulator, *endpoint) {
+	t.Helper()
+	e := emulator.New(withDefaults(cfg))
+	t.Cleanup(e.Close)
+	return e, &endpoint{URL: "http://emulator.test", client: testutil.ServeInMemory(t, e)}
+}
+
+func withDefaults(cfg emulator.Config) emulator.Config {
 	if cfg.APIKey == "" {
 		cfg.APIKey = testKey
 	}
 	if cfg.EndpointID == "" {
 		cfg.EndpointID = "ep1"
 	}
-	e := emulator.New(cfg)
-	srv := httptest.NewServer(e)
-	t.Cleanup(func() { srv.Close(); e.Close() })
-	return e, srv
+	return cfg
 }
 
 // reply is a decoded JSON answer.
@@ -37,12 +59,12 @@ type reply struct {
 }
 
 // call sends a request with the test key and decodes a JSON object answer.
-func call(t *testing.T, method, url string, body any) reply {
+func call(t *testing.T, srv *endpoint, method, url string, body any) reply {
 	t.Helper()
-	return callWithKey(t, method, url, body, testKey)
+	return callWithKey(t, srv, method, url, body, testKey)
 }
 
-func callWithKey(t *testing.T, method, url string, body any, key string) reply {
+func callWithKey(t *testing.T, srv *endpoint, method, url string, body any, key string) reply {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -59,7 +81,7 @@ func callWithKey(t *testing.T, method, url string, body any, key string) reply {
 	if key != "" {
 		req.Header.Set("Authorization", "Bearer "+key)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := srv.client.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)
 	}
@@ -78,12 +100,12 @@ func callWithKey(t *testing.T, method, url string, body any, key string) reply {
 }
 
 // api returns the endpoint's URL prefix.
-func api(srv *httptest.Server) string { return emulator.BaseURL(srv.URL) + "/ep1" }
+func api(srv *endpoint) string { return emulator.BaseURL(srv.URL) + "/ep1" }
 
 // submit posts input to /run and returns the job id.
-func submit(t *testing.T, srv *httptest.Server, body map[string]any) string {
+func submit(t *testing.T, srv *endpoint, body map[string]any) string {
 	t.Helper()
-	r := call(t, "POST", api(srv)+"/run", body)
+	r := call(t, srv, "POST", api(srv)+"/run", body)
 	if r.code != 200 || r.body["status"] != "IN_QUEUE" || r.body["id"] == "" {
 		t.Fatalf("run: %d %v", r.code, r.body)
 	}
@@ -91,11 +113,11 @@ func submit(t *testing.T, srv *httptest.Server, body map[string]any) string {
 }
 
 // waitFinal polls /status until the job is final.
-func waitFinal(t *testing.T, srv *httptest.Server, id string) map[string]any {
+func waitFinal(t *testing.T, srv *endpoint, id string) map[string]any {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		r := call(t, "GET", api(srv)+"/status/"+id, nil)
+		r := call(t, srv, "GET", api(srv)+"/status/"+id, nil)
 		if r.code != 200 {
 			t.Fatalf("status %s: %d %v", id, r.code, r.body)
 		}
@@ -110,11 +132,11 @@ func waitFinal(t *testing.T, srv *httptest.Server, id string) map[string]any {
 }
 
 // waitStatus polls until the job reaches status.
-func waitStatus(t *testing.T, srv *httptest.Server, id, status string) {
+func waitStatus(t *testing.T, srv *endpoint, id, status string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		if r := call(t, "GET", api(srv)+"/status/"+id, nil); r.body["status"] == status {
+		if r := call(t, srv, "GET", api(srv)+"/status/"+id, nil); r.body["status"] == status {
 			return
 		}
 		time.Sleep(2 * time.Millisecond)

@@ -7,6 +7,7 @@ import (
 )
 
 func TestDeterministicPNGIsValidAndStable(t *testing.T) {
+	t.Parallel()
 	in := sdxlInput{Prompt: "p", Width: 1024, Height: 768, NumImages: 1}
 	a, err := deterministicPNG(imageKey(in, 1, 0), in.Width, in.Height)
 	if err != nil {

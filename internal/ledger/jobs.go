@@ -129,6 +129,9 @@ type NewJob struct {
 	AvoidedCost   Micros
 	// Owner is the server creating the job, when several share the ledger.
 	Owner string
+	// CreatedAt is when the job was made, when that was before it was
+	// recorded (a draft made offline and reported later); zero is now.
+	CreatedAt time.Time
 	// AdmissionScopes name the budgets the admission of
 	// [Ledger.CreateOrGetIf] reads (e.g. "global", "identity:alice"):
 	// admissions sharing a scope are serialised across servers. nil means
@@ -235,12 +238,16 @@ func (l *Ledger) createOrGetTx(ctx context.Context, tx conn, n NewJob) (Job, boo
 		key = n.IdempotencyKey
 	}
 	now := l.nowMillis()
+	created := now
+	if !n.CreatedAt.IsZero() {
+		created = n.CreatedAt.UnixMilli()
+	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO jobs (id, created_at, updated_at, identity, client_id, idempotency_key,
 		request_hash, target, model, width, height, steps, kind, status, settled,
 		estimated_cost_micros, worst_case_cost_micros, cost_micros, avoided_cost_micros, owner, task)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (identity, client_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`,
-		n.ID, now, now, n.Identity, n.ClientID, key, n.RequestHash, n.Target, n.Model, n.Width, n.Height, n.Steps,
+		n.ID, created, now, n.Identity, n.ClientID, key, n.RequestHash, n.Target, n.Model, n.Width, n.Height, n.Steps,
 		n.Kind, n.Status, n.Status.Final(), n.EstimatedCost, n.WorstCaseCost, n.Cost, n.AvoidedCost, n.Owner, n.Task)
 	if err != nil {
 		return Job{}, false, fmt.Errorf("insert: %w", err)

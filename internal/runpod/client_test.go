@@ -14,6 +14,7 @@ import (
 )
 
 func TestRunWaitCompletesWithImage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, emulator.Config{ColdStart: 20 * time.Millisecond, ExecutionTime: 30 * time.Millisecond})
 	ctx := testContext(t)
 	job, err := e.client.Run(ctx, SDXLInput{Prompt: "a lighthouse", NegativePrompt: "blur", Width: 512, Height: 384,
@@ -61,6 +62,7 @@ func TestRunWaitCompletesWithImage(t *testing.T) {
 }
 
 func TestRunRetries429ThenSucceeds(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, emulator.Config{})
 	e.inject(t, emulator.Fault{Route: "run", Kind: emulator.HTTPFault(429), Count: 2})
 	job, err := e.client.Run(testContext(t), smallInput("x"), RunOptions{})
@@ -79,6 +81,7 @@ func TestRunRetries429ThenSucceeds(t *testing.T) {
 }
 
 func TestRunIsNotRetriedWhenItMayHaveBeenAccepted(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		fault emulator.Fault
 		want  error
@@ -111,6 +114,7 @@ func TestRunIsNotRetriedWhenItMayHaveBeenAccepted(t *testing.T) {
 }
 
 func TestRunRetries503(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, emulator.Config{})
 	e.inject(t, emulator.Fault{Route: "run", Kind: emulator.HTTPFault(503)})
 	if _, err := e.client.Run(testContext(t), smallInput("x"), RunOptions{}); err != nil {
@@ -122,6 +126,7 @@ func TestRunRetries503(t *testing.T) {
 }
 
 func TestStatusRetriedAfter500AndDrop(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, emulator.Config{ExecutionTime: 20 * time.Millisecond})
 	ctx := testContext(t)
 	job, err := e.client.Run(ctx, smallInput("x"), RunOptions{})
@@ -147,6 +152,7 @@ func TestStatusRetriedAfter500AndDrop(t *testing.T) {
 }
 
 func TestRetriesAreBounded(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, emulator.Config{})
 	e.inject(t, emulator.Fault{Route: "health", Kind: emulator.HTTPFault(500), Count: -1})
 	_, err := e.client.Health(testContext(t))
@@ -160,6 +166,7 @@ func TestRetriesAreBounded(t *testing.T) {
 }
 
 func TestJobFailuresAreTyped(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		fault  emulator.Fault
 		policy Policy
@@ -194,6 +201,7 @@ func TestJobFailuresAreTyped(t *testing.T) {
 }
 
 func TestBadInputEndsFailed(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, emulator.Config{})
 	job, err := e.client.Run(testContext(t), SDXLInput{Prompt: "x", Width: 100, Height: 100}, RunOptions{})
 	if err != nil {
@@ -206,6 +214,7 @@ func TestBadInputEndsFailed(t *testing.T) {
 }
 
 func TestUnauthorizedIsTypedAndNotRetried(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, emulator.Config{}, func(c *ClientConfig) { c.APIKey = "rpa_wrong" })
 	_, err := e.client.Run(testContext(t), smallInput("x"), RunOptions{})
 	var apiErr *APIError
@@ -218,6 +227,7 @@ func TestUnauthorizedIsTypedAndNotRetried(t *testing.T) {
 }
 
 func TestUnknownJobIsNotFound(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, emulator.Config{})
 	if _, err := e.client.Status(testContext(t), "no-such-job"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("err = %v", err)
@@ -228,6 +238,7 @@ func TestUnknownJobIsNotFound(t *testing.T) {
 }
 
 func TestWaitCancelsTheJobWhenTheContextEnds(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, emulator.Config{ExecutionTime: 10 * time.Second})
 	job, err := e.client.Run(testContext(t), smallInput("x"), RunOptions{})
 	if err != nil {
@@ -260,6 +271,7 @@ func TestWaitCancelsTheJobWhenTheContextEnds(t *testing.T) {
 }
 
 func TestWaitDeadlineAlsoCancels(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, emulator.Config{ExecutionTime: 10 * time.Second})
 	job, err := e.client.Run(testContext(t), smallInput("x"), RunOptions{})
 	if err != nil {
@@ -276,6 +288,7 @@ func TestWaitDeadlineAlsoCancels(t *testing.T) {
 }
 
 func TestRunSyncNotFinalThenPoll(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, emulator.Config{ExecutionTime: 200 * time.Millisecond})
 	ctx := testContext(t)
 	job, err := e.client.RunSync(ctx, smallInput("slow"), RunSyncOptions{Wait: 10 * time.Millisecond})
@@ -305,6 +318,7 @@ func TestRunSyncNotFinalThenPoll(t *testing.T) {
 }
 
 func TestHealthCountsAndQueueControl(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, emulator.Config{ExecutionTime: 10 * time.Second})
 	ctx := testContext(t)
 	running, _ := e.client.Run(ctx, smallInput("a"), RunOptions{})
@@ -348,6 +362,7 @@ func TestHealthCountsAndQueueControl(t *testing.T) {
 }
 
 func TestRetryRequeuesAFailedJob(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, emulator.Config{})
 	e.inject(t, emulator.Fault{Kind: emulator.FaultJobFailed})
 	ctx := testContext(t)
@@ -370,6 +385,7 @@ func TestRetryRequeuesAFailedJob(t *testing.T) {
 }
 
 func TestTTLExpiryIsNotFound(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, emulator.Config{ExecutionTime: 10 * time.Second})
 	ctx := testContext(t)
 	job, err := e.client.Run(ctx, smallInput("x"), RunOptions{Policy: Policy{TTL: 60 * time.Millisecond}})

@@ -9,6 +9,7 @@ import (
 )
 
 func TestDecodeWorkerSDXLJob(t *testing.T) {
+	t.Parallel()
 	var j Job
 	err := json.Unmarshal([]byte(`{"delayTime": 2134, "executionTime": 3281.6, "id": "abc-u1",
 		"output": {"images": ["data:image/png;base64,AAAA"], "image_url": "data:image/png;base64,AAAA", "seed": 42},
@@ -25,6 +26,7 @@ func TestDecodeWorkerSDXLJob(t *testing.T) {
 }
 
 func TestDecodeTurboOutputAndErrors(t *testing.T) {
+	t.Parallel()
 	var j Job
 	if err := json.Unmarshal([]byte(`{"id":"t","status":"COMPLETED","output":{"images":[{"image":"iVBOR","seed":9},
 		{"image":"https://bucket/x.png","seed":10}],"generation_time":0.4}}`), &j); err != nil {
@@ -66,6 +68,7 @@ func isSyntaxError(err error) bool {
 }
 
 func TestPolicyAndInputWireFormat(t *testing.T) {
+	t.Parallel()
 	b, err := json.Marshal(newRunBody(SDXLInput{Prompt: "p", Seed: Seed(0)}, "https://hook",
 		Policy{ExecutionTimeout: 1500 * time.Millisecond, TTL: time.Minute, LowPriority: true}))
 	if err != nil {
@@ -86,6 +89,7 @@ func TestPolicyAndInputWireFormat(t *testing.T) {
 }
 
 func TestStatusFinal(t *testing.T) {
+	t.Parallel()
 	final := map[Status]bool{StatusInQueue: false, StatusInProgress: false, StatusCompleted: true,
 		StatusFailed: true, StatusCancelled: true, StatusTimedOut: true, "PAUSED": false}
 	for s, want := range final {

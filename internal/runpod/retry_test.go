@@ -12,6 +12,7 @@ import (
 )
 
 func TestDroppedStatusConnectionIsRetried(t *testing.T) {
+	t.Parallel()
 	// No keep-alive: every attempt dials afresh, so net/http cannot retry
 	// the dropped GET by itself and the client's own retry is what recovers.
 	e := newEnv(t, emulator.Config{}, func(c *ClientConfig) {
@@ -30,6 +31,7 @@ func TestDroppedStatusConnectionIsRetried(t *testing.T) {
 }
 
 func TestRetryAfterIsHonoured(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, emulator.Config{})
 	e.inject(t, emulator.Fault{Route: "run", Kind: emulator.HTTPFault(429), RetryAfter: 7})
 	var pauses []time.Duration
@@ -53,6 +55,7 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 }
 
 func TestTooLongRetryAfterEndsRetries(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, emulator.Config{})
 	e.inject(t, emulator.Fault{Route: "status", Kind: emulator.HTTPFault(429), RetryAfter: 3600})
 	e.client.sleep = func(context.Context, time.Duration) error {
@@ -67,6 +70,7 @@ func TestTooLongRetryAfterEndsRetries(t *testing.T) {
 }
 
 func TestBackoffGrowsAndIsBounded(t *testing.T) {
+	t.Parallel()
 	p := RetryPolicy{BaseDelay: 100 * time.Millisecond, MaxDelay: time.Second}.withDefaults()
 	for retry := 1; retry <= 10; retry++ {
 		ceil := min(p.BaseDelay<<(retry-1), p.MaxDelay)
@@ -82,6 +86,7 @@ func TestBackoffGrowsAndIsBounded(t *testing.T) {
 }
 
 func TestParseRetryAfter(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	cases := map[string]time.Duration{
 		"":                              0,
@@ -101,6 +106,7 @@ func TestParseRetryAfter(t *testing.T) {
 }
 
 func TestSubmitRetriedWhenNeverConnected(t *testing.T) {
+	t.Parallel()
 	// A port nothing listens on: the dial fails, so /run is safe to retry.
 	srv := newEnv(t, emulator.Config{}).srv
 	addr := srv.URL
@@ -119,6 +125,7 @@ func TestSubmitRetriedWhenNeverConnected(t *testing.T) {
 }
 
 func TestCallerGivingUpMidSubmitIsUncertain(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, emulator.Config{})
 	e.inject(t, emulator.Fault{Route: "run", Kind: emulator.FaultDelay, DelayMS: 300},
 		emulator.Fault{Route: "status", Kind: emulator.FaultDelay, DelayMS: 300})
@@ -140,6 +147,7 @@ func TestCallerGivingUpMidSubmitIsUncertain(t *testing.T) {
 }
 
 func TestSlowAttemptTimesOutAndIsRetried(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, emulator.Config{}, func(c *ClientConfig) { c.RequestTimeout = 50 * time.Millisecond })
 	e.inject(t, emulator.Fault{Route: "health", Kind: emulator.FaultDelay, DelayMS: 300})
 	if _, err := e.client.Health(testContext(t)); err != nil {

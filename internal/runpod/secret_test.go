@@ -16,6 +16,7 @@ import (
 // echoes the key back in its error texts, and scans every error message,
 // every log line and every String/GoString/LogValue for the key.
 func TestAPIKeyNeverLeaks(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, emulator.Config{ExecutionTime: 20 * time.Millisecond})
 	ctx := testContext(t)
 	var texts []string

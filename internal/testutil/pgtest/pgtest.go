@@ -34,10 +34,12 @@ var (
 // Main starts the cluster (when PostgreSQL is there or required), runs the
 // tests and removes the cluster. Call it from TestMain.
 func Main(m *testing.M) {
-	os.Exit(run(m))
+	os.Exit(Run(m))
 }
 
-func run(m *testing.M) int {
+// Run is [Main] without the exit: it returns the tests' exit code, for a
+// TestMain with cleanup of its own.
+func Run(m *testing.M) int {
 	initdb := findInitdb()
 	required := os.Getenv(EnvRequire) == "1"
 	if initdb == "" {

@@ -121,6 +121,8 @@ describe('bench-local.html on WebGPU without shader-f16 (SwiftShader): the deriv
       const drafts = payload.drafts as { engine: string; unet: number }[];
       expect(drafts.map((d) => d.engine)).toEqual(['webgpu-f32', 'webgpu-f32']);
       expect(drafts.every((d) => d.unet > 0)).toBe(true);
+      // The derived fp32 UNet runs its attention fused (self- and cross-attention), as the page reports.
+      expect(payload.derivedVariants).toMatchObject({ fp32: { attentionFused: { unet: 2 } } });
       expect(problems.gpuErrors).toEqual([]);
       expect(problems.pageErrors).toEqual([]);
     } finally {

@@ -1,4 +1,4 @@
-import type { Browser } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createImageShape, openApp, snapShape } from '../harness/app.js';
 import { launchChromium } from '../harness/browser.js';
@@ -11,16 +11,26 @@ async function usage(server: RunningServer): Promise<{ local_drafts: number; clo
   return ((await (await fetch(`${server.url}/api/usage`)).json()) as { total: { local_drafts: number; cloud_jobs: number; cost_usd: number } }).total;
 }
 
+// One page per describe, shared by its tests in order (opening the app and loading the model cost
+// most of a test here): the first test downloads the model, the later ones find it stored.
 describe('the canvas app without a cloud target (as `make run` starts it)', () => {
   const suite = useSuite({ webgpu: false, server: { webDir: null, args: mirrorArgs } });
+  let context: BrowserContext;
+  let page: Page;
+  const errors: string[] = [];
+  beforeAll(async () => {
+    // Wide enough for the three shapes side by side (a new shape moves right of those it would cover).
+    context = await suite().browser.newContext({ viewport: { width: 1600, height: 800 } });
+    page = await context.newPage();
+    page.on('pageerror', (e) => errors.push(e.message));
+    await openApp(page, suite().server.url);
+  });
+  afterAll(async () => {
+    await context?.close();
+  });
 
   it('makes a Quick Preview locally after downloading the model with progress, at cost 0, in the ledger', async () => {
-    const { server, browser } = suite();
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await openApp(page, server.url);
+    const { server } = suite();
     const shape = await createImageShape(page);
     await shape.getByTestId('hg-prompt').fill('a red fox in the snow');
     await shape.getByTestId('hg-mode-preview').click();
@@ -46,7 +56,7 @@ describe('the canvas app without a cloud target (as `make run` starts it)', () =
     expect(await result.textContent()).toMatch(/On this device · WebAssembly · \$0/);
     const img = shape.getByTestId('hg-image');
     // The asset store resolves the image's URL asynchronously: wait for the decoded picture.
-    await expect.poll(() => img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth)).toBe(512);
+    await expect.poll(() => img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth), { timeout: 30_000 }).toBe(512);
     expect(await usage(server)).toMatchObject({ local_drafts: 1, cloud_jobs: 0, cost_usd: 0 });
     await snapShape(shape, 'shape-draft-local');
 
@@ -62,7 +72,7 @@ describe('the canvas app without a cloud target (as `make run` starts it)', () =
     const firstImage = await img.getAttribute('src');
     await shape.getByTestId('hg-prompt').fill('a red fox in the snow, at night');
     await expect.poll(async () => (await usage(server)).local_drafts, { timeout: 90_000 }).toBe(2);
-    await expect.poll(() => shape.getAttribute('data-status')).toBe('done');
+    await expect.poll(() => shape.getAttribute('data-status'), { timeout: 30_000 }).toBe('done');
     expect(await img.getAttribute('src')).not.toBe(firstImage);
     await page.waitForTimeout(200);
     const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
@@ -74,47 +84,12 @@ describe('the canvas app without a cloud target (as `make run` starts it)', () =
     await expect.poll(async () => (await usage(server)).local_drafts, { timeout: 90_000 }).toBe(3);
     await page.waitForTimeout(1500);
     expect((await usage(server)).local_drafts).toBe(3);
-    await expect.poll(() => shape.getAttribute('data-status')).toBe('done');
+    await expect.poll(() => shape.getAttribute('data-status'), { timeout: 30_000 }).toBe('done');
     expect(await img.getAttribute('alt')).toBe('a red fox in the snow, at night under stars');
-    await context.close();
-  });
-
-  it('after the first download, opens offline and makes a Quick Preview from the stored model', async () => {
-    const { server, browser } = suite();
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    await openApp(page, server.url);
-    await page.waitForFunction(() => document.documentElement.dataset.serviceWorker === 'controlled', undefined, { timeout: 30_000 });
-    const first = await createImageShape(page);
-    await first.getByTestId('hg-prompt').fill('a cabin in the woods');
-    await first.getByTestId('hg-mode-preview').click();
-    await first.getByTestId('hg-generate').click();
-    await expect.poll(() => first.getAttribute('data-status'), { timeout: 90_000 }).toBe('done');
-
-    await context.setOffline(true);
-    await page.reload();
-    await page.waitForFunction(() => document.documentElement.dataset.services === 'ready', undefined, { timeout: 60_000 });
-    await page.locator('.tl-canvas').waitFor({ state: 'visible' });
-    expect(await page.evaluate(() => navigator.onLine)).toBe(false);
-    // The first shape came back from the canvas's storage, not stuck in a running state.
-    await expect.poll(() => page.locator('[data-testid="hg-shape"]').count(), { timeout: 10_000 }).toBe(1);
-    expect(await page.locator('[data-testid="hg-shape"]').first().getAttribute('data-status')).not.toMatch(/generating|loading|downloading|queued/);
-    const shape = await createImageShape(page, { x: 820, y: 330 });
-    // Typed in Auto, then switched: the click below starts the draft (no live preview racing it).
-    await shape.getByTestId('hg-prompt').fill('the same cabin, offline');
-    await shape.getByTestId('hg-mode-preview').click();
-    await shape.getByTestId('hg-generate').click();
-    await expect.poll(() => shape.getAttribute('data-status'), { timeout: 90_000 }).toBe('done');
-    expect(await shape.getByTestId('hg-result').getAttribute('data-source')).toBe('local');
-    await context.close();
   });
 
   it('renders High Quality locally at HQ settings, labelled so, when no cloud target exists', async () => {
-    const { server, browser } = suite();
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    await openApp(page, server.url);
-    const shape = await createImageShape(page);
+    const shape = await createImageShape(page, { x: 820, y: 330 });
     await shape.getByTestId('hg-prompt').fill('a lighthouse');
     await shape.getByTestId('hg-mode-hq').click();
     await shape.getByTestId('hg-generate').click();
@@ -124,7 +99,32 @@ describe('the canvas app without a cloud target (as `make run` starts it)', () =
       /^Rendered on this device \(WebAssembly\) at High Quality settings in [\d.]+ s: no cloud target is configured$/,
     );
     await snapShape(shape, 'shape-hq-local');
-    await context.close();
+    expect(errors).toEqual([]);
+  });
+
+  it('after the first download, opens offline and makes a Quick Preview from the stored model', async () => {
+    await page.waitForFunction(() => document.documentElement.dataset.serviceWorker === 'controlled', undefined, { timeout: 60_000 });
+    const shapes = page.locator('[data-testid="hg-shape"]');
+    const before = await shapes.count();
+    expect(before).toBeGreaterThan(0);
+
+    await context.setOffline(true);
+    await page.reload();
+    await page.waitForFunction(() => document.documentElement.dataset.services === 'ready', undefined, { timeout: 60_000 });
+    await page.locator('.tl-canvas').waitFor({ state: 'visible' });
+    expect(await page.evaluate(() => navigator.onLine)).toBe(false);
+    // The shapes came back from the canvas's storage, not stuck in a running state.
+    await expect.poll(() => shapes.count(), { timeout: 10_000 }).toBe(before);
+    for (const status of await shapes.evaluateAll((els) => els.map((el) => el.getAttribute('data-status') ?? ''))) {
+      expect(status).not.toMatch(/generating|loading|downloading|queued/);
+    }
+    const shape = await createImageShape(page, { x: 1300, y: 400 });
+    // Typed in Auto, then switched: the click below starts the draft (no live preview racing it).
+    await shape.getByTestId('hg-prompt').fill('the same cabin, offline');
+    await shape.getByTestId('hg-mode-preview').click();
+    await shape.getByTestId('hg-generate').click();
+    await expect.poll(() => shape.getAttribute('data-status'), { timeout: 90_000 }).toBe('done');
+    expect(await shape.getByTestId('hg-result').getAttribute('data-source')).toBe('local');
   });
 });
 
@@ -145,10 +145,13 @@ describe('the canvas app with the RunPod emulator as its cloud target', () => {
     await server?.stop();
     await emulator?.stop();
   });
+  /** The page the first two tests share (the second draws its shape beside the first's). */
+  let shared: Page;
 
   it('renders High Quality in the cloud and shows its cost', async () => {
     const context = await browser.newContext();
-    const page = await context.newPage();
+    shared = await context.newPage();
+    const page = shared;
     await openApp(page, server.url);
     const shape = await createImageShape(page);
     await shape.getByTestId('hg-prompt').fill('a castle on a hill');
@@ -160,14 +163,11 @@ describe('the canvas app with the RunPod emulator as its cloud target', () => {
     expect(await result.textContent()).toMatch(/Cloud · emulated-sdxl · \$0\.0\d+/);
     expect(await usage(server)).toMatchObject({ cloud_jobs: 1 });
     await snapShape(shape, 'shape-hq-cloud');
-    await context.close();
   });
 
   it('drafts locally in Auto, then renders the keeper in HQ in the cloud from that draft', async () => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    await openApp(page, server.url);
-    const shape = await createImageShape(page);
+    const page = shared;
+    const shape = await createImageShape(page, { x: 820, y: 330 });
     await shape.getByTestId('hg-prompt').fill('a windmill by a canal');
     await shape.getByTestId('hg-generate').click();
     await expect.poll(() => shape.getAttribute('data-status'), { timeout: 90_000 }).toBe('done');
@@ -180,7 +180,7 @@ describe('the canvas app with the RunPod emulator as its cloud target', () => {
     expect(await shape.getByTestId('hg-result').textContent()).toMatch(/Cloud · emulated-sdxl · \$0\.0\d+/);
     // A final has nothing left to render in HQ.
     expect(await shape.getByTestId('hg-render-hq').count()).toBe(0);
-    await context.close();
+    await page.context().close();
   });
 
   it('falls back to the cloud in Auto when the local path fails, and says why', async () => {

@@ -6,7 +6,7 @@ import { mirrorArgs } from '../harness/engine-models.js';
 import { useSuite } from '../harness/fixtures.js';
 import type { RunningServer } from '../harness/server.js';
 
-const LONG = 240_000;
+const LONG = 480_000;
 
 async function localDrafts(server: RunningServer): Promise<number> {
   return ((await (await fetch(`${server.url}/api/usage`)).json()) as { total: { local_drafts: number } }).total.local_drafts;
@@ -23,6 +23,22 @@ async function watchStatus(page: Page): Promise<() => Promise<string[]>> {
     }).observe(document.body, { subtree: true, childList: true, characterData: true });
   });
   return () => page.evaluate(() => (window as unknown as { statusSeen: string[] }).statusSeen);
+}
+
+/** In the page: the `made_at` of every draft report waiting in the offline queue (IndexedDB). */
+async function queuedMadeAt(): Promise<string[]> {
+  const db = await new Promise<IDBDatabase>((resolve, reject) => {
+    const open = indexedDB.open('hybridgen-draft-queue');
+    open.onsuccess = () => resolve(open.result);
+    open.onerror = () => reject(open.error);
+  });
+  const all = await new Promise<{ made_at?: string }[]>((resolve, reject) => {
+    const req = db.transaction('reports', 'readonly').objectStore('reports').getAll();
+    req.onsuccess = () => resolve(req.result as { made_at?: string }[]);
+    req.onerror = () => reject(req.error);
+  });
+  db.close();
+  return all.map((r) => r.made_at ?? '');
 }
 
 async function draft(shape: Locator, prompt: string): Promise<void> {
@@ -97,10 +113,12 @@ describe('the image shape, as a person uses it', () => {
       expect(await shape.getByTestId('hg-image').getAttribute('src')).toMatch(/^blob:/);
 
       // Live previews: typing replaces an older preview, which stops without a "Cancelled".
+      const doneText = await shape.getByTestId('hg-status').textContent();
       const seen = await watchStatus(page);
       const before = await localDrafts(server);
       await shape.getByTestId('hg-prompt').fill('a red kite over the sea');
-      await page.waitForTimeout(650); // past the debounce: a preview starts
+      // Past the debounce a preview starts: the status leaves the first draft's words.
+      await expect.poll(async () => (await seen()).some((t) => t !== doneText), { timeout: 30_000 }).toBe(true);
       await shape.getByTestId('hg-prompt').fill('a red kite over the sea at dawn');
       await expect.poll(() => localDrafts(server), { timeout: 120_000 }).toBeGreaterThan(before);
       await expect.poll(() => shape.getAttribute('data-status'), { timeout: 120_000 }).toBe('done');
@@ -142,15 +160,21 @@ describe('the image shape, as a person uses it', () => {
       await page.waitForFunction(() => document.documentElement.dataset.serviceWorker === 'controlled', undefined, { timeout: 60_000 });
       await draft(await createImageShape(page), 'a green field');
       const online = await localDrafts(server);
-      await expect.poll(() => page.getByTestId('hg-local-count').textContent()).toBe(String(online));
+      await expect.poll(() => page.getByTestId('hg-local-count').textContent(), { timeout: 30_000 }).toBe(String(online));
 
       await context.setOffline(true);
       await page.reload();
       await page.waitForFunction(() => document.documentElement.dataset.services === 'ready', undefined, { timeout: 60_000 });
       const shape = await createImageShape(page, { x: 820, y: 330 });
+      const offlineFrom = Date.now();
       await draft(shape, 'the same field, offline');
+      // The queued report carries the time the draft was made: the ledger dates it by that, not by its upload.
+      const madeAt = await page.evaluate(queuedMadeAt);
+      expect(madeAt).toHaveLength(1);
+      expect(Date.parse(madeAt[0] ?? '')).toBeGreaterThanOrEqual(offlineFrom - 1000);
+      expect(Date.parse(madeAt[0] ?? '')).toBeLessThanOrEqual(Date.now());
       await expect
-        .poll(() => page.getByTestId('hg-cost-offline').textContent())
+        .poll(() => page.getByTestId('hg-cost-offline').textContent(), { timeout: 30_000 })
         .toMatch(/^The server cannot be reached: figures as of .+\. 1 draft made since will be recorded when it is back\.$/);
       expect(await page.getByTestId('hg-local-count').textContent()).toBe(String(online));
       await snapShape(page.getByTestId('hg-side-panel'), 'panel-cost-offline');
@@ -160,8 +184,21 @@ describe('the image shape, as a person uses it', () => {
       await expect.poll(() => shape.getAttribute('data-status'), { timeout: 120_000 }).toBe('done');
       expect(await shape.getByTestId('hg-status').textContent()).toMatch(/at High Quality settings in \d+\.\d s: the server cannot be reached$/);
 
+      // The image made offline waits in IndexedDB too, and reaches the server with the drafts.
+      const offlineImage = await page.evaluate(
+        (id) => {
+          const editor = (window as unknown as { editor: import('tldraw').Editor }).editor;
+          const assetId = (editor.getShape(id as import('tldraw').TLShapeId)?.props as { assetId?: string } | undefined)?.assetId;
+          return editor.getAsset(assetId as import('tldraw').TLAssetId)?.props.src ?? '';
+        },
+        await shape.getAttribute('data-shape-id'),
+      );
+      expect(offlineImage).toMatch(/^\/api\/assets\/[0-9a-f]{64}$/);
+      expect((await fetch(`${server.url}${offlineImage}`)).status).toBe(404);
+
       await context.setOffline(false);
       await expect.poll(() => localDrafts(server), { timeout: 60_000 }).toBe(online + 2);
+      await expect.poll(async () => (await fetch(`${server.url}${offlineImage}`)).status, { timeout: 60_000 }).toBe(200);
       await context.close();
     },
     LONG,

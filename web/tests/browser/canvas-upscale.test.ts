@@ -121,6 +121,9 @@ describe('upscaling on the canvas (real esrgan-slim weights, WASM)', () => {
       const asset = await persisted(page, result.props.assetId as string);
       expect([asset?.props.w, asset?.props.h, asset?.props.mimeType]).toEqual([256, 256, 'image/png']);
       expect(String(asset?.props.src)).not.toMatch(/^data:/);
+      // Kept like every canvas image: in this browser and on the server, by its SHA-256.
+      expect(asset?.props.src).toBe(`/api/assets/${String(asset?.meta.sha256)}`);
+      await expect.poll(async () => (await fetch(`${server.url}${String(asset?.props.src)}`)).status, { timeout: 30_000 }).toBe(200);
       const resultBox = await page.locator(`.tl-shape[data-shape-id="${resultId}"]`).boundingBox();
       expect(resultBox && resultBox.x >= sourceBox.x + sourceBox.width).toBe(true);
 

@@ -8,6 +8,8 @@ const modelDir = `${modelsDir}/test-tiny-sd`;
 const request = { prompt: 'a red cat on a blue chair', seed: 1234, steps: 2 };
 /** Tolerances, in 0..255 levels per channel: float math differs across ORT's CPU, WASM and WebGPU kernels. */
 const CROSS_BACKEND = { max: 8, mean: 1 };
+/** The WebGPU suite's first image, which the WASM suite compares its own with (the describes run in order). */
+let webgpuImage: Uint8Array | undefined;
 
 describe('local engine on WebGPU (SwiftShader, no shader-f16), in a worker', () => {
   const suite = useSuite({ webgpu: true, server: { args: mirrorArgs } });
@@ -34,6 +36,7 @@ describe('local engine on WebGPU (SwiftShader, no shader-f16), in a worker', () 
     expect(image).toMatchObject({ width: 64, height: 64, seed: 1234, steps: 2, backend: 'webgpu-f32', modelId: 'test-tiny-sd' });
     expect(image.reloaded).toBeUndefined();
     first = rgba(image.rgbaBase64);
+    webgpuImage = first;
     expect(first.length).toBe(64 * 64 * 4);
     const distinct = new Set(Array.from(first.filter((_, i) => i % 4 === 0)));
     expect(distinct.size).toBeGreaterThan(20); // a real picture, not a flat fill
@@ -179,6 +182,13 @@ describe('local engine on WASM (no WebGPU), cross-origin isolated', () => {
     expect(diff.mean).toBeLessThanOrEqual(CROSS_BACKEND.mean);
   });
 
+  it('agrees with the WebGPU image of the same request within the stated tolerance', () => {
+    if (!webgpuImage) throw new Error('the WebGPU suite above made no image');
+    const diff = pixelDifference(first, webgpuImage);
+    expect(diff.max).toBeLessThanOrEqual(CROSS_BACKEND.max);
+    expect(diff.mean).toBeLessThanOrEqual(CROSS_BACKEND.mean);
+  });
+
   it('loads from OPFS Files the model store downloaded from the Go mirror, with the same pixels', async () => {
     const stored = unwrap(await ep.page.evaluate(() => window.hgEngine.loadFromStore('wasm')));
     expect(stored.load.backend).toBe('wasm');
@@ -216,7 +226,8 @@ describe('local engine on WASM (no WebGPU), cross-origin isolated', () => {
       await new Promise((r) => setTimeout(r, 400));
       const whileVisible = idle.unloaded.length;
       idle.setHidden(true);
-      await new Promise((r) => setTimeout(r, 600));
+      // The timer fires 200 ms after the tab hides; the unload itself takes what the machine gives it.
+      for (let i = 0; i < 600 && idle.unloaded.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
       return { whileVisible, after: idle.unloaded };
     });
     expect(unloaded.whileVisible).toBe(0);
@@ -249,31 +260,6 @@ describe('local engine on WASM (no WebGPU), cross-origin isolated', () => {
       expect(unwrap(await inPage.page.evaluate(() => window.hgEngine.status())).host).toBe('page');
     } finally {
       await inPage.context.close();
-    }
-  });
-});
-
-describe('WebGPU and WASM agree', () => {
-  const suite = useSuite({ webgpu: true, server: { args: mirrorArgs } });
-
-  it('on the same request within the stated tolerance', async () => {
-    const gpu = await openEnginePage(suite());
-    const cpu = await openEnginePage(suite());
-    try {
-      const [gpuLoad, cpuLoad] = [
-        unwrap(await gpu.page.evaluate(() => window.hgEngine.load({ warmUp: false }))),
-        unwrap(await cpu.page.evaluate(() => window.hgEngine.load({ backend: 'wasm', warmUp: false }))),
-      ];
-      expect([gpuLoad.backend, cpuLoad.backend]).toEqual(['webgpu-f32', 'wasm']);
-      const a = unwrap(await gpu.page.evaluate((r) => window.hgEngine.generate(r), request));
-      const b = unwrap(await cpu.page.evaluate((r) => window.hgEngine.generate(r), request));
-      const diff = pixelDifference(rgba(a.rgbaBase64), rgba(b.rgbaBase64));
-      expect(diff.max).toBeLessThanOrEqual(CROSS_BACKEND.max);
-      expect(diff.mean).toBeLessThanOrEqual(CROSS_BACKEND.mean);
-      expect(gpu.problems.gpuErrors).toEqual([]);
-    } finally {
-      await gpu.context.close();
-      await cpu.context.close();
     }
   });
 });

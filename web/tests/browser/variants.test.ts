@@ -68,6 +68,27 @@ describe('variants with WebGPU (SwiftShader: no shader-f16)', () => {
     await context.close();
   });
 
+  it("fuses the UNet's attention into MultiHeadAttention; on WebGPU the image matches the unfused fp32 variant's", async () => {
+    const { page, context, problems } = await openPage(suite().browser, suite().server.url);
+    await ready(page);
+    const fused = unwrap(await page.evaluate(() => window.hgVariants.build('fp32')));
+    expect(fused.attentionFused).toMatchObject({ text_encoder: 0, unet: 2, vae_decoder: 0 }); // self- and cross-attention
+    const plain = unwrap(await page.evaluate(() => window.hgVariants.build('fp32', { fuseAttention: false })));
+    expect(plain.attentionFused.unet).toBe(0);
+    const a = unwrap(await page.evaluate((r) => window.hgVariants.generate('fp32', 'webgpu-f32', r), REQUEST));
+    const b = unwrap(await page.evaluate((r) => window.hgVariants.generate('fp32-plain', 'webgpu-f32', r), REQUEST));
+    expect([a.backend, b.backend]).toEqual(['webgpu-f32', 'webgpu-f32']);
+    const [pa, pb] = [pixels(a.rgbaBase64), pixels(b.rgbaBase64)];
+    const psnr = psnrRgba(pa, pb);
+    const maxDiff = maxChannelDiff(pa, pb);
+    console.log(`fp32 on WebGPU, fused vs plain attention: PSNR ${psnr.toFixed(1)} dB, max channel diff ${maxDiff}/255`);
+    // Both fp32 on the same GPU; only the kernels' summation order differs. Stated tolerance: max diff <= 1/255.
+    expect(maxDiff).toBeLessThanOrEqual(1);
+    expect(problems.gpuErrors).toEqual([]);
+    expect(problems.pageErrors).toEqual([]);
+    await context.close();
+  }, 400_000); // two builds and two WebGPU runs on SwiftShader
+
   it('a model with only fp16 files: estimated variants, chooseBackend picks webgpu-f32, built once into OPFS, reused after', async () => {
     const { page, context, problems } = await openPage(suite().browser, suite().server.url);
     await ready(page);
@@ -89,7 +110,7 @@ describe('variants with WebGPU (SwiftShader: no shader-f16)', () => {
     await context.close();
   });
 
-  it('a truncated download fails with MalformedModelError, an abort with EngineAbortedError; neither leaves a usable variant', async () => {
+  it('a truncated download fails with MalformedModelError and leaves no usable variant', async () => {
     const { page, context } = await openPage(suite().browser, suite().server.url);
     await ready(page);
     const truncated = await page.evaluate(() => window.hgVariants.build('fp32', { truncate: { path: 'fp16/unet/model.onnx', bytes: 20_000 } }));
@@ -98,28 +119,37 @@ describe('variants with WebGPU (SwiftShader: no shader-f16)', () => {
     expect(unwrap(await page.evaluate(() => window.hgVariants.listStored('fp32')))).not.toContain('variant.json');
     const missing = await page.evaluate((r) => window.hgVariants.generate('fp32', 'webgpu-f32', r), REQUEST);
     expect(missing.ok ? 'ran' : missing.error.message).toMatch(/no complete fp32 variant/);
-
-    const aborted = await page.evaluate(() => window.hgVariants.build('int8', { abortAfterUnetBytes: 1 }));
-    expect(aborted.ok).toBe(false);
-    if (!aborted.ok) expect(aborted.error.name).toBe('EngineAbortedError');
-    expect(unwrap(await page.evaluate(() => window.hgVariants.listStored('int8')))).not.toContain('variant.json');
-    // A rebuild starts clean: no stale partial files from the aborted one.
-    unwrap(await page.evaluate(() => window.hgVariants.build('int8')));
-    const after = unwrap(await page.evaluate(() => window.hgVariants.listStored('int8')));
-    expect(after).toContain('variant.json');
-    expect(after.filter((n) => n.endsWith('.partial'))).toEqual([]);
     await context.close();
   });
 });
 
 describe('variants without WebGPU', () => {
   const suite = useSuite({ webgpu: false, server: { args: mirrorArgs } });
+  let abortedContext: BrowserContext | undefined;
+
+  it('an aborted build fails with EngineAbortedError and leaves no usable variant; the rebuild starts clean', async () => {
+    const { page, context } = await openPage(suite().browser, suite().server.url);
+    await ready(page);
+    const aborted = await page.evaluate(() => window.hgVariants.build('int8', { abortAfterUnetBytes: 1 }));
+    expect(aborted.ok).toBe(false);
+    if (!aborted.ok) expect(aborted.error.name).toBe('EngineAbortedError');
+    expect(unwrap(await page.evaluate(() => window.hgVariants.listStored('int8')))).not.toContain('variant.json');
+    // The next test's build, in this context (same OPFS), is the rebuild.
+    await page.close();
+    abortedContext = context;
+  });
 
   it('the int8 variant runs on WASM within a stated PSNR of fp32, its wasm heap within the budget estimate', async () => {
-    const { page, context, problems } = await openPage(suite().browser, suite().server.url);
-    await ready(page);
+    // A fresh page in the context of the aborted build: its wasm heap high-water mark is this run's own.
+    if (!abortedContext) throw new Error('the aborted build above did not run');
+    const context = abortedContext;
+    const { page, problems } = await freshPage(context, suite().server.url);
     const built = unwrap(await page.evaluate(() => window.hgVariants.build('int8')));
     expect(built.backend).toBe('wasm');
+    // A rebuild starts clean: no stale partial files from the aborted one.
+    const stored = unwrap(await page.evaluate(() => window.hgVariants.listStored('int8')));
+    expect(stored).toContain('variant.json');
+    expect(stored.filter((n) => n.endsWith('.partial'))).toEqual([]);
     const quantized = Object.values(built.transforms).reduce((n, t) => n + t.counts.quantizedWeights, 0);
     expect(quantized).toBeGreaterThan(10);
 

@@ -62,7 +62,11 @@ describe('the canvas app with the RunPod emulator as its cloud target', () => {
     expect(view.status).toBe('done');
     expect(view.resultSource).toBe('local');
     expect(view.resultText).toMatch(/On this device · WebAssembly · \$0/);
-    await page.waitForFunction((sel) => (document.querySelector(sel) as HTMLImageElement | null)?.complete === true, shape.part('hg-image'));
+    // The asset store resolves the image's URL asynchronously (an <img> without a src is `complete` too): wait for the decoded picture.
+    await page.waitForFunction((sel) => {
+      const img = document.querySelector(sel) as HTMLImageElement | null;
+      return img?.complete === true && img.naturalWidth > 0;
+    }, shape.part('hg-image'));
     expect((await settleShape(page, shape)).imageWidth).toBe(512);
     expect(await usage(server)).toMatchObject({ local_drafts: 1, cloud_jobs: 0, cost_usd: 0 });
     expect(page.problems.pageErrors).toEqual([]);

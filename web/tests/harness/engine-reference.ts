@@ -19,12 +19,28 @@ export interface ReferenceRequest {
   readonly decoder?: 'full' | 'tiny';
 }
 
+const references = new Map<string, Promise<Uint8Array>>();
+
 /**
  * The SD-Turbo pipeline written out plainly on onnxruntime-node (CPU EP, one
  * thread): the same graphs, tokenizer file, noise (PCG32 + Box–Muller) and
  * Euler schedule as the engine, so browser output can be compared with it.
+ * Computed once per request in a test file (the files compare several
+ * backends with the same reference); callers must not modify the result.
  */
-export async function referenceImage(request: ReferenceRequest): Promise<Uint8Array> {
+export function referenceImage(request: ReferenceRequest): Promise<Uint8Array> {
+  const key = JSON.stringify([request.modelDir, request.precision, request.prompt, request.seed, request.steps, request.size, request.decoder ?? 'full']);
+  let image = references.get(key);
+  if (!image) {
+    image = computeReference(request);
+    references.set(key, image);
+    // A failed run is not kept: the next caller tries again.
+    image.catch(() => references.delete(key));
+  }
+  return image;
+}
+
+async function computeReference(request: ReferenceRequest): Promise<Uint8Array> {
   const { modelDir, precision, prompt, seed, steps, size } = request;
   const tiny = request.decoder === 'tiny';
   const options: ort.InferenceSession.SessionOptions = { executionProviders: ['cpu'], intraOpNumThreads: 1 };

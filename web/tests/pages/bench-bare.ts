@@ -1,7 +1,9 @@
 // The anchor of the browser benchmark: a bare SD-Turbo pipeline written the way the ONNX Runtime Web
 // SD-Turbo demo (microsoft/onnxruntime-inference-examples js/sd-turbo) runs it, in the same Chromium
-// and on the same files as bench-local.html: the fp32 variant that page derived into OPFS (run it
-// first, same origin and profile). On the page's main thread, as the demo; webgpu EP; the demo's
+// and on the same source files as bench-local.html: the fp16 download's fp32 variant, derived here
+// once into OPFS `variants/<model>/fp32-plain` without the attention fusion (the demo runs the
+// published graph as it is; bench-local's own fp32 variant has MultiHeadAttention), before the clock
+// starts. On the page's main thread, as the demo; webgpu EP; the demo's
 // session options and freeDimensionOverrides; `last_hidden_state` kept on the GPU; latents, the
 // scheduler step and the pixel mapping on the CPU; performance.now per stage. No tokenizer: fixed
 // token ids (the time does not depend on them).
@@ -10,7 +12,8 @@
 // opts=demo (default: the demo's session options) | plain (ORT's defaults, same overrides and output
 // location: the memory comparison). Output: `HG_RESULT <json>` or `HG_ERROR <json>` on the console.
 
-import { openStoredVariant, opfsDirectory } from '@hybridgen/core/variants';
+import type { ModelVariant } from '@hybridgen/core';
+import { createVariantBuilder, openStoredVariant, opfsDirectory } from '@hybridgen/core/variants';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import * as ort from 'onnxruntime-web/webgpu';
 
@@ -124,13 +127,34 @@ function summarise(list: Record<string, number>[]): Record<string, number> {
   return Object.fromEntries(keys.map((k) => [k, Math.round(median(list.map((r) => r[k] as number)) * 10) / 10]));
 }
 
+/** The plain fp32 variant (no attention fusion) of the mirror's fp16 files, derived once into OPFS. */
+async function plainFp32(id: string): Promise<{ deriveMs: number }> {
+  const outDir = `variants/${id}/fp32-plain`;
+  if (await openStoredVariant(await opfsDirectory(await navigator.storage.getDirectory(), outDir))) return { deriveMs: 0 };
+  const t = performance.now();
+  const base = `/models/${encodeURIComponent(id)}/`;
+  const manifest = (await (await fetch(`${base}manifest.json`)).json()) as { variants: Record<string, ModelVariant> };
+  const f16 = manifest.variants['webgpu-f16'];
+  if (!f16) throw new Error(`${id} has no webgpu-f16 variant`);
+  const blobs: Record<string, Blob> = {};
+  for (const f of f16.files) blobs[f.path] = await (await fetch(base + f.path)).blob();
+  const builder = createVariantBuilder({ createWorker: () => new Worker(new URL('./variants.worker.ts', import.meta.url), { type: 'module' }) });
+  try {
+    await builder.build({ kind: 'fp32', files: f16.files, blobs, outDir, fuseAttention: false });
+  } finally {
+    builder.dispose();
+  }
+  return { deriveMs: Math.round(performance.now() - t) };
+}
+
 async function main(): Promise<void> {
   if (!modelId) throw new Error('the query needs model=<manifest id>');
+  const plain = await plainFp32(modelId);
   const start = performance.now();
   ort.env.wasm.wasmPaths = { wasm: wasmUrl };
-  const root = await opfsDirectory(await navigator.storage.getDirectory(), `variants/${modelId}/fp32`);
+  const root = await opfsDirectory(await navigator.storage.getDirectory(), `variants/${modelId}/fp32-plain`);
   const stored = await openStoredVariant(root);
-  if (!stored) throw new Error(`no fp32 variant of ${modelId} in OPFS: run bench-local.html first`);
+  if (!stored) throw new Error(`no plain fp32 variant of ${modelId} in OPFS`);
   const sessions: Partial<Record<Role, ort.InferenceSession>> = {};
   const load: Record<string, { readMs: number; createMs: number }> = {};
   for (const role of ['text_encoder', 'unet', 'vae_decoder', 'tiny_decoder'] as Role[]) {
@@ -161,6 +185,7 @@ async function main(): Promise<void> {
     opts: demoOpts ? 'demo' : 'plain',
     model: modelId,
     userAgent: navigator.userAgent,
+    files: { variant: 'fp32-plain', attentionFused: stored.attentionFused, deriveMs: plain.deriveMs },
     load,
     loadMs: Math.round(loadMs),
     firstImageMs: Math.round(firstImageMs),

@@ -28,6 +28,8 @@ import {
   type LocalPreparation,
   loadManifest,
   ModelStore,
+  openStoredVariant,
+  opfsDirectory,
 } from '@hybridgen/core';
 import engineWorkerUrl from './bench-engine.worker.ts?worker&url';
 
@@ -94,6 +96,17 @@ function phaseClock(start: number) {
 }
 
 /** Main-thread long tasks (> 50 ms) while the page runs. */
+/** What the stored derived variants of the model record (e.g. attention blocks fused per graph), by kind. */
+async function derivedVariants(modelId: string): Promise<Record<string, { attentionFused: Record<string, number> | null }>> {
+  const root = await navigator.storage.getDirectory();
+  const out: Record<string, { attentionFused: Record<string, number> | null }> = {};
+  for (const kind of ['fp32', 'int8']) {
+    const stored = await openStoredVariant(await opfsDirectory(root, `variants/${modelId}/${kind}`));
+    if (stored) out[kind] = { attentionFused: stored.attentionFused };
+  }
+  return out;
+}
+
 function longTasks() {
   const durations: number[] = [];
   const entries: { at: number; ms: number }[] = [];
@@ -201,6 +214,7 @@ async function main(): Promise<void> {
     fullVaeDrafts: fullRuns,
     hq: hqRun,
     storageUsageBytes: estimate.usage ?? null,
+    derivedVariants: await derivedVariants(manifest.id),
     totalMs: Math.round(performance.now() - start),
   });
 }

@@ -57,7 +57,10 @@ async function settle<T>(work: Promise<T>): Promise<{ ok: true; value: T } | { o
   }
 }
 
-const outDir = (kind: VariantKind) => `variants/test-tiny-sd/${kind}`;
+/** A derived variant in OPFS: `fp32-plain` is the fp32 variant built without the attention fusion. */
+type StoredKind = VariantKind | 'fp32-plain';
+
+const outDir = (kind: StoredKind) => `variants/test-tiny-sd/${kind}`;
 
 /** Options of a build from the page. */
 interface BuildHookOptions {
@@ -65,6 +68,8 @@ interface BuildHookOptions {
   readonly truncate?: { readonly path: string; readonly bytes: number };
   /** Abort once this many weight bytes of the UNet are done. */
   readonly abortAfterUnetBytes?: number;
+  /** false: build fp32 without the attention fusion, into `fp32-plain`. */
+  readonly fuseAttention?: boolean;
 }
 
 async function build(kind: VariantKind, options: BuildHookOptions = {}): Promise<BuiltVariant> {
@@ -79,7 +84,8 @@ async function build(kind: VariantKind, options: BuildHookOptions = {}): Promise
         kind,
         files: f16.files,
         blobs: await sourceBlobs(f16, options.truncate),
-        outDir: outDir(kind),
+        outDir: outDir(options.fuseAttention === false ? 'fp32-plain' : kind),
+        ...(options.fuseAttention === undefined ? {} : { fuseAttention: options.fuseAttention }),
         // Small data files, so the test model's graphs use several external data chunks.
         externalDataThresholdBytes: 1024,
         maxExternalFileBytes: 64 * 1024,
@@ -112,7 +118,7 @@ async function listStored(kind: VariantKind): Promise<string[]> {
 }
 
 /** What to run: a derived variant from OPFS, or the original fp16 files. */
-type RunWhat = VariantKind | 'fp16-original' | 'fp32-original';
+type RunWhat = StoredKind | 'fp16-original' | 'fp32-original';
 
 async function generate(what: RunWhat, backend: Backend, request: { prompt: string; seed: number; steps?: number }) {
   const base = await manifest();

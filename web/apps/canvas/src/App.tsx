@@ -11,16 +11,21 @@ import {
 } from '@hybridgen/tldraw';
 import { getAssetUrlsByImport } from '@tldraw/assets/imports.vite';
 import { useEffect, useMemo, useState } from 'react';
-import { type TLComponents, Tldraw } from 'tldraw';
+import { type Editor, type TLComponents, Tldraw } from 'tldraw';
 import { createImageActions } from './imaging.js';
 import { SidePanel } from './panels/SidePanel.js';
-import { clientId, createServices, type Services } from './services.js';
+import { clientId, createServices, PERSISTENCE_KEY, type Services } from './services.js';
 
 // tldraw's fonts, icons and translations, bundled by Vite and served by our
 // own binary: the app needs no CDN and works offline.
 const assetUrls = getAssetUrlsByImport();
 const shapeUtils = [ImageGenShapeUtil];
 const tools = [ImageGenTool];
+
+/** `window.editor`, as tldraw.com does: the editor for the devtools console (and the browser tests). */
+function exposeEditor(editor: Editor): void {
+  (globalThis as { editor?: Editor }).editor = editor;
+}
 
 /**
  * Starts loading the stored model as soon as the page opens (not when idle), so the first preview
@@ -103,7 +108,9 @@ export function App() {
         <div style={{ position: 'fixed', inset: 0 }}>
           <Tldraw
             assetUrls={assetUrls}
-            persistenceKey="hybridgen-canvas"
+            persistenceKey={PERSISTENCE_KEY}
+            assets={services.assets}
+            onMount={exposeEditor}
             shapeUtils={shapeUtils}
             tools={tools}
             overrides={imageGenUiOverrides}

@@ -45,6 +45,8 @@ export function createImageActions(deps: ImagingDeps): ImageActionController {
       steps: 1,
       model: edit.model,
       task: edit.task,
+      // Dated when made: an edit made offline waits in the queue like a draft.
+      made_at: new Date().toISOString(),
       ...(target ? { target } : {}),
     });
   return createImageActionController({

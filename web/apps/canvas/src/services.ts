@@ -11,6 +11,7 @@ import {
   type DraftQueue,
   detectCapabilities,
   getManifest,
+  isTransientCloudError,
   type LocalRendererHandle,
   loadManifest,
   type ModelManifest,
@@ -21,6 +22,7 @@ import {
   type ServerConfig,
   unloadWhenHidden,
 } from '@hybridgen/core';
+import { createHybridAssetStore, type HybridAssetStore } from '@hybridgen/tldraw';
 import { type Atom, atom } from 'tldraw';
 
 /** Everything the app runs on, created once at start. */
@@ -36,6 +38,8 @@ export interface Services {
   readonly events: EventTarget;
   /** Local-draft reports waiting for the server (made offline). */
   readonly drafts: DraftQueue;
+  /** tldraw's asset store: images in IndexedDB first, and on the server (`/api/assets/`). */
+  readonly assets: HybridAssetStore;
   /** Whether `/api/config` answered when the app started. */
   readonly serverReachable: boolean;
   /** The built-in demo model (random weights) is the one in use. */
@@ -43,6 +47,9 @@ export interface Services {
   /** The model download or load a shape is waiting for, so the model panel can follow it. */
   readonly preparing: Atom<RouteProgress | null>;
 }
+
+/** tldraw's persistence key of the canvas document. */
+export const PERSISTENCE_KEY = 'hybridgen-canvas';
 
 /** The id of the demo model the server builds in (`internal/demomodel`). */
 export const DEMO_MODEL_ID = 'demo-tiny-sd';
@@ -138,10 +145,24 @@ export async function createServices(): Promise<Services> {
   const events = new EventTarget();
   // Drafts made while the server is away wait in IndexedDB and reach the ledger when it is back.
   const drafts = createDraftQueue({ client, onChange: () => events.dispatchEvent(new Event('changed')) });
-  globalThis.addEventListener('online', () => void drafts.flush());
+  // Images likewise: kept in IndexedDB at once, sent to the server when it can take them.
+  const assets = createHybridAssetStore({
+    serverUrl: (sha256) => client.assetUrl(sha256),
+    upload: (sha256, file) => client.putAsset(sha256, file),
+    isTransient: isTransientCloudError,
+    persistenceKey: PERSISTENCE_KEY,
+  });
+  const flushAll = () => {
+    void drafts.flush();
+    void assets.flush();
+  };
+  globalThis.addEventListener('online', flushAll);
   // The server may come back while the browser never went offline: try now and then.
-  setInterval(() => void drafts.pending().then((n) => (n > 0 ? drafts.flush() : 0)), 30_000);
-  if (fetched) void drafts.flush();
+  setInterval(() => {
+    void drafts.pending().then((n) => (n > 0 ? drafts.flush() : 0));
+    void assets.pending().then((n) => (n > 0 ? assets.flush() : 0));
+  }, 30_000);
+  if (fetched) flushAll();
   const cloud = createCloudRenderer({ client, config, clientId: clientId(), reportDraft: (body) => drafts.report(body) });
   const router = createRouter({ local, cloud, onReportError: (e) => console.warn('hybridgen: the local draft was not recorded in the ledger', e) });
   return {
@@ -154,6 +175,7 @@ export async function createServices(): Promise<Services> {
     router,
     events,
     drafts,
+    assets,
     serverReachable: fetched !== null,
     demoModel: manifest.id === DEMO_MODEL_ID,
     preparing: atom<RouteProgress | null>('hybridgen preparing', null),

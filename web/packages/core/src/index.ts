@@ -26,12 +26,12 @@ export type {
 export type { CloudClient, CloudClientOptions, WaitOptions } from './cloud/client.js';
 export { createCloudClient } from './cloud/client.js';
 export type { DraftQueue, DraftQueueOptions } from './cloud/draft-queue.js';
-export { createDraftQueue } from './cloud/draft-queue.js';
+export { createDraftQueue, isTransientCloudError } from './cloud/draft-queue.js';
 export type { FieldProblem } from './cloud/errors.js';
 export { BudgetExceededError, CloudApiError, CloudJobError, CloudUnreachableError, RateLimitedError, UnauthorizedError } from './cloud/errors.js';
 export type { CloudRendererOptions } from './cloud/renderer.js';
 export { cloudSize, createCloudRenderer } from './cloud/renderer.js';
-export type { DraftReportBody, ImageRequestBody, JobStatus, JobView, LocalTask, ServerConfig, UsageReport, UsageRow } from './cloud/wire.js';
+export type { AssetView, DraftReportBody, ImageRequestBody, JobStatus, JobView, LocalTask, ServerConfig, UsageReport, UsageRow } from './cloud/wire.js';
 export { FINAL_JOB_STATUSES } from './cloud/wire.js';
 export * from './engine/index.js';
 export * from './imaging/index.js';

@@ -9,6 +9,8 @@ export { actionErrorText, createImageActionController, type ImageActionControlle
 export { type ImageSource, imageSourceOf } from './actions/source.js';
 export type { ImageActionController, ImageActionMeta, ImageActionRun, ImageActionStatus, LocalEditRecord, UpscalerLike } from './actions/types.js';
 export { ImageActionButtons, ImageActionsContextMenu, ImageActionsProvider, ImageActionsStatus, useImageActions } from './actions/ui.js';
+export type { HybridAssetStore, HybridAssetStoreOptions } from './assets/asset-store.js';
+export { assetSha256, createHybridAssetStore, sha256Hex } from './assets/asset-store.js';
 export { ImageGenControllerProvider, useImageGenController } from './controller/context.js';
 export type { RouterControllerOptions } from './controller/router-controller.js';
 export { createRouterController } from './controller/router-controller.js';

@@ -1,5 +1,14 @@
 import { BudgetExceededError, CloudApiError, CloudJobError, CloudUnreachableError, type FieldProblem, RateLimitedError, UnauthorizedError } from './errors.js';
-import { type DraftReportBody, type ErrorBody, FINAL_JOB_STATUSES, type ImageRequestBody, type JobView, type ServerConfig, type UsageReport } from './wire.js';
+import {
+  type AssetView,
+  type DraftReportBody,
+  type ErrorBody,
+  FINAL_JOB_STATUSES,
+  type ImageRequestBody,
+  type JobView,
+  type ServerConfig,
+  type UsageReport,
+} from './wire.js';
 
 /** Options of {@link createCloudClient}. */
 export interface CloudClientOptions {
@@ -32,6 +41,14 @@ export interface CloudClient {
   /** Polls until the job is final; cancels it on the server when `signal` aborts. Rejects with {@link CloudJobError} unless COMPLETED. */
   waitForJob(id: string, options?: WaitOptions): Promise<JobView>;
   reportDraft(body: DraftReportBody, signal?: AbortSignal): Promise<JobView>;
+  /**
+   * Stores an image on the server under `sha256`, the hex SHA-256 of its bytes (`PUT
+   * /api/assets/{sha256}`), so other browsers can show it. Rejects with {@link CloudApiError}
+   * (`too_large`, `unsupported_media_type`, `invalid_request`) or {@link CloudUnreachableError}.
+   */
+  putAsset(sha256: string, image: Blob, signal?: AbortSignal): Promise<AssetView>;
+  /** Where the server serves the image stored under `sha256`. */
+  assetUrl(sha256: string): string;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -83,9 +100,11 @@ export function createCloudClient(options: CloudClientOptions = {}): CloudClient
   const firstPoll = options.pollIntervalMs ?? 500;
   const maxPoll = options.maxPollIntervalMs ?? 2000;
 
-  async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  /** One API call: a JSON body, or a Blob sent as it is (with its own type). */
+  async function call<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
     const headers: Record<string, string> = { Accept: 'application/json' };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const raw = body instanceof Blob;
+    if (body !== undefined) headers['Content-Type'] = raw ? body.type : 'application/json';
     const token = typeof options.token === 'function' ? options.token() : options.token;
     if (token) headers.Authorization = `Bearer ${token}`;
     let response: Response;
@@ -93,7 +112,7 @@ export function createCloudClient(options: CloudClientOptions = {}): CloudClient
       response = await doFetch(`${base}${path}`, {
         method,
         headers,
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        ...(body !== undefined ? { body: raw ? body : JSON.stringify(body) } : {}),
         ...(signal ? { signal } : {}),
       });
     } catch (error) {
@@ -116,6 +135,8 @@ export function createCloudClient(options: CloudClientOptions = {}): CloudClient
     getJob: (id, signal) => call('GET', `/api/images/${encodeURIComponent(id)}`, undefined, signal),
     cancelJob: (id) => call('POST', `/api/images/${encodeURIComponent(id)}/cancel`, {}),
     reportDraft: (body, signal) => call('POST', '/api/drafts', body, signal),
+    putAsset: (sha256, image, signal) => call('PUT', `/api/assets/${encodeURIComponent(sha256)}`, image, signal),
+    assetUrl: (sha256) => `${base}/api/assets/${encodeURIComponent(sha256)}`,
     async waitForJob(id, { signal, onUpdate } = {}) {
       let interval = firstPoll;
       let last: JobView | null = null;

@@ -40,8 +40,11 @@ function openDb(name: string): Promise<IDBDatabase> {
   return request(open);
 }
 
-/** Whether the server could not take the report now (as opposed to refusing it for good). */
-function isTransient(error: unknown): boolean {
+/**
+ * Whether the server could not take a request now (unreachable, or a 5xx), as opposed to refusing
+ * it for good: what waits in an offline queue and what is dropped.
+ */
+export function isTransientCloudError(error: unknown): boolean {
   return error instanceof CloudUnreachableError || (error instanceof CloudApiError && error.status >= 500);
 }
 
@@ -64,7 +67,7 @@ export function createDraftQueue(options: DraftQueueOptions): DraftQueue {
       try {
         await client.reportDraft(body);
       } catch (error) {
-        if (isTransient(error)) break;
+        if (isTransientCloudError(error)) break;
         console.warn('hybridgen: the server refused a queued draft report; dropping it', error);
       }
       await request((await tx('readwrite')).delete(body.idempotency_key));
@@ -81,7 +84,7 @@ export function createDraftQueue(options: DraftQueueOptions): DraftQueue {
         void queue.flush();
         return 'sent';
       } catch (error) {
-        if (!isTransient(error)) throw error;
+        if (!isTransientCloudError(error)) throw error;
         await request((await tx('readwrite')).put(body));
         await changed();
         return 'queued';

@@ -98,6 +98,8 @@ export function createCloudRenderer(options: CloudRendererOptions): CloudRendere
         steps: report.steps,
         model: report.model,
         ...(target ? { target } : {}),
+        // Dated now, when it was made: a report queued offline reaches the ledger later.
+        made_at: new Date().toISOString(),
       });
     },
   };

@@ -75,6 +75,20 @@ export interface DraftReportBody {
   readonly target?: string;
   /** Default `generate` (a draft). */
   readonly task?: LocalTask;
+  /**
+   * When the draft was made (RFC 3339, e.g. `new Date().toISOString()`): a draft made offline is
+   * reported later and the ledger dates it by this. The server refuses one more than 30 days old
+   * or more than 5 minutes ahead of its clock (`invalid_request` on `made_at`).
+   */
+  readonly made_at?: string;
+}
+
+/** The answer of `PUT /api/assets/{sha256}`: the image is stored on the server. */
+export interface AssetView {
+  readonly sha256: string;
+  /** Where the server serves it, e.g. `/api/assets/<sha256>`. */
+  readonly url: string;
+  readonly content_type: string;
 }
 
 /** `GET /api/config`. */
@@ -91,6 +105,8 @@ export interface ServerConfig {
     readonly max_guidance: number;
     readonly max_init_image_bytes: number;
     readonly max_body_bytes: number;
+    /** The largest image `PUT /api/assets/` takes; 0 or absent when the server keeps none. */
+    readonly max_asset_bytes?: number;
   };
   readonly auth: { readonly token_required: boolean };
   /**

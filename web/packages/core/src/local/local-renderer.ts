@@ -195,8 +195,9 @@ export function createLocalRenderer(options: LocalRendererOptions): LocalRendere
       await ensureLoaded(size, renderOptions);
       const totalSteps = request.settings === 'hq' ? steps.hq : steps.draft;
       const image = await engine.generate(
-        // Drafts decode with the tiny decoder when the variant has one; High Quality with the VAE decoder.
-        { prompt: request.prompt, seed: request.seed, steps: totalSteps, decoder: request.settings === 'hq' ? 'full' : 'tiny' },
+        // Drafts decode with the tiny decoder when the variant has one (unless asked otherwise, as
+        // "Keep" does); High Quality with the VAE decoder.
+        { prompt: request.prompt, seed: request.seed, steps: totalSteps, decoder: request.decoder ?? (request.settings === 'hq' ? 'full' : 'tiny') },
         {
           ...(renderOptions.signal ? { signal: renderOptions.signal } : {}),
           onProgress: (p) => {
@@ -213,7 +214,7 @@ export function createLocalRenderer(options: LocalRendererOptions): LocalRendere
       );
       const png = await encodePng(image);
       const total = performance.now() - started;
-      if (request.settings === 'draft')
+      if (request.settings === 'draft' && request.decoder !== 'full')
         expectedDraftMs = expectedDraftMs === null ? image.timings.totalMs : expectedDraftMs * 0.7 + image.timings.totalMs * 0.3;
       const t = image.timings;
       return {
@@ -233,6 +234,7 @@ export function createLocalRenderer(options: LocalRendererOptions): LocalRendere
           total,
         },
         costUsd: 0,
+        decoder: image.decoder,
       };
     },
   };

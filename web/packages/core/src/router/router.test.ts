@@ -48,6 +48,15 @@ describe('createRouter', () => {
     expect(reports).toEqual([expect.objectContaining({ engine: 'webgpu-f32', avoidedCostUsd: 0.002, steps: 1 })]);
   });
 
+  it('passes the decoder to the local renderer, and records no draft for a re-decode (Keep)', async () => {
+    const local = renderer(ready, 'webgpu-f32');
+    const cloud = renderer(cloudOn, 'runpod');
+    const { router, reports } = setup(local, cloud);
+    await router.generate({ prompt: 'a cat', seed: 9, width: 512, height: 512, quality: 'draft', mode: 'local', decoder: 'full', recordDraft: false });
+    expect(local.calls[0]).toMatchObject({ seed: 9, settings: 'draft', decoder: 'full' });
+    expect(reports).toEqual([]);
+  });
+
   it('falls back to the cloud when the local engine fails, and says why', async () => {
     const local = renderer(ready, 'webgpu-f32', async () => {
       throw new Error('GPU device lost');

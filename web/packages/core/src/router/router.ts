@@ -86,6 +86,7 @@ export function createRouter(options: RouterOptions): Router {
         settings: decision.settings,
         ...(generate.negativePrompt !== undefined ? { negativePrompt: generate.negativePrompt } : {}),
         ...(generate.initImage ? { initImage: generate.initImage } : {}),
+        ...(generate.decoder ? { decoder: generate.decoder } : {}),
       };
       const attempts: RouteAttempt[] = [];
       const route = [decision.primary, ...(decision.fallback ? [decision.fallback] : [])];
@@ -95,7 +96,7 @@ export function createRouter(options: RouterOptions): Router {
           const output = await run(source, request, generate);
           const first = attempts[0];
           const avoided = source === 'local' ? options.cloud.status().draftPriceUsd : 0;
-          if (source === 'local') await report(output, request, avoided, performance.now() - started);
+          if (source === 'local' && generate.recordDraft !== false) await report(output, request, avoided, performance.now() - started);
           return {
             ...output,
             source,

@@ -1,4 +1,5 @@
 import type { Backend } from '../backend/types.js';
+import type { DecoderChoice } from '../engine/types.js';
 import type { RouteCode } from './policy.js';
 
 /** A draft is a quick preview; a final is the keeper, rendered at high quality. */
@@ -39,6 +40,13 @@ export interface GenerateRequest {
   readonly mode: RouteMode;
   /** An image to start from (img2img), e.g. the draft a final should keep the composition of. */
   readonly initImage?: Blob;
+  /** For a local render: which decoder makes the pixels. Default: the tiny one for drafts, the full VAE for High Quality. */
+  readonly decoder?: DecoderChoice;
+  /**
+   * Whether a local result is recorded in the ledger as a draft (default true). False for a
+   * re-decode of an image already recorded, such as "Keep" (the same latents, the full decoder).
+   */
+  readonly recordDraft?: boolean;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: RouteProgress) => void;
 }
@@ -52,6 +60,8 @@ export interface RenderRequest {
   readonly height: number;
   readonly settings: RenderSettings;
   readonly initImage?: Blob;
+  /** For a local render: which decoder makes the pixels (see {@link GenerateRequest.decoder}). */
+  readonly decoder?: DecoderChoice;
 }
 
 /** Options every render call takes. */
@@ -72,6 +82,8 @@ export interface RenderOutput {
   readonly timings: StageTimings;
   /** What this image cost in USD (0 for local). */
   readonly costUsd: number;
+  /** For a local image: the decoder the engine reports it ran (`tiny` when asked and the model has one). */
+  readonly decoder?: DecoderChoice;
 }
 
 /** What the local engine can do right now. */

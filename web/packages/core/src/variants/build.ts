@@ -46,6 +46,12 @@ export interface BuildVariantRequest {
   readonly externalDataThresholdBytes?: number;
   readonly maxExternalFileBytes?: number;
   readonly quantize?: QuantizeOptions;
+  /**
+   * fp32 only: fuse the UNet's plain attention into `com.microsoft` MultiHeadAttention
+   * (default true). Only the UNet: the VAE decoder's one 512-wide head runs slower fused
+   * on ORT's WebGPU EP (BENCHMARKS.md), and the text encoder's attention is causal.
+   */
+  readonly fuseAttention?: boolean;
   /** Largest activation per role (bytes), for the requirements. */
   readonly activationBytes?: Readonly<Record<string, number>>;
   /**
@@ -64,6 +70,8 @@ export interface BuiltVariant {
   readonly variant: ModelVariant;
   readonly requirements: ScannedRequirements;
   readonly transforms: Readonly<Record<string, Omit<TransformResult, 'files'>>>;
+  /** Attention blocks fused into MultiHeadAttention, per graph role (also in `variant.json`). */
+  readonly attentionFused: Readonly<Record<string, number>>;
   readonly ms: number;
 }
 
@@ -168,6 +176,7 @@ export async function buildVariant(
     const prefix = dir ? `${dir}/` : '';
     const transformOptions = {
       outputName: name,
+      fuseAttention: request.kind === 'fp32' && entry.role === 'unet' && request.fuseAttention !== false,
       resolveExternal: (location: string) => request.blobs[prefix + location],
       ...(request.externalDataThresholdBytes === undefined ? {} : { externalDataThresholdBytes: request.externalDataThresholdBytes }),
       ...(request.maxExternalFileBytes === undefined ? {} : { maxExternalFileBytes: request.maxExternalFileBytes }),
@@ -196,13 +205,14 @@ export async function buildVariant(
       ...(activation === undefined ? {} : { activationBytes: activation }),
     });
   }
+  const attentionFused = Object.fromEntries(Object.entries(transforms).map(([role, t]) => [role, t.counts.attentionFused]));
   const requirements = await requirementsFromFiles(graphs, { backend, otherBytes });
   const { files: _perFile, ...plain } = requirements;
   const variant: ModelVariant = { requirements: plain, files };
   const manifest = await root.create(VARIANT_FILE + PARTIAL_SUFFIX);
   const source = request.files.map(({ path, bytes }) => ({ path, bytes }));
-  await manifest.write(new TextEncoder().encode(`${JSON.stringify({ kind: request.kind, backend, source, ...variant }, null, 1)}\n`));
+  await manifest.write(new TextEncoder().encode(`${JSON.stringify({ kind: request.kind, backend, source, attentionFused, ...variant }, null, 1)}\n`));
   await manifest.close();
   await root.rename(VARIANT_FILE + PARTIAL_SUFFIX, VARIANT_FILE);
-  return { kind: request.kind, backend, variant, requirements, transforms, ms: performance.now() - started };
+  return { kind: request.kind, backend, variant, requirements, transforms, attentionFused, ms: performance.now() - started };
 }

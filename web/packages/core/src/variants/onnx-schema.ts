@@ -28,7 +28,7 @@ export const ATTR = {
   sparseTensors: 23,
 } as const;
 /** `AttributeProto.AttributeType` values used when writing attributes. */
-export const ATTR_TYPE = { INT: 2 } as const;
+export const ATTR_TYPE = { FLOAT: 1, INT: 2, TENSOR: 4 } as const;
 /** `TensorProto` fields. */
 export const TENSOR = {
   dims: 1,

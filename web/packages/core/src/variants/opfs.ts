@@ -86,6 +86,8 @@ export async function openStoredVariant(root: FileSystemDirectoryHandle): Promis
   backend: string;
   /** The source files it was built from (path and size), to tell a stale build. */
   source: { path: string; bytes: number }[];
+  /** Attention blocks fused into MultiHeadAttention per graph role; null for a build older than the fusion. */
+  attentionFused: Record<string, number> | null;
   variant: ModelVariant;
   files: Record<string, File>;
 } | null> {
@@ -95,9 +97,21 @@ export async function openStoredVariant(root: FileSystemDirectoryHandle): Promis
   } catch {
     return null;
   }
-  const data = JSON.parse(await manifest.text()) as { kind: string; backend: string; source?: { path: string; bytes: number }[] } & ModelVariant;
+  const data = JSON.parse(await manifest.text()) as {
+    kind: string;
+    backend: string;
+    source?: { path: string; bytes: number }[];
+    attentionFused?: Record<string, number>;
+  } & ModelVariant;
   const tree = opfsTree(root);
   const files: Record<string, File> = {};
   for (const f of data.files) files[f.path] = await tree.readFile(f.path);
-  return { kind: data.kind, backend: data.backend, source: data.source ?? [], variant: { requirements: data.requirements, files: data.files }, files };
+  return {
+    kind: data.kind,
+    backend: data.backend,
+    source: data.source ?? [],
+    attentionFused: data.attentionFused ?? null,
+    variant: { requirements: data.requirements, files: data.files },
+    files,
+  };
 }

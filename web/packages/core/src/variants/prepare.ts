@@ -117,7 +117,9 @@ export async function ensureDerivedVariant(options: EnsureDerivedVariantOptions)
   const outDir = `${options.outDir}/${kind}`;
   const root = await opfsDirectory(await navigator.storage.getDirectory(), outDir);
   const stored = await openStoredVariant(root);
-  if (stored && stored.kind === kind && sameSource(stored.source, source.files)) return { ...engineInputsFor(model, backend, stored), built: null };
+  // An fp32 build older than the attention fusion is rebuilt: the new one runs the UNet faster.
+  const current = stored && (kind !== 'fp32' || stored.attentionFused !== null);
+  if (stored && current && stored.kind === kind && sameSource(stored.source, source.files)) return { ...engineInputsFor(model, backend, stored), built: null };
   const built = await options.builder.build(
     {
       kind,

@@ -9,10 +9,12 @@
  */
 
 import { throwIfAborted } from '../engine/abort.js';
+import { type AttentionFusionPlan, MS_DOMAIN, NO_FUSION, planAttentionFusion } from './attention-fusion.js';
 import { isValueInfoOfRemoved, planCastElimination, renameNodeInputs, valueInfoNameAndType } from './cast-elimination.js';
 import { UnsupportedModelError } from './errors.js';
 import { widenFloat16Bytes } from './float16.js';
-import { DataType, GRAPH, MODEL } from './onnx-schema.js';
+import { GraphView } from './graph-view.js';
+import { DataType, GRAPH, MODEL, OPSET } from './onnx-schema.js';
 import { ExternalDataWriter, type OutputFolder, PARTIAL_SUFFIX } from './output.js';
 import { type BlobLike, BlobReader } from './proto/blob-reader.js';
 import { ProtoWriter, WIRE } from './proto/wire.js';
@@ -41,6 +43,11 @@ export interface TransformOptions {
   readonly resolveExternal?: ExternalDataResolver;
   /** Remove the Casts that become float32 -> float32 identities (default true). */
   readonly removeIdentityCasts?: boolean;
+  /**
+   * Replace plain multi-head attention (MatMul, Softmax, MatMul over heads) by
+   * `com.microsoft` MultiHeadAttention (default false; see attention-fusion.ts).
+   */
+  readonly fuseAttention?: boolean;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: TransformProgress) => void;
 }
@@ -50,7 +57,7 @@ export interface TransformResult {
   /** Final names of the files written, model last. */
   readonly files: readonly { readonly name: string; readonly bytes: number }[];
   readonly modelName: string;
-  readonly counts: RewriteCounts & { readonly quantizedWeights: number; readonly castsRemoved: number };
+  readonly counts: RewriteCounts & { readonly quantizedWeights: number; readonly castsRemoved: number; readonly attentionFused: number };
   /** Bytes of initializer values written (inline and external). */
   readonly initializerBytes: number;
   /** The largest initializer written, in bytes (what one GPU buffer or wasm allocation must hold). */
@@ -59,13 +66,15 @@ export interface TransformResult {
   readonly bytesRead: number;
 }
 
+const NO_RENAMES: ReadonlyMap<string, string> = new Map();
+
 interface Job {
   readonly reader: BlobReader;
   readonly options: TransformOptions;
   readonly chunkBytes: number;
   readonly threshold: number;
   readonly external: ExternalDataWriter;
-  readonly counts: RewriteCounts & { quantizedWeights: number; castsRemoved: number };
+  readonly counts: RewriteCounts & { quantizedWeights: number; castsRemoved: number; attentionFused: number };
   stats: { initializerBytes: number; largest: number; done: number; total: number };
 }
 
@@ -176,8 +185,11 @@ function nameOfValueInfo(bytes: Uint8Array): string {
   return new TextDecoder().decode(bytes.subarray(p, p + len));
 }
 
-/** Plans the removal of Casts that become identities (reads the graph's inputs and outputs, small). */
-async function planCasts(reader: BlobReader, layout: Awaited<ReturnType<typeof scanModel>>): Promise<Map<string, string>> {
+/** The graph's inputs (names and element types) and output names (reads small fields only). */
+async function graphIO(
+  reader: BlobReader,
+  layout: Awaited<ReturnType<typeof scanModel>>,
+): Promise<{ inputs: { name: string; elemType: number }[]; outputs: Set<string> }> {
   const inputs: { name: string; elemType: number }[] = [];
   const outputs = new Set<string>();
   for (const e of layout.graphEntries) {
@@ -186,7 +198,20 @@ async function planCasts(reader: BlobReader, layout: Awaited<ReturnType<typeof s
     if (e.field.field === GRAPH.input) inputs.push(info);
     else outputs.add(info.name);
   }
-  return planCastElimination(layout, inputs, outputs);
+  return { inputs, outputs };
+}
+
+/** Plans the attention fusion when asked for (nodes and small constants only). */
+async function planFusion(reader: BlobReader, layout: Awaited<ReturnType<typeof scanModel>>, options: TransformOptions): Promise<AttentionFusionPlan> {
+  if (!options.fuseAttention) return NO_FUSION;
+  const io = await graphIO(reader, layout);
+  const view = await GraphView.of(layout, reader, new Set(io.inputs.map((i) => i.name)), options.resolveExternal);
+  return planAttentionFusion(view, io.outputs, layout.opsets.get('') ?? 0);
+}
+
+/** The `opset_import` entry of the contrib domain, for a model that gains MultiHeadAttention. */
+function msOpsetImport(): ProtoWriter {
+  return new ProtoWriter().string(OPSET.domain, MS_DOMAIN).varint(OPSET.version, 1);
 }
 
 async function transform(input: BlobLike, folder: OutputFolder, options: TransformOptions, quantize: QuantizeOptions | null): Promise<TransformResult> {
@@ -206,11 +231,16 @@ async function transform(input: BlobLike, folder: OutputFolder, options: Transfo
     chunkBytes,
     threshold: options.externalDataThresholdBytes ?? 1024,
     external,
-    counts: { ...emptyCounts(), quantizedWeights: 0, castsRemoved: 0 },
+    counts: { ...emptyCounts(), quantizedWeights: 0, castsRemoved: 0, attentionFused: 0 },
     stats: { initializerBytes: 0, largest: 0, done: 0, total: 0 },
   };
   for (const e of layout.graphEntries) if (e.kind === 'initializer') job.stats.total += e.tensor.byteLength;
-  const renames = options.removeIdentityCasts === false ? new Map<string, string>() : await planCasts(reader, layout);
+  const renames =
+    options.removeIdentityCasts === false
+      ? new Map<string, string>()
+      : await graphIO(reader, layout).then((io) => planCastElimination(layout, io.inputs, io.outputs));
+  const fusion = await planFusion(reader, layout, options);
+  job.counts.attentionFused = fusion.fused;
   const partials: string[] = [];
   try {
     const graph = new ProtoWriter();
@@ -222,13 +252,17 @@ async function transform(input: BlobLike, folder: OutputFolder, options: Transfo
     for (const entry of layout.graphEntries) {
       if (entry.kind === 'node') {
         if (!dequantizeEmitted) emitDequantize();
+        if (fusion.dropped.has(entry.node)) continue;
+        for (const added of fusion.insertBefore.get(entry.node) ?? []) graph.bytes(GRAPH.node, added);
         const output = entry.node.outputs[0];
         if (entry.node.opType === 'Cast' && output !== undefined && renames.has(output)) {
           job.counts.castsRemoved++;
           continue;
         }
-        graph.bytes(GRAPH.node, rewriteNode(renameNodeInputs(entry.node.bytes, renames), job.counts));
+        const rewired = renameNodeInputs(entry.node.bytes, fusion.rewire.get(entry.node) ?? NO_RENAMES);
+        graph.bytes(GRAPH.node, rewriteNode(renameNodeInputs(rewired, renames), job.counts));
       } else if (entry.kind === 'initializer') {
+        if (fusion.removedInitializers.has(entry.tensor.name)) continue;
         const target = plan.get(entry.tensor.name);
         if (target) {
           for (const t of await quantizeWeight(job, target)) graph.bytes(GRAPH.initializer, t);
@@ -249,6 +283,7 @@ async function transform(input: BlobLike, folder: OutputFolder, options: Transfo
         const payload = bytes.subarray(f.start - f.headerStart);
         if (f.field === GRAPH.input && plan.has(nameOfValueInfo(payload))) continue; // now made by DequantizeLinear
         if (isValueInfoOfRemoved(f.field, payload, renames)) continue;
+        if (f.field === GRAPH.valueInfo && fusion.removedTensors.has(nameOfValueInfo(payload))) continue;
         if (f.field === GRAPH.input || f.field === GRAPH.output || f.field === GRAPH.valueInfo) graph.bytes(f.field, rewriteValueInfo(payload, job.counts));
         else if (f.field === GRAPH.sparseInitializer)
           graph.raw(rewriteGraphBytes(new ProtoWriter().bytes(GRAPH.sparseInitializer, payload).finish(), job.counts));
@@ -265,6 +300,7 @@ async function transform(input: BlobLike, folder: OutputFolder, options: Transfo
       else if (f.field === MODEL.functions && f.wire === WIRE.LEN) model.bytes(f.field, rewriteFunctionBytes(await reader.read(f.start, f.end), job.counts));
       else model.raw(await reader.read(f.headerStart, f.end));
     }
+    if (fusion.fused && !layout.opsets.has(MS_DOMAIN)) model.message(MODEL.opsetImport, msOpsetImport());
     const modelBytes = model.finish();
     partials.push(modelName + PARTIAL_SUFFIX);
     const file = await folder.create(modelName + PARTIAL_SUFFIX);

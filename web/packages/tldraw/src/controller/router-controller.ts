@@ -1,10 +1,10 @@
-import type { GenerateResult, RouteMode, RouteProgress, Router } from '@hybridgen/core';
-import type { Editor, TLImageAsset, TLShapeId } from 'tldraw';
+import type { GenerateRequest, GenerateResult, RouteMode, RouteProgress, Router } from '@hybridgen/core';
+import type { Editor, TLAssetId, TLImageAsset, TLShapeId } from 'tldraw';
 import { IMAGE_GEN_SHAPE_TYPE, type ImageGenMode, type ImageGenShape } from '../shape/props.js';
 import { assetBlob, storeImageAsset } from './assets.js';
 import { createRunStore, type RunStatus } from './run-state.js';
 import type { GenerateIntent, ImageGenController } from './types.js';
-import { errorText, resultLabel, resultText, type WordsContext } from './words.js';
+import { errorText, keptText, resultLabel, resultText, type WordsContext } from './words.js';
 
 /** Options of {@link createRouterController}. */
 export interface RouterControllerOptions {
@@ -38,8 +38,11 @@ class Superseded extends DOMException {
   }
 }
 
-/** Keeps the result in the asset store, with prompt, seed, model, source and cost in its meta. */
-function storeResult(editor: Editor, shape: ImageGenShape, result: GenerateResult, signal: AbortSignal): Promise<TLImageAsset['id']> {
+/**
+ * Keeps the result in the asset store ({@link storeImageAsset}), with prompt, seed, model, source,
+ * cost and decoder in its meta. The document holds the asset's id, never the pixels.
+ */
+function storeResult(editor: Editor, prompt: string, result: GenerateResult, signal: AbortSignal): Promise<TLImageAsset['id']> {
   return storeImageAsset(
     editor,
     {
@@ -48,13 +51,15 @@ function storeResult(editor: Editor, shape: ImageGenShape, result: GenerateResul
       height: result.height,
       name: `hybridgen-${result.seed}.png`,
       meta: {
-        prompt: shape.props.prompt,
+        prompt,
         seed: result.seed,
         model: result.model,
         engine: result.engine,
         source: result.source,
         costUsd: result.costUsd,
         avoidedCostUsd: result.avoidedCostUsd,
+        // The decoder the engine reports it ran: a `tiny` one offers "Keep".
+        ...(result.decoder ? { decoder: result.decoder } : {}),
       },
     },
     signal,
@@ -64,7 +69,20 @@ function storeResult(editor: Editor, shape: ImageGenShape, result: GenerateResul
 function seedFor(shape: ImageGenShape, intent: GenerateIntent): number | undefined {
   if (shape.props.seed === null) return undefined;
   if (intent.nextSeed) return (shape.props.seed + 1) >>> 0;
-  return intent.keepSeed ? shape.props.seed : undefined;
+  return intent.keepSeed || intent.keep ? shape.props.seed : undefined;
+}
+
+/** The prompt to run: for "Keep", the one the shown image was made from (the text may have changed since). */
+function promptFor(editor: Editor, shape: ImageGenShape, intent: GenerateIntent): string {
+  if (!intent.keep || !shape.props.assetId) return shape.props.prompt;
+  const made = editor.getAsset(shape.props.assetId as TLAssetId)?.meta.prompt;
+  return typeof made === 'string' ? made : shape.props.prompt;
+}
+
+/** What the router is asked for besides the prompt: "Keep" is a local re-decode with the full decoder, not a new draft. */
+function routeFor(shape: ImageGenShape, intent: GenerateIntent): Pick<GenerateRequest, 'mode' | 'decoder' | 'recordDraft'> {
+  if (intent.keep) return { mode: 'local', decoder: 'full', recordDraft: false };
+  return { mode: intent.quality === 'final' && shape.props.mode === 'auto' ? 'auto' : ROUTE_MODE[shape.props.mode] };
 }
 
 /**
@@ -90,14 +108,15 @@ export function createRouterController(options: RouterControllerOptions): ImageG
     try {
       const initImage = intent.fromShownImage ? await assetBlob(editor, shape.props.assetId) : undefined;
       const seed = seedFor(shape, intent);
+      const prompt = promptFor(editor, shape, intent);
       let lastPercent = -1;
       const result = await options.router.generate({
-        prompt: shape.props.prompt,
+        prompt,
         negativePrompt: shape.props.negativePrompt,
         width: shape.props.imageWidth,
         height: shape.props.imageHeight,
         quality: intent.quality,
-        mode: intent.quality === 'final' && shape.props.mode === 'auto' ? 'auto' : ROUTE_MODE[shape.props.mode],
+        ...routeFor(shape, intent),
         ...(seed !== undefined ? { seed } : {}),
         ...(initImage ? { initImage } : {}),
         signal,
@@ -118,7 +137,7 @@ export function createRouterController(options: RouterControllerOptions): ImageG
         },
       });
       if (signal.aborted) return;
-      const assetId = await storeResult(editor, shape, result, signal);
+      const assetId = await storeResult(editor, prompt, result, signal);
       if (signal.aborted || !editor.getShape(id)) return;
       editor.updateShape<ImageGenShape>({
         id,
@@ -127,7 +146,8 @@ export function createRouterController(options: RouterControllerOptions): ImageG
       });
       const preparation =
         preparedAt === null || result.source !== 'local' ? null : `The model was made ready first, in ${((preparedAt - started) / 1000).toFixed(1)} s`;
-      runs.set(id, { status: 'done', progress: 1, text: resultText(result, words()), error: null, preparation });
+      const text = intent.keep ? keptText(result) : resultText(result, words());
+      runs.set(id, { status: 'done', progress: 1, text, error: null, preparation });
       options.onResult?.(result);
     } catch (error) {
       if (signal.aborted) {

@@ -13,6 +13,11 @@ export interface GenerateIntent {
   readonly fromShownImage?: boolean;
   /** A live preview started by typing: a newer one replaces it without a word. */
   readonly live?: boolean;
+  /**
+   * "Keep": decode the shown Quick Preview draft again with the full VAE decoder on this device
+   * (its prompt and seed, so the same latents; the draft used the tiny decoder) and replace it.
+   */
+  readonly keep?: boolean;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { AllRoutesFailedError } from '@hybridgen/core';
 import { describe, expect, it } from 'vitest';
-import { cleanMessage, errorText, resultText } from './words.js';
+import { cleanMessage, errorText, keptText, resultText } from './words.js';
 
 describe('words for errors', () => {
   it('drops URLs, class-name prefixes and repeats', () => {
@@ -49,5 +49,18 @@ describe('words for results', () => {
     expect(resultText({ ...hq, routeCode: 'local-mode' }, { serverReachable: true })).toBe(
       'Rendered on this device (WebAssembly) at High Quality settings in 2.0 s',
     );
+  });
+
+  it('says a kept draft was decoded in full, with the time of the re-decode', () => {
+    const kept = {
+      ...base,
+      source: 'local',
+      settings: 'draft',
+      engine: 'webgpu-f32',
+      routeCode: 'local-mode',
+      decoder: 'full',
+      timings: { engine: 930 },
+    } as const;
+    expect(keptText(kept)).toBe('Kept: decoded in full on this device (WebGPU) in 0.9 s');
   });
 });

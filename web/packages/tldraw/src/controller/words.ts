@@ -37,6 +37,11 @@ export function resultText(result: GenerateResult, context: WordsContext): strin
   return `Drafted on this device (${where}) in ${took}`;
 }
 
+/** How a kept draft was made: the same latents through the full decoder, e.g. "Kept: decoded in full on this device (WebGPU) in 0.9 s". */
+export function keptText(result: GenerateResult): string {
+  return `Kept: decoded in full on this device (${engineName(result.engine)}) in ${seconds(result.timings.engine ?? result.timings.total ?? 0)}`;
+}
+
 /** The result's short label under the image, e.g. "On this device · WebGPU" or "Cloud · sdxl-a100". */
 export function resultLabel(result: GenerateResult): string {
   return result.source === 'cloud' ? `Cloud · ${result.engine}` : `On this device · ${engineName(result.engine)}`;

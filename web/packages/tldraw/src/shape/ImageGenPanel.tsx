@@ -26,6 +26,11 @@ export const ImageGenPanel = memo(function ImageGenPanel({ shape }: { shape: Ima
   const run = useValue('hybridgen run', () => controller?.getRun(shape.id) ?? restingRun(shape), [controller, shape]);
   const running = RUNNING_STATUSES.has(run.status);
   const { url: imageSrc } = useImageOrVideoAsset({ shapeId: shape.id, assetId: props.assetId as TLAssetId | null, width: props.w });
+  // The decoder the shown image came from (its asset's meta): a tiny-decoder draft can be kept in full.
+  const decoder = useValue('hybridgen decoder', () => {
+    const made = props.assetId ? editor.getAsset(props.assetId as TLAssetId)?.meta.decoder : undefined;
+    return typeof made === 'string' ? made : '';
+  }, [editor, props.assetId]);
 
   const update = (partial: Partial<ImageGenShape['props']>) => editor.updateShape<ImageGenShape>({ id: shape.id, type: shape.type, props: partial });
   const start = (intent: GenerateIntent) => controller?.generate(editor, shape.id, intent);
@@ -39,6 +44,7 @@ export const ImageGenPanel = memo(function ImageGenPanel({ shape }: { shape: Ima
       data-shape-id={shape.id}
       data-status={run.status}
       data-seed={props.seed ?? ''}
+      data-decoder={decoder}
       onPointerDown={stopEventPropagation}
     >
       <textarea
@@ -55,7 +61,7 @@ export const ImageGenPanel = memo(function ImageGenPanel({ shape }: { shape: Ima
         }}
       />
       <ModeToggle mode={props.mode} onChange={(mode) => update({ mode })} />
-      <div style={styles.row}>
+      <div style={styles.actions}>
         {running ? (
           <button type="button" style={styles.secondary} data-testid="hg-cancel" onClick={() => controller?.cancel(shape.id)}>
             Cancel
@@ -80,6 +86,17 @@ export const ImageGenPanel = memo(function ImageGenPanel({ shape }: { shape: Ima
             onClick={() => start({ quality: props.quality ?? quality, nextSeed: true })}
           >
             Variation
+          </button>
+        )}
+        {props.assetId && props.source === 'local' && decoder === 'tiny' && !running && (
+          <button
+            type="button"
+            style={styles.secondary}
+            data-testid="hg-keep"
+            title="Decode this draft again with the full decoder: the same picture, in full detail"
+            onClick={() => start({ quality: 'draft', keep: true })}
+          >
+            Keep
           </button>
         )}
         {props.assetId && props.quality === 'draft' && !running && (

@@ -20,6 +20,8 @@ export const styles = {
   },
   prompt: { width: '100%', minHeight: 48, resize: 'none', boxSizing: 'border-box', font: 'inherit', padding: 6, borderRadius: 6, border: '1px solid #ccc' },
   row: { display: 'flex', gap: 6, alignItems: 'center' },
+  // The buttons under the toggle: they wrap rather than run past the shape's edge.
+  actions: { display: 'flex', flexWrap: 'wrap', gap: 6, alignItems: 'center' },
   toggle: { display: 'flex', margin: 0, padding: 0, minWidth: 0, border: '1px solid #ccc', borderRadius: 6, overflow: 'hidden' },
   // Labels never wrap: each button is as wide as its label, Auto the narrowest.
   toggleButton: (active: boolean): CSSProperties => ({

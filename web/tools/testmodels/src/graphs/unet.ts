@@ -1,7 +1,8 @@
 /**
  * The tiny UNet: sinusoidal timestep embedding + MLP, conv_in, a down path
  * (ResBlock, strided conv, ResBlock), a mid block with spatial self-attention
- * and cross-attention to `encoder_hidden_states`, an up path (nearest 2x,
+ * and cross-attention to `encoder_hidden_states` (both in the published
+ * export's form, ./attention.ts), an up path (nearest 2x,
  * conv, skip Concat, ResBlock) and GN/SiLU/conv_out.
  * `sample` [batch_size, num_channels, height, width] (height and width even),
  * `timestep` int64 [steps] (1, or one per sample), `encoder_hidden_states`
@@ -12,7 +13,8 @@ import type { Precision } from '../contract.js';
 import { GRAPH_IO, LATENT_CHANNELS, TEXT_HIDDEN_SIZE } from '../contract.js';
 import { GraphBuilder, ONNX_DATA_TYPE } from '../onnx-builder.js';
 import { Rng } from '../prng.js';
-import { attention, conv2d, fromTokens, gelu, groupNorm, layerNorm, linear, resBlock, silu, toTokens, upsample2x } from './layers.js';
+import { exportedAttention } from './attention.js';
+import { conv2d, fromTokens, gelu, groupNorm, layerNorm, linear, resBlock, silu, toTokens, upsample2x } from './layers.js';
 
 /** Shape parameters of the UNet. */
 export const UNET_CONFIG = { channels: [32, 64], groups: 8, heads: 2, timeProjDim: 32, timeEmbedDim: 64 } as const;
@@ -62,9 +64,9 @@ function transformerBlock(b: GraphBuilder, x: string, context: string, name: str
   const { tokens, shape } = toTokens(b, h);
   const p = `${name}.transformer_blocks.0`;
   const n1 = layerNorm(b, tokens, channels, `${p}.norm1`);
-  let t = b.op('Add', [tokens, attention(b, n1, n1, `${p}.attn1`, { channels, heads })]);
+  let t = b.op('Add', [tokens, exportedAttention(b, n1, n1, `${p}.attn1`, { channels, heads })]);
   const n2 = layerNorm(b, t, channels, `${p}.norm2`);
-  t = b.op('Add', [t, attention(b, n2, context, `${p}.attn2`, { channels, contextChannels: TEXT_HIDDEN_SIZE, heads })]);
+  t = b.op('Add', [t, exportedAttention(b, n2, context, `${p}.attn2`, { channels, contextChannels: TEXT_HIDDEN_SIZE, heads })]);
   const n3 = layerNorm(b, t, channels, `${p}.norm3`);
   const ff = linear(b, gelu(b, linear(b, n3, channels, channels * 4, `${p}.ff.proj_in`)), channels * 4, channels, `${p}.ff.proj_out`);
   t = b.op('Add', [t, ff]);

@@ -1,8 +1,7 @@
-package api
+package jobs
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -15,10 +14,6 @@ const (
 	runpodDefaultExecutionTimeout = 600 * time.Second
 	runpodDefaultTTL              = 24 * time.Hour
 )
-
-// ErrNotCancellable is returned for a cancel of an UNCONFIRMED job whose
-// RunPod id is unknown: there is nothing to send the cancel to.
-var ErrNotCancellable = errors.New("the job's RunPod id is unknown, so it cannot be cancelled")
 
 func executionTimeout(t targets.Target) time.Duration {
 	if d := t.ExecutionTimeout(); d > 0 {
@@ -45,7 +40,7 @@ func unconfirmedNote(j ledger.Job) string {
 // no news: after the ttl RunPod has forgotten the job, so nothing can
 // report it any more. The webhook, when it comes first, settles it instead
 // (the later estimate then changes nothing).
-func (m *manager) watchUnconfirmed(j ledger.Job, t *cloudTarget) {
+func (m *Manager) watchUnconfirmed(j ledger.Job, t *cloudTarget) {
 	wait := time.Until(j.CreatedAt.Add(ttl(t.cfg)))
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -62,7 +57,7 @@ func (m *manager) watchUnconfirmed(j ledger.Job, t *cloudTarget) {
 
 // settleEstimated settles an UNCONFIRMED job nobody reported at its
 // estimate, marked estimated.
-func (m *manager) settleEstimated(id string, t *cloudTarget) {
+func (m *Manager) settleEstimated(id string, t *cloudTarget) {
 	m.heard(id)
 	ctx := context.Background()
 	job, err := m.ledger.Get(ctx, id)
@@ -87,7 +82,7 @@ func (m *manager) settleEstimated(id string, t *cloudTarget) {
 // heard clears the reconciling mark of job id and stops its
 // settle-at-estimate timer: something about it came back (a status, a
 // webhook, a settlement).
-func (m *manager) heard(id string) {
+func (m *Manager) heard(id string) {
 	m.mu.Lock()
 	delete(m.reconciling, id)
 	if t := m.timers[id]; t != nil {
@@ -99,7 +94,7 @@ func (m *manager) heard(id string) {
 
 // isReconciling reports whether job id was left in flight by a previous run
 // and nothing has been heard of it since.
-func (m *manager) isReconciling(id string) bool {
+func (m *Manager) isReconciling(id string) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.reconciling[id]

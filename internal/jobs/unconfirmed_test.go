@@ -1,4 +1,4 @@
-package api
+package jobs
 
 import (
 	"context"
@@ -18,6 +18,7 @@ import (
 // estimated, the moment it passes. A webhook that came first would have
 // won: a second job settled before its ttl keeps its reported cost.
 func TestUnconfirmedWaitsForTheWholeTTL(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
@@ -26,8 +27,7 @@ func TestUnconfirmedWaitsForTheWholeTTL(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer lg.Close()
-		m := &manager{ledger: lg, log: slog.New(slog.DiscardHandler), active: map[string]*activeJob{},
-			reconciling: map[string]bool{}, timers: map[string]*time.Timer{}, done: make(chan struct{})}
+		m := newManager(lg, slog.New(slog.DiscardHandler), time.Now)
 		tg := &cloudTarget{cfg: targets.Target{Name: "emu", TTLSeconds: 3600, PricePerSecondUSD: 0.001}}
 		for _, id := range []string{"img_silent", "img_reported"} {
 			j, _, err := lg.CreateOrGet(ctx, ledger.NewJob{ID: id, Identity: LocalIdentity, ClientID: "c", Target: "emu",
@@ -59,6 +59,6 @@ func TestUnconfirmedWaitsForTheWholeTTL(t *testing.T) {
 		if reported, _ := lg.Get(ctx, "img_reported"); reported.Cost != 3300 || reported.Estimated {
 			t.Fatalf("the estimate overwrote a reported cost: %+v", reported)
 		}
-		m.close(time.Second)
+		m.Close(time.Second)
 	})
 }

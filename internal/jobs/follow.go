@@ -1,4 +1,4 @@
-package api
+package jobs
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 
 // follow starts the goroutine that waits for remoteID to end and settles
 // ledger job id. A pending cancel request is sent first.
-func (m *manager) follow(id, remoteID string, t *cloudTarget) {
+func (m *Manager) follow(id, remoteID string, t *cloudTarget) {
 	m.mu.Lock()
 	a := m.active[id]
 	if a == nil {
@@ -49,7 +49,7 @@ func (m *manager) follow(id, remoteID string, t *cloudTarget) {
 // settles the row. The context is never cancelled (that would cancel the job
 // on RunPod): on shutdown the goroutine is abandoned and the next start
 // reconciles the row.
-func (m *manager) waitAndSettle(id, remoteID string, t *cloudTarget) {
+func (m *Manager) waitAndSettle(id, remoteID string, t *cloudTarget) {
 	opts := m.waitOpts
 	opts.OnUpdate = func(j runpod.Job) {
 		m.heard(id)
@@ -85,7 +85,7 @@ func (m *manager) waitAndSettle(id, remoteID string, t *cloudTarget) {
 // /status answer or a webhook): the cost is what RunPod bills, price per
 // second × execution time, whatever the final state. The report's id is
 // recorded when the row has none yet.
-func (m *manager) settleFromRemote(id string, t *cloudTarget, j runpod.Job) {
+func (m *Manager) settleFromRemote(id string, t *cloudTarget, j runpod.Job) {
 	m.heard(id)
 	s := ledger.Settlement{
 		Status: ledger.Status(j.Status), Queue: j.DelayTime, Execution: j.ExecutionTime,
@@ -132,7 +132,7 @@ func timedOutMessage(t *cloudTarget, j runpod.Job) string {
 // settleForgotten settles a job RunPod no longer knows (404: its ttl or
 // result retention passed before we saw it end). It may have run, so it is
 // charged at its estimate, marked estimated, never at 0.
-func (m *manager) settleForgotten(id, remoteID string, t *cloudTarget) {
+func (m *Manager) settleForgotten(id, remoteID string, t *cloudTarget) {
 	m.heard(id)
 	job, err := m.ledger.Get(context.Background(), id)
 	if err != nil {
@@ -154,10 +154,11 @@ func (m *manager) settleForgotten(id, remoteID string, t *cloudTarget) {
 	}
 }
 
-// cancel asks RunPod to cancel ledger job j. A job still being submitted is
+// Cancel asks RunPod to cancel ledger job j. A job still being submitted is
 // cancelled as soon as RunPod gives it an id. The follower settles the row
-// when RunPod reports the final state.
-func (m *manager) cancel(ctx context.Context, j ledger.Job) error {
+// when RunPod reports the final state. An UNCONFIRMED job without a RunPod
+// id is [ErrNotCancellable]; a cancel RunPod refused is a *[CancelError].
+func (m *Manager) Cancel(ctx context.Context, j ledger.Job) error {
 	t, err := m.target(j.Target)
 	if err != nil {
 		return err
@@ -183,28 +184,28 @@ func (m *manager) cancel(ctx context.Context, j ledger.Job) error {
 		return nil // cancelled right after submission
 	}
 	if _, err := t.client.Cancel(ctx, remoteID); err != nil {
-		return fmt.Errorf("cancel %s on %s: %w", remoteID, t.cfg.Name, err)
+		return &CancelError{RemoteID: remoteID, Target: t.cfg.Name, Err: err}
 	}
 	m.log.Info("cloud job cancel sent", "job_id", j.ID, "remote_id", remoteID)
 	return nil
 }
 
-func (m *manager) forget(id string) {
+func (m *Manager) forget(id string) {
 	m.mu.Lock()
 	delete(m.active, id)
 	m.mu.Unlock()
 }
 
-func (m *manager) isClosed() bool {
+func (m *Manager) isClosed() bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.closed
 }
 
-// close stops following jobs without cancelling them on RunPod; their rows
+// Close stops following jobs without cancelling them on RunPod; their rows
 // stay in flight and are reconciled by the next start. It waits up to
 // timeout for the followers to notice.
-func (m *manager) close(timeout time.Duration) {
+func (m *Manager) Close(timeout time.Duration) {
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()

@@ -1,4 +1,4 @@
-package api
+package jobs
 
 import (
 	"context"
@@ -20,28 +20,28 @@ const DefaultLeaseTTL = 10 * time.Second
 // over the jobs a previous run under the same name left in flight; then, until
 // ctx ends, renews it and, while it holds the reconciler lease (one server
 // at a time), takes over the in-flight jobs of servers whose lease expired
-// and reconciles them as [API.Reconcile] does. The returned stop waits for
+// and reconciles them as [Manager.Reconcile] does. The returned stop waits for
 // the loop and releases the leases (a clean shutdown: others take over at
 // once).
-func (a *API) StartShared(ctx context.Context, ttl time.Duration) (stop func(), err error) {
-	self := a.jobs.instance
+func (m *Manager) StartShared(ctx context.Context, ttl time.Duration) (stop func(), err error) {
+	self := m.instance
 	if self == "" {
-		return nil, errors.New("api: StartShared needs Config.Instance")
+		return nil, errors.New("jobs: StartShared needs Config.Instance")
 	}
 	if ttl <= 0 {
 		ttl = DefaultLeaseTTL
 	}
-	if ok, err := a.ledger.Lease(ctx, ledger.ServerLease(self), self, ttl); err != nil || !ok {
-		return nil, fmt.Errorf("api: take the lease of server %s: held=%v: %w", self, ok, err)
+	if ok, err := m.ledger.Lease(ctx, ledger.ServerLease(self), self, ttl); err != nil || !ok {
+		return nil, fmt.Errorf("jobs: take the lease of server %s: held=%v: %w", self, ok, err)
 	}
-	if err := a.reconcileOwn(ctx); err != nil {
+	if err := m.reconcileOwn(ctx); err != nil {
 		return nil, err
 	}
 	loopCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		a.sharedLoop(loopCtx, ttl)
+		m.sharedLoop(loopCtx, ttl)
 	}()
 	return func() {
 		cancel()
@@ -49,8 +49,8 @@ func (a *API) StartShared(ctx context.Context, ttl time.Duration) (stop func(), 
 		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 		defer rcancel()
 		for _, name := range []string{ledger.ReconcilerLease, ledger.ServerLease(self)} {
-			if err := a.ledger.Release(rctx, name, self); err != nil {
-				a.log.Warn("release lease", "lease", name, "error", err.Error())
+			if err := m.ledger.Release(rctx, name, self); err != nil {
+				m.log.Warn("release lease", "lease", name, "error", err.Error())
 			}
 		}
 	}, nil
@@ -59,29 +59,29 @@ func (a *API) StartShared(ctx context.Context, ttl time.Duration) (stop func(), 
 // reconcileOwn takes over the jobs a previous run under the same instance
 // name left in flight: this run has created none yet, and no other server
 // claims them while the name's lease is renewed.
-func (a *API) reconcileOwn(ctx context.Context) error {
-	rows, err := a.ledger.Unsettled(ctx)
+func (m *Manager) reconcileOwn(ctx context.Context) error {
+	rows, err := m.ledger.Unsettled(ctx)
 	if err != nil {
-		return fmt.Errorf("api: reconcile: %w", err)
+		return fmt.Errorf("jobs: reconcile: %w", err)
 	}
 	own := rows[:0]
 	for _, j := range rows {
-		if j.Owner == a.jobs.instance {
+		if j.Owner == m.instance {
 			own = append(own, j)
 		}
 	}
 	if len(own) == 0 {
 		return nil
 	}
-	_, err = a.reconcileRows(ctx, own)
+	_, err = m.reconcileRows(ctx, own)
 	return err
 }
 
-func (a *API) sharedLoop(ctx context.Context, ttl time.Duration) {
+func (m *Manager) sharedLoop(ctx context.Context, ttl time.Duration) {
 	tick := time.NewTicker(ttl / 3)
 	defer tick.Stop()
 	for {
-		a.sharedRound(ctx, ttl)
+		m.sharedRound(ctx, ttl)
 		select {
 		case <-ctx.Done():
 			return
@@ -92,25 +92,25 @@ func (a *API) sharedLoop(ctx context.Context, ttl time.Duration) {
 
 // sharedRound renews this server's lease and, as the reconciler, takes
 // over the jobs of dead servers.
-func (a *API) sharedRound(ctx context.Context, ttl time.Duration) {
-	self := a.jobs.instance
-	if _, err := a.ledger.Lease(ctx, ledger.ServerLease(self), self, ttl); err != nil {
-		a.log.Warn("renew server lease", "instance", self, "error", err.Error())
+func (m *Manager) sharedRound(ctx context.Context, ttl time.Duration) {
+	self := m.instance
+	if _, err := m.ledger.Lease(ctx, ledger.ServerLease(self), self, ttl); err != nil {
+		m.log.Warn("renew server lease", "instance", self, "error", err.Error())
 		return
 	}
-	held, err := a.ledger.Lease(ctx, ledger.ReconcilerLease, self, ttl)
+	held, err := m.ledger.Lease(ctx, ledger.ReconcilerLease, self, ttl)
 	if err != nil || !held {
 		return
 	}
-	rows, err := a.ledger.ClaimOrphans(ctx, self)
+	rows, err := m.ledger.ClaimOrphans(ctx, self)
 	if err != nil {
-		a.log.Warn("take over the jobs of dead servers", "error", err.Error())
+		m.log.Warn("take over the jobs of dead servers", "error", err.Error())
 		return
 	}
 	if len(rows) == 0 {
 		return
 	}
-	if _, err := a.reconcileRows(ctx, rows); err != nil {
-		a.log.Error("reconcile the jobs of dead servers", "error", err.Error())
+	if _, err := m.reconcileRows(ctx, rows); err != nil {
+		m.log.Error("reconcile the jobs of dead servers", "error", err.Error())
 	}
 }

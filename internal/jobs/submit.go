@@ -1,4 +1,4 @@
-package api
+package jobs
 
 import (
 	"context"
@@ -6,109 +6,32 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"log/slog"
-	"sync"
 	"time"
 
 	"hybridgen/internal/ledger"
 	"hybridgen/internal/runpod"
-	"hybridgen/internal/targets"
 )
 
 // SubmitTimeout bounds the POST /run of one job.
 const SubmitTimeout = 60 * time.Second
 
-// ErrIdempotencyConflict is returned when an idempotency key is reused by the
-// same client with a different request.
-var ErrIdempotencyConflict = errors.New("idempotency key already used for a different request")
-
-// ErrUnknownTarget is returned for a target name that is not configured.
-var ErrUnknownTarget = errors.New("unknown target")
-
-// SubmitError is a job the cloud target provably did not accept (a refusal
-// or a failed dial); the ledger row is settled FAILED at cost 0 and Job is
-// that row.
-type SubmitError struct {
-	Job ledger.Job
-	Err error
-}
-
-func (e *SubmitError) Error() string { return "submit to the cloud target failed: " + e.Err.Error() }
-func (e *SubmitError) Unwrap() error { return e.Err }
-
-// UnconfirmedError is a submission that may have reached the cloud without
-// an answer saying whether a job exists: Job is the row, now UNCONFIRMED.
-type UnconfirmedError struct {
-	Job ledger.Job
-	Err error
-}
-
-func (e *UnconfirmedError) Error() string {
-	return "submission outcome unknown: " + e.Err.Error()
-}
-func (e *UnconfirmedError) Unwrap() error { return e.Err }
-
-// cloudTarget is a configured target with its client.
-type cloudTarget struct {
-	cfg    targets.Target
-	client *runpod.Client
-}
-
-// manager submits cloud jobs, follows them to their end and settles their
-// ledger rows. One goroutine follows each in-flight job.
-type manager struct {
-	ledger   ledger.Store
-	targets  map[string]*cloudTarget
-	def      string
-	budgets  Budgets
-	limiter  *rateLimiter
-	instance string // this server among several sharing the ledger; "" alone
-	log      *slog.Logger
-	now      func() time.Time
-	waitOpts runpod.WaitOptions
-
-	hooks *webhooks // nil: no public URL, no webhook
-
-	mu          sync.Mutex
-	active      map[string]*activeJob  // by ledger job id
-	reconciling map[string]bool        // jobs of a previous run not yet heard of
-	timers      map[string]*time.Timer // UNCONFIRMED jobs' settle-at-estimate
-	closed      bool
-	done        chan struct{}
-	wg          sync.WaitGroup
-}
-
-// activeJob is what the manager knows of a job it is submitting or following.
-type activeJob struct {
-	remoteID        string
-	cancelRequested bool
-}
-
 func newJobID(prefix string) string {
 	var b [12]byte
 	if _, err := rand.Read(b[:]); err != nil {
-		panic(fmt.Sprintf("api: crypto/rand failed: %v", err)) // never happens on supported platforms
+		panic(fmt.Sprintf("jobs: crypto/rand failed: %v", err)) // never happens on supported platforms
 	}
 	return prefix + hex.EncodeToString(b[:])
 }
 
-func (m *manager) target(name string) (*cloudTarget, error) {
-	if name == "" {
-		name = m.def
-	}
-	t, ok := m.targets[name]
-	if !ok {
-		return nil, fmt.Errorf("%w %q", ErrUnknownTarget, name)
-	}
-	return t, nil
-}
-
-// submit records the job (or finds the one recorded for the same identity,
+// Submit records the job (or finds the one recorded for the same identity,
 // client and idempotency key), and for a new job checks the identity's rate
 // limit and budgets, then submits it to RunPod and starts following it.
 // Refusals happen before any RunPod call. A submission whose outcome is
-// unknown leaves the row UNCONFIRMED and returns an *[UnconfirmedError].
-func (m *manager) submit(ctx context.Context, req ImageRequest, who Identity) (ledger.Job, bool, error) {
+// unknown leaves the row UNCONFIRMED and returns an *[UnconfirmedError]
+// with it; one provably refused settles FAILED at cost 0 and returns a
+// *[SubmitError]. The bool is false for a replay of the same key (with a
+// different request: a *[ConflictError]).
+func (m *Manager) Submit(ctx context.Context, req ImageRequest, who Identity) (ledger.Job, bool, error) {
 	t, err := m.target(req.Target)
 	if err != nil {
 		return ledger.Job{}, false, err
@@ -138,7 +61,7 @@ func (m *manager) submit(ctx context.Context, req ImageRequest, who Identity) (l
 	}
 	if !created {
 		if job.RequestHash != n.RequestHash {
-			return job, false, ErrIdempotencyConflict
+			return job, false, &ConflictError{JobID: job.ID}
 		}
 		return job, false, nil
 	}
@@ -181,7 +104,7 @@ func (m *manager) submit(ctx context.Context, req ImageRequest, who Identity) (l
 // RunPod the row becomes UNCONFIRMED (worst case against budgets, never
 // retried, reconciled by the webhook or settled at the estimate after the
 // ttl); when it provably did not, the row settles FAILED at cost 0.
-func (m *manager) submitFailed(ctx context.Context, job ledger.Job, t *cloudTarget, err error) (ledger.Job, bool, error) {
+func (m *Manager) submitFailed(ctx context.Context, job ledger.Job, t *cloudTarget, err error) (ledger.Job, bool, error) {
 	m.forget(job.ID)
 	if submitUncertain(err) {
 		m.log.Warn("cloud submit outcome unknown: job left unconfirmed", "job_id", job.ID, "target", t.cfg.Name, "error", err.Error())
@@ -200,7 +123,7 @@ func (m *manager) submitFailed(ctx context.Context, job ledger.Job, t *cloudTarg
 	}
 	m.log.Warn("cloud submit refused", "job_id", job.ID, "target", t.cfg.Name, "error", err.Error())
 	settled, _, serr := m.ledger.Settle(ctx, job.ID, ledger.Settlement{
-		Status: ledger.StatusFailed, Error: "the cloud target refused the job: " + userReason(err) + ": not charged"})
+		Status: ledger.StatusFailed, Error: "the cloud target refused the job: " + UserReason(err) + ": not charged"})
 	if serr != nil {
 		return job, true, errors.Join(err, serr)
 	}
@@ -225,7 +148,7 @@ func submitUncertain(err error) bool {
 
 // inputFor is the worker input of req; with the target's input_job_id the
 // ledger id travels in it too, as a correlation id.
-func (m *manager) inputFor(t *cloudTarget, req ImageRequest, jobID string) runpod.SDXLInput {
+func (m *Manager) inputFor(t *cloudTarget, req ImageRequest, jobID string) runpod.SDXLInput {
 	in := toSDXLInput(req)
 	if t.cfg.InputJobID {
 		in.CorrelationID = jobID

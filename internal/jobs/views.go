@@ -1,13 +1,15 @@
-package api
+package jobs
 
 import (
+	"context"
+	"fmt"
 	"time"
 
 	"hybridgen/internal/ledger"
 )
 
 // JobView is the JSON shape of a job in every answer of /api/images and
-// /api/drafts.
+// /api/drafts (and in the serve tests that read them).
 type JobView struct {
 	ID      string `json:"id"`
 	Kind    string `json:"kind"`   // "cloud" or "local"
@@ -40,7 +42,9 @@ type JobView struct {
 	Error            string  `json:"error,omitempty"`
 }
 
-func viewOf(j ledger.Job) JobView {
+// ViewOf is j's view, without its image and reconciling mark (see
+// [Manager.View]).
+func ViewOf(j ledger.Job) JobView {
 	return JobView{
 		ID: j.ID, Kind: string(j.Kind), Task: string(j.Task), Status: string(j.Status), Settled: j.Settled,
 		Target: j.Target, Model: j.Model, Width: j.Width, Height: j.Height, Steps: j.Steps,
@@ -49,6 +53,39 @@ func viewOf(j ledger.Job) JobView {
 		CostUSD: j.Cost.USD(), EstimatedCostUSD: j.EstimatedCost.USD(), AvoidedCostUSD: j.AvoidedCost.USD(),
 		WorstCaseCostUSD: j.WorstCaseCost.USD(), Estimated: j.Estimated, Error: j.Error,
 	}
+}
+
+// View is j's view with its stored image and whether it is being
+// reconciled.
+func (m *Manager) View(ctx context.Context, j ledger.Job) (JobView, error) {
+	v := ViewOf(j)
+	v.Reconciling = !j.Settled && m.isReconciling(j.ID)
+	if j.Status == ledger.StatusCompleted && j.Kind == ledger.KindCloud {
+		img, seed, ok, err := m.ledger.Output(ctx, j.ID)
+		if err != nil {
+			return v, fmt.Errorf("jobs: read the output of %s: %w", j.ID, err)
+		}
+		if ok {
+			v.Image, v.Seed = img, &seed
+		}
+	}
+	return v, nil
+}
+
+// Usage is the usage report of the last days UTC days, today included.
+func (m *Manager) Usage(ctx context.Context, days int) (UsageView, error) {
+	since, until := UsageWindow(m.now(), days)
+	u, err := m.ledger.Usage(ctx, since, until)
+	if err != nil {
+		return UsageView{}, fmt.Errorf("jobs: usage: %w", err)
+	}
+	return NewUsageView(u), nil
+}
+
+// UsageWindow is the window of the last days UTC days, today included.
+func UsageWindow(now time.Time, days int) (since, until time.Time) {
+	_, until = ledger.DayWindow(now)
+	return until.AddDate(0, 0, -days), until
 }
 
 // UsageRowView is one row of [UsageView].

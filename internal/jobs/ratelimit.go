@@ -1,12 +1,12 @@
-package api
+package jobs
 
 import (
 	"context"
 	"math"
 	"sync"
+	"time"
 
 	"hybridgen/internal/ledger"
-	"time"
 )
 
 // RateLimit is a per-client token bucket: Burst requests at once, refilled
@@ -19,7 +19,7 @@ type RateLimit struct {
 // takeToken spends one token of the identity's bucket: the ledger's
 // bucket, inside the admission transaction, when several servers share the
 // ledger (so the limit is theirs together); this process's otherwise.
-func (m *manager) takeToken(ctx context.Context, q ledger.Querier, identity string) (bool, time.Duration, error) {
+func (m *Manager) takeToken(ctx context.Context, q ledger.Querier, identity string) (bool, time.Duration, error) {
 	cfg := m.limiter.cfg
 	if m.instance == "" || cfg.PerMinute <= 0 {
 		ok, wait := m.limiter.take(identity)

@@ -1,4 +1,4 @@
-package api
+package jobs
 
 import (
 	"context"
@@ -17,28 +17,6 @@ type Budgets struct {
 	ClientMonthlyUSD float64
 	GlobalDailyUSD   float64
 	GlobalMonthlyUSD float64
-}
-
-// BudgetError is a render refused by a budget cap.
-type BudgetError struct {
-	Scope    string // "client daily", "client monthly", "global daily", "global monthly"
-	Cap      ledger.Micros
-	Spent    ledger.Micros // committed in the window, in-flight estimates included
-	Estimate ledger.Micros // the refused job's estimated cost
-}
-
-func (e *BudgetError) Error() string {
-	return fmt.Sprintf("the %s budget of %s would be exceeded: %s committed, this image is estimated at %s",
-		e.Scope, e.Cap, e.Spent, e.Estimate)
-}
-
-// RateLimitError is a render refused by the per-client rate limit.
-type RateLimitError struct {
-	RetryAfter time.Duration
-}
-
-func (e *RateLimitError) Error() string {
-	return fmt.Sprintf("too many renders: retry in %s", e.RetryAfter.Round(time.Second))
 }
 
 // checkBudgets runs inside the ledger transaction that creates the job.

@@ -1,4 +1,4 @@
-package api
+package jobs
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"hybridgen/internal/ledger"
 )
 
-// ReconcileReport counts what [API.Reconcile] did with the rows it found in
+// ReconcileReport counts what [Manager.Reconcile] did with the rows it found in
 // flight.
 type ReconcileReport struct {
 	Following   int // have a RunPod id: followed again until they end
@@ -28,18 +28,17 @@ type ReconcileReport struct {
 //     webhook reports it, or its ttl passes and it settles at its estimate.
 //
 // Rows whose target is no longer configured are left in flight and logged.
-func (a *API) Reconcile(ctx context.Context) (ReconcileReport, error) {
-	rows, err := a.ledger.Unsettled(ctx)
+func (m *Manager) Reconcile(ctx context.Context) (ReconcileReport, error) {
+	rows, err := m.ledger.Unsettled(ctx)
 	if err != nil {
-		return ReconcileReport{}, fmt.Errorf("api: reconcile: %w", err)
+		return ReconcileReport{}, fmt.Errorf("jobs: reconcile: %w", err)
 	}
-	return a.reconcileRows(ctx, rows)
+	return m.reconcileRows(ctx, rows)
 }
 
-// reconcileRows takes over rows as [API.Reconcile] describes.
-func (a *API) reconcileRows(ctx context.Context, rows []ledger.Job) (ReconcileReport, error) {
+// reconcileRows takes over rows as [Manager.Reconcile] describes.
+func (m *Manager) reconcileRows(ctx context.Context, rows []ledger.Job) (ReconcileReport, error) {
 	var rep ReconcileReport
-	m := a.jobs
 	for _, j := range rows {
 		if j.Kind != ledger.KindCloud {
 			continue
@@ -47,7 +46,7 @@ func (a *API) reconcileRows(ctx context.Context, rows []ledger.Job) (ReconcileRe
 		t, err := m.target(j.Target)
 		if err != nil {
 			rep.Skipped++
-			a.log.Warn("reconcile: target not configured, job left in flight", "job_id", j.ID, "target", j.Target)
+			m.log.Warn("reconcile: target not configured, job left in flight", "job_id", j.ID, "target", j.Target)
 			continue
 		}
 		m.mu.Lock()
@@ -59,15 +58,15 @@ func (a *API) reconcileRows(ctx context.Context, rows []ledger.Job) (ReconcileRe
 			continue
 		}
 		if j.Status.Submitting() {
-			if _, err := a.ledger.MarkUnconfirmed(ctx, j.ID, unconfirmedNote(j)); err != nil {
-				return rep, fmt.Errorf("api: reconcile %s: %w", j.ID, err)
+			if _, err := m.ledger.MarkUnconfirmed(ctx, j.ID, unconfirmedNote(j)); err != nil {
+				return rep, fmt.Errorf("jobs: reconcile %s: %w", j.ID, err)
 			}
-			a.log.Warn("reconcile: interrupted while submitting, job left unconfirmed", "job_id", j.ID)
+			m.log.Warn("reconcile: interrupted while submitting, job left unconfirmed", "job_id", j.ID)
 		}
 		m.watchUnconfirmed(j, t)
 		rep.Unconfirmed++
 	}
-	a.log.Info("reconciling in-flight jobs", "instance", m.instance, "following", rep.Following, "unconfirmed", rep.Unconfirmed,
+	m.log.Info("reconciling in-flight jobs", "instance", m.instance, "following", rep.Following, "unconfirmed", rep.Unconfirmed,
 		"skipped", rep.Skipped)
 	return rep, nil
 }
