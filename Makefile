@@ -48,11 +48,21 @@ MODELS_DIR ?= data/models
 # Serves the app, the API (ledger in data/hybridgen.db) and the model mirror (fill it with
 # `./bin/hybridgen models pull sd-turbo -dir $(MODELS_DIR)` on a machine that reaches Hugging Face;
 # until then the app uses the built-in demo model, random weights).
-run: build
+run: build $(MODELS_DIR)/esrgan-slim/manifest.json
 	mkdir -p $(MODELS_DIR)
 	./$(BIN) serve -addr $(ADDR) -models-dir $(MODELS_DIR)
 
 build: web-build $(BIN)
+
+# The upscaler's weights ship in an npm package (@upscalerjs/esrgan-slim, MIT): models pull fetches
+# its tarball with npm pack, checks it against the manifest and converts it to ONNX in the mirror.
+# Offline (npm cannot reach its registry) the pull fails: make run says so and serves without it
+# (the app's Upscale action then says the model is not on the server and how to pull it); the next
+# make run tries again.
+$(MODELS_DIR)/esrgan-slim/manifest.json: $(BIN) models/esrgan-slim.json
+	@./$(BIN) models pull esrgan-slim -dir $(MODELS_DIR) || { \
+	  echo >&2 "note: the upscaler (esrgan-slim) could not be pulled from npm: serving without it."; \
+	  echo >&2 "      Upscale will say so; run 'make run' again, or '$(BIN) models pull esrgan-slim -dir $(MODELS_DIR)', once npm reaches its registry."; }
 
 $(BIN): $(GO_SOURCES) go.mod $(wildcard go.sum) $(EMBED_DIR)/index.html $(DEMO_MODEL)
 	go build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/hybridgen

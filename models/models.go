@@ -16,6 +16,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -31,12 +32,12 @@ const SchemaVersion = 1
 var Backends = []string{"webgpu-f16", "webgpu-f32", "wasm"}
 
 // Roles a file may play in a pipeline.
-var Roles = []string{"tokenizer", "text_encoder", "unet", "vae_decoder", "vae_encoder", "tiny_decoder", "tiny_encoder", "external_data"}
+var Roles = []string{"tokenizer", "text_encoder", "unet", "vae_decoder", "vae_encoder", "tiny_decoder", "tiny_encoder", "external_data", "upscaler"}
 
 // Converters are the conversions a file's [Source] may ask for:
 // "taesd-decoder" turns the TAESD decoder's PyTorch state dict into ONNX
 // (internal/taesd).
-var Converters = []string{"taesd-decoder"}
+var Converters = []string{"taesd-decoder", "upscalerjs-esrgan-slim-x2", "upscalerjs-esrgan-slim-x4"}
 
 // nonGraphRoles are the roles whose file is not an ONNX graph (no graph summary).
 var nonGraphRoles = []string{"tokenizer", "external_data"}
@@ -107,12 +108,27 @@ type File struct {
 
 // Source is the published file a mirror's file is converted from.
 type Source struct {
+	// URL is an http(s) URL, or "npm:<package>@<exact version>": the
+	// package's published tarball, fetched with `npm pack`.
 	URL string `json:"url"`
 	// GitBlobSHA1 pins the source's bytes: the SHA-1 of "blob <size>\x00"
 	// followed by the bytes, as git (and GitHub) name the file (40 hex).
 	GitBlobSHA1 string `json:"gitBlobSha1"`
 	// Convert names the conversion (one of [Converters]).
 	Convert string `json:"convert"`
+}
+
+// npmSourcePattern is an exact published version of an npm package.
+var npmSourcePattern = regexp.MustCompile(`^npm:((?:@[a-z0-9][a-z0-9._-]*/)?[a-z0-9][a-z0-9._-]*)@([0-9]+\.[0-9]+\.[0-9]+(?:-[0-9A-Za-z.-]+)?)$`)
+
+// SplitNPMSource returns the package name and version of an
+// "npm:<package>@<version>" source URL, or two empty strings.
+func SplitNPMSource(url string) (name, version string) {
+	m := npmSourcePattern.FindStringSubmatch(url)
+	if m == nil {
+		return "", ""
+	}
+	return m[1], m[2]
 }
 
 // IsGraphRole reports whether a file of this role is an ONNX graph.

@@ -114,8 +114,12 @@ func validateVariant(field string, v Variant, bad func(field, format string, arg
 }
 
 func validateSource(field string, s Source, bad func(field, format string, args ...any)) {
-	if u, err := url.Parse(s.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		bad(field+".url", "must be an http(s) URL, got %q", s.URL)
+	if strings.HasPrefix(s.URL, "npm:") {
+		if name, _ := SplitNPMSource(s.URL); name == "" {
+			bad(field+".url", "must be npm:<package>@<exact version>, got %q", s.URL)
+		}
+	} else if u, err := url.Parse(s.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		bad(field+".url", "must be an http(s) URL or npm:<package>@<version>, got %q", s.URL)
 	}
 	if !revisionPattern.MatchString(s.GitBlobSHA1) {
 		bad(field+".gitBlobSha1", "must be 40 lowercase hex digits, got %q", s.GitBlobSHA1)

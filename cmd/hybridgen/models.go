@@ -17,7 +17,7 @@ import (
 // runModels dispatches `hybridgen models <pull|check|list>`.
 func runModels(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	usage := func(w io.Writer) {
-		fmt.Fprintln(w, "usage: hybridgen models pull <model id | manifest.json> [-dir DIR] [-base-url URL]")
+		fmt.Fprintln(w, "usage: hybridgen models pull <model id | manifest.json> [-dir DIR] [-base-url URL] [-npm-packs DIR]")
 		fmt.Fprintln(w, "       hybridgen models check <mirror folder | model folder | manifest.json | model id> [-write]")
 		fmt.Fprintln(w, "       hybridgen models list")
 	}
@@ -52,9 +52,10 @@ func runModels(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 type pullOptions struct {
-	model   string
-	dir     string
-	baseURL string
+	model    string
+	dir      string
+	baseURL  string
+	npmPacks string
 }
 
 func parsePullFlags(args []string, stderr io.Writer) (pullOptions, error) {
@@ -63,8 +64,9 @@ func parsePullFlags(args []string, stderr io.Writer) (pullOptions, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.dir, "dir", envOr("HYBRIDGEN_MODELS_DIR", "data/models"), "the mirror folder to fill, as served by hybridgen serve -models-dir (env HYBRIDGEN_MODELS_DIR)")
 	fs.StringVar(&o.baseURL, "base-url", "", "download from this mirror root (one folder per model id, e.g. http://team:8080/models/) instead of the manifest's pinned URLs")
+	fs.StringVar(&o.npmPacks, "npm-packs", "", "read npm: sources from the tarballs `npm pack` left in this folder instead of running npm pack")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: hybridgen models pull <model id | manifest.json> [-dir DIR] [-base-url URL]")
+		fmt.Fprintln(stderr, "usage: hybridgen models pull <model id | manifest.json> [-dir DIR] [-base-url URL] [-npm-packs DIR]")
 		fmt.Fprintln(stderr, "\nDownloads every file of the model into DIR/<model id>/, resuming partial files,")
 		fmt.Fprintln(stderr, "verifying SHA-256 (pinned, else the server's) and renaming each into place.")
 		fs.PrintDefaults()
@@ -79,6 +81,17 @@ func parsePullFlags(args []string, stderr io.Writer) (pullOptions, error) {
 	}
 	o.model = positional[0]
 	return o, nil
+}
+
+// allConverted reports whether pull makes every file of m from a source,
+// so no download reads its baseUrl.
+func allConverted(m *models.Manifest) bool {
+	for _, f := range m.Files() {
+		if f.Source == nil {
+			return false
+		}
+	}
+	return true
 }
 
 // parseInterspersed parses fs's flags wherever they stand among the
@@ -112,12 +125,12 @@ func runModelsPull(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	if strings.HasPrefix(m.BaseURL, "/") && o.baseURL == "" {
+	if strings.HasPrefix(m.BaseURL, "/") && o.baseURL == "" && !allConverted(m) {
 		return usageError{fmt.Errorf("models pull: %s's baseUrl %q is a path on a server: give -base-url", m.ID, m.BaseURL)}
 	}
 	bar := modelpull.NewProgressBar(stderr, isTerminal(stderr))
 	fmt.Fprintf(stdout, "pulling %s into %s\n", m.ID, o.dir)
-	results, err := modelpull.Pull(ctx, m, modelpull.Options{Dir: o.dir, BaseURL: o.baseURL, Progress: bar.Update})
+	results, err := modelpull.Pull(ctx, m, modelpull.Options{Dir: o.dir, BaseURL: o.baseURL, Progress: bar.Update, NPMPacks: o.npmPacks})
 	if err != nil {
 		return fmt.Errorf("models pull %s: %w", m.ID, err)
 	}

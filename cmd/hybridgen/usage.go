@@ -81,13 +81,13 @@ func runUsage(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 func printUsageReport(w io.Writer, v jobs.UsageView) error {
 	fmt.Fprintf(w, "usage from %s to %s (UTC)\n\n", v.Since.Format("2006-01-02"), v.Until.Add(-time.Second).Format("2006-01-02"))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	header := "\tcloud jobs\tfailed\tin flight\tunconfirmed\tlocal drafts\texec s\tcost USD\tin flight USD\tunconfirmed USD\tavoided USD\tall-cloud USD\tsaved\t\n"
+	header := "\tcloud jobs\tfailed\tin flight\tunconfirmed\tlocal drafts\tlocal edits\texec s\tcost USD\tin flight USD\tunconfirmed USD\tavoided USD\tall-cloud USD\tsaved\t\n"
 	row := func(r jobs.UsageRowView) {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%.1f\t%.6f\t%.6f\t%.6f\t%.6f\t%.6f\t%.0f%%\t\n", r.Key, r.CloudJobs, r.CloudFailed,
-			r.InFlight, r.Unconfirmed, r.LocalDrafts, r.ExecutionSeconds, r.CostUSD, r.InFlightCostUSD, r.UnconfirmedCostUSD,
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%.1f\t%.6f\t%.6f\t%.6f\t%.6f\t%.6f\t%.0f%%\t\n", r.Key, r.CloudJobs, r.CloudFailed,
+			r.InFlight, r.Unconfirmed, r.LocalDrafts, r.LocalUpscales+r.LocalCutouts, r.ExecutionSeconds, r.CostUSD, r.InFlightCostUSD, r.UnconfirmedCostUSD,
 			r.AvoidedUSD, r.AllCloudUSD, r.SavingsRatio*100)
 	}
-	const blank = "\t\t\t\t\t\t\t\t\t\t\t\t\t\n"
+	const blank = "\t\t\t\t\t\t\t\t\t\t\t\t\t\t\n"
 	fmt.Fprint(tw, "by target"+header)
 	for _, r := range v.ByTarget {
 		row(r)

@@ -316,3 +316,46 @@ func TestReconcileAfterRestart(t *testing.T) {
 		t.Fatalf("emulator created %d jobs", e)
 	}
 }
+
+func TestEditsAreRecordedApartFromDrafts(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	post := func(key, body string) (response, jobs.JobView) {
+		r := e.do("POST", "/api/drafts", `{"client_id":"c","idempotency_key":"`+key+`",`+body+`}`)
+		var v jobs.JobView
+		if r.code < 300 {
+			r.decode(t, &v)
+		}
+		return r, v
+	}
+	d, dv := post("d1", `"width":512,"height":512`)
+	// An upscale to 1024x1024: one step of 6 s × 1 MP / 25 = 0.24 s, billed the 1 s minimum.
+	u, uv := post("u1", `"width":1024,"height":1024,"model":"esrgan-slim","task":"upscale"`)
+	// To 4096x4096 (past the drafts' 2048 limit): 6 s × 16 MP / 25 = 3.84 s.
+	big, bv := post("u2", `"width":4096,"height":4096,"model":"esrgan-slim","task":"upscale"`)
+	c, cv := post("r1", `"width":1000,"height":750,"model":"cutout","task":"remove-background"`)
+	for _, r := range []response{d, u, big, c} {
+		if r.code != http.StatusCreated {
+			t.Fatalf("record = %d %s", r.code, r.body)
+		}
+	}
+	if dv.Task != "generate" || uv.Task != "upscale" || cv.Task != "remove-background" || uv.Kind != "local" || uv.CostUSD != 0 {
+		t.Fatalf("views: %+v %+v %+v", dv, uv, cv)
+	}
+	oneSecond := ledger.CostOf(testPrice, time.Second)
+	if uv.AvoidedCostUSD != oneSecond.USD() || bv.AvoidedCostUSD != ledger.CostOf(testPrice, 3840*time.Millisecond).USD() {
+		t.Fatalf("avoided: upscale %v, big upscale %v", uv.AvoidedCostUSD, bv.AvoidedCostUSD)
+	}
+	if r, _ := post("u1", `"width":1024,"height":1024,"model":"esrgan-slim","task":"upscale"`); r.code != http.StatusOK {
+		t.Fatalf("replay = %d %s", r.code, r.body)
+	}
+	if r, _ := post("u1", `"width":1024,"height":1024,"model":"esrgan-slim","task":"remove-background"`); r.code != http.StatusConflict {
+		t.Fatalf("same key, other task = %d %s", r.code, r.body)
+	}
+	var usage jobs.UsageView
+	e.do("GET", "/api/usage?days=1", nil).decode(t, &usage)
+	tot := usage.Total
+	want := ledger.FromUSD(dv.AvoidedCostUSD) + ledger.FromUSD(uv.AvoidedCostUSD) + ledger.FromUSD(bv.AvoidedCostUSD) + ledger.FromUSD(cv.AvoidedCostUSD)
+	if tot.LocalDrafts != 1 || tot.LocalUpscales != 2 || tot.LocalCutouts != 1 || ledger.FromUSD(tot.AvoidedUSD) != want || tot.CostUSD != 0 {
+		t.Fatalf("usage total = %+v, want avoided %v", tot, want.USD())
+	}
+}

@@ -73,3 +73,35 @@ func TestDraftMadeAtOutOfBounds(t *testing.T) {
 		t.Fatalf("made_at within the clock skew = %d %s, want 201", r.code, r.body)
 	}
 }
+
+// TestEditMadeOfflineKeepsItsTimeAndTask: an upscale reported late is dated
+// by its made_at like a draft, keeps its task and counts as an upscale on
+// the day it was made; one made_at out of bounds is refused for an edit too.
+func TestEditMadeOfflineKeepsItsTimeAndTask(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	madeAt := time.Now().UTC().Add(-48 * time.Hour).Truncate(time.Millisecond)
+	edit := func(key string, madeAt time.Time) response {
+		return e.do("POST", "/api/drafts", map[string]any{
+			"client_id": "c", "idempotency_key": key, "width": 4096, "height": 4096,
+			"model": "esrgan-slim", "task": "upscale", "made_at": madeAt.Format(time.RFC3339Nano),
+		})
+	}
+	r := edit("up-1", madeAt)
+	var v jobs.JobView
+	r.decode(t, &v)
+	if r.code != http.StatusCreated || !v.CreatedAt.Equal(madeAt) || v.Task != "upscale" || v.Width != 4096 {
+		t.Fatalf("edit = %d %s, want 201 upscale 4096 wide created at %s", r.code, r.body, madeAt)
+	}
+	if r := edit("up-2", time.Now().Add(-jobs.MaxDraftAge-time.Hour)); r.code != http.StatusBadRequest {
+		t.Fatalf("edit made too long ago = %d %s, want 400", r.code, r.body)
+	}
+	var u jobs.UsageView
+	e.do("GET", "/api/usage?days=7", nil).decode(t, &u)
+	for _, d := range u.ByDay {
+		if d.Key == madeAt.Format(time.DateOnly) && d.LocalUpscales == 1 && d.LocalDrafts == 0 {
+			return
+		}
+	}
+	t.Fatalf("usage by day = %+v, want one upscale on %s", u.ByDay, madeAt.Format(time.DateOnly))
+}

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"hybridgen/internal/jobs"
+	"hybridgen/internal/ledger"
 )
 
 var (
@@ -122,6 +123,18 @@ func checkSide(re *RequestError, field string, v *int, dst *int) {
 	}
 }
 
+// checkEditSide checks a side of an edited image: any size up to jobs.MaxEditSide.
+func checkEditSide(re *RequestError, field string, v *int, dst *int) {
+	if v == nil {
+		re.add(field, "is required for an edit")
+		return
+	}
+	*dst = *v
+	if *v < 1 || *v > jobs.MaxEditSide {
+		re.add(field, fmt.Sprintf("must be between 1 and %d", jobs.MaxEditSide))
+	}
+}
+
 func checkSteps(re *RequestError, v *int, dst *int) {
 	if v == nil {
 		return
@@ -183,6 +196,7 @@ type draftRequestWire struct {
 	Steps          *int    `json:"steps"`
 	Model          *string `json:"model"`
 	Target         *string `json:"target"`
+	Task           *string `json:"task"`
 	MadeAt         *string `json:"made_at"`
 }
 
@@ -193,11 +207,22 @@ func DecodeDraftRequest(r io.Reader) (jobs.DraftRequest, error) {
 		return jobs.DraftRequest{}, err
 	}
 	re := &RequestError{}
-	d := jobs.DraftRequest{Width: 512, Height: 512, Steps: 1, Model: "sd-turbo"}
+	d := jobs.DraftRequest{Width: 512, Height: 512, Steps: 1, Model: "sd-turbo", Task: ledger.TaskGenerate}
 	d.ClientID = checkClientID(re, w.ClientID)
 	d.IdempotencyKey = checkKey(re, w.IdempotencyKey)
-	checkSide(re, "width", w.Width, &d.Width)
-	checkSide(re, "height", w.Height, &d.Height)
+	if w.Task != nil {
+		d.Task = ledger.Task(*w.Task)
+		if !d.Task.Valid() {
+			re.add("task", "must be generate, upscale or remove-background")
+		}
+	}
+	if d.Task == ledger.TaskGenerate {
+		checkSide(re, "width", w.Width, &d.Width)
+		checkSide(re, "height", w.Height, &d.Height)
+	} else {
+		checkEditSide(re, "width", w.Width, &d.Width)
+		checkEditSide(re, "height", w.Height, &d.Height)
+	}
 	checkSteps(re, w.Steps, &d.Steps)
 	if w.Model != nil {
 		d.Model = *w.Model

@@ -94,6 +94,9 @@ func TestInvalidInputsNameTheField(t *testing.T) {
 		{`{"client_id":"c","idempotency_key":"k","target":"nowhere"}`, "target"},
 		{`{"client_id":"c","idempotency_key":"k","cost":1}`, "cost"},
 		{`{"client_id":"c","idempotency_key":"k","width":512,"width":1024}`, "width"},
+		{`{"client_id":"c","idempotency_key":"k","task":"paint"}`, "task"},
+		{`{"client_id":"c","idempotency_key":"k","task":"upscale","height":64}`, "width"},
+		{`{"client_id":"c","idempotency_key":"k","task":"upscale","width":8200,"height":64}`, "width"},
 	}
 	for _, tc := range draftCases {
 		r := e.do("POST", "/api/drafts", tc.body)

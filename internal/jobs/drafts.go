@@ -9,9 +9,12 @@ import (
 )
 
 // RecordDraft records a draft rendered in the browser: cost 0, and the
-// avoided cost of the same image rendered by the cloud target (the default
-// one unless the draft names another) at its default step count. With no
-// cloud target configured nothing is avoided. A draft made offline and
+// avoided cost of the same work on the cloud target (the default one unless
+// the draft names another). A draft avoids the image at the default step
+// count; an edit (upscale, background removal) one step's worth of the
+// target's time at the output size, at least its one-second minimum: the
+// GPU time a comparable image-to-image network takes there. With no cloud
+// target configured nothing is avoided. A draft made offline and
 // reported later is dated by its MadeAt, which must lie within
 // [MaxDraftAge] back and [MaxClockSkew] ahead: else a *[MadeAtError], and
 // nothing is recorded. The bool is false for a replay of the same key; a
@@ -27,13 +30,13 @@ func (m *Manager) RecordDraft(ctx context.Context, d DraftRequest, who Identity)
 		if err != nil {
 			return ledger.Job{}, false, err
 		}
-		avoided = ledger.CostOf(t.cfg.PricePerSecondUSD, t.cfg.Estimate(d.Width, d.Height, DefaultSteps))
+		avoided = ledger.CostOf(t.cfg.PricePerSecondUSD, t.cfg.Estimate(d.Width, d.Height, avoidedSteps(d.Task)))
 	}
 	hash := d.Hash()
 	job, created, err := m.ledger.CreateOrGet(ctx, ledger.NewJob{
 		ID: newJobID("drf_"), Identity: who.Name, ClientID: d.ClientID, IdempotencyKey: d.IdempotencyKey,
 		RequestHash: hash, Target: "local", Model: d.Model,
-		Width: d.Width, Height: d.Height, Steps: d.Steps, Kind: ledger.KindLocal,
+		Width: d.Width, Height: d.Height, Steps: d.Steps, Kind: ledger.KindLocal, Task: d.Task,
 		Status: ledger.StatusCompleted, AvoidedCost: avoided, CreatedAt: d.MadeAt,
 	})
 	if err != nil {
@@ -43,6 +46,14 @@ func (m *Manager) RecordDraft(ctx context.Context, d DraftRequest, who Identity)
 		return job, false, &ConflictError{}
 	}
 	return job, created, nil
+}
+
+// avoidedSteps is the step count a local job's avoided cost is priced at.
+func avoidedSteps(task ledger.Task) int {
+	if task == ledger.TaskGenerate || task == "" {
+		return DefaultSteps
+	}
+	return 1
 }
 
 // checkMadeAt refuses a made_at outside [now-MaxDraftAge, now+MaxClockSkew]

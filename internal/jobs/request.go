@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"hybridgen/internal/ledger"
 )
 
 // Limits of a render and a draft. They are part of the API: the HTTP layer
@@ -30,6 +32,10 @@ const (
 	// is back. MaxClockSkew is how far in the future made_at may lie.
 	MaxDraftAge  = 30 * 24 * time.Hour
 	MaxClockSkew = 5 * time.Minute
+	// MaxEditSide is the longest side of an image edited on the device
+	// (upscaled or cut out) that a draft report records: the browser's
+	// upscaler stops there (8192, its canvas budget).
+	MaxEditSide = 8192
 )
 
 // ImageRequest is a validated cloud render request with defaults applied.
@@ -70,10 +76,19 @@ type DraftRequest struct {
 	// says nothing, i.e. now. [Manager.RecordDraft] dates the row by it,
 	// within [MaxDraftAge] back and [MaxClockSkew] ahead.
 	MadeAt time.Time
+	// Task is what the browser made: [ledger.TaskGenerate] (a draft, the
+	// default) or an edit of an image, whose width and height are the
+	// output's (any size up to [MaxEditSide]).
+	Task ledger.Task
 }
 
-// Hash fingerprints the draft (idempotency key and client aside).
+// Hash fingerprints the draft (idempotency key and client aside). Drafts
+// keep the fingerprint older rows have; an edit adds its task.
 func (d DraftRequest) Hash() string {
-	sum := sha256.Sum256(fmt.Appendf(nil, "%d|%d|%d|%s|%s", d.Width, d.Height, d.Steps, d.Model, d.Target))
+	fingerprint := fmt.Appendf(nil, "%d|%d|%d|%s|%s", d.Width, d.Height, d.Steps, d.Model, d.Target)
+	if d.Task != "" && d.Task != ledger.TaskGenerate {
+		fingerprint = fmt.Appendf(fingerprint, "|%s", d.Task)
+	}
+	sum := sha256.Sum256(fingerprint)
 	return hex.EncodeToString(sum[:16])
 }

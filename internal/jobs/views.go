@@ -13,6 +13,7 @@ import (
 type JobView struct {
 	ID      string `json:"id"`
 	Kind    string `json:"kind"`   // "cloud" or "local"
+	Task    string `json:"task"`   // "generate", "upscale" or "remove-background"
 	Status  string `json:"status"` // SUBMITTING, UNCONFIRMED, IN_QUEUE, IN_PROGRESS, COMPLETED, FAILED, CANCELLED, TIMED_OUT
 	Settled bool   `json:"settled"`
 	// Reconciling: the job was left in flight by a previous run of the
@@ -45,7 +46,7 @@ type JobView struct {
 // [Manager.View]).
 func ViewOf(j ledger.Job) JobView {
 	return JobView{
-		ID: j.ID, Kind: string(j.Kind), Status: string(j.Status), Settled: j.Settled,
+		ID: j.ID, Kind: string(j.Kind), Task: string(j.Task), Status: string(j.Status), Settled: j.Settled,
 		Target: j.Target, Model: j.Model, Width: j.Width, Height: j.Height, Steps: j.Steps,
 		CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt,
 		QueueSeconds: j.Queue.Seconds(), ExecutionSeconds: j.Execution.Seconds(),
@@ -94,10 +95,12 @@ type UsageRowView struct {
 	CloudFailed      int     `json:"cloud_failed"`
 	InFlight         int     `json:"in_flight"` // UNCONFIRMED jobs aside
 	LocalDrafts      int     `json:"local_drafts"`
+	LocalUpscales    int     `json:"local_upscales"`
+	LocalCutouts     int     `json:"local_background_removals"`
 	ExecutionSeconds float64 `json:"execution_seconds"`
 	CostUSD          float64 `json:"cost_usd"`           // settled cloud cost
 	InFlightCostUSD  float64 `json:"in_flight_cost_usd"` // estimate of unsettled jobs
-	AvoidedUSD       float64 `json:"avoided_usd"`        // cloud price of the local drafts
+	AvoidedUSD       float64 `json:"avoided_usd"`        // cloud price of the local work
 	AllCloudUSD      float64 `json:"all_cloud_usd"`      // cost_usd + avoided_usd
 	SavingsUSD       float64 `json:"savings_usd"`        // = avoided_usd
 	SavingsRatio     float64 `json:"savings_ratio"`      // savings / all-cloud, 0..1
@@ -137,7 +140,7 @@ func NewUsageView(u ledger.Usage) UsageView {
 func usageRowView(r ledger.UsageRow) UsageRowView {
 	return UsageRowView{
 		Key: r.Key, CloudJobs: r.CloudJobs, CloudFailed: r.CloudFailed, InFlight: r.InFlight,
-		LocalDrafts: r.LocalDrafts, ExecutionSeconds: r.Execution.Seconds(),
+		LocalDrafts: r.LocalDrafts, LocalUpscales: r.LocalUpscales, LocalCutouts: r.LocalCutouts, ExecutionSeconds: r.Execution.Seconds(),
 		CostUSD: r.Cost.USD(), InFlightCostUSD: r.InFlightCost.USD(), AvoidedUSD: r.Avoided.USD(),
 		AllCloudUSD: r.AllCloud().USD(), SavingsUSD: r.Avoided.USD(), SavingsRatio: r.SavingsRatio(),
 		Unconfirmed: r.Unconfirmed, UnconfirmedCostUSD: r.UnconfirmedCost.USD(),

@@ -17,6 +17,21 @@ const (
 	KindLocal Kind = "local" // drafted in the browser, reported by the client
 )
 
+// Task says what a job made: an image from a prompt, or an edit of one.
+type Task string
+
+// The tasks of a job. Cloud jobs always generate; local ones may edit.
+const (
+	TaskGenerate         Task = "generate"          // an image from a prompt (drafts, cloud jobs)
+	TaskUpscale          Task = "upscale"           // an image upscaled on the device
+	TaskRemoveBackground Task = "remove-background" // an image cut out on the device
+)
+
+// Valid reports whether t is one of the known tasks.
+func (t Task) Valid() bool {
+	return t == TaskGenerate || t == TaskUpscale || t == TaskRemoveBackground
+}
+
 // Status is a job's state. The in-flight and final states are RunPod's; a
 // row is SUBMITTING between its creation and RunPod's answer to /run, and
 // UNCONFIRMED when the request may have reached RunPod but no answer says
@@ -71,6 +86,7 @@ type Job struct {
 	Height        int
 	Steps         int
 	Kind          Kind
+	Task          Task
 	Status        Status
 	Settled       bool
 	Queue         time.Duration
@@ -102,6 +118,8 @@ type NewJob struct {
 	Height         int
 	Steps          int
 	Kind           Kind
+	// Task is what the job made; "" means [TaskGenerate].
+	Task Task
 	// Status is the initial state: SUBMITTING for cloud jobs, a final
 	// state for local drafts (which are created settled).
 	Status        Status
@@ -124,7 +142,7 @@ type NewJob struct {
 const jobColumns = `id, created_at, updated_at, client_id, COALESCE(idempotency_key, ''), request_hash,
 	target, model, width, height, steps, kind, status, settled, queue_ms, execution_ms,
 	estimated_cost_micros, cost_micros, avoided_cost_micros, remote_id, error,
-	identity, worst_case_cost_micros, estimated, owner`
+	identity, worst_case_cost_micros, estimated, owner, task`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -134,7 +152,7 @@ func scanJob(s scanner) (Job, error) {
 	err := s.Scan(&j.ID, &created, &updated, &j.ClientID, &j.IdempotencyKey, &j.RequestHash,
 		&j.Target, &j.Model, &j.Width, &j.Height, &j.Steps, &j.Kind, &j.Status, &j.Settled,
 		&queueMS, &execMS, &j.EstimatedCost, &j.Cost, &j.AvoidedCost, &j.RemoteID, &j.Error,
-		&j.Identity, &j.WorstCaseCost, &j.Estimated, &j.Owner)
+		&j.Identity, &j.WorstCaseCost, &j.Estimated, &j.Owner, &j.Task)
 	if err != nil {
 		return Job{}, err
 	}
@@ -206,6 +224,12 @@ func (l *Ledger) createOrGetTx(ctx context.Context, tx conn, n NewJob) (Job, boo
 	if n.Kind != KindCloud && n.Kind != KindLocal {
 		return Job{}, false, fmt.Errorf("unknown kind %q", n.Kind)
 	}
+	if n.Task == "" {
+		n.Task = TaskGenerate
+	}
+	if !n.Task.Valid() || (n.Kind == KindCloud && n.Task != TaskGenerate) {
+		return Job{}, false, fmt.Errorf("task %q is not one a %s job can have", n.Task, n.Kind)
+	}
 	if n.Status == "" {
 		n.Status = StatusSubmitting
 	}
@@ -220,11 +244,11 @@ func (l *Ledger) createOrGetTx(ctx context.Context, tx conn, n NewJob) (Job, boo
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO jobs (id, created_at, updated_at, identity, client_id, idempotency_key,
 		request_hash, target, model, width, height, steps, kind, status, settled,
-		estimated_cost_micros, worst_case_cost_micros, cost_micros, avoided_cost_micros, owner)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		estimated_cost_micros, worst_case_cost_micros, cost_micros, avoided_cost_micros, owner, task)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (identity, client_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`,
 		n.ID, created, now, n.Identity, n.ClientID, key, n.RequestHash, n.Target, n.Model, n.Width, n.Height, n.Steps,
-		n.Kind, n.Status, n.Status.Final(), n.EstimatedCost, n.WorstCaseCost, n.Cost, n.AvoidedCost, n.Owner)
+		n.Kind, n.Status, n.Status.Final(), n.EstimatedCost, n.WorstCaseCost, n.Cost, n.AvoidedCost, n.Owner, n.Task)
 	if err != nil {
 		return Job{}, false, fmt.Errorf("insert: %w", err)
 	}

@@ -1,6 +1,7 @@
 package ledger_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -258,6 +259,39 @@ func testUsageTotalsAndSavings(t *testing.T, loc string) {
 	}
 	if r := tot.SavingsRatio(); r < 0.754 || r > 0.755 {
 		t.Fatalf("savings ratio = %v", r)
+	}
+}
+
+func TestLocalEditsCountApartFromDrafts(t *testing.T) {
+	eachBackend(t, testLocalEditsCountApartFromDrafts)
+}
+
+func testLocalEditsCountApartFromDrafts(t *testing.T, loc string) {
+	ctx := context.Background()
+	l := openAt(t, loc, time.Now)
+	local := func(id string, task ledger.Task, avoided ledger.Micros) ledger.NewJob {
+		return ledger.NewJob{ID: id, ClientID: "c", Target: "local", Kind: ledger.KindLocal, Task: task,
+			Status: ledger.StatusCompleted, AvoidedCost: avoided}
+	}
+	for _, n := range []ledger.NewJob{local("d", "", 100), local("u1", ledger.TaskUpscale, 20),
+		local("u2", ledger.TaskUpscale, 30), local("r", ledger.TaskRemoveBackground, 5)} {
+		j, _, err := l.CreateOrGet(ctx, n)
+		if want := cmp.Or(n.Task, ledger.TaskGenerate); err != nil || j.Task != want {
+			t.Fatalf("create %s = %+v, %v; want task %s", n.ID, j.Task, err, want)
+		}
+	}
+	if _, _, err := l.CreateOrGet(ctx, ledger.NewJob{ID: "x", ClientID: "c", Target: "a100", Kind: ledger.KindCloud, Task: ledger.TaskUpscale}); err == nil {
+		t.Fatal("a cloud upscale was recorded")
+	}
+	if _, _, err := l.CreateOrGet(ctx, local("y", "paint", 1)); err == nil {
+		t.Fatal("an unknown task was recorded")
+	}
+	u, err := l.Usage(ctx, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tot := u.Total; tot.LocalDrafts != 1 || tot.LocalUpscales != 2 || tot.LocalCutouts != 1 || tot.Avoided != 155 {
+		t.Fatalf("usage = %+v", tot)
 	}
 }
 

@@ -168,4 +168,7 @@ var pgMigrations = []string{
 		tokens  DOUBLE PRECISION NOT NULL,
 		last_ms BIGINT NOT NULL
 	);`,
+
+	// 2: SQLite's version 5, what a job made.
+	migrationTask,
 }

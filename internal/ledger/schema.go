@@ -75,4 +75,11 @@ var migrations = []string{
 		tokens  REAL NOT NULL,
 		last_ms INTEGER NOT NULL
 	);`,
+	// 5: what a job made. Local rows may be edits made on the device
+	// (upscales, background removals), listed apart from drafts in usage.
+	migrationTask,
 }
+
+// migrationTask adds jobs.task; SQLite and PostgreSQL share it.
+const migrationTask = `ALTER TABLE jobs ADD COLUMN task TEXT NOT NULL DEFAULT 'generate'
+	CHECK (task IN ('generate', 'upscale', 'remove-background'));`

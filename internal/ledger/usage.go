@@ -60,15 +60,19 @@ func spend(ctx context.Context, q queryer, identity string, since, until time.Ti
 // UsageRow is one line of a usage report: a target, a day, or the total.
 type UsageRow struct {
 	// Key is the target name, the UTC day (YYYY-MM-DD), or "total".
-	Key          string
-	CloudJobs    int // cloud jobs, any status
-	CloudFailed  int // settled cloud jobs that did not complete
-	InFlight     int // cloud jobs not yet settled, UNCONFIRMED ones aside
-	LocalDrafts  int
-	Execution    time.Duration // billed cloud execution time
-	Cost         Micros        // settled cloud cost (estimated settlements included)
-	InFlightCost Micros        // estimated cost of the in-flight cloud jobs
-	Avoided      Micros        // what the local drafts would have cost in the cloud
+	Key         string
+	CloudJobs   int // cloud jobs, any status
+	CloudFailed int // settled cloud jobs that did not complete
+	InFlight    int // cloud jobs not yet settled, UNCONFIRMED ones aside
+	LocalDrafts int // images generated on the device
+	// LocalUpscales and LocalCutouts count the device's edits of images
+	// (tasks upscale and remove-background); their avoided cost is in Avoided.
+	LocalUpscales int
+	LocalCutouts  int
+	Execution     time.Duration // billed cloud execution time
+	Cost          Micros        // settled cloud cost (estimated settlements included)
+	InFlightCost  Micros        // estimated cost of the in-flight cloud jobs
+	Avoided       Micros        // what the local work would have cost in the cloud
 	// Unconfirmed counts jobs whose submission may have reached the cloud
 	// without an answer; UnconfirmedCost is their worst case, counted
 	// against budgets until they are reconciled.
@@ -104,7 +108,9 @@ type Usage struct {
 const usageSums = `COUNT(CASE WHEN kind = 'cloud' THEN 1 END),
 	COUNT(CASE WHEN kind = 'cloud' AND settled = 1 AND status != 'COMPLETED' THEN 1 END),
 	COUNT(CASE WHEN kind = 'cloud' AND settled = 0 AND status != 'UNCONFIRMED' THEN 1 END),
-	COUNT(CASE WHEN kind = 'local' THEN 1 END),
+	COUNT(CASE WHEN kind = 'local' AND task = 'generate' THEN 1 END),
+	COUNT(CASE WHEN kind = 'local' AND task = 'upscale' THEN 1 END),
+	COUNT(CASE WHEN kind = 'local' AND task = 'remove-background' THEN 1 END),
 	COALESCE(SUM(CASE WHEN kind = 'cloud' AND settled = 1 THEN execution_ms END), 0),
 	COALESCE(SUM(CASE WHEN kind = 'cloud' AND settled = 1 THEN cost_micros END), 0),
 	COALESCE(SUM(CASE WHEN kind = 'cloud' AND settled = 0 AND status != 'UNCONFIRMED' THEN estimated_cost_micros END), 0),
@@ -147,7 +153,7 @@ func (l *Ledger) usageRows(ctx context.Context, query string, args []any) ([]Usa
 		var r UsageRow
 		var key sql.NullString
 		var execMS int64
-		if err := rows.Scan(&key, &r.CloudJobs, &r.CloudFailed, &r.InFlight, &r.LocalDrafts,
+		if err := rows.Scan(&key, &r.CloudJobs, &r.CloudFailed, &r.InFlight, &r.LocalDrafts, &r.LocalUpscales, &r.LocalCutouts,
 			&execMS, &r.Cost, &r.InFlightCost, &r.Avoided,
 			&r.Unconfirmed, &r.UnconfirmedCost, &r.Estimated, &r.EstimatedCost); err != nil {
 			return nil, fmt.Errorf("ledger: usage: %w", err)

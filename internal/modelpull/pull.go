@@ -74,6 +74,10 @@ type Options struct {
 	Backoff time.Duration
 	// Progress receives progress updates; nil means none.
 	Progress func(Update)
+	// NPMPacks, when set, is a folder where `npm pack` already left the
+	// tarballs of "npm:" sources (by npm's file name); else pull runs
+	// `npm pack` itself.
+	NPMPacks string
 }
 
 // Update is one progress report.

@@ -12,10 +12,12 @@ import (
 	"os"
 	"path"
 	"slices"
+	"strings"
 	"time"
 
 	"hybridgen/internal/mirror"
 	"hybridgen/internal/taesd"
+	"hybridgen/internal/tfjs"
 )
 
 // Errors of converted files (a manifest file with a source); test with errors.Is.
@@ -29,7 +31,9 @@ var (
 // converters turn a verified source into the file the manifest lists, by
 // the name in its source.convert (models.Converters).
 var converters = map[string]func([]byte) ([]byte, error){
-	"taesd-decoder": taesd.ConvertDecoder,
+	"taesd-decoder":             taesd.ConvertDecoder,
+	"upscalerjs-esrgan-slim-x2": tfjs.ESRGANSlim(2),
+	"upscalerjs-esrgan-slim-x4": tfjs.ESRGANSlim(4),
 }
 
 // Converters lists the conversions [Pull] can make, sorted.
@@ -119,6 +123,9 @@ func (p *filePull) fetchSource() ([]byte, error) {
 
 func (p *filePull) getSource() ([]byte, error) {
 	url := p.file.Source.URL
+	if strings.HasPrefix(url, "npm:") {
+		return p.getNPMSource()
+	}
 	req, err := http.NewRequestWithContext(p.ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, err

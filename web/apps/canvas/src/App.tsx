@@ -1,5 +1,8 @@
 import {
   createRouterController,
+  ImageActionsContextMenu,
+  ImageActionsProvider,
+  ImageActionsStatus,
   ImageGenControllerProvider,
   ImageGenShapeUtil,
   ImageGenTool,
@@ -9,8 +12,9 @@ import {
 import { getAssetUrlsByImport } from '@tldraw/assets/imports.vite';
 import { useEffect, useMemo, useState } from 'react';
 import { type Editor, type TLComponents, Tldraw } from 'tldraw';
+import { createImageActions } from './imaging.js';
 import { SidePanel } from './panels/SidePanel.js';
-import { createServices, PERSISTENCE_KEY, type Services } from './services.js';
+import { clientId, createServices, PERSISTENCE_KEY, type Services } from './services.js';
 
 // tldraw's fonts, icons and translations, bundled by Vite and served by our
 // own binary: the app needs no CDN and works offline.
@@ -67,10 +71,32 @@ export function App() {
     [services],
   );
 
+  const actions = useMemo(
+    () =>
+      services &&
+      createImageActions({
+        ...services,
+        clientId: clientId(),
+        onResult: () => services.events.dispatchEvent(new Event('changed')),
+      }),
+    [services],
+  );
+
   // A stable component per services: tldraw remounts a panel whose component type changes.
   const components = useMemo<TLComponents>(
-    // Bottom left, over the canvas: the top right belongs to tldraw's style panel.
-    () => ({ ...imageGenComponents, InFrontOfTheCanvas: services ? () => <SidePanel services={services} /> : null }),
+    () => ({
+      ...imageGenComponents,
+      ContextMenu: ImageActionsContextMenu,
+      // Bottom left, over the canvas: the top right belongs to tldraw's style panel.
+      InFrontOfTheCanvas: services
+        ? () => (
+            <>
+              <SidePanel services={services} />
+              <ImageActionsStatus />
+            </>
+          )
+        : null,
+    }),
     [services],
   );
 
@@ -78,18 +104,20 @@ export function App() {
   if (!services || !controller) return <div style={{ padding: 24, fontFamily: 'system-ui' }}>Starting hybridgen…</div>;
   return (
     <ImageGenControllerProvider controller={controller}>
-      <div style={{ position: 'fixed', inset: 0 }}>
-        <Tldraw
-          assetUrls={assetUrls}
-          persistenceKey={PERSISTENCE_KEY}
-          assets={services.assets}
-          onMount={exposeEditor}
-          shapeUtils={shapeUtils}
-          tools={tools}
-          overrides={imageGenUiOverrides}
-          components={components}
-        />
-      </div>
+      <ImageActionsProvider actions={actions}>
+        <div style={{ position: 'fixed', inset: 0 }}>
+          <Tldraw
+            assetUrls={assetUrls}
+            persistenceKey={PERSISTENCE_KEY}
+            assets={services.assets}
+            onMount={exposeEditor}
+            shapeUtils={shapeUtils}
+            tools={tools}
+            overrides={imageGenUiOverrides}
+            components={components}
+          />
+        </div>
+      </ImageActionsProvider>
     </ImageGenControllerProvider>
   );
 }

@@ -58,7 +58,7 @@ export const DEMO_MODEL_ID = 'demo-tiny-sd';
 const CLIENT_ID_KEY = 'hybridgen-client-id';
 
 /** A stable id for this browser, for the ledger and per-client budgets. */
-function clientId(): string {
+export function clientId(): string {
   let id = localStorage.getItem(CLIENT_ID_KEY);
   if (!id) {
     id = `browser-${crypto.randomUUID()}`;

@@ -74,6 +74,12 @@ export function CostPanel({ client, events, drafts }: { client: CloudClient; eve
       <div style={{ display: 'grid', gridTemplateColumns: 'auto auto', gap: '2px 12px' }}>
         <span>Local drafts</span>
         <strong data-testid="hg-local-count">{t.local_drafts}</strong>
+        {(t.local_upscales ?? 0) > 0 && (
+          <>
+            <span>Local upscales</span>
+            <strong data-testid="hg-upscale-count">{t.local_upscales}</strong>
+          </>
+        )}
         <span>Cloud renders</span>
         <strong data-testid="hg-cloud-count">{t.cloud_jobs}</strong>
         <span>Spent</span>

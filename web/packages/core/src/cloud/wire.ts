@@ -19,6 +19,8 @@ export const FINAL_JOB_STATUSES: ReadonlySet<JobStatus> = new Set(['COMPLETED', 
 export interface JobView {
   readonly id: string;
   readonly kind: 'cloud' | 'local';
+  /** What the job made: an image from a prompt, or an edit made on the device. Absent from older servers. */
+  readonly task?: LocalTask;
   readonly status: JobStatus;
   readonly settled: boolean;
   readonly target: string;
@@ -56,7 +58,13 @@ export interface ImageRequestBody {
   readonly idempotency_key: string;
 }
 
-/** The body of `POST /api/drafts`: a draft made in the browser. */
+/** What work done in the browser made: a draft, or an edit of an image. */
+export type LocalTask = 'generate' | 'upscale' | 'remove-background';
+
+/**
+ * The body of `POST /api/drafts`: a draft made in the browser, or an edit of an image (`task`),
+ * whose `width` and `height` are the output's.
+ */
 export interface DraftReportBody {
   readonly client_id: string;
   readonly idempotency_key: string;
@@ -65,6 +73,8 @@ export interface DraftReportBody {
   readonly steps: number;
   readonly model: string;
   readonly target?: string;
+  /** Default `generate` (a draft). */
+  readonly task?: LocalTask;
   /**
    * When the draft was made (RFC 3339, e.g. `new Date().toISOString()`): a draft made offline is
    * reported later and the ledger dates it by this. The server refuses one more than 30 days old
@@ -113,6 +123,10 @@ export interface UsageRow {
   readonly cloud_failed: number;
   readonly in_flight: number;
   readonly local_drafts: number;
+  /** Upscales made on the device (absent from older servers). */
+  readonly local_upscales?: number;
+  /** Background removals made on the device (absent from older servers). */
+  readonly local_background_removals?: number;
   readonly execution_seconds: number;
   readonly cost_usd: number;
   readonly in_flight_cost_usd: number;

@@ -4,7 +4,7 @@ import type { CapabilityReport } from '../capabilities/types.js';
 import { blobSource, type EngineModel } from '../engine/model.js';
 import type { LocalEngine } from '../engine/types.js';
 import { variantUnsupportedGraphs } from '../models/ops.js';
-import { manifestRequirements } from '../models/registry.js';
+import { assertDraftingModel, manifestRequirements, type NotADraftingModelError } from '../models/registry.js';
 import type { ModelManifest } from '../models/types.js';
 import type { LocalRenderer, LocalStatus, RenderOptions, RenderOutput, RenderRequest } from '../router/types.js';
 import type { ModelStore } from '../store/model-store.js';
@@ -68,10 +68,14 @@ export interface LocalRendererHandle extends LocalRenderer {
 /**
  * The local half of the router: downloads the model into the store on first
  * use (progress as MB of MB, speed and ETA), loads it into the engine once
- * (sessions warmed), and makes drafts on this device at no cost.
+ * (sessions warmed), and makes drafts on this device at no cost. Throws
+ * {@link NotADraftingModelError} for a manifest that does not draft images
+ * (such as the `esrgan-slim` upscaler named by `?model=`).
  */
 export function createLocalRenderer(options: LocalRendererOptions): LocalRendererHandle {
-  const { engine, store, manifest, capabilities } = options;
+  const { engine, store, capabilities } = options;
+  // An upscaler's manifest (say ?model=esrgan-slim) must never reach the drafting engine.
+  const manifest = assertDraftingModel(options.manifest);
   const steps = options.steps ?? { draft: 1, hq: 4 };
   const encodePng = options.encodePng ?? createPngEncoder();
   const shipped = chooseBackend(capabilities, manifestRequirements(manifest), { requirePersistentStorage: true, ...options.choose });

@@ -7,7 +7,16 @@
 export { loadManifest, ManifestFetchError, resolveManifestBase } from './load.js';
 export type { UnsupportedGraph } from './ops.js';
 export { unsupportedOps, unsupportedOpsReason, variantUnsupportedGraphs } from './ops.js';
-export { BUILTIN_MANIFESTS, getManifest, manifestRequirements, resolveFileUrl, UnknownModelError } from './registry.js';
+export {
+  assertDraftingModel,
+  BUILTIN_MANIFESTS,
+  DRAFTING_PIPELINES,
+  getManifest,
+  manifestRequirements,
+  NotADraftingModelError,
+  resolveFileUrl,
+  UnknownModelError,
+} from './registry.js';
 export type { FileRole, GraphDim, GraphSummary, GraphTensor, ManifestFile, ManifestFileSource, ManifestVariant, ModelManifest } from './types.js';
 export { FILE_CONVERTERS, FILE_ROLES } from './types.js';
 export type { ManifestIssue } from './validate.js';

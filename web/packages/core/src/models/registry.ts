@@ -1,6 +1,7 @@
 // The manifests shipped with the app: the same JSON files the Go binary
 // embeds (repository root models/*.json), imported here so both sides read
 // one copy. Add a model by adding its JSON there and one import below.
+import esrganSlimJson from '../../../../../models/esrgan-slim.json' with { type: 'json' };
 import sdTurboJson from '../../../../../models/sd-turbo.json' with { type: 'json' };
 import type { Backend, ModelRequirements } from '../backend/types.js';
 import { unsupportedOpsReason, variantUnsupportedGraphs } from './ops.js';
@@ -17,8 +18,36 @@ export class UnknownModelError extends Error {
   }
 }
 
+/** The pipeline kinds that draft images from prompts: the ones the local engine runs. */
+export const DRAFTING_PIPELINES: readonly string[] = ['sd-turbo'];
+
+/** A model that does not draft images from prompts (e.g. the `esrgan-slim` upscaler) was chosen to draft. */
+export class NotADraftingModelError extends Error {
+  override readonly name = 'NotADraftingModelError';
+  readonly modelId: string;
+  /** The manifest's `pipeline.kind`, e.g. `upscaler`. */
+  readonly kind: string;
+  constructor(modelId: string, kind: string) {
+    super(
+      `"${modelId}" is a model of kind "${kind}", not one that drafts images (${DRAFTING_PIPELINES.join(', ')}): name a drafting model, or none for the default`,
+    );
+    this.modelId = modelId;
+    this.kind = kind;
+  }
+}
+
+/** Returns the manifest when it drafts images from prompts; throws {@link NotADraftingModelError} otherwise. */
+export function assertDraftingModel(manifest: ModelManifest): ModelManifest {
+  const kind = String(manifest.pipeline.kind ?? '');
+  if (!DRAFTING_PIPELINES.includes(kind)) throw new NotADraftingModelError(manifest.id, kind);
+  return manifest;
+}
+
 /** The built-in manifests, validated when the module loads. */
-export const BUILTIN_MANIFESTS: readonly ModelManifest[] = [parseManifest(sdTurboJson, { source: 'models/sd-turbo.json' })];
+export const BUILTIN_MANIFESTS: readonly ModelManifest[] = [
+  parseManifest(sdTurboJson, { source: 'models/sd-turbo.json' }),
+  parseManifest(esrganSlimJson, { source: 'models/esrgan-slim.json' }),
+];
 
 /** The built-in manifest with this id; throws {@link UnknownModelError}. */
 export function getManifest(modelId: string): ModelManifest {

@@ -1,7 +1,7 @@
 import type { Backend, VariantRequirements } from '../backend/types.js';
 
 /** What a file does in a pipeline. */
-export type FileRole = 'tokenizer' | 'text_encoder' | 'unet' | 'vae_decoder' | 'vae_encoder' | 'tiny_decoder' | 'tiny_encoder' | 'external_data';
+export type FileRole = 'tokenizer' | 'text_encoder' | 'unet' | 'vae_decoder' | 'vae_encoder' | 'tiny_decoder' | 'tiny_encoder' | 'external_data' | 'upscaler';
 
 /** Every role, for validation. */
 export const FILE_ROLES: readonly FileRole[] = [
@@ -13,16 +13,21 @@ export const FILE_ROLES: readonly FileRole[] = [
   'tiny_decoder',
   'tiny_encoder',
   'external_data',
+  'upscaler',
 ];
 
-/** Conversions a file's {@link ManifestFileSource} may name (`taesd-decoder`: the TAESD decoder's PyTorch weights to ONNX). */
-export const FILE_CONVERTERS = ['taesd-decoder'] as const;
+/**
+ * Conversions a file's {@link ManifestFileSource} may name (`taesd-decoder`: the TAESD decoder's PyTorch
+ * weights to ONNX; `upscalerjs-esrgan-slim-x2`/`-x4`: UpscalerJS's TF.js ESRGAN models from their npm tarball).
+ */
+export const FILE_CONVERTERS = ['taesd-decoder', 'upscalerjs-esrgan-slim-x2', 'upscalerjs-esrgan-slim-x4'] as const;
 
 /**
  * The published file a mirror's file is converted from by `hybridgen models pull`
  * (e.g. the tiny decoder from TAESD's PyTorch weights): only a mirror serves such a file.
  */
 export interface ManifestFileSource {
+  /** An http(s) URL, or `npm:<package>@<exact version>` (the package's published tarball). */
   readonly url: string;
   /** Git blob SHA-1 of the source (40 lowercase hex), which pins its bytes. */
   readonly gitBlobSha1: string;

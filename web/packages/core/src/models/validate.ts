@@ -69,18 +69,26 @@ function checkSource(field: string, value: unknown, issues: ManifestIssue[]): vo
     return;
   }
   for (const key of Object.keys(value)) if (!SOURCE_KEYS.has(key)) issues.push({ field: `${field}.${key}`, problem: 'unknown field' });
-  let url: URL | undefined;
-  try {
-    url = typeof value.url === 'string' ? new URL(value.url) : undefined;
-  } catch {
-    url = undefined;
-  }
-  if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:')) issues.push({ field: `${field}.url`, problem: 'must be an http(s) URL' });
+  if (!isSourceUrl(value.url)) issues.push({ field: `${field}.url`, problem: 'must be an http(s) URL or npm:<package>@<exact version>' });
   if (typeof value.gitBlobSha1 !== 'string' || !REVISION.test(value.gitBlobSha1)) {
     issues.push({ field: `${field}.gitBlobSha1`, problem: 'must be 40 lowercase hex digits' });
   }
   if (!FILE_CONVERTERS.includes(value.convert as (typeof FILE_CONVERTERS)[number])) {
     issues.push({ field: `${field}.convert`, problem: `must be one of ${FILE_CONVERTERS.join(', ')}` });
+  }
+}
+
+/** An exact published version of an npm package, as `npm:<package>@<version>`. */
+const NPM_SOURCE = /^npm:(?:@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]*@[0-9]+\.[0-9]+\.[0-9]+(?:-[0-9A-Za-z.-]+)?$/;
+
+function isSourceUrl(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  if (value.startsWith('npm:')) return NPM_SOURCE.test(value);
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || url.protocol === 'http:';
+  } catch {
+    return false;
   }
 }
 

@@ -1,6 +1,7 @@
 import type { GenerateRequest, GenerateResult, RouteMode, RouteProgress, Router } from '@hybridgen/core';
-import { AssetRecordType, type Editor, type TLAssetId, type TLImageAsset, type TLShapeId } from 'tldraw';
+import type { Editor, TLAssetId, TLImageAsset, TLShapeId } from 'tldraw';
 import { IMAGE_GEN_SHAPE_TYPE, type ImageGenMode, type ImageGenShape } from '../shape/props.js';
+import { assetBlob, storeImageAsset } from './assets.js';
 import { createRunStore, type RunStatus } from './run-state.js';
 import type { GenerateIntent, ImageGenController } from './types.js';
 import { errorText, keptText, resultLabel, resultText, type WordsContext } from './words.js';
@@ -37,41 +38,32 @@ class Superseded extends DOMException {
   }
 }
 
-/** Reads the file behind an image asset (from the asset store), e.g. to start a final from a draft. */
-async function assetBlob(editor: Editor, assetId: string | null): Promise<Blob | undefined> {
-  if (!assetId) return undefined;
-  const url = await editor.resolveAssetUrl(assetId as TLAssetId, { shouldResolveToOriginal: true });
-  return url ? (await fetch(url)).blob() : undefined;
-}
-
 /**
- * Puts the result in the editor's asset store (`editor.uploadAsset`: with a persistence key,
- * tldraw keeps the file in IndexedDB) and creates its asset record, with prompt, seed, model,
- * source and cost in its meta. The document holds the asset's id, never the pixels.
+ * Keeps the result in the asset store ({@link storeImageAsset}), with prompt, seed, model, source,
+ * cost and decoder in its meta. The document holds the asset's id, never the pixels.
  */
-async function storeResult(editor: Editor, prompt: string, result: GenerateResult, signal: AbortSignal): Promise<TLImageAsset['id']> {
-  const id = AssetRecordType.createId();
-  const mimeType = result.image.type || 'image/png';
-  const asset: TLImageAsset = AssetRecordType.create({
-    id,
-    type: 'image',
-    props: { src: null, w: result.width, h: result.height, mimeType, name: `hybridgen-${result.seed}.png`, isAnimated: false },
-    meta: {
-      prompt,
-      seed: result.seed,
-      model: result.model,
-      engine: result.engine,
-      source: result.source,
-      costUsd: result.costUsd,
-      avoidedCostUsd: result.avoidedCostUsd,
-      // The decoder the engine reports it ran: a `tiny` one offers "Keep".
-      ...(result.decoder ? { decoder: result.decoder } : {}),
+function storeResult(editor: Editor, prompt: string, result: GenerateResult, signal: AbortSignal): Promise<TLImageAsset['id']> {
+  return storeImageAsset(
+    editor,
+    {
+      image: result.image,
+      width: result.width,
+      height: result.height,
+      name: `hybridgen-${result.seed}.png`,
+      meta: {
+        prompt,
+        seed: result.seed,
+        model: result.model,
+        engine: result.engine,
+        source: result.source,
+        costUsd: result.costUsd,
+        avoidedCostUsd: result.avoidedCostUsd,
+        // The decoder the engine reports it ran: a `tiny` one offers "Keep".
+        ...(result.decoder ? { decoder: result.decoder } : {}),
+      },
     },
-  }) as TLImageAsset;
-  const file = new File([result.image], asset.props.name, { type: mimeType });
-  const uploaded = await editor.uploadAsset(asset, file, signal);
-  editor.createAssets([{ ...asset, props: { ...asset.props, src: uploaded.src }, meta: { ...asset.meta, ...uploaded.meta } }]);
-  return id;
+    signal,
+  );
 }
 
 function seedFor(shape: ImageGenShape, intent: GenerateIntent): number | undefined {

@@ -1,5 +1,6 @@
 import { memo } from 'react';
 import { stopEventPropagation, type TLAssetId, useEditor, useImageOrVideoAsset, useValue } from 'tldraw';
+import { ImageActionButtons } from '../actions/ui.js';
 import { useImageGenController } from '../controller/context.js';
 import { RUNNING_STATUSES, type ShapeRun } from '../controller/run-state.js';
 import type { GenerateIntent } from '../controller/types.js';
@@ -109,6 +110,11 @@ export const ImageGenPanel = memo(function ImageGenPanel({ shape }: { shape: Ima
           </button>
         )}
       </div>
+      {props.assetId && (
+        <div style={styles.row}>
+          <ImageActionButtons shapeId={shape.id} disabled={running} />
+        </div>
+      )}
       {running && (
         <div
           role="progressbar"

@@ -1,0 +1,124 @@
+import { DownloadError, type UpscaleStep } from '@hybridgen/core';
+import { atom, createShapeId, type Editor, type TLImageShape, type TLShapeId } from 'tldraw';
+import { assetBlob, storeImageAsset } from '../controller/assets.js';
+import { errorText } from '../controller/words.js';
+import { PLACEMENT_GAP, placeWithoutOverlap } from '../tool/placement.js';
+import { imageSourceOf } from './source.js';
+import type { ImageActionController, ImageActionMeta, ImageActionRun, LocalEditRecord, UpscalerLike } from './types.js';
+
+/** Options of {@link createImageActionController}. */
+export interface ImageActionControllerOptions {
+  /** The on-device upscaler (`@hybridgen/core`'s `createUpscaler`). */
+  readonly upscaler: UpscalerLike;
+  /** The upscaler's model id (its manifest's), for meta, the ledger and the words. */
+  readonly upscalerModel: string;
+  /** Where it runs, in words people know, e.g. "WebGPU". */
+  readonly engine: string;
+  /** Records a finished edit in the ledger (at $0, with the cloud price avoided); may queue offline. */
+  readonly record: (edit: LocalEditRecord) => Promise<unknown>;
+  /** Called after each finished action, e.g. to refresh a cost panel. */
+  readonly onResult?: () => void;
+}
+
+/** Why a run stopped: a newer action on the same shape replaced it. */
+class Replaced extends DOMException {
+  constructor() {
+    super('replaced by a newer action', 'AbortError');
+  }
+}
+
+/** Words for a failed action; a model missing from the server says how to get it. */
+export function actionErrorText(error: unknown, model: string): string {
+  if (error instanceof DownloadError && error.status === 404) {
+    return `The ${model} model is not on this server. Run \`hybridgen models pull ${model}\` there (it fetches the weights from npm once), then try again.`;
+  }
+  return errorText(error, { serverReachable: true });
+}
+
+function progressText(step: UpscaleStep, scale: number): { progress: number; text: string } {
+  if (step.phase === 'download') {
+    const { fraction } = step.event;
+    return { progress: fraction * 0.1, text: `Downloading the upscaler · ${Math.round(fraction * 100)}%` };
+  }
+  return { progress: 0.1 + (0.9 * step.tilesDone) / step.tilesTotal, text: `Upscaling ${scale}x · tile ${step.tilesDone} of ${step.tilesTotal}` };
+}
+
+/**
+ * An {@link ImageActionController} running on this device: it reads the source shape's image from
+ * the asset store, runs the action in its worker (progress per tile, cancel), stores the result
+ * with `editor.uploadAsset`, creates a new `image` shape beside the source with
+ * `meta.hybridgen` linking it back, and records the run in the ledger.
+ */
+export function createImageActionController(options: ImageActionControllerOptions): ImageActionController {
+  const runs = atom<ReadonlyMap<TLShapeId, ImageActionRun>>('hybridgen image actions', new Map());
+  const running = new Map<TLShapeId, AbortController>();
+  const set = (id: TLShapeId, run: ImageActionRun) => runs.set(new Map(runs.get()).set(id, run));
+  const update = (id: TLShapeId, patch: Partial<ImageActionRun>) => {
+    const run = runs.get().get(id);
+    if (run) set(id, { ...run, ...patch });
+  };
+
+  async function upscale(editor: Editor, sourceId: TLShapeId, scale: number, signal: AbortSignal): Promise<void> {
+    const label = `Upscale ${scale}x`;
+    set(sourceId, { status: 'running', label, progress: 0, text: 'Starting…', error: null, resultShapeId: null });
+    try {
+      const source = imageSourceOf(editor, editor.getShape(sourceId));
+      const image = source ? await assetBlob(editor, source.assetId) : undefined;
+      if (!source || !image) throw new Error('the shape has no image to upscale');
+      const started = performance.now();
+      const result = await options.upscaler.upscale(image, { scale, signal, onProgress: (step) => update(sourceId, progressText(step, scale)) });
+      const meta: ImageActionMeta = { sourceShapeId: sourceId, action: 'upscale', scale, model: options.upscalerModel };
+      const assetId = await storeImageAsset(
+        editor,
+        { image: result.png, width: result.width, height: result.height, name: `upscaled-${scale}x.png`, meta: { hybridgen: { ...meta } } },
+        signal,
+      );
+      signal.throwIfAborted();
+      const bounds = editor.getShapePageBounds(sourceId);
+      const id = createShapeId();
+      editor.createShape<TLImageShape>({
+        id,
+        type: 'image',
+        x: (bounds?.maxX ?? 0) + PLACEMENT_GAP,
+        y: bounds?.y ?? 0,
+        props: { assetId, w: source.width * scale, h: source.height * scale },
+        meta: { hybridgen: { ...meta } },
+      });
+      placeWithoutOverlap(editor, id);
+      const seconds = ((performance.now() - started) / 1000).toFixed(1);
+      set(sourceId, {
+        status: 'done',
+        label,
+        progress: 1,
+        text: `Upscaled ${scale}x on this device (${options.engine}) in ${seconds} s · $0`,
+        error: null,
+        resultShapeId: id,
+      });
+      await options
+        .record({ task: 'upscale', model: options.upscalerModel, width: result.width, height: result.height })
+        .catch((e: unknown) => console.warn('hybridgen: the upscale was not recorded in the ledger', e));
+      options.onResult?.();
+    } catch (error) {
+      if (!signal.aborted)
+        set(sourceId, { status: 'error', label, progress: 0, text: '', error: actionErrorText(error, options.upscalerModel), resultShapeId: null });
+      else if (!(signal.reason instanceof Replaced))
+        set(sourceId, { status: 'cancelled', label, progress: 0, text: 'Cancelled', error: null, resultShapeId: null });
+    }
+  }
+
+  return {
+    upscaleScales: options.upscaler.scales,
+    upscale(editor, sourceId, scale) {
+      running.get(sourceId)?.abort(new Replaced());
+      const controller = new AbortController();
+      running.set(sourceId, controller);
+      void upscale(editor, sourceId, scale, controller.signal).finally(() => {
+        if (running.get(sourceId) === controller) running.delete(sourceId);
+      });
+    },
+    cancel(sourceId) {
+      running.get(sourceId)?.abort(new DOMException('cancelled by the user', 'AbortError'));
+    },
+    runs: () => runs.get(),
+  };
+}
