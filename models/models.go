@@ -34,9 +34,9 @@ var Backends = []string{"webgpu-f16", "webgpu-f32", "wasm"}
 var Roles = []string{"tokenizer", "text_encoder", "unet", "vae_decoder", "vae_encoder", "tiny_decoder", "tiny_encoder", "external_data"}
 
 // Converters are the conversions a file's [Source] may ask for:
-// "taesd-decoder" turns the TAESD decoder's PyTorch state dict into ONNX
-// (internal/taesd).
-var Converters = []string{"taesd-decoder"}
+// "taesd-decoder" and "taesd-encoder" turn the TAESD decoder's or encoder's
+// PyTorch state dict into ONNX (internal/taesd).
+var Converters = []string{"taesd-decoder", "taesd-encoder"}
 
 // nonGraphRoles are the roles whose file is not an ONNX graph (no graph summary).
 var nonGraphRoles = []string{"tokenizer", "external_data"}

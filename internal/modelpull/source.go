@@ -30,6 +30,7 @@ var (
 // the name in its source.convert (models.Converters).
 var converters = map[string]func([]byte) ([]byte, error){
 	"taesd-decoder": taesd.ConvertDecoder,
+	"taesd-encoder": taesd.ConvertEncoder,
 }
 
 // Converters lists the conversions [Pull] can make, sorted.

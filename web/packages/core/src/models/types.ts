@@ -15,8 +15,8 @@ export const FILE_ROLES: readonly FileRole[] = [
   'external_data',
 ];
 
-/** Conversions a file's {@link ManifestFileSource} may name (`taesd-decoder`: the TAESD decoder's PyTorch weights to ONNX). */
-export const FILE_CONVERTERS = ['taesd-decoder'] as const;
+/** Conversions a file's {@link ManifestFileSource} may name (`taesd-decoder` / `taesd-encoder`: TAESD's PyTorch weights to ONNX). */
+export const FILE_CONVERTERS = ['taesd-decoder', 'taesd-encoder'] as const;
 
 /**
  * The published file a mirror's file is converted from by `hybridgen models pull`
