@@ -11,6 +11,7 @@ import type { CapabilityReport } from '../capabilities/types.js';
 import { throwIfAborted } from './abort.js';
 import { EmbeddingCache } from './embedding-cache.js';
 import { DeviceLostError, EngineAbortedError, EngineError, EngineNotLoadedError, InvalidRequestError } from './errors.js';
+import { lazyEncoderFor } from './lazy-encoder.js';
 import { checkContract, type PipelineParts, runPipeline, warmUpPipeline } from './pipeline.js';
 import { readPipelineConfig } from './pipeline-config.js';
 import { loadOrt, type OrtModule, ortWebGpuDevice, type RuntimeOptions } from './runtime.js';
@@ -141,8 +142,8 @@ export class InPageEngine implements LocalEngine {
     if (!loaded) return 0;
     loaded.parts.embeddings.clear();
     const sessions = Object.values(loaded.parts.sessions) as InferenceSession[];
-    await Promise.allSettled(sessions.map((s) => s.release()));
-    return sessions.length;
+    const [encoder] = await Promise.all([loaded.parts.encoder?.release() ?? 0, Promise.allSettled(sessions.map((s) => s.release()))]);
+    return sessions.length + encoder;
   }
 
   private runner(device: GPUDevice | null): PipelineParts['run'] {
@@ -181,16 +182,8 @@ export class InPageEngine implements LocalEngine {
       const variant = request.model.variants[backend];
       if (!variant) continue;
       try {
-        const loaded = await createSessions(ort, {
-          variant,
-          source: request.source,
-          backend,
-          pipeline,
-          size,
-          shaderF16: caps.webgpu.available && caps.webgpu.shaderF16,
-          ...(signal ? { signal } : {}),
-          ...(onProgress ? { onProgress } : {}),
-        });
+        const sessionOptions = { variant, source: request.source, backend, pipeline, size, shaderF16: caps.webgpu.available && caps.webgpu.shaderF16 };
+        const loaded = await createSessions(ort, { ...sessionOptions, ...(signal ? { signal } : {}), ...(onProgress ? { onProgress } : {}) });
         let parts: PipelineParts | undefined;
         try {
           const ioTypes = checkContract(loaded.sessions);
@@ -208,6 +201,8 @@ export class InPageEngine implements LocalEngine {
             modelId: request.model.id,
             run: this.runner(device),
           };
+          const encoder = lazyEncoderFor(ort, sessionOptions);
+          if (encoder) parts = { ...parts, encoder };
           this.watchDevice(device);
           const warmStart = performance.now();
           // WebGPU: the throw-away run compiles the shaders, so the first real draft is fast. WASM: it
@@ -240,6 +235,7 @@ export class InPageEngine implements LocalEngine {
           return result;
         } catch (error) {
           parts?.embeddings.clear();
+          await parts?.encoder?.release();
           await Promise.allSettled(Object.values(loaded.sessions).map((s: InferenceSession) => s.release()));
           throw error;
         }
