@@ -3,6 +3,7 @@ import {
   ImageGenControllerProvider,
   ImageGenShapeUtil,
   ImageGenTool,
+  Img2ImgOverlay,
   imageGenComponents,
   imageGenUiOverrides,
 } from '@hybridgen/tldraw';
@@ -70,7 +71,18 @@ export function App() {
   // A stable component per services: tldraw remounts a panel whose component type changes.
   const components = useMemo<TLComponents>(
     // Bottom left, over the canvas: the top right belongs to tldraw's style panel.
-    () => ({ ...imageGenComponents, InFrontOfTheCanvas: services ? () => <SidePanel services={services} /> : null }),
+    // Image-to-image (Sketch lens, Style) sits at the top centre.
+    () => ({
+      ...imageGenComponents,
+      InFrontOfTheCanvas: services
+        ? () => (
+            <>
+              <SidePanel services={services} />
+              <Img2ImgOverlay />
+            </>
+          )
+        : null,
+    }),
     [services],
   );
 

@@ -7,6 +7,10 @@ import type { InferenceSession } from 'onnxruntime-web/webgpu';
 import { ModelFormatError } from './errors.js';
 import type { OrtModule } from './runtime.js';
 import { type CreateSessionsOptions, createGraphSession, LAZY_GRAPH_ROLES, variantFileReader } from './sessions.js';
+import type { EngineProgress } from './types.js';
+
+/** Told about the session's creation (`create-session`), by the call that needs it first. */
+type ProgressSink = ((progress: EngineProgress) => void) | undefined;
 
 /** The encoder's tensor names (`internal/taesd`'s contract, the same as optimum's VAE encoder). */
 export const ENCODER_IO = { input: 'sample', output: 'latent_sample' } as const;
@@ -16,7 +20,7 @@ export class LazyEncoder {
   private session: Promise<InferenceSession> | null = null;
   private released = false;
 
-  constructor(private readonly create: () => Promise<InferenceSession>) {}
+  constructor(private readonly create: (onProgress: ProgressSink) => Promise<InferenceSession>) {}
 
   /** True once the session exists (or is being made). */
   get started(): boolean {
@@ -24,10 +28,10 @@ export class LazyEncoder {
   }
 
   /** The session, created on the first call; a failed creation is retried on the next call. */
-  get(): Promise<InferenceSession> {
+  get(onProgress?: (progress: EngineProgress) => void): Promise<InferenceSession> {
     if (this.released) return Promise.reject(new ModelFormatError('the encoder was released with its model'));
     if (!this.session) {
-      this.session = this.create().then((s) => {
+      this.session = this.create(onProgress).then((s) => {
         if (!s.inputNames.includes(ENCODER_IO.input) || !s.outputNames.includes(ENCODER_IO.output)) {
           void s.release();
           throw new ModelFormatError(`tiny_encoder must map ${ENCODER_IO.input} to ${ENCODER_IO.output} (has ${s.inputNames} -> ${s.outputNames})`);
@@ -65,8 +69,9 @@ export function lazyEncoderFor(ort: OrtModule, opts: CreateSessionsOptions): Laz
   if (!opts.variant.files.some((f) => f.role === role)) return undefined;
   // The load's signal and progress belong to the load: the encoder is made later, by a generate.
   const { signal: _signal, onProgress: _progress, ...rest } = opts;
-  return new LazyEncoder(async () => {
+  return new LazyEncoder(async (onProgress) => {
     const expected = { [ENCODER_IO.input]: [1, 3, opts.size, opts.size] };
-    return (await createGraphSession(ort, rest, role, variantFileReader(rest), expected)).session;
+    const withProgress = onProgress ? { ...rest, onProgress } : rest;
+    return (await createGraphSession(ort, withProgress, role, variantFileReader(withProgress), expected)).session;
   });
 }

@@ -114,10 +114,10 @@ export function normaliseRequest(request: EngineGenerateRequest): { prompt: stri
 }
 
 /** Image-to-image: the init image's latents from the tiny encoder (its session made on first use). */
-async function encodeInit(parts: PipelineParts, init: InitImage): Promise<{ latents: Float32Array; ms: number }> {
+async function encodeInit(parts: PipelineParts, init: InitImage, options: RunPipelineOptions): Promise<{ latents: Float32Array; ms: number }> {
   if (!parts.encoder) throw new InvalidRequestError('this model has no tiny_encoder: it cannot start from an image');
   const t = performance.now();
-  const session = await parts.encoder.get();
+  const session = await parts.encoder.get(options.onProgress);
   const input = session.inputMetadata.find((m) => m.name === ENCODER_IO.input);
   const type = input?.isTensor ? String(input.type) : 'float32';
   const pixels = floatTensor(parts.ort, type, rgbaToPlanarUnit(init, parts.size), [1, 3, parts.size, parts.size]);
@@ -229,7 +229,7 @@ export async function runPipeline(parts: PipelineParts, request: EngineGenerateR
   if (init) {
     throwIfAborted(signal);
     onProgress?.({ stage: 'encoder' });
-    encoded = await encodeInit(parts, init);
+    encoded = await encodeInit(parts, init, options);
   }
   const from = { steps, ...(init && encoded ? { init: { latents: encoded.latents, strength: init.strength } } : {}) };
   const { latents, unetStepMs } = await denoise(parts, text.hidden, seed, from, options);

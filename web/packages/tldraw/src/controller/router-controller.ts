@@ -1,5 +1,6 @@
 import type { GenerateRequest, GenerateResult, RouteMode, RouteProgress, Router } from '@hybridgen/core';
 import { AssetRecordType, type Editor, type TLAssetId, type TLImageAsset, type TLShapeId } from 'tldraw';
+import { createImg2ImgActions } from '../img2img/actions.js';
 import { IMAGE_GEN_SHAPE_TYPE, type ImageGenMode, type ImageGenShape } from '../shape/props.js';
 import { createRunStore, type RunStatus } from './run-state.js';
 import type { GenerateIntent, ImageGenController } from './types.js';
@@ -38,7 +39,7 @@ class Superseded extends DOMException {
 }
 
 /** Reads the file behind an image asset (from the asset store), e.g. to start a final from a draft. */
-async function assetBlob(editor: Editor, assetId: string | null): Promise<Blob | undefined> {
+export async function assetBlob(editor: Editor, assetId: string | null): Promise<Blob | undefined> {
   if (!assetId) return undefined;
   const url = await editor.resolveAssetUrl(assetId as TLAssetId, { shouldResolveToOriginal: true });
   return url ? (await fetch(url)).blob() : undefined;
@@ -49,7 +50,7 @@ async function assetBlob(editor: Editor, assetId: string | null): Promise<Blob |
  * tldraw keeps the file in IndexedDB) and creates its asset record, with prompt, seed, model,
  * source and cost in its meta. The document holds the asset's id, never the pixels.
  */
-async function storeResult(editor: Editor, prompt: string, result: GenerateResult, signal: AbortSignal): Promise<TLImageAsset['id']> {
+export async function storeResult(editor: Editor, prompt: string, result: GenerateResult, signal: AbortSignal): Promise<TLImageAsset['id']> {
   const id = AssetRecordType.createId();
   const mimeType = result.image.type || 'image/png';
   const asset: TLImageAsset = AssetRecordType.create({
@@ -190,6 +191,7 @@ export function createRouterController(options: RouterControllerOptions): ImageG
     },
     isLocalReady: options.isLocalReady,
     getRun: (id) => runs.get(id),
+    img2img: createImg2ImgActions({ router: options.router, ...(options.onResult ? { onResult: options.onResult } : {}) }),
     maxPromptChars: options.maxPromptChars,
   };
 }

@@ -3,6 +3,7 @@ import { stopEventPropagation, type TLAssetId, useEditor, useImageOrVideoAsset, 
 import { useImageGenController } from '../controller/context.js';
 import { RUNNING_STATUSES, type ShapeRun } from '../controller/run-state.js';
 import type { GenerateIntent } from '../controller/types.js';
+import { RefineControls } from '../img2img/RefineControls.js';
 import { useLivePreview } from './live-preview.js';
 import { ModeToggle } from './ModeToggle.js';
 import type { ImageGenShape } from './props.js';
@@ -109,6 +110,7 @@ export const ImageGenPanel = memo(function ImageGenPanel({ shape }: { shape: Ima
           </button>
         )}
       </div>
+      {props.assetId && !running && <RefineControls shape={shape} />}
       {running && (
         <div
           role="progressbar"
