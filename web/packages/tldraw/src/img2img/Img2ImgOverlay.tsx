@@ -3,6 +3,7 @@ import { type Editor, stopEventPropagation, type TLImageShape, type TLShapeId, u
 import { useImageGenController } from '../controller/context.js';
 import { errorText } from '../controller/words.js';
 import { styles } from '../shape/styles.js';
+import { placeWithoutOverlap } from '../tool/placement.js';
 import { DEFAULT_STRENGTH, STYLE_PRESETS } from './actions.js';
 import { type ActionState, actionText, track } from './RefineControls.js';
 import { createLensFrame, watchSketchLenses } from './sketch-lens.js';
@@ -114,7 +115,10 @@ export function Img2ImgOverlay() {
         onClick={() => {
           const c = editor.getViewportPageBounds().center;
           const id = createLensFrame(editor, 'a cosy cabin in a snowy forest, warm light', { x: c.x - 160, y: c.y - 160 });
+          // On empty canvas: strokes over another shape's panel would land on that panel.
+          placeWithoutOverlap(editor, id);
           editor.select(id);
+          editor.zoomToSelectionIfOffscreen(64);
         }}
       >
         Sketch lens
