@@ -17,7 +17,7 @@ type Result = { id: string; x: number; y: number; w: number; h: number; assetId:
 /** The image shapes an img2img action made (`meta.hybridgen.action`), with their decoded file's width. */
 function results(page: Page, action: string): Promise<Result[]> {
   return page.evaluate(async (a) => {
-    const editor = (window as unknown as { hgEditor: import('tldraw').Editor }).hgEditor;
+    const editor = (window as unknown as { editor: import('tldraw').Editor }).editor;
     const shapes = editor.getCurrentPageShapes().filter((s) => s.type === 'image' && (s.meta.hybridgen as { action?: string } | undefined)?.action === a);
     return Promise.all(
       shapes.map(async (s) => {
@@ -71,7 +71,7 @@ describe('image-to-image on the canvas (test model, WebAssembly, no cloud target
     expect(await usage(server)).toMatchObject({ local_drafts: 2, cloud_jobs: 0, cost_usd: 0 });
 
     await page.evaluate(
-      (id) => (window as unknown as { hgEditor: import('tldraw').Editor }).hgEditor.select(id as import('tldraw').TLShapeId) && undefined,
+      (id) => (window as unknown as { editor: import('tldraw').Editor }).editor.select(id as import('tldraw').TLShapeId) && undefined,
       refined?.id,
     );
     await page.getByTestId('hg-style-preset').selectOption('oil');
@@ -89,7 +89,7 @@ describe('image-to-image on the canvas (test model, WebAssembly, no cloud target
     const { server } = suite();
     await page.getByTestId('hg-new-lens').click();
     const frame = await page.evaluate(() => {
-      const editor = (window as unknown as { hgEditor: import('tldraw').Editor }).hgEditor;
+      const editor = (window as unknown as { editor: import('tldraw').Editor }).editor;
       const f = editor.getOnlySelectedShape();
       if (!f) throw new Error('no lens frame');
       const b = editor.getShapePageBounds(f.id);
@@ -103,7 +103,7 @@ describe('image-to-image on the canvas (test model, WebAssembly, no cloud target
     const runs = async () => (await status.getAttribute('title')) || Number(await status.getAttribute('data-runs'));
     /** A burst of three pen strokes inside the frame (the draw tool, as a person draws). */
     const burst = async (offset: number) => {
-      await page.evaluate(() => (window as unknown as { hgEditor: import('tldraw').Editor }).hgEditor.setCurrentTool('draw') && undefined);
+      await page.evaluate(() => (window as unknown as { editor: import('tldraw').Editor }).editor.setCurrentTool('draw') && undefined);
       for (let s = 0; s < 3; s++) {
         const y = frame.screen.y + frame.screen.h * (0.25 + 0.2 * s);
         await page.mouse.move(frame.screen.x + frame.screen.w * 0.2, y + offset);
@@ -111,7 +111,7 @@ describe('image-to-image on the canvas (test model, WebAssembly, no cloud target
         for (let i = 1; i <= 8; i++) await page.mouse.move(frame.screen.x + frame.screen.w * (0.2 + 0.07 * i), y + offset + (i % 2) * 12, { steps: 2 });
         await page.mouse.up();
       }
-      await page.evaluate(() => (window as unknown as { hgEditor: import('tldraw').Editor }).hgEditor.setCurrentTool('select') && undefined);
+      await page.evaluate(() => (window as unknown as { editor: import('tldraw').Editor }).editor.setCurrentTool('select') && undefined);
     };
     const before = (await usage(server)).local_drafts;
     await burst(0);

@@ -100,10 +100,6 @@ export function App() {
           tools={tools}
           overrides={imageGenUiOverrides}
           components={components}
-          onMount={(editor) => {
-            // A handle for the console and the browser tests (they read shapes' meta through it).
-            (window as unknown as { hgEditor?: typeof editor }).hgEditor = editor;
-          }}
         />
       </div>
     </ImageGenControllerProvider>
