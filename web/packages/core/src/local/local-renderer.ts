@@ -203,7 +203,13 @@ export function createLocalRenderer(options: LocalRendererOptions): LocalRendere
       const image = await engine.generate(
         // Drafts decode with the tiny decoder when the variant has one (unless asked otherwise, as
         // "Keep" does); High Quality with the VAE decoder.
-        { prompt: request.prompt, seed: request.seed, steps: totalSteps, decoder: request.decoder ?? (request.settings === 'hq' ? 'full' : 'tiny'), ...(init ? { init } : {}) },
+        {
+          prompt: request.prompt,
+          seed: request.seed,
+          steps: totalSteps,
+          decoder: request.decoder ?? (request.settings === 'hq' ? 'full' : 'tiny'),
+          ...(init ? { init } : {}),
+        },
         {
           ...(renderOptions.signal ? { signal: renderOptions.signal } : {}),
           onProgress: (p) => {
