@@ -35,9 +35,11 @@ var Backends = []string{"webgpu-f16", "webgpu-f32", "wasm"}
 var Roles = []string{"tokenizer", "text_encoder", "unet", "vae_decoder", "vae_encoder", "tiny_decoder", "tiny_encoder", "external_data", "upscaler"}
 
 // Converters are the conversions a file's [Source] may ask for:
-// "taesd-decoder" turns the TAESD decoder's PyTorch state dict into ONNX
-// (internal/taesd).
-var Converters = []string{"taesd-decoder", "upscalerjs-esrgan-slim-x2", "upscalerjs-esrgan-slim-x4"}
+// "taesd-decoder" and "taesd-encoder" turn the TAESD decoder's or encoder's
+// PyTorch state dict into ONNX (internal/taesd); "upscalerjs-esrgan-slim-x2"
+// and "-x4" convert UpscalerJS's TF.js ESRGAN models from their npm tarball
+// (internal/tfjs).
+var Converters = []string{"taesd-decoder", "taesd-encoder", "upscalerjs-esrgan-slim-x2", "upscalerjs-esrgan-slim-x4"}
 
 // nonGraphRoles are the roles whose file is not an ONNX graph (no graph summary).
 var nonGraphRoles = []string{"tokenizer", "external_data"}

@@ -27,7 +27,7 @@ func TestEmbeddedManifestsAreValid(t *testing.T) {
 		t.Errorf("sd-turbo is not pinned: %s", m.BaseURL)
 	}
 	v := m.Variants["webgpu-f16"]
-	if len(v.Files) != 8 || !v.Requirements.NeedsShaderF16 {
+	if len(v.Files) != 9 || !v.Requirements.NeedsShaderF16 {
 		t.Errorf("variant %+v", v)
 	}
 	tokenizer := map[string]bool{}

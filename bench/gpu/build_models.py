@@ -49,6 +49,7 @@ NETS = {
     "unet": M.UNet,
     "vae_decoder": M.VaeDecoder,
     "tiny_decoder": M.TinyDecoder,
+    "tiny_encoder": M.TinyEncoder,
     # Ablation, to split the UNet's time between its convolutions and its transformer blocks:
     # the same UNet without any Transformer2D (encoder_hidden_states then goes unused).
     "unet_noattn": lambda **kw: M.UNet(**{"attn": (False,) * 4, "mid_attn": False, **kw}),
@@ -59,11 +60,12 @@ TINY = {
     "unet": {"ch": (32, 64), "heads": (2, 2), "attn": (True, True), "layers": 1, "ctx": 64},
     "vae_decoder": {"ch": (32, 64), "layers": 1},
     "tiny_decoder": {"c": 32},
+    "tiny_encoder": {"c": 32},
     "unet_noattn": {"ch": (32, 64), "heads": (2, 2), "attn": (False, False), "layers": 1, "ctx": 64, "mid_attn": False},
 }
 FULL_SIZES = {"vocab": 49408, "hidden": 1024}
 TINY_SIZES = {"vocab": TINY["text_encoder"]["vocab"], "hidden": TINY["text_encoder"]["dim"]}
-EXPECTED_M = {"text_encoder": 340.3, "unet": 865.9, "vae_decoder": 49.5, "tiny_decoder": 1.2, "unet_noattn": "n/a, ablation"}
+EXPECTED_M = {"text_encoder": 340.3, "unet": 865.9, "vae_decoder": 49.5, "tiny_decoder": 1.2, "tiny_encoder": 1.2, "unet_noattn": "n/a, ablation"}
 
 
 def example_inputs(name, device, dtype=torch.float32, sizes=FULL_SIZES):
@@ -78,6 +80,8 @@ def example_inputs(name, device, dtype=torch.float32, sizes=FULL_SIZES):
             torch.tensor([999], dtype=torch.int64, device=device),
             torch.randn(1, 77, sizes["hidden"], device=device, dtype=dtype),
         )
+    if name == "tiny_encoder":
+        return (torch.rand(1, 3, 512, 512, device=device, dtype=dtype),)
     return (torch.randn(1, 4, 64, 64, device=device, dtype=dtype),)
 
 
@@ -104,6 +108,14 @@ IO = {
     ),
 }
 IO["unet_noattn"] = IO["unet"]
+IO["tiny_encoder"] = (
+    ["sample"],
+    ["latent_sample"],
+    {
+        "sample": {0: "batch_size", 1: "num_channels", 2: "height", 3: "width"},
+        "latent_sample": {0: "batch_size", 1: "num_channels_latent", 2: "height_latent", 3: "width_latent"},
+    },
+)
 for _n in ("vae_decoder", "tiny_decoder"):
     IO[_n] = (
         ["latent_sample"],

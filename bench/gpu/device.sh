@@ -209,14 +209,15 @@ for step in "$@"; do
       # download + fp32 derivation + load + drafts; revisit = load at page open + drafts), the bare-ORT
       # anchor page (bench-bare, the demo's way, on the fp32 files bench-local derived; with the demo's
       # session options and with ORT's defaults, for peak memory), then WASM (WebGPU hidden: int8
-      # derivation + load + drafts, then a revisit). The export includes the tiny decoder.
+      # derivation + load + drafts, then a revisit). The export includes the tiny decoder and the tiny
+      # encoder; lens=6 times the Sketch lens's stroke-to-image path (issue 17) after the drafts.
       unpack_browser
       for f in .devweb/debs/*.deb; do dpkg -x "$f" /; done; ldconfig
-      for n in text_encoder unet vae_decoder tiny_decoder; do
-        [ -f $M/fp16/$n/files.json ] || { python3 "$B/build_models.py" --export $M --dtypes fp16 --only text_encoder,unet,vae_decoder,tiny_decoder --summary "$OUT/export-fp16.json" || exit 1; break; }
+      for n in text_encoder unet vae_decoder tiny_decoder tiny_encoder; do
+        [ -f $M/fp16/$n/files.json ] || { python3 "$B/build_models.py" --export $M --dtypes fp16 --only text_encoder,unet,vae_decoder,tiny_decoder,tiny_encoder --summary "$OUT/export-fp16.json" || exit 1; rm -rf $W/mirror/sd-turbo-bench-f16; break; }
       done
       [ -f $W/mirror/sd-turbo-bench-f16/manifest.json ] || python3 "$B/make_mirror.py" --export $M/fp16 --tokenizer .devweb/tokenizer --out $W/mirror || exit 1
-      browser_bench browser-drafts "label=first,drafts=6,fullDrafts=5,hq=1 label=revisit,drafts=6,fullDrafts=5 page=bench-bare,opts=demo,runs=10 page=bench-bare,opts=plain,runs=5 label=wasm-first,backend=wasm,drafts=3 label=wasm-revisit,backend=wasm,drafts=3" \
+      browser_bench browser-drafts "label=first,drafts=6,fullDrafts=5,hq=1,lens=6 label=revisit,drafts=6,fullDrafts=5,lens=6 page=bench-bare,opts=demo,runs=10 page=bench-bare,opts=plain,runs=5 label=wasm-first,backend=wasm,drafts=3 label=wasm-revisit,backend=wasm,drafts=3" \
         $WEBGPU_FLAGS ${CHROME_EXTRA:-}
       cp $W/server.log "$OUT/" 2>/dev/null ;;
     *) echo "unknown step $step"; exit 2 ;;

@@ -19,8 +19,9 @@ import shutil
 # The real manifest's pipeline block, read rather than copied, so the benchmark model runs as SD-Turbo does.
 SD_TURBO_MANIFEST = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "models", "sd-turbo.json")
 ROLES = ("text_encoder", "unet", "vae_decoder")
-# Added when the export has it: the tiny (TAESD-class) decoder the engine uses for drafts.
-OPTIONAL_ROLES = ("tiny_decoder",)
+# Added when the export has them: the tiny (TAESD-class) decoder the engine uses for drafts, and the
+# tiny encoder of image-to-image (the Sketch lens).
+OPTIONAL_ROLES = ("tiny_decoder", "tiny_encoder")
 
 
 def sha256(path: str) -> str:

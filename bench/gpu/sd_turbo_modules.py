@@ -309,5 +309,20 @@ class TinyDecoder(nn.Module):
         return self.layers(x).clamp(0, 1) * 2.0 - 1.0
 
 
+class TinyEncoder(nn.Module):
+    """TAESD encoder (taesd.py's Encoder): RGB in [0, 1] -> latents in the UNet's scale."""
+
+    def __init__(self, c=64):
+        super().__init__()
+        layers = [nn.Conv2d(3, c, 3, padding=1), TaesdBlock(c)]
+        for i in range(3):
+            layers += [nn.Conv2d(c, c, 3, padding=1, stride=2, bias=False)] + [TaesdBlock(c) for _ in range(3)]
+        layers += [nn.Conv2d(c, 4, 3, padding=1)]
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, sample):
+        return self.layers(sample)
+
+
 def param_count(module):
     return sum(p.numel() for p in module.parameters())

@@ -32,6 +32,7 @@ var (
 // the name in its source.convert (models.Converters).
 var converters = map[string]func([]byte) ([]byte, error){
 	"taesd-decoder":             taesd.ConvertDecoder,
+	"taesd-encoder":             taesd.ConvertEncoder,
 	"upscalerjs-esrgan-slim-x2": tfjs.ESRGANSlim(2),
 	"upscalerjs-esrgan-slim-x4": tfjs.ESRGANSlim(4),
 }

@@ -41,17 +41,26 @@ const (
 	WidthOut     = "width"
 )
 
-// ErrLayout is wrapped by [*LayoutError].
-var ErrLayout = errors.New("taesd: not a TAESD decoder state dict")
+// Tensor names of the encoder's graph, the same as the VAE encoder's in
+// optimum's SD exports (the decoder takes LatentOutput as its input).
+const (
+	ImageInput   = "sample"
+	LatentOutput = "latent_sample"
+)
 
-// LayoutError lists how a state dict differs from the TAESD decoder's keys
-// and shapes.
+// ErrLayout is wrapped by [*LayoutError].
+var ErrLayout = errors.New("taesd: not a TAESD state dict")
+
+// LayoutError lists how a state dict differs from the TAESD decoder's (or
+// encoder's) keys and shapes.
 type LayoutError struct {
+	// Part is "decoder" or "encoder".
+	Part     string
 	Problems []string
 }
 
 func (e *LayoutError) Error() string {
-	return "taesd: not a TAESD decoder state dict: " + strings.Join(e.Problems, "; ")
+	return fmt.Sprintf("taesd: not a TAESD %s state dict: %s", e.Part, strings.Join(e.Problems, "; "))
 }
 
 // Unwrap makes the error match [ErrLayout].
@@ -81,7 +90,7 @@ func ConvertDecoder(pth []byte) ([]byte, error) {
 
 // DecoderONNX checks sd against the decoder's layout and builds the graph.
 func DecoderONNX(sd *torchfile.StateDict) ([]byte, error) {
-	width, err := checkLayout(sd)
+	width, err := checkLayoutOf(sd, "decoder", fmt.Sprintf("%d.weight", firstConv), LatentChannels, ExpectedShapes)
 	if err != nil {
 		return nil, err
 	}
@@ -97,27 +106,34 @@ func ExpectedShapes(width int) map[string][]int {
 		fmt.Sprintf("%d.weight", lastConv):  conv(3, width),
 		fmt.Sprintf("%d.bias", lastConv):    {3},
 	}
-	for _, i := range blockIndices {
-		for _, j := range []int{0, 2, 4} {
-			want[fmt.Sprintf("%d.conv.%d.weight", i, j)] = conv(width, width)
-			want[fmt.Sprintf("%d.conv.%d.bias", i, j)] = []int{width}
-		}
-	}
+	addBlocks(want, blockIndices, width)
 	for _, i := range upsampleConvIndex {
 		want[fmt.Sprintf("%d.weight", i)] = conv(width, width)
 	}
 	return want
 }
 
-// checkLayout returns the decoder's width, or a *LayoutError listing every
-// missing, unexpected or misshapen tensor.
-func checkLayout(sd *torchfile.StateDict) (int, error) {
-	first := sd.Get(fmt.Sprintf("%d.weight", firstConv))
-	if first == nil || len(first.Shape) != 4 || first.Shape[0] <= 0 {
-		return 0, &LayoutError{Problems: []string{fmt.Sprintf("no %d.weight of shape [C, %d, 3, 3]", firstConv, LatentChannels)}}
+// addBlocks adds the keys of TAESD Blocks (three 3x3 convs with bias,
+// width in and out) at the given layer indices.
+func addBlocks(want map[string][]int, indices []int, width int) {
+	for _, i := range indices {
+		for _, j := range []int{0, 2, 4} {
+			want[fmt.Sprintf("%d.conv.%d.weight", i, j)] = []int{width, width, 3, 3}
+			want[fmt.Sprintf("%d.conv.%d.bias", i, j)] = []int{width}
+		}
 	}
-	width := first.Shape[0]
-	want := ExpectedShapes(width)
+}
+
+// checkLayoutOf returns the width read from the first conv's weight (key
+// first, inChannels inputs), or a *LayoutError listing every missing,
+// unexpected or misshapen tensor against expected(width).
+func checkLayoutOf(sd *torchfile.StateDict, part, first string, inChannels int, expected func(int) map[string][]int) (int, error) {
+	w := sd.Get(first)
+	if w == nil || len(w.Shape) != 4 || w.Shape[0] <= 0 {
+		return 0, &LayoutError{Part: part, Problems: []string{fmt.Sprintf("no %s of shape [C, %d, 3, 3]", first, inChannels)}}
+	}
+	width := w.Shape[0]
+	want := expected(width)
 	var problems []string
 	for _, t := range sd.Tensors {
 		shape, ok := want[t.Name]
@@ -135,7 +151,7 @@ func checkLayout(sd *torchfile.StateDict) (int, error) {
 	}
 	if len(problems) > 0 {
 		slices.Sort(problems)
-		return 0, &LayoutError{Problems: problems}
+		return 0, &LayoutError{Part: part, Problems: problems}
 	}
 	return width, nil
 }

@@ -42,11 +42,18 @@ type runResult struct {
 // installed by `make deps`) on the reference latent.
 func runWithORT(t *testing.T, onnx []byte) runResult {
 	t.Helper()
+	return runModelWithORT(t, onnx, "testdata/reference.json")
+}
+
+// runModelWithORT runs the ONNX model on the input of the reference file at
+// refPath (see testdata/run-onnx.mjs).
+func runModelWithORT(t *testing.T, onnx []byte, refPath string) runResult {
+	t.Helper()
 	model := filepath.Join(t.TempDir(), "tiny_decoder.onnx")
 	if err := os.WriteFile(model, onnx, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("node", "testdata/run-onnx.mjs", model, "testdata/reference.json")
+	cmd := exec.Command("node", "testdata/run-onnx.mjs", model, refPath)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

@@ -48,13 +48,19 @@ func (b *builder) constant(name string, dims []int64, values ...float32) string 
 
 // conv is a 3x3 convolution with padding 1 of layer `prefix` (bias optional).
 func (b *builder) conv(x, prefix string, bias bool) string {
+	return b.convStride(x, prefix, bias, 1)
+}
+
+// convStride is conv with the given stride (TAESD's encoder downsamples
+// with stride-2 convs).
+func (b *builder) convStride(x, prefix string, bias bool, stride int64) string {
 	inputs := []string{x, b.weight(prefix + ".weight")}
 	if bias {
 		inputs = append(inputs, b.weight(prefix+".bias"))
 	}
 	return b.op("Conv", inputs,
 		onnxwrite.Ints("dilations", 1, 1), onnxwrite.Int("group", 1), onnxwrite.Ints("kernel_shape", 3, 3),
-		onnxwrite.Ints("pads", 1, 1, 1, 1), onnxwrite.Ints("strides", 1, 1))
+		onnxwrite.Ints("pads", 1, 1, 1, 1), onnxwrite.Ints("strides", stride, stride))
 }
 
 // block is TAESD's residual Block(C, C): relu(conv(relu(conv(relu(conv(x))))) + x).

@@ -1,5 +1,7 @@
 // Runs an ONNX decoder with onnxruntime-node (CPU) on the latent of a
 // reference.json and prints {dims, maxAbsDiff} against its sample as JSON.
+// A reference may name other tensors (the encoder's test): inputName,
+// input, inputShape, outputName, output.
 // Used by internal/taesd's Go test: node run-onnx.mjs <model.onnx> <reference.json>
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -10,8 +12,10 @@ const ort = require('onnxruntime-node');
 const [modelPath, referencePath] = process.argv.slice(2);
 const ref = JSON.parse(readFileSync(referencePath, 'utf8'));
 const session = await ort.InferenceSession.create(modelPath);
-const latent = new ort.Tensor('float32', Float32Array.from(ref.latent), ref.latentShape);
-const { sample } = await session.run({ latent_sample: latent });
+const input = new ort.Tensor('float32', Float32Array.from(ref.input ?? ref.latent), ref.inputShape ?? ref.latentShape);
+const outputs = await session.run({ [ref.inputName ?? 'latent_sample']: input });
+const sample = outputs[ref.outputName ?? 'sample'];
+ref.sample = ref.output ?? ref.sample;
 let maxAbsDiff = sample.data.length === ref.sample.length ? 0 : Number.POSITIVE_INFINITY;
 for (let i = 0; i < Math.min(sample.data.length, ref.sample.length); i++) {
   maxAbsDiff = Math.max(maxAbsDiff, Math.abs(sample.data[i] - ref.sample[i]));

@@ -8,11 +8,15 @@
 // waits for that same load; "first image" is the time from navigation start to that draft's image.
 // Then more Quick Preview drafts (tiny decoder when the variant has one; every other one repeats the
 // prompt with a new seed, so it skips the text encoder), engine drafts with the full VAE decoder
-// (fullDrafts), and optionally one High Quality render (hq=1). Long tasks on the main thread are
+// (fullDrafts), and optionally one High Quality render (hq=1), then the Sketch lens's path (lens=N,
+// issue 17): a sketch drawn on a canvas, exported to PNG (as the lens exports its frame), made into
+// an image (img2img, strength 0.5: the tiny encoder, one UNet step, the tiny decoder, PNG);
+// `strokeToImageMs` runs from the end of the stroke to the PNG in hand, the lens's 250 ms pause
+// excluded; the first run includes the encoder's session creation. Long tasks on the main thread are
 // counted throughout (PerformanceObserver).
 //
 // Query: model=<mirrored manifest id> (required), threads=<WASM threads> (default: the engine's),
-// drafts=<count> (default 2), fullDrafts=<count> (default 0), hq=1, backend=wasm (hide WebGPU from the renderer) | auto (default),
+// drafts=<count> (default 2), fullDrafts=<count> (default 0), hq=1, lens=<count> (default 0), backend=wasm (hide WebGPU from the renderer) | auto (default),
 // label=<free text>, probe=1 (report the capabilities and stop), fallbackAdapter=1 (let a software
 // WebGPU adapter such as SwiftShader run the model, as chooseBackend's allowFallbackAdapter). Output: console lines `HG_PROGRESS <json>`, then one `HG_RESULT <json>` or
 // `HG_ERROR <json>`; bench/gpu/browser_bench.py reads them from the browser's log.
@@ -40,6 +44,7 @@ const threads = params.get('threads');
 const drafts = Number(params.get('drafts') ?? '2');
 const fullDrafts = Number(params.get('fullDrafts') ?? '0');
 const hq = params.get('hq') === '1';
+const lensRuns = Number(params.get('lens') ?? '0');
 const backendParam = params.get('backend') ?? 'auto';
 const label = params.get('label') ?? '';
 const allowFallbackAdapter = params.get('fallbackAdapter') === '1';
@@ -133,6 +138,29 @@ function longTasks() {
   };
 }
 
+/** A sketch with `strokes` pen strokes, as PNG (the lens exports its frame the same way, white background). */
+async function sketch(strokes: number, side: number): Promise<Blob> {
+  const canvas = new OffscreenCanvas(side, side);
+  const ctx = canvas.getContext('2d');
+  if (!ctx) throw new Error('no 2D context');
+  ctx.fillStyle = '#fff';
+  ctx.fillRect(0, 0, side, side);
+  ctx.strokeStyle = '#1d1d1d';
+  ctx.lineWidth = 6;
+  ctx.lineCap = 'round';
+  for (let s = 0; s < strokes; s++) {
+    ctx.beginPath();
+    for (let i = 0; i <= 12; i++) {
+      const x = side * (0.1 + 0.065 * i);
+      const y = side * (0.2 + 0.12 * (s % 6)) + Math.sin(i + s) * side * 0.04;
+      if (i === 0) ctx.moveTo(x, y);
+      else ctx.lineTo(x, y);
+    }
+    ctx.stroke();
+  }
+  return canvas.convertToBlob({ type: 'image/png' });
+}
+
 const PROMPTS = ['a watercolor fox in a forest', 'a red cat on a blue chair', 'a lighthouse at dusk, oil painting', 'a bowl of ramen, studio photo'];
 
 async function main(): Promise<void> {
@@ -194,6 +222,17 @@ async function main(): Promise<void> {
     fullRuns.push({ decoder: image.decoder, ...image.timings });
   }
   const hqRun = hq ? (await local.render({ prompt: PROMPTS[0] as string, seed: 3000, width: size, height: size, settings: 'hq' }, {})).timings : null;
+  const lens = [];
+  for (let i = 0; i < lensRuns; i++) {
+    const strokeEnd = performance.now();
+    const initImage = await sketch(3 + i, 512);
+    const exportMs = performance.now() - strokeEnd;
+    const output = await local.render(
+      { prompt: 'a cosy cabin in a snowy forest, warm light', seed: 4000 + i, width: size, height: size, settings: 'draft', initImage, strength: 0.5 },
+      {},
+    );
+    lens.push({ strokeToImageMs: Math.round(performance.now() - strokeEnd), exportMs: Math.round(exportMs), ...output.timings, pngBytes: output.image.size });
+  }
   const estimate = await navigator.storage.estimate();
   emit('HG_RESULT', {
     label,
@@ -215,6 +254,7 @@ async function main(): Promise<void> {
     drafts: runs,
     fullVaeDrafts: fullRuns,
     hq: hqRun,
+    lens,
     storageUsageBytes: estimate.usage ?? null,
     derivedVariants: await derivedVariants(manifest.id),
     totalMs: Math.round(performance.now() - start),

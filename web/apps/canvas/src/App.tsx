@@ -6,6 +6,7 @@ import {
   ImageGenControllerProvider,
   ImageGenShapeUtil,
   ImageGenTool,
+  Img2ImgOverlay,
   imageGenComponents,
   imageGenUiOverrides,
 } from '@hybridgen/tldraw';
@@ -84,15 +85,17 @@ export function App() {
 
   // A stable component per services: tldraw remounts a panel whose component type changes.
   const components = useMemo<TLComponents>(
+    // Bottom left, over the canvas: the top right belongs to tldraw's style panel.
+    // Image-to-image (Sketch lens, Style) sits at the top centre.
     () => ({
       ...imageGenComponents,
       ContextMenu: ImageActionsContextMenu,
-      // Bottom left, over the canvas: the top right belongs to tldraw's style panel.
       InFrontOfTheCanvas: services
         ? () => (
             <>
               <SidePanel services={services} />
               <ImageActionsStatus />
+              <Img2ImgOverlay />
             </>
           )
         : null,

@@ -49,6 +49,7 @@ describe('generateTestModels', () => {
       'fp32/vae_decoder/model.onnx',
       'manifest.json',
       'tiny_decoder/model.onnx',
+      'tiny_encoder/model.onnx',
       'tokenizer/merges.txt',
       'tokenizer/special_tokens_map.json',
       'tokenizer/tokenizer_config.json',
@@ -86,6 +87,7 @@ describe('generateTestModels', () => {
         'unet',
         'vae_decoder',
         'tiny_decoder',
+        'tiny_encoder',
       ]);
       let total = 0;
       for (const file of variant.files) {
@@ -93,7 +95,7 @@ describe('generateTestModels', () => {
         expect(file.bytes).toBe(data.byteLength);
         expect(file.sha256).toBe(createHash('sha256').update(data).digest('hex'));
         // The tiny decoder is one fp32 file shared by every variant, as in the real manifest.
-        if (file.role === 'tiny_decoder') expect(file.path).toBe('tiny_decoder/model.onnx');
+        if (file.role === 'tiny_decoder' || file.role === 'tiny_encoder') expect(file.path).toBe(`${file.role}/model.onnx`);
         else if (file.role !== 'tokenizer') expect(file.path.startsWith(`${precision}/`)).toBe(true);
         total += file.bytes;
       }

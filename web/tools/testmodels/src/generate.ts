@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { GRAPH_ROLES, type GraphRole, PRECISIONS, type Precision, TEST_MODEL_ID } from './contract.js';
 import { buildTextEncoder } from './graphs/text-encoder.js';
 import { buildTinyDecoder } from './graphs/tiny-decoder.js';
+import { buildTinyEncoder } from './graphs/tiny-encoder.js';
 import { buildUnet } from './graphs/unet.js';
 import { buildVaeDecoder } from './graphs/vae-decoder.js';
 import { buildManifest, type ManifestFile, type TestModelManifest } from './manifest.js';
@@ -42,8 +43,10 @@ export interface GeneratedTestModel {
   readonly tokenizerDir: string;
   /** `<modelDir>/tiny_decoder/model.onnx`: the TAESD-shaped tiny decoder (fp32, listed in every variant). */
   readonly tinyDecoder: string;
+  /** `<modelDir>/tiny_encoder/model.onnx`: the TAESD-shaped tiny encoder (fp32, listed in every variant). */
+  readonly tinyEncoder: string;
   /** Trainable parameters per graph. */
-  readonly parameters: Readonly<Record<GraphRole | 'tiny_decoder', number>>;
+  readonly parameters: Readonly<Record<GraphRole | 'tiny_decoder' | 'tiny_encoder', number>>;
   /** Wall time of the generation in milliseconds. */
   readonly elapsedMs: number;
 }
@@ -87,7 +90,7 @@ export function generateTestModels(options: GenerateOptions = {}): GeneratedTest
   const graphFiles = { fp32: [] as ManifestFile[], fp16: [] as ManifestFile[] };
   const largestWeightBytes = { fp32: 0, fp16: 0 };
   const graphs = { fp32: {}, fp16: {} } as Record<Precision, Record<GraphRole, string>>;
-  const parameters = {} as Record<GraphRole | 'tiny_decoder', number>;
+  const parameters = {} as Record<GraphRole | 'tiny_decoder' | 'tiny_encoder', number>;
   for (const precision of PRECISIONS) {
     for (const role of GRAPH_ROLES) {
       const builder = BUILDERS[role](precision, seed, tokenizer.vocabSize);
@@ -109,7 +112,21 @@ export function generateTestModels(options: GenerateOptions = {}): GeneratedTest
   writeAtomic(join(modelDir, tinyPath), tinyData);
   parameters.tiny_decoder = tiny.parameters;
 
-  const manifest = buildManifest({ tokenizerFiles, graphFiles, tinyDecoderFile: fileEntry('tiny_decoder', tinyPath, tinyData), largestWeightBytes });
+  const tinyEncoder = buildTinyEncoder(seed);
+  const encoderData = tinyEncoder.toBytes(
+    `hybridgen ${TEST_MODEL_ID} tiny_encoder (TAESD architecture, width 8, fp32, seed ${seed}): random weights, the converter's I/O contract`,
+  );
+  const encoderPath = 'tiny_encoder/model.onnx';
+  writeAtomic(join(modelDir, encoderPath), encoderData);
+  parameters.tiny_encoder = tinyEncoder.parameters;
+
+  const manifest = buildManifest({
+    tokenizerFiles,
+    graphFiles,
+    tinyDecoderFile: fileEntry('tiny_decoder', tinyPath, tinyData),
+    tinyEncoderFile: fileEntry('tiny_encoder', encoderPath, encoderData),
+    largestWeightBytes,
+  });
   const manifestPath = join(modelDir, 'manifest.json');
   writeAtomic(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
   return {
@@ -119,6 +136,7 @@ export function generateTestModels(options: GenerateOptions = {}): GeneratedTest
     graphs,
     tokenizerDir: join(modelDir, 'tokenizer'),
     tinyDecoder: join(modelDir, tinyPath),
+    tinyEncoder: join(modelDir, encoderPath),
     parameters,
     elapsedMs: performance.now() - started,
   };

@@ -2,7 +2,7 @@
  * The generated model's manifest, in the format of `models/README.md`
  * (schemaVersion 1): `webgpu-f16` lists the fp16 files, `webgpu-f32` and
  * `wasm` the fp32 ones; every variant also lists the one fp32 tiny decoder
- * (role `tiny_decoder`), as the real manifest does; sizes and sha256 are
+ * (role `tiny_decoder`) and tiny encoder (role `tiny_encoder`), as the real manifest does; sizes and sha256 are
  * those of the files written.
  */
 
@@ -22,7 +22,7 @@ import { VAE_DECODER_CONFIG } from './graphs/vae-decoder.js';
 
 /** One file of a variant, as the manifest lists it: always hashed, never external data. */
 export interface ManifestFile extends CoreManifestFile {
-  readonly role: 'tokenizer' | 'text_encoder' | 'unet' | 'vae_decoder' | 'tiny_decoder';
+  readonly role: 'tokenizer' | 'text_encoder' | 'unet' | 'vae_decoder' | 'tiny_decoder' | 'tiny_encoder';
   readonly sha256: string;
 }
 
@@ -76,10 +76,12 @@ export function buildManifest(options: {
   tokenizerFiles: readonly ManifestFile[];
   graphFiles: Readonly<Record<Precision, readonly ManifestFile[]>>;
   tinyDecoderFile: ManifestFile;
+  /** The tiny encoder (role `tiny_encoder`, fp32), listed in every variant after the tiny decoder. */
+  tinyEncoderFile: ManifestFile;
   largestWeightBytes: Readonly<Record<Precision, number>>;
 }): TestModelManifest {
-  const { tokenizerFiles, graphFiles, tinyDecoderFile, largestWeightBytes } = options;
-  const f32 = variant('fp32', tokenizerFiles, [...graphFiles.fp32, tinyDecoderFile], largestWeightBytes.fp32);
+  const { tokenizerFiles, graphFiles, tinyDecoderFile, tinyEncoderFile, largestWeightBytes } = options;
+  const f32 = variant('fp32', tokenizerFiles, [...graphFiles.fp32, tinyDecoderFile, tinyEncoderFile], largestWeightBytes.fp32);
   return {
     schemaVersion: 1,
     id: TEST_MODEL_ID,
@@ -96,7 +98,7 @@ export function buildManifest(options: {
       defaultSize: DEFAULT_SIZE,
     },
     variants: {
-      'webgpu-f16': variant('fp16', tokenizerFiles, [...graphFiles.fp16, tinyDecoderFile], largestWeightBytes.fp16),
+      'webgpu-f16': variant('fp16', tokenizerFiles, [...graphFiles.fp16, tinyDecoderFile, tinyEncoderFile], largestWeightBytes.fp16),
       'webgpu-f32': f32,
       wasm: f32,
     },

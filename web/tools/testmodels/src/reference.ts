@@ -58,28 +58,42 @@ function toFloatTensor(value: ort.Tensor | undefined, name: string): FloatTensor
 
 /** The three sessions of one variant of the test model in onnxruntime-node, and the tiny decoder when the folder has it. */
 export class ReferenceRunner {
-  private constructor(private readonly sessions: Readonly<Record<GraphRole, ort.InferenceSession>> & { readonly tiny_decoder?: ort.InferenceSession }) {}
+  private constructor(
+    private readonly sessions: Readonly<Record<GraphRole, ort.InferenceSession>> & {
+      readonly tiny_decoder?: ort.InferenceSession;
+      readonly tiny_encoder?: ort.InferenceSession;
+    },
+  ) {}
 
   /**
    * Loads `text_encoder`, `unet` and `vae_decoder` of one variant, and the (fp32, shared) `tiny_decoder`
-   * when `<modelDir>/tiny_decoder/model.onnx` exists (it is optional, as in a model variant).
+   * when `<modelDir>/tiny_decoder/model.onnx` exists (it is optional, as in a model variant); the same
+   * for the `tiny_encoder`.
    */
   static async create(options: ReferenceRunnerOptions): Promise<ReferenceRunner> {
     const precision = options.precision ?? 'fp32';
     const sessionOptions: ort.InferenceSession.SessionOptions = options.sessionOptions ?? { executionProviders: ['cpu'], intraOpNumThreads: 1 };
     const load = (role: GraphRole) => ort.InferenceSession.create(join(options.modelDir, precision, role, 'model.onnx'), sessionOptions);
     const tinyPath = join(options.modelDir, 'tiny_decoder', 'model.onnx');
-    const [textEncoder, unet, vaeDecoder, tinyDecoder] = await Promise.all([
+    const encoderPath = join(options.modelDir, 'tiny_encoder', 'model.onnx');
+    const [textEncoder, unet, vaeDecoder, tinyDecoder, tinyEncoder] = await Promise.all([
       load('text_encoder'),
       load('unet'),
       load('vae_decoder'),
       existsSync(tinyPath) ? ort.InferenceSession.create(tinyPath, sessionOptions) : undefined,
+      existsSync(encoderPath) ? ort.InferenceSession.create(encoderPath, sessionOptions) : undefined,
     ]);
-    return new ReferenceRunner({ text_encoder: textEncoder, unet, vae_decoder: vaeDecoder, ...(tinyDecoder ? { tiny_decoder: tinyDecoder } : {}) });
+    return new ReferenceRunner({
+      text_encoder: textEncoder,
+      unet,
+      vae_decoder: vaeDecoder,
+      ...(tinyDecoder ? { tiny_decoder: tinyDecoder } : {}),
+      ...(tinyEncoder ? { tiny_encoder: tinyEncoder } : {}),
+    });
   }
 
   /** The onnxruntime-node session of one graph (for metadata checks). */
-  session(role: GraphRole | 'tiny_decoder'): ort.InferenceSession {
+  session(role: GraphRole | 'tiny_decoder' | 'tiny_encoder'): ort.InferenceSession {
     const session = this.sessions[role];
     if (!session) throw new Error(`this model folder has no ${role}`);
     return session;
@@ -113,6 +127,12 @@ export class ReferenceRunner {
   async tinyDecoder(latentSample: FloatTensor): Promise<FloatTensor> {
     const out = await this.session('tiny_decoder').run({ latent_sample: new ort.Tensor('float32', latentSample.data, latentSample.dims) });
     return toFloatTensor(out.sample, 'sample');
+  }
+
+  /** Tiny encoder: `sample` (RGB in [0, 1], [1, 3, h, w]) -> `latent_sample` (the UNet's scale, [1, 4, h/8, w/8]). */
+  async tinyEncoder(image: FloatTensor): Promise<FloatTensor> {
+    const out = await this.session('tiny_encoder').run({ sample: new ort.Tensor('float32', image.data, image.dims) });
+    return toFloatTensor(out.latent_sample, 'latent_sample');
   }
 
   /** Runs the three graphs in order and returns every output. */

@@ -64,6 +64,7 @@ export function createCloudRenderer(options: CloudRendererOptions): CloudRendere
           ...size,
           seed: request.seed,
           ...(request.initImage ? { init_image: await blobToDataUrl(request.initImage) } : {}),
+          ...(request.initImage && request.strength !== undefined ? { strength: request.strength } : {}),
           client_id: clientId,
           idempotency_key: newKey(),
         },

@@ -140,8 +140,8 @@ export class InPageEngine implements LocalEngine {
     if (!loaded) return 0;
     loaded.parts.embeddings.clear();
     const sessions = Object.values(loaded.parts.sessions) as InferenceSession[];
-    await Promise.allSettled(sessions.map((s) => s.release()));
-    return sessions.length;
+    const [encoder] = await Promise.all([loaded.parts.encoder?.release() ?? 0, Promise.allSettled(sessions.map((s) => s.release()))]);
+    return sessions.length + encoder;
   }
 
   private runner(device: GPUDevice | null): PipelineParts['run'] {

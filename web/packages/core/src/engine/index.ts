@@ -18,6 +18,7 @@ export {
 } from './errors.js';
 export { type IdleUnloadOptions, unloadWhenHidden, type VisibilitySource } from './idle-unload.js';
 export { type DecoderRange, imageToPngBlob, vaeOutputToRgba } from './image.js';
+export { addNoise, img2imgSchedule, img2imgStepCount, MAX_INIT_SIDE } from './img2img.js';
 export { createInPageEngine, InPageEngine, type InPageEngineOptions } from './in-page-engine.js';
 export { type ExpectedShape, expectedInputShapes, freeDimensionOverrides } from './input-shapes.js';
 export {

@@ -11,6 +11,7 @@ import type { Backend } from '../backend/types.js';
 import { throwIfAborted } from '../rpc/abort.js';
 import { EmbeddingCache } from './embedding-cache.js';
 import { EngineError } from './errors.js';
+import { lazyEncoderFor } from './lazy-encoder.js';
 import { checkContract, type PipelineParts, warmUpPipeline } from './pipeline.js';
 import type { readPipelineConfig } from './pipeline-config.js';
 import { type OrtModule, ortWebGpuDevice } from './runtime.js';
@@ -44,16 +45,8 @@ export async function loadOn(backend: Backend, ctx: LoadContext): Promise<Loaded
   const { ort, request, pipeline, size, signal, onProgress } = ctx;
   const variant = request.model.variants[backend];
   if (!variant) throw new EngineError(`${request.model.id} has no ${backend} variant`);
-  const loaded = await createSessions(ort, {
-    variant,
-    source: request.source,
-    backend,
-    pipeline,
-    size,
-    shaderF16: ctx.shaderF16,
-    ...(signal ? { signal } : {}),
-    ...(onProgress ? { onProgress } : {}),
-  });
+  const sessionOptions = { variant, source: request.source, backend, pipeline, size, shaderF16: ctx.shaderF16 };
+  const loaded = await createSessions(ort, { ...sessionOptions, ...(signal ? { signal } : {}), ...(onProgress ? { onProgress } : {}) });
   let parts: PipelineParts | undefined;
   try {
     const ioTypes = checkContract(loaded.sessions);
@@ -71,6 +64,9 @@ export async function loadOn(backend: Backend, ctx: LoadContext): Promise<Loaded
       modelId: request.model.id,
       run: ctx.runner(device),
     };
+    // The image-to-image encoder loads on its first use, so text-to-image drafts do not pay for it.
+    const encoder = lazyEncoderFor(ort, sessionOptions);
+    if (encoder) parts = { ...parts, encoder };
     ctx.watchDevice(device);
     const warmStart = performance.now();
     // WebGPU: the throw-away run compiles the shaders, so the first real draft is fast. WASM: it
@@ -85,6 +81,7 @@ export async function loadOn(backend: Backend, ctx: LoadContext): Promise<Loaded
     return { parts, device, ioTypes, timings };
   } catch (error) {
     parts?.embeddings.clear();
+    await parts?.encoder?.release();
     await Promise.allSettled(Object.values(loaded.sessions).map((s: InferenceSession) => s.release()));
     throw error;
   }

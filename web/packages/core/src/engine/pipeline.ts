@@ -12,13 +12,15 @@ import { EmbeddingCache } from './embedding-cache.js';
 import { InvalidRequestError, ModelFormatError } from './errors.js';
 import { float32ToHalf, halfToFloat32 } from './half.js';
 import { vaeOutputToRgba } from './image.js';
+import { addNoise, checkInitImage, img2imgSchedule, rgbaToPlanarUnit } from './img2img.js';
+import { ENCODER_IO, type LazyEncoder } from './lazy-encoder.js';
 import type { PipelineConfig } from './model.js';
 import { gaussianNoise, MAX_SEED, randomSeed } from './prng.js';
 import type { OrtModule } from './runtime.js';
 import { eulerSchedule, eulerStep, MAX_STEPS, scaleModelInput } from './scheduler.js';
-import type { PipelineSessions, SessionRole } from './sessions.js';
+import type { PipelineSessions } from './sessions.js';
 import type { ClipTokenizer } from './tokenizer.js';
-import type { DecoderChoice, EngineGenerateRequest, EngineProgress, GeneratedImage, GenerationTimings } from './types.js';
+import type { DecoderChoice, EngineGenerateRequest, EngineProgress, GeneratedImage, GenerationTimings, InitImage } from './types.js';
 
 /** Tensor names of the production contract. */
 const NAMES = {
@@ -40,7 +42,7 @@ function elementType(session: InferenceSession, name: string, kind: 'input' | 'o
 /** Checks the production contract's tensor names; throws {@link ModelFormatError} naming what is missing. */
 export function checkContract(sessions: PipelineSessions): Record<string, string> {
   const types: Record<string, string> = {};
-  for (const role of Object.keys(NAMES) as SessionRole[]) {
+  for (const role of Object.keys(NAMES) as (keyof typeof NAMES)[]) {
     const session = sessions[role];
     if (!session) continue;
     for (const name of NAMES[role].inputs) {
@@ -74,6 +76,8 @@ export interface PipelineParts {
   readonly backend: Backend;
   readonly modelId: string;
   readonly run: SessionRunner;
+  /** The tiny encoder of image-to-image, made on first use; absent when the variant has none. */
+  readonly encoder?: LazyEncoder;
 }
 
 function floatTensor(ort: OrtModule, type: string, values: Float32Array, dims: number[]): Tensor {
@@ -96,7 +100,7 @@ function timestepTensor(ort: OrtModule, type: string, t: number): Tensor {
 }
 
 /** Validates a request and fills in the seed and steps. */
-export function normaliseRequest(request: EngineGenerateRequest): { prompt: string; seed: number; steps: number; decoder: DecoderChoice } {
+export function normaliseRequest(request: EngineGenerateRequest): { prompt: string; seed: number; steps: number; decoder: DecoderChoice; init?: InitImage } {
   const steps = request.steps ?? 1;
   if (!Number.isInteger(steps) || steps < 1 || steps > MAX_STEPS)
     throw new InvalidRequestError(`steps must be an integer from 1 to ${MAX_STEPS}, got ${steps}`);
@@ -105,7 +109,23 @@ export function normaliseRequest(request: EngineGenerateRequest): { prompt: stri
   if (typeof request.prompt !== 'string') throw new InvalidRequestError('prompt must be a string');
   const decoder = request.decoder ?? 'full';
   if (decoder !== 'full' && decoder !== 'tiny') throw new InvalidRequestError(`decoder must be 'full' or 'tiny', got ${String(decoder)}`);
-  return { prompt: request.prompt, seed, steps, decoder };
+  if (request.init !== undefined) checkInitImage(request.init);
+  return { prompt: request.prompt, seed, steps, decoder, ...(request.init ? { init: request.init } : {}) };
+}
+
+/** Image-to-image: the init image's latents from the tiny encoder (its session made on first use). */
+async function encodeInit(parts: PipelineParts, init: InitImage, options: RunPipelineOptions): Promise<{ latents: Float32Array; ms: number }> {
+  if (!parts.encoder) throw new InvalidRequestError('this model has no tiny_encoder: it cannot start from an image');
+  const t = performance.now();
+  const session = await parts.encoder.get(options.onProgress);
+  const input = session.inputMetadata.find((m) => m.name === ENCODER_IO.input);
+  const type = input?.isTensor ? String(input.type) : 'float32';
+  const pixels = floatTensor(parts.ort, type, rgbaToPlanarUnit(init, parts.size), [1, 3, parts.size, parts.size]);
+  const out = await parts.run(session, { [ENCODER_IO.input]: pixels });
+  const tensor = out[ENCODER_IO.output] as Tensor;
+  const latents = await readFloats(tensor);
+  tensor.dispose();
+  return { latents, ms: performance.now() - t };
 }
 
 /** The text embedding of `ids`: from the cache, else from the text encoder (then cached). */
@@ -120,20 +140,28 @@ async function encodePrompt(parts: PipelineParts, ids: Int32Array): Promise<{ hi
   return { hidden, ms: performance.now() - t, cached: false };
 }
 
-/** Runs the UNet `steps` times from the seed's noise; returns x0 (the latents at sigma 0) and each step's time. */
+/**
+ * Runs the UNet from the seed's noise (text-to-image: every step of the schedule) or from the init
+ * image's latents noised to its strength (the schedule's tail); returns x0 (the latents at sigma 0)
+ * and each step's time.
+ */
 async function denoise(
   parts: PipelineParts,
   hidden: Tensor,
   seed: number,
-  steps: number,
+  start: { readonly steps: number; readonly init?: { readonly latents: Float32Array; readonly strength: number } },
   options: RunPipelineOptions,
 ): Promise<{ latents: Float32Array; unetStepMs: number[] }> {
   const { ort, sessions, config, ioTypes, size, run } = parts;
   const latentSize = size / config.vaeScaleFactor;
   const dims = [1, config.latentChannels, latentSize, latentSize];
-  const schedule = eulerSchedule(steps);
-  let latents = gaussianNoise(seed, config.latentChannels * latentSize * latentSize);
-  for (let i = 0; i < latents.length; i++) latents[i] = (latents[i] ?? 0) * schedule.initNoiseSigma;
+  const schedule = start.init ? img2imgSchedule(start.steps, start.init.strength) : eulerSchedule(start.steps);
+  const steps = schedule.timesteps.length;
+  let latents = addNoise(
+    start.init?.latents ?? new Float32Array(config.latentChannels * latentSize * latentSize),
+    gaussianNoise(seed, config.latentChannels * latentSize * latentSize),
+    schedule.initNoiseSigma,
+  );
   const unetStepMs: number[] = [];
   for (let i = 0; i < steps; i++) {
     throwIfAborted(options.signal);
@@ -184,7 +212,7 @@ async function decode(parts: PipelineParts, x0: Float32Array, decoder: DecoderCh
 export async function runPipeline(parts: PipelineParts, request: EngineGenerateRequest, options: RunPipelineOptions = {}): Promise<GeneratedImage> {
   const { size } = parts;
   const { signal, onProgress } = options;
-  const { prompt, seed, steps, decoder: asked } = normaliseRequest(request);
+  const { prompt, seed, steps, decoder: asked, init } = normaliseRequest(request);
   const decoder: DecoderChoice = asked === 'tiny' && parts.sessions.tiny_decoder ? 'tiny' : 'full';
   const start = performance.now();
   throwIfAborted(signal);
@@ -197,7 +225,14 @@ export async function runPipeline(parts: PipelineParts, request: EngineGenerateR
   throwIfAborted(signal);
   onProgress?.({ stage: 'text-encoder' });
   const text = await encodePrompt(parts, ids);
-  const { latents, unetStepMs } = await denoise(parts, text.hidden, seed, steps, options);
+  let encoded: { latents: Float32Array; ms: number } | undefined;
+  if (init) {
+    throwIfAborted(signal);
+    onProgress?.({ stage: 'encoder' });
+    encoded = await encodeInit(parts, init, options);
+  }
+  const from = { steps, ...(init && encoded ? { init: { latents: encoded.latents, strength: init.strength } } : {}) };
+  const { latents, unetStepMs } = await denoise(parts, text.hidden, seed, from, options);
 
   throwIfAborted(signal);
   onProgress?.({ stage: 'vae' });
@@ -209,10 +244,12 @@ export async function runPipeline(parts: PipelineParts, request: EngineGenerateR
     textEncoderCached: text.cached,
     unetStepMs,
     vaeMs: decoded.ms,
-    sessionRunMs: text.ms + unetStepMs.reduce((a, b) => a + b, 0) + decoded.ms,
+    sessionRunMs: text.ms + (encoded?.ms ?? 0) + unetStepMs.reduce((a, b) => a + b, 0) + decoded.ms,
     totalMs,
+    ...(encoded ? { encoderMs: encoded.ms } : {}),
   };
-  return { width: size, height: size, rgba: decoded.rgba, seed, steps, prompt, decoder, backend: parts.backend, modelId: parts.modelId, timings };
+  const image = { width: size, height: size, rgba: decoded.rgba, seed, steps, prompt, decoder, backend: parts.backend, modelId: parts.modelId, timings };
+  return init ? { ...image, strength: init.strength } : image;
 }
 
 /**

@@ -10,7 +10,7 @@ import type { Backend } from '../backend/types.js';
 import { throwIfAborted } from '../rpc/abort.js';
 import { BackendUnavailableError, ModelFormatError } from './errors.js';
 import { readModelFile } from './files.js';
-import { expectedInputShapes, freeDimensionOverrides } from './input-shapes.js';
+import { type ExpectedShape, expectedInputShapes, freeDimensionOverrides } from './input-shapes.js';
 import type { ModelFileEntry, ModelFileSource, ModelVariant, PipelineConfig } from './model.js';
 import { type DeclaredInput, onnxGraphInputs, onnxGraphUsesFloat16 } from './onnx-scan.js';
 import type { OrtModule } from './runtime.js';
@@ -26,8 +26,13 @@ export type GraphRole = (typeof GRAPH_ROLES)[number];
  * is (latent scale 1) and outputs pixels in [0, 1].
  */
 export const OPTIONAL_GRAPH_ROLES = ['tiny_decoder'] as const;
+/**
+ * Graphs loaded on first use, not with the model: the tiny (TAESD) encoder of image-to-image, so
+ * text-to-image never pays for it.
+ */
+export const LAZY_GRAPH_ROLES = ['tiny_encoder'] as const;
 /** Any graph the engine loads. */
-export type SessionRole = GraphRole | (typeof OPTIONAL_GRAPH_ROLES)[number];
+export type SessionRole = GraphRole | (typeof OPTIONAL_GRAPH_ROLES)[number] | (typeof LAZY_GRAPH_ROLES)[number];
 
 /** The sessions of a loaded variant: the three required ones, and the tiny decoder when the variant has it. */
 export type PipelineSessions = Readonly<Record<GraphRole, import('onnxruntime-web/webgpu').InferenceSession>> & {
@@ -116,13 +121,6 @@ function sessionOptions(
   };
 }
 
-/** One graph's files in memory, ready for `InferenceSession.create`. */
-interface GraphBytes {
-  readonly entry: ModelFileEntry;
-  readonly bytes: Uint8Array;
-  readonly externalData: { path: string; data: Uint8Array }[];
-}
-
 function scanGraph(path: string, bytes: Uint8Array): { float16: boolean; inputs: DeclaredInput[] } {
   try {
     return { float16: onnxGraphUsesFloat16(bytes), inputs: onnxGraphInputs(bytes) };
@@ -131,51 +129,81 @@ function scanGraph(path: string, bytes: Uint8Array): { float16: boolean; inputs:
   }
 }
 
-/** Reads the variant's files and creates its sessions. Releases whatever it created when it fails. */
-export async function createSessions(ort: OrtModule, opts: CreateSessionsOptions): Promise<LoadedSessions> {
-  const { variant, source, signal, onProgress } = opts;
-  const readStart = performance.now();
-  const read = (entry: ModelFileEntry): Promise<Uint8Array> =>
+/** Reads one manifest file's bytes, reporting download progress. */
+export type VariantFileReader = (entry: ModelFileEntry) => Promise<Uint8Array>;
+
+/** The reader of `opts.source`, with progress as `download` events. */
+export function variantFileReader(opts: CreateSessionsOptions): VariantFileReader {
+  const { source, signal, onProgress } = opts;
+  return (entry) =>
     readModelFile(source, entry.path, {
       ...(signal ? { signal } : {}),
       onProgress: (loadedBytes, totalBytes) => onProgress?.({ stage: 'download', path: entry.path, loadedBytes, totalBytes: totalBytes ?? entry.bytes }),
     });
+}
+
+/** One session and what it took. */
+export interface GraphSession {
+  readonly session: import('onnxruntime-web/webgpu').InferenceSession;
+  readonly readMs: number;
+  readonly createMs: number;
+}
+
+/**
+ * Reads the graph of `role` (and the external data beside it) and creates its session on
+ * `opts.backend`, with static shapes from `expected` (default: the pipeline's, by input name).
+ */
+export async function createGraphSession(
+  ort: OrtModule,
+  opts: CreateSessionsOptions,
+  role: string,
+  read: VariantFileReader,
+  expected: Readonly<Record<string, ExpectedShape>> = expectedInputShapes(opts.pipeline, opts.size),
+): Promise<GraphSession> {
+  const { variant, signal, onProgress } = opts;
+  throwIfAborted(signal);
+  const t0 = performance.now();
+  const entry = fileFor(variant, role);
+  const bytes = await read(entry);
+  const externalData = [];
+  for (const f of variant.files.filter((f) => f.role === 'external_data' && dirname(f.path) === dirname(entry.path)))
+    externalData.push({ path: f.path.slice(dirname(entry.path).length), data: await read(f) });
+  const readMs = performance.now() - t0;
+  const graph = scanGraph(entry.path, bytes);
+  if (opts.backend !== 'wasm' && !opts.shaderF16 && graph.float16) {
+    throw new BackendUnavailableError(
+      `${entry.path} holds float16 data and this WebGPU adapter has no shader-f16: the engine does not put fp16 graphs on it (use the fp32 variant or WASM)`,
+      { details: { role, backend: opts.backend } },
+    );
+  }
+  throwIfAborted(signal);
+  onProgress?.({ stage: 'create-session', role, backend: opts.backend });
+  const t1 = performance.now();
+  const overrides = freeDimensionOverrides(entry.path, graph.inputs, expected);
+  const session = await ort.InferenceSession.create(bytes, sessionOptions(opts, role as SessionRole, overrides, externalData));
+  return { session, readMs, createMs: performance.now() - t1 };
+}
+
+/** Reads the variant's files and creates its sessions. Releases whatever it created when it fails. */
+export async function createSessions(ort: OrtModule, opts: CreateSessionsOptions): Promise<LoadedSessions> {
+  const { variant } = opts;
+  const readStart = performance.now();
+  const read = variantFileReader(opts);
   const tokenizerFiles = await readVariantTokenizerFiles(variant.files, read);
   let readFilesMs = performance.now() - readStart;
   let createSessionsMs = 0;
 
   const roles: SessionRole[] = [...GRAPH_ROLES, ...OPTIONAL_GRAPH_ROLES.filter((r) => variant.files.some((f) => f.role === r))];
-  const readGraph = async (role: SessionRole): Promise<GraphBytes> => {
-    const entry = fileFor(variant, role);
-    const bytes = await read(entry);
-    const externalFiles = variant.files.filter((f) => f.role === 'external_data' && dirname(f.path) === dirname(entry.path));
-    const externalData = [];
-    for (const f of externalFiles) externalData.push({ path: f.path.slice(dirname(entry.path).length), data: await read(f) });
-    return { entry, bytes, externalData };
-  };
   const created: Partial<Record<SessionRole, import('onnxruntime-web/webgpu').InferenceSession>> = {};
   // One graph at a time. Reading the next graph's files while the current session was created was
   // measured at full size on the H200 (BENCHMARKS.md, h200 runs 4 and 5): it bought no load time
   // and holds two graphs' bytes in JS at once; so the simpler sequential read stays.
   try {
     for (const role of roles) {
-      throwIfAborted(signal);
-      const t0 = performance.now();
-      const { entry, bytes, externalData } = await readGraph(role);
-      readFilesMs += performance.now() - t0;
-      const graph = scanGraph(entry.path, bytes);
-      if (opts.backend !== 'wasm' && !opts.shaderF16 && graph.float16) {
-        throw new BackendUnavailableError(
-          `${entry.path} holds float16 data and this WebGPU adapter has no shader-f16: the engine does not put fp16 graphs on it (use the fp32 variant or WASM)`,
-          { details: { role, backend: opts.backend } },
-        );
-      }
-      throwIfAborted(signal);
-      onProgress?.({ stage: 'create-session', role, backend: opts.backend });
-      const t1 = performance.now();
-      const overrides = freeDimensionOverrides(entry.path, graph.inputs, expectedInputShapes(opts.pipeline, opts.size));
-      created[role] = await ort.InferenceSession.create(bytes, sessionOptions(opts, role, overrides, externalData));
-      createSessionsMs += performance.now() - t1;
+      const graph = await createGraphSession(ort, opts, role, read);
+      created[role] = graph.session;
+      readFilesMs += graph.readMs;
+      createSessionsMs += graph.createMs;
     }
   } catch (error) {
     await Promise.allSettled(Object.values(created).map((s) => s.release()));

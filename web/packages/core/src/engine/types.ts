@@ -72,6 +72,22 @@ export interface EngineGenerateRequest {
    * VAE decoder), else the VAE decoder. `'full'` (default): the VAE decoder.
    */
   readonly decoder?: DecoderChoice;
+  /**
+   * Image-to-image: start from this image instead of noise. The engine encodes it with the
+   * variant's tiny encoder (loaded on the first such call), noises it to `strength` and runs the
+   * UNet for `max(1, ceil(steps x strength))` steps (see `img2img.ts`).
+   */
+  readonly init?: InitImage;
+}
+
+/** The image an image-to-image run starts from. */
+export interface InitImage {
+  /** RGBA bytes, row-major, top row first (alpha ignored); resized to the session size when it differs. */
+  readonly rgba: Uint8ClampedArray;
+  readonly width: number;
+  readonly height: number;
+  /** (0, 1]: how much of the image is noised away (1: only its composition's faintest trace stays). */
+  readonly strength: number;
 }
 
 /** Which decoder turns latents into pixels: the VAE decoder, or the tiny (TAESD-class) one. */
@@ -91,6 +107,8 @@ export interface GenerationTimings {
   readonly sessionRunMs: number;
   /** From the start of `generate` to the image in hand (engine side). */
   readonly totalMs: number;
+  /** Image-to-image: the encoder's run (and its session's creation on first use). */
+  readonly encoderMs?: number;
 }
 
 /** How the engine recovered from a failure during this call. */
@@ -114,6 +132,8 @@ export interface GeneratedImage {
   readonly backend: Backend;
   readonly modelId: string;
   readonly timings: GenerationTimings;
+  /** Image-to-image: the strength the init image was noised to. */
+  readonly strength?: number;
   /** Set when the model had to be (re)loaded for this call. */
   readonly reloaded?: boolean;
   /** Set when the engine recovered from a device loss or crash for this call. */
@@ -147,7 +167,7 @@ export type EngineProgress =
   | { readonly stage: 'download'; readonly path: string; readonly loadedBytes: number; readonly totalBytes: number | null }
   | { readonly stage: 'create-session'; readonly role: string; readonly backend: Backend }
   | { readonly stage: 'warm-up' }
-  | { readonly stage: 'tokenize' | 'text-encoder' | 'vae' }
+  | { readonly stage: 'tokenize' | 'text-encoder' | 'encoder' | 'vae' }
   | { readonly stage: 'unet'; readonly step: number; readonly steps: number };
 
 /** Test and diagnostics hooks; not for production use. */

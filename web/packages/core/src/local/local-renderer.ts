@@ -11,6 +11,7 @@ import type { ModelStore } from '../store/model-store.js';
 import { ensureDerivedVariant, withEstimatedDerivedVariants } from '../variants/prepare.js';
 import type { QuantizeOptions } from '../variants/quantize.js';
 import type { VariantBuilder } from '../variants/worker.js';
+import { decodeInitImage } from './init-image.js';
 import { createPngEncoder, type PngEncoder } from './png-encoder.js';
 import { type LocalPreparation, type PreparationReporter, SharedPreparation } from './preparation.js';
 import { downloadProgressText } from './progress-text.js';
@@ -25,6 +26,12 @@ export interface LocalRendererOptions {
   readonly choose?: ChooseBackendOptions;
   /** UNet steps for drafts and for High Quality done locally. Default 1 and 4 (SD-Turbo's range). */
   readonly steps?: { readonly draft: number; readonly hq: number };
+  /**
+   * The schedule an image-to-image run takes its tail from (UNet steps: ceil(steps x strength)).
+   * Default 2 for drafts (strength 0.5: one UNet step at t = 499, SD-Turbo's documented img2img)
+   * and 4 for High Quality.
+   */
+  readonly img2imgSteps?: { readonly draft: number; readonly hq: number };
   /** Turns the engine's pixels into a PNG. Default: a dedicated worker, off the main thread. */
   readonly encodePng?: PngEncoder;
   /**
@@ -77,6 +84,7 @@ export function createLocalRenderer(options: LocalRendererOptions): LocalRendere
   // An upscaler's manifest (say ?model=esrgan-slim) must never reach the drafting engine.
   const manifest = assertDraftingModel(options.manifest);
   const steps = options.steps ?? { draft: 1, hq: 4 };
+  const img2imgSteps = options.img2imgSteps ?? { draft: 2, hq: 4 };
   const encodePng = options.encodePng ?? createPngEncoder();
   const shipped = chooseBackend(capabilities, manifestRequirements(manifest), { requirePersistentStorage: true, ...options.choose });
   // No shipped variant runs here, but one can be derived from the fp16 weights after download.
@@ -193,11 +201,19 @@ export function createLocalRenderer(options: LocalRendererOptions): LocalRendere
       const started = performance.now();
       const size = request.width === request.height ? request.width : ((manifest.pipeline as { defaultSize?: number }).defaultSize ?? 512);
       await ensureLoaded(size, renderOptions);
-      const totalSteps = request.settings === 'hq' ? steps.hq : steps.draft;
+      const plan = request.initImage ? img2imgSteps : steps;
+      const totalSteps = request.settings === 'hq' ? plan.hq : plan.draft;
+      const init = request.initImage ? await decodeInitImage(request.initImage, size, request.strength ?? 0.5) : undefined;
       const image = await engine.generate(
         // Drafts decode with the tiny decoder when the variant has one (unless asked otherwise, as
         // "Keep" does); High Quality with the VAE decoder.
-        { prompt: request.prompt, seed: request.seed, steps: totalSteps, decoder: request.decoder ?? (request.settings === 'hq' ? 'full' : 'tiny') },
+        {
+          prompt: request.prompt,
+          seed: request.seed,
+          steps: totalSteps,
+          decoder: request.decoder ?? (request.settings === 'hq' ? 'full' : 'tiny'),
+          ...(init ? { init } : {}),
+        },
         {
           ...(renderOptions.signal ? { signal: renderOptions.signal } : {}),
           onProgress: (p) => {
@@ -208,6 +224,7 @@ export function createLocalRenderer(options: LocalRendererOptions): LocalRendere
                 fraction: p.step / (p.steps + 1),
                 detail: `Step ${p.step} of ${p.steps}`,
               });
+            else if (p.stage === 'encoder') renderOptions.onProgress?.({ source: 'local', phase: 'generating', fraction: 0.05, detail: 'Encoding the image' });
             else if (p.stage === 'vae') renderOptions.onProgress?.({ source: 'local', phase: 'generating', fraction: 0.95, detail: 'Decoding' });
           },
         },
@@ -229,6 +246,7 @@ export function createLocalRenderer(options: LocalRendererOptions): LocalRendere
           tokenize: t.tokenizeMs,
           text_encoder: t.textEncoderMs,
           unet: t.unetStepMs.reduce((a, b) => a + b, 0),
+          ...(t.encoderMs !== undefined ? { tiny_encoder: t.encoderMs } : {}),
           // The key says which decoder ran: `tiny_decoder` for drafts when the variant has one, else `vae`.
           [image.decoder === 'tiny' ? 'tiny_decoder' : 'vae']: t.vaeMs,
           engine: t.totalMs,

@@ -17,10 +17,10 @@ export const FILE_ROLES: readonly FileRole[] = [
 ];
 
 /**
- * Conversions a file's {@link ManifestFileSource} may name (`taesd-decoder`: the TAESD decoder's PyTorch
+ * Conversions a file's {@link ManifestFileSource} may name (`taesd-decoder` / `taesd-encoder`: TAESD's PyTorch
  * weights to ONNX; `upscalerjs-esrgan-slim-x2`/`-x4`: UpscalerJS's TF.js ESRGAN models from their npm tarball).
  */
-export const FILE_CONVERTERS = ['taesd-decoder', 'upscalerjs-esrgan-slim-x2', 'upscalerjs-esrgan-slim-x4'] as const;
+export const FILE_CONVERTERS = ['taesd-decoder', 'taesd-encoder', 'upscalerjs-esrgan-slim-x2', 'upscalerjs-esrgan-slim-x4'] as const;
 
 /**
  * The published file a mirror's file is converted from by `hybridgen models pull`

@@ -57,6 +57,7 @@ describe('the built-in registry', () => {
       'unet/model.onnx',
       'vae_decoder/model.onnx',
       'tiny_decoder/model.onnx',
+      'tiny_encoder/model.onnx',
     ]);
     // Nothing pinned: trust on first pull (models pull pins the mirror's copy).
     expect(manifestFiles(m).every((f) => f.sha256 === null && f.gitBlobSha1 === undefined)).toBe(true);
@@ -68,6 +69,7 @@ describe('the built-in registry', () => {
     const converted = manifestFiles(m).filter((f) => f.source !== undefined);
     expect(converted.map((f) => [f.role, f.source?.convert, f.source?.gitBlobSha1, f.bytesEstimated])).toEqual([
       ['tiny_decoder', 'taesd-decoder', '5915a429fc08eba4adf62bf74f96705b8b0d5c1f', undefined],
+      ['tiny_encoder', 'taesd-encoder', '65f85afc58480128926e52086fbf0fdc61c2c9b5', undefined],
     ]);
     expect(manifestRequirements(m)).toEqual({ modelId: 'sd-turbo', variants: { 'webgpu-f16': m.variants['webgpu-f16']?.requirements } });
     expect(() => getManifest('sd-xl')).toThrow(UnknownModelError);

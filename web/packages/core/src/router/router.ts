@@ -88,6 +88,7 @@ export function createRouter(options: RouterOptions): Router {
         ...(generate.negativePrompt !== undefined ? { negativePrompt: generate.negativePrompt } : {}),
         ...(generate.initImage ? { initImage: generate.initImage } : {}),
         ...(generate.decoder ? { decoder: generate.decoder } : {}),
+        ...(generate.strength !== undefined ? { strength: generate.strength } : {}),
       };
       const attempts: RouteAttempt[] = [];
       const route = [decision.primary, ...(decision.fallback ? [decision.fallback] : [])];

@@ -47,6 +47,8 @@ export interface GenerateRequest {
    * re-decode of an image already recorded, such as "Keep" (the same latents, the full decoder).
    */
   readonly recordDraft?: boolean;
+  /** With `initImage`: how much of it is noised away, (0, 1] (the local engine; default 0.5). */
+  readonly strength?: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: RouteProgress) => void;
 }
@@ -62,6 +64,8 @@ export interface RenderRequest {
   readonly initImage?: Blob;
   /** For a local render: which decoder makes the pixels (see {@link GenerateRequest.decoder}). */
   readonly decoder?: DecoderChoice;
+  /** With `initImage`: how much of it is noised away, (0, 1]. */
+  readonly strength?: number;
 }
 
 /** Options every render call takes. */

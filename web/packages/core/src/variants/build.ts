@@ -23,7 +23,7 @@ import { convertToFloat32, quantizeWeightsInt8, type TransformResult } from './t
 export type VariantKind = 'fp32' | 'int8';
 
 /** The graph roles a variant can have. */
-const GRAPH_ROLE_NAMES = new Set(['text_encoder', 'unet', 'vae_decoder', 'vae_encoder', 'tiny_decoder']);
+const GRAPH_ROLE_NAMES = new Set(['text_encoder', 'unet', 'vae_decoder', 'vae_encoder', 'tiny_decoder', 'tiny_encoder']);
 
 /** A folder tree the build writes into: `open('unet')` gives the unet folder. */
 export interface OutputTree {

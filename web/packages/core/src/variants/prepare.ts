@@ -16,7 +16,7 @@ import { planQuantization, type QuantizeOptions } from './quantize.js';
 import { initializersOf, scanModel } from './scan.js';
 import type { VariantBuilder } from './worker.js';
 
-const GRAPH_ROLES = new Set(['text_encoder', 'unet', 'vae_decoder', 'vae_encoder', 'tiny_decoder']);
+const GRAPH_ROLES = new Set(['text_encoder', 'unet', 'vae_decoder', 'vae_encoder', 'tiny_decoder', 'tiny_encoder']);
 
 /** What an estimate or a build starts from: the downloaded variant's files and their bytes. */
 export interface DerivationSource {

@@ -1,5 +1,6 @@
 import type { GenerateRequest, GenerateResult, RouteMode, RouteProgress, Router } from '@hybridgen/core';
 import type { Editor, TLAssetId, TLImageAsset, TLShapeId } from 'tldraw';
+import { createImg2ImgActions } from '../img2img/actions.js';
 import { IMAGE_GEN_SHAPE_TYPE, type ImageGenMode, type ImageGenShape } from '../shape/props.js';
 import { assetBlob, storeImageAsset } from './assets.js';
 import { createRunStore, type RunStatus } from './run-state.js';
@@ -42,7 +43,7 @@ class Superseded extends DOMException {
  * Keeps the result in the asset store ({@link storeImageAsset}), with prompt, seed, model, source,
  * cost and decoder in its meta. The document holds the asset's id, never the pixels.
  */
-function storeResult(editor: Editor, prompt: string, result: GenerateResult, signal: AbortSignal): Promise<TLImageAsset['id']> {
+export function storeResult(editor: Editor, prompt: string, result: GenerateResult, signal: AbortSignal): Promise<TLImageAsset['id']> {
   return storeImageAsset(
     editor,
     {
@@ -182,6 +183,7 @@ export function createRouterController(options: RouterControllerOptions): ImageG
     },
     isLocalReady: options.isLocalReady,
     getRun: (id) => runs.get(id),
+    img2img: createImg2ImgActions({ router: options.router, ...(options.onResult ? { onResult: options.onResult } : {}) }),
     maxPromptChars: options.maxPromptChars,
   };
 }

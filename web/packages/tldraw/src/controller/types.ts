@@ -1,4 +1,5 @@
 import type { Editor, TLShapeId } from 'tldraw';
+import type { Img2ImgActions } from '../img2img/actions.js';
 import type { ShapeRun } from './run-state.js';
 
 /** What the shape's buttons ask for. */
@@ -38,4 +39,6 @@ export interface ImageGenController {
   getRun(shapeId: TLShapeId): ShapeRun | undefined;
   /** The longest prompt the server accepts, in characters. */
   readonly maxPromptChars: number;
+  /** Image-to-image on the canvas (Refine, Style, the Sketch lens), when the controller offers it. */
+  readonly img2img?: Img2ImgActions;
 }

@@ -4,6 +4,7 @@ import { ImageActionButtons } from '../actions/ui.js';
 import { useImageGenController } from '../controller/context.js';
 import { RUNNING_STATUSES, type ShapeRun } from '../controller/run-state.js';
 import type { GenerateIntent } from '../controller/types.js';
+import { RefineControls } from '../img2img/RefineControls.js';
 import { useLivePreview } from './live-preview.js';
 import { ModeToggle } from './ModeToggle.js';
 import type { ImageGenShape } from './props.js';
@@ -115,6 +116,7 @@ export const ImageGenPanel = memo(function ImageGenPanel({ shape }: { shape: Ima
           <ImageActionButtons shapeId={shape.id} disabled={running} />
         </div>
       )}
+      {props.assetId && !running && <RefineControls shape={shape} />}
       {running && (
         <div
           role="progressbar"

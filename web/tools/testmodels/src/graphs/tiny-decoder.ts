@@ -34,23 +34,26 @@ const BLOCK_GROUPS = [
 const UPSAMPLE_CONVS = [7, 12, 17] as const;
 const LAST_BLOCK = 18;
 
-interface TinyConvOptions {
+/** Options of {@link conv}. */
+export interface TinyConvOptions {
   readonly bias?: boolean;
+  /** Stride of both axes (default 1; the encoder downsamples with 2). */
+  readonly stride?: number;
   /** Scales the 1/sqrt(fan_in) weight std (default 1: the residual sums grow anyway). */
   readonly gain?: number;
   readonly biasMean?: number;
 }
 
 /** A 3x3 convolution with padding 1, weights named `<prefix>.weight` / `<prefix>.bias`. */
-function conv(b: GraphBuilder, x: string, inChannels: number, outChannels: number, prefix: string, options: TinyConvOptions = {}): string {
+export function conv(b: GraphBuilder, x: string, inChannels: number, outChannels: number, prefix: string, options: TinyConvOptions = {}): string {
   const std = (options.gain ?? 1) / Math.sqrt(inChannels * 9);
   const inputs = [x, b.weight(`${prefix}.weight`, [outChannels, inChannels, 3, 3], std)];
   if (options.bias !== false) inputs.push(b.weight(`${prefix}.bias`, [outChannels], 0.02, options.biasMean ?? 0));
-  return b.op('Conv', inputs, { dilations: [1, 1], group: 1, kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [1, 1] });
+  return b.op('Conv', inputs, { dilations: [1, 1], group: 1, kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [options.stride ?? 1, options.stride ?? 1] });
 }
 
 /** TAESD's Block(C, C): relu(conv(relu(conv(relu(conv(x))))) + x). */
-function block(b: GraphBuilder, x: string, width: number, index: number): string {
+export function block(b: GraphBuilder, x: string, width: number, index: number): string {
   let h = b.op('Relu', [conv(b, x, width, width, `${index}.conv.0`)]);
   h = b.op('Relu', [conv(b, h, width, width, `${index}.conv.2`)]);
   h = conv(b, h, width, width, `${index}.conv.4`, { gain: 0.5 });
@@ -58,7 +61,7 @@ function block(b: GraphBuilder, x: string, width: number, index: number): string
 }
 
 /** The opset `hybridgen models pull`'s converter (internal/taesd) writes. */
-const TINY_DECODER_OPSET = 17;
+export const TINY_DECODER_OPSET = 17;
 
 /** Builds the tiny decoder graph (always fp32, opset 17 as the converted file). */
 export function buildTinyDecoder(seed: number): GraphBuilder {
