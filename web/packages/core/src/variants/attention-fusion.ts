@@ -14,13 +14,23 @@
  *      exporter's sqrt(1/sqrt(last dim of Qh)) from Shape/Slice/Cast/Sqrt/Div/Sqrt
  * O  = MatMul(Softmax(S, axis=-1), Vh);  OT = Transpose(O, [0,2,1,3]);  y = Reshape(OT, any)
  * ```
- * H and D must be positive constants of the reshape shapes (a constant vector
- * or a Concat of one-element pieces), the same for Q, K and V; S, the
+ * The reshape shapes are a constant vector or a Concat of one-element pieces
+ * (constants, or Unsqueeze(axes [0]) of anything computed). H must be the
+ * same positive constant for Q, K and V. D is a constant or computed at run
+ * time (torch traces diffusers' `head_dim = inner_dim // heads` from the
+ * tensor's shape: Unsqueeze(Cast(Div(Gather(Shape(x)), H)))); it must be the
+ * same constant, or the Unsqueeze of the same tensor, for Q, K and V. S, the
  * softmax, O and OT must have no other consumer and not be graph outputs.
- * The replacement feeds MultiHeadAttention Q4, K4, V4 reshaped to
- * [b, s, H*D] (the same bytes: exact whatever the reshapes' batch and
- * sequence entries) and `y`'s Reshape reads its output (the same bytes as OT).
- * Nodes left unused are dropped; everything else is untouched.
+ * The replacement feeds MultiHeadAttention Q4, K4, V4 reshaped with the
+ * constant [0, 0, -1] to [b, s, H*D] (the same bytes: exact whatever D and
+ * the reshapes' batch and sequence entries, as the op splits them back into
+ * H heads) and `y`'s Reshape reads its output (the same bytes as OT).
+ * The op's `scale` attribute: omitted when the scale is its default
+ * 1/sqrt(D) (the exporter's two sqrt(1/sqrt(D)), whatever D, or constants
+ * equal to it for a constant D), else the constant's value; with a computed
+ * D, a scale mixing the exporter's factors with constants is not
+ * expressible and the block stays. Nodes left unused are dropped;
+ * everything else is untouched.
  */
 
 import type { GraphView } from './graph-view.js';
@@ -57,17 +67,29 @@ export const NO_FUSION: AttentionFusionPlan = {
   removedInitializers: new Set(),
 };
 
+/** One entry of a shape vector: a known integer, or the name of the tensor unsqueezed into it at run time. */
+type ShapeEntry = number | { readonly of: string };
+
 interface Heads {
   readonly heads: number;
-  readonly headDim: number;
+  readonly headDim: ShapeEntry;
 }
+
+/** A scale: `constant` x sqrt(1/sqrt(D))^`roots` (`roots`: the exporter's factors of the head dim D). */
+interface Scale {
+  readonly constant: number;
+  readonly roots: number;
+}
+
+const times = (a: Scale, b: Scale): Scale => ({ constant: a.constant * b.constant, roots: a.roots + b.roots });
+const ONE: Scale = { constant: 1, roots: 0 };
 
 interface Side {
   /** The 4-D split ([b, s, H, D]) fed to the fused op. */
   readonly split: string;
   readonly heads: Heads;
-  /** The scale multiplied in on this side (1 when none). */
-  readonly scale: number;
+  /** The scale multiplied in on this side. */
+  readonly scale: Scale;
   /** Nodes of the pattern on this side (dropped when unused). */
   readonly nodes: readonly NodeInfo[];
 }
@@ -76,7 +98,8 @@ interface Match {
   readonly q: Side;
   readonly k: Side;
   readonly v: Side;
-  readonly scale: number;
+  /** The op's `scale` attribute; null: its default 1/sqrt(D). */
+  readonly scale: number | null;
   readonly merge: NodeInfo;
   readonly output: string;
   /** Nodes that must all go for the rewrite to pay off. */
@@ -90,21 +113,18 @@ function perm(view: GraphView, node: NodeInfo): readonly number[] | undefined {
   return view.attrs(node).get('perm')?.ints;
 }
 
-/** One entry of a shape vector: a known integer or something computed at run time. */
-type ShapeEntry = number | 'dynamic';
-
 /**
  * The entries of a Reshape's shape input: a small int64 constant, or a
- * Concat (axis 0) of one-element pieces, each a constant or
- * Unsqueeze(Gather(Shape(x), scalar index), axes [0]). Null otherwise.
+ * Concat (axis 0) of one-element constants and Unsqueeze(x, axes [0]) pieces.
+ * The latter are one element too when the Concat is valid: its pieces share
+ * the rank of the constants (1), so x is a scalar. Null otherwise.
  */
-function shapeEntries(view: GraphView, name: string | undefined): { entries: ShapeEntry[]; nodes: NodeInfo[] } | null {
+function shapeEntries(view: GraphView, name: string | undefined): ShapeEntry[] | null {
   const c = view.constant(name);
-  if (c) return c.dataType === DataType.INT64 && c.dims.length === 1 ? { entries: [...c.values], nodes: [] } : null;
+  if (c) return c.dataType === DataType.INT64 && c.dims.length === 1 ? [...c.values] : null;
   const concat = view.producedBy(name, 'Concat');
   if (!concat || view.attrs(concat).get('axis')?.i !== 0) return null;
   const entries: ShapeEntry[] = [];
-  const nodes: NodeInfo[] = [concat];
   for (const piece of concat.inputs) {
     const pc = view.constant(piece);
     if (pc) {
@@ -114,24 +134,20 @@ function shapeEntries(view: GraphView, name: string | undefined): { entries: Sha
     }
     const unsqueeze = view.producedBy(piece, 'Unsqueeze');
     const axes = unsqueeze && (view.constant(unsqueeze.inputs[1])?.values ?? view.attrs(unsqueeze).get('axes')?.ints);
-    const gather = unsqueeze && view.producedBy(unsqueeze.inputs[0], 'Gather');
-    const index = gather && view.constant(gather.inputs[1]);
-    const shape = gather && view.producedBy(gather.inputs[0], 'Shape');
-    const gatherAxis = gather ? (view.attrs(gather).get('axis')?.i ?? 0) : -1;
-    if (!unsqueeze || !same(axes ?? undefined, [0]) || !gather || !index || index.dims.length !== 0 || gatherAxis !== 0 || !shape) return null;
-    if (view.attrs(shape).size) return null; // Shape's start/end (opset 15) would change which dims
-    entries.push('dynamic');
+    const of = unsqueeze?.inputs[0];
+    if (!unsqueeze || !same(axes ?? undefined, [0]) || !of) return null;
+    entries.push({ of });
   }
-  return { entries, nodes };
+  return entries.some((e) => typeof e === 'number') ? entries : null;
 }
 
-/** `name` = Reshape(x, [?, ?, H, D]) with H, D positive constants; the split and its heads. */
+/** `name` = Reshape(x, [?, ?, H, D]) with H a positive constant, D one too or computed; its heads. */
 function split(view: GraphView, name: string | undefined): { heads: Heads } | null {
   const reshape = view.producedBy(name, 'Reshape');
   if (!reshape || view.attrs(reshape).get('allowzero')?.i) return null;
-  const shape = shapeEntries(view, reshape.inputs[1]);
-  const [, , h, d] = shape?.entries ?? [];
-  if (shape?.entries.length !== 4 || typeof h !== 'number' || typeof d !== 'number' || h <= 0 || d <= 0) return null;
+  const entries = shapeEntries(view, reshape.inputs[1]);
+  const [, , h, d] = entries ?? [];
+  if (entries?.length !== 4 || typeof h !== 'number' || h <= 0 || d === undefined || (typeof d === 'number' && d <= 0)) return null;
   return { heads: { heads: h, headDim: d } };
 }
 
@@ -164,23 +180,17 @@ function dynamicScale(view: GraphView, name: string | undefined): { nodes: NodeI
 /**
  * `name` = x or Mul(x, scale) with the scale a scalar constant or the
  * exporter's dynamic scale of one of `dynamicOf` (tensors whose last dim is
- * `headDim`); the scale, x and the pattern's nodes.
+ * the query's head dim); the scale and the pattern's nodes.
  */
-function scaled(
-  view: GraphView,
-  name: string | undefined,
-  x: string,
-  dynamicOf: readonly string[],
-  headDim: number,
-): { scale: number; nodes: NodeInfo[] } | null {
-  if (name === x) return { scale: 1, nodes: [] };
+function scaled(view: GraphView, name: string | undefined, x: string, dynamicOf: readonly string[]): { scale: Scale; nodes: NodeInfo[] } | null {
+  if (name === x) return { scale: ONE, nodes: [] };
   const mul = view.producedBy(name, 'Mul');
   const s = mul?.inputs[0] === x ? mul.inputs[1] : mul?.inputs[1] === x ? mul.inputs[0] : undefined;
   if (!mul || s === undefined) return null;
   const constant = view.floatScalar(s);
-  if (constant !== null) return { scale: constant, nodes: [mul] };
+  if (constant !== null) return { scale: { constant, roots: 0 }, nodes: [mul] };
   const dynamic = dynamicScale(view, s);
-  return dynamic && dynamicOf.includes(dynamic.of) ? { scale: Math.sqrt(1 / Math.sqrt(headDim)), nodes: [mul, ...dynamic.nodes] } : null;
+  return dynamic && dynamicOf.includes(dynamic.of) ? { scale: { constant: 1, roots: 1 }, nodes: [mul, ...dynamic.nodes] } : null;
 }
 
 /** The inputs `name` may be the scaled form of: its Mul's inputs, or itself. */
@@ -198,7 +208,7 @@ function transposedSplit(view: GraphView, name: string | undefined, order: reado
 function querySide(view: GraphView, name: string | undefined): (Side & { transposed: string }) | null {
   for (const x of unscaledCandidates(view, name)) {
     const found = transposedSplit(view, x, [0, 2, 1, 3]);
-    const s = found && scaled(view, name, x, [found.split, x], found.heads.headDim);
+    const s = found && scaled(view, name, x, [found.split, x]);
     if (found && s) return { split: found.split, heads: found.heads, scale: s.scale, nodes: [...s.nodes, found.transpose], transposed: x };
   }
   return null;
@@ -207,7 +217,7 @@ function querySide(view: GraphView, name: string | undefined): (Side & { transpo
 function keySide(view: GraphView, name: string | undefined, query: Side & { transposed: string }): Side | null {
   const dynamicOf = [query.split, query.transposed];
   for (const x of unscaledCandidates(view, name)) {
-    const s = scaled(view, name, x, dynamicOf, query.heads.headDim);
+    const s = scaled(view, name, x, dynamicOf);
     if (!s) continue;
     const direct = transposedSplit(view, x, [0, 2, 3, 1]);
     if (direct) return { split: direct.split, heads: direct.heads, scale: s.scale, nodes: [...s.nodes, direct.transpose] };
@@ -218,7 +228,23 @@ function keySide(view: GraphView, name: string | undefined, query: Side & { tran
   return null;
 }
 
-const sameHeads = (a: Heads, b: Heads) => a.heads === b.heads && a.headDim === b.headDim;
+const sameEntry = (a: ShapeEntry, b: ShapeEntry) => (typeof a === 'number' || typeof b === 'number' ? a === b : a.of === b.of);
+const sameHeads = (a: Heads, b: Heads) => a.heads === b.heads && sameEntry(a.headDim, b.headDim);
+
+/**
+ * The op's `scale` attribute for `s` (null: the op's default 1/sqrt(D)), or
+ * undefined when not expressible (D computed and `s` mixes the exporter's
+ * factors with constants: the op's attribute is one number).
+ */
+function scaleAttribute(s: Scale, headDim: ShapeEntry): number | null | undefined {
+  if (typeof headDim === 'number') {
+    const value = s.constant * Math.sqrt(1 / Math.sqrt(headDim)) ** s.roots;
+    const standard = 1 / Math.sqrt(headDim);
+    return Math.abs(value - standard) > 1e-6 * standard ? value : null;
+  }
+  if (s.roots === 0) return s.constant;
+  return s.roots === 2 && s.constant === 1 ? null : undefined;
+}
 
 /** The single consumer of `name` (by input occurrences), or null. */
 function onlyConsumer(view: GraphView, name: string | undefined, graphOutputs: ReadonlySet<string>): NodeInfo | null {
@@ -231,15 +257,15 @@ export function matchAttention(view: GraphView, softmax: NodeInfo, graphOutputs:
   const axis = view.attrs(softmax).get('axis')?.i ?? (opset >= 13 ? -1 : 1);
   if (softmax.domain !== '' || (axis !== -1 && axis !== 3)) return null;
   let scoresName = softmax.inputs[0];
-  let post = 1;
+  let post = ONE;
   const postNodes: NodeInfo[] = [];
   const mulOrDiv = view.producedBy(scoresName, 'Mul') ?? view.producedBy(scoresName, 'Div');
   if (mulOrDiv && onlyConsumer(view, scoresName, graphOutputs)) {
     const [a, b] = mulOrDiv.inputs;
     const cb = view.floatScalar(b);
     const ca = mulOrDiv.opType === 'Mul' ? view.floatScalar(a) : null;
-    if (cb !== null && cb !== 0) [post, scoresName] = [mulOrDiv.opType === 'Mul' ? cb : 1 / cb, a];
-    else if (ca !== null) [post, scoresName] = [ca, b];
+    if (cb !== null && cb !== 0) [post, scoresName] = [{ constant: mulOrDiv.opType === 'Mul' ? cb : 1 / cb, roots: 0 }, a];
+    else if (ca !== null) [post, scoresName] = [{ constant: ca, roots: 0 }, b];
     else return null;
     postNodes.push(mulOrDiv);
   }
@@ -255,9 +281,11 @@ export function matchAttention(view: GraphView, softmax: NodeInfo, graphOutputs:
   const merge = onlyConsumer(view, ot.outputs[0], graphOutputs);
   if (merge?.opType !== 'Reshape' || merge.domain !== '' || merge.inputs[0] !== ot.outputs[0]) return null;
   if (!sameHeads(q.heads, k.heads) || !sameHeads(q.heads, vt.heads)) return null;
-  const v: Side = { split: vt.split, heads: vt.heads, scale: 1, nodes: [vt.transpose] };
+  const scale = scaleAttribute(times(times(q.scale, k.scale), post), q.heads.headDim);
+  if (scale === undefined) return null;
+  const v: Side = { split: vt.split, heads: vt.heads, scale: ONE, nodes: [vt.transpose] };
   const core = [qk, softmax, pv, ot, ...postNodes];
-  return { q, k, v, scale: q.scale * k.scale * post, merge, output: ot.outputs[0] ?? '', core, nodes: [...core, ...q.nodes, ...k.nodes, ...v.nodes] };
+  return { q, k, v, scale, merge, output: ot.outputs[0] ?? '', core, nodes: [...core, ...q.nodes, ...k.nodes, ...v.nodes] };
 }
 
 // ---- encoding the new nodes ----
@@ -288,19 +316,17 @@ function int64Tensor(values: readonly number[]): Uint8Array {
   return new ProtoWriter().varint(TENSOR.dims, values.length).varint(TENSOR.dataType, DataType.INT64).bytes(TENSOR.rawData, raw).finish();
 }
 
-/** The nodes replacing a match: Q/K/V splits viewed as [b, s, H*D], then MultiHeadAttention. */
+/** The nodes replacing a match: Q/K/V splits viewed as [b, s, H*D] (shape [0, 0, -1]), then MultiHeadAttention. */
 function replacement(match: Match, prefix: string): { nodes: Uint8Array[]; output: string } {
-  const { heads, headDim } = match.q.heads;
   const shape = `${prefix}/shape`;
-  const nodes = [node('Constant', [], shape, [attribute('value', (w) => w.bytes(ATTR.t, int64Tensor([0, 0, heads * headDim])), ATTR_TYPE.TENSOR)])];
+  const nodes = [node('Constant', [], shape, [attribute('value', (w) => w.bytes(ATTR.t, int64Tensor([0, 0, -1])), ATTR_TYPE.TENSOR)])];
   const inputs = (['q', 'k', 'v'] as const).map((side) => {
     const name = `${prefix}/${side}`;
     nodes.push(node('Reshape', [match[side].split, shape], name));
     return name;
   });
-  const attrs = [attribute('num_heads', (w) => w.varint(ATTR.i, heads), ATTR_TYPE.INT)];
-  const standard = 1 / Math.sqrt(headDim);
-  if (Math.abs(match.scale - standard) > 1e-6 * standard) attrs.push(floatAttribute('scale', match.scale));
+  const attrs = [attribute('num_heads', (w) => w.varint(ATTR.i, match.q.heads.heads), ATTR_TYPE.INT)];
+  if (match.scale !== null) attrs.push(floatAttribute('scale', match.scale));
   const output = `${prefix}/out`;
   nodes.push(node('MultiHeadAttention', inputs, output, attrs, MS_DOMAIN));
   return { nodes, output };
