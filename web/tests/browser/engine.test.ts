@@ -197,6 +197,7 @@ describe('local engine on WASM (no WebGPU), cross-origin isolated', () => {
       'fp32/unet/model.onnx',
       'fp32/vae_decoder/model.onnx',
       'tiny_decoder/model.onnx',
+      'tiny_encoder/model.onnx',
       'tokenizer/merges.txt',
       'tokenizer/special_tokens_map.json',
       'tokenizer/tokenizer_config.json',

@@ -1,7 +1,8 @@
 // On-device imaging hooks for browser tests, as `window.hgImaging`: an
 // upscaler over the real model store and its worker, and pixel readers.
 
-import { createUpscaler, ModelStore, parseManifest, type UpscaleBackend, type UpscaleStep } from '@hybridgen/core';
+import { createUpscaler, parseManifest, type UpscaleBackend, type UpscaleStep } from '@hybridgen/core';
+import { newStore } from './workers.js';
 
 /** Decodes a picture into RGBA pixels. */
 async function pixels(blob: Blob): Promise<{ width: number; height: number; rgba: number[] }> {
@@ -48,7 +49,7 @@ async function upscale(
   options: { scale: number; backend: UpscaleBackend; tileSize?: number; crop?: number; alphaRamp?: boolean; abortAfterTiles?: number },
 ): Promise<UpscaleRun | { aborted: true; sameReason: boolean; tiles: number }> {
   const manifest = parseManifest(manifestJson);
-  const store = new ModelStore({ mirrorRoot: '/models/' });
+  const store = newStore({ mirrorRoot: '/models/' });
   const upscaler = createUpscaler({
     createWorker: () => new Worker(new URL('./upscale.worker.ts', import.meta.url), { type: 'module' }),
     store,
