@@ -73,7 +73,8 @@ describe('the canvas app without a cloud target (as `make run` starts it)', () =
     await shape.getByTestId('hg-prompt').fill('a red fox in the snow, at night');
     await expect.poll(async () => (await usage(server)).local_drafts, { timeout: 90_000 }).toBe(2);
     await expect.poll(() => shape.getAttribute('data-status'), { timeout: 30_000 }).toBe('done');
-    expect(await img.getAttribute('src')).not.toBe(firstImage);
+    // The new asset's URL is resolved asynchronously after the status turns done.
+    await expect.poll(() => img.getAttribute('src')).not.toBe(firstImage);
     await page.waitForTimeout(200);
     const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
     expect(errors).toEqual([]);
