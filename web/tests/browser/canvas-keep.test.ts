@@ -1,6 +1,6 @@
 import type { Locator, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { createImageShape, openApp, snapShape } from '../harness/app.js';
+import { draftQuickPreview, openApp, snapShape } from '../harness/app.js';
 import { mirrorArgs } from '../harness/engine-models.js';
 import { useSuite } from '../harness/fixtures.js';
 import type { RunningServer } from '../harness/server.js';
@@ -44,11 +44,7 @@ describe('Keep and server-held images', () => {
       const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
       const page = await context.newPage();
       await openApp(page, server.url);
-      const shape = await createImageShape(page);
-      await shape.getByTestId('hg-prompt').fill('a harbour at noon');
-      await shape.getByTestId('hg-mode-preview').click();
-      await shape.getByTestId('hg-generate').click();
-      await expect.poll(() => shape.getAttribute('data-status'), { timeout: 120_000 }).toBe('done');
+      const shape = await draftQuickPreview(page, 'a harbour at noon');
       await waitForImage(shape);
       // Quick Preview ran the tiny decoder: the engine says so, and the asset keeps it.
       expect(await shape.getAttribute('data-decoder')).toBe('tiny');
@@ -85,11 +81,7 @@ describe('Keep and server-held images', () => {
       const first = await browser.newContext({ viewport: { width: 1280, height: 800 } });
       const page = await first.newPage();
       await openApp(page, server.url);
-      const shape = await createImageShape(page);
-      await shape.getByTestId('hg-prompt').fill('a windmill in the rain');
-      await shape.getByTestId('hg-mode-preview').click();
-      await shape.getByTestId('hg-generate').click();
-      await expect.poll(() => shape.getAttribute('data-status'), { timeout: 120_000 }).toBe('done');
+      const shape = await draftQuickPreview(page, 'a windmill in the rain');
       await waitForImage(shape);
       const asset = await shownAsset(page, shape);
       expect(asset.src).toBe(`/api/assets/${asset.sha256}`);

@@ -1,4 +1,5 @@
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 /** Opens the embedded canvas app on a mirrored test model (default the tiny one) and waits until its services are up. */
 export async function openApp(page: Page, url: string, model = 'test-tiny-sd'): Promise<void> {
@@ -24,6 +25,16 @@ export async function createImageShape(page: Page, at: { x: number; y: number } 
   }
   if (!id) throw new Error('createImageShape: no new image shape appeared');
   return page.locator(`[data-testid="hg-shape"][data-shape-id="${id}"]`);
+}
+
+/** Draws an image-generation shape, makes a Quick Preview of `prompt` in it and waits until it is done. */
+export async function draftQuickPreview(page: Page, prompt: string): Promise<Locator> {
+  const shape = await createImageShape(page);
+  await shape.getByTestId('hg-prompt').fill(prompt);
+  await shape.getByTestId('hg-mode-preview').click();
+  await shape.getByTestId('hg-generate').click();
+  await expect.poll(() => shape.getAttribute('data-status'), { timeout: 120_000 }).toBe('done');
+  return shape;
 }
 
 /**
