@@ -8,7 +8,7 @@ import { assertDraftingModel, manifestRequirements, type NotADraftingModelError 
 import type { ModelManifest } from '../models/types.js';
 import type { LocalRenderer, LocalStatus, RenderOptions, RenderOutput, RenderRequest } from '../router/types.js';
 import type { ModelStore } from '../store/model-store.js';
-import { ensureDerivedVariant, withEstimatedDerivedVariants } from '../variants/prepare.js';
+import { ensureDerivedVariant } from '../variants/prepare.js';
 import type { QuantizeOptions } from '../variants/quantize.js';
 import type { VariantBuilder } from '../variants/worker.js';
 import { decodeInitImage } from './init-image.js';
@@ -161,9 +161,10 @@ export function createLocalRenderer(options: LocalRendererOptions): LocalRendere
         blobs: Object.fromEntries(files.files.map((f) => [f.path, f.file])),
         ...(options.derive.quantize ? { quantize: options.derive.quantize } : {}),
       };
-      const planned = await withEstimatedDerivedVariants(manifest, derivation);
+      // The stored derived variant, or a new build: no header scan of the fp16 graphs on the way
+      // (that estimate is for choosing a backend; a revisit has chosen and built already).
       const ensured = await ensureDerivedVariant({
-        model: planned,
+        model: manifest,
         backend: derived,
         source: derivation,
         builder: options.derive.builder,
