@@ -37,8 +37,9 @@ beforeAll(() => {
   writeMain(appDir, packages);
 }, 180_000);
 
+// HYBRIDGEN_PACK_KEEP=1 keeps the scratch folder (tarballs, app, build) to look at.
 afterAll(() => {
-  if (!process.env.KEEP) rmSync(scratch, { recursive: true, force: true });
+  if (!process.env.HYBRIDGEN_PACK_KEEP) rmSync(scratch, { recursive: true, force: true });
 });
 
 it('finds the workspace packages and their worker entries', () => {
