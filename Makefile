@@ -1,8 +1,9 @@
 # hybridgen: two commands on a fresh machine.
 #   make run   installs what is missing, builds the web app and the binary, serves on :8080
 #   make test  installs what is missing, then go vet, gofmt and staticcheck, go test, fuzzing, TypeScript checks,
-#              unit tests, fp16 WebGPU tests in Node (Dawn + lavapipe), the browser
-#              tests in headless Chromium and the Firefox project in headless Firefox ESR
+#              unit tests, the pack test (a scratch app built on the npm pack tarballs),
+#              fp16 WebGPU tests in Node (Dawn + lavapipe), the browser tests in headless
+#              Chromium and the Firefox project in headless Firefox ESR
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := run
@@ -41,7 +42,7 @@ STATICCHECK := go run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # The Go folders gofmt checks (web/node_modules may hold Go files of others).
 GO_DIRS    := cmd internal bench models
 
-.PHONY: run test build deps node web-deps chromium firefox postgresql lavapipe web-build go-vet go-lint go-test go-fuzz web-check web-unit dawn-test browser-test firefox-test testmodels clean
+.PHONY: run test build deps node web-deps chromium firefox postgresql lavapipe web-build go-vet go-lint go-test go-fuzz web-check web-unit web-pack dawn-test browser-test firefox-test testmodels clean
 
 MODELS_DIR ?= data/models
 
@@ -158,6 +159,11 @@ web-check: web-deps
 web-unit: web-deps
 	cd web && npm run test:unit
 
+# The packages as published: npm pack each of web/packages/* (prepack builds its dist), then
+# type-check and vite build a scratch app in a temp folder against the tarballs (offline).
+web-pack: web-deps
+	cd web && npm run test:pack
+
 # fp16 (shader-f16) WebGPU tests in Node: Dawn over lavapipe.
 dawn-test: web-deps lavapipe
 	cd web && npm run test:dawn
@@ -173,7 +179,7 @@ browser-test: deps build
 firefox-test: deps build lavapipe
 	cd web && HYBRIDGEN_BIN=$(CURDIR)/$(BIN) npm run test:firefox
 
-test: deps go-vet go-lint build go-test go-fuzz web-check web-unit dawn-test browser-test firefox-test
+test: deps go-vet go-lint build go-test go-fuzz web-check web-unit web-pack dawn-test browser-test firefox-test
 	@echo "make test: all checks passed"
 
 clean:

@@ -69,6 +69,19 @@ export default defineConfig({
         },
       },
       {
+        // The packages as published: npm pack each of packages/*, build a scratch app against the tarballs.
+        extends: true,
+        test: {
+          name: 'pack',
+          include: ['tests/pack/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+          pool: 'forks',
+        },
+      },
+      {
         // Benchmarks that print figures (never part of make test): npx vitest run --project bench
         extends: true,
         test: {
