@@ -49,7 +49,7 @@ MODELS_DIR ?= data/models
 # Serves the app, the API (ledger in data/hybridgen.db) and the model mirror (fill it with
 # `./bin/hybridgen models pull sd-turbo -dir $(MODELS_DIR)` on a machine that reaches Hugging Face;
 # until then the app uses the built-in demo model, random weights).
-run: build $(MODELS_DIR)/esrgan-slim/manifest.json
+run: build $(MODELS_DIR)/esrgan-slim/manifest.json $(MODELS_DIR)/selfie-segmentation/manifest.json
 	mkdir -p $(MODELS_DIR)
 	./$(BIN) serve -addr $(ADDR) -models-dir $(MODELS_DIR)
 
@@ -64,6 +64,13 @@ $(MODELS_DIR)/esrgan-slim/manifest.json: $(BIN) models/esrgan-slim.json
 	@./$(BIN) models pull esrgan-slim -dir $(MODELS_DIR) || { \
 	  echo >&2 "note: the upscaler (esrgan-slim) could not be pulled from npm: serving without it."; \
 	  echo >&2 "      Upscale will say so; run 'make run' again, or '$(BIN) models pull esrgan-slim -dir $(MODELS_DIR)', once npm reaches its registry."; }
+
+# The background remover's weights ship in an npm package too (@mediapipe/selfie_segmentation,
+# Apache-2.0): same pull, same offline behaviour.
+$(MODELS_DIR)/selfie-segmentation/manifest.json: $(BIN) models/selfie-segmentation.json
+	@./$(BIN) models pull selfie-segmentation -dir $(MODELS_DIR) || { \
+	  echo >&2 "note: the background remover (selfie-segmentation) could not be pulled from npm: serving without it."; \
+	  echo >&2 "      Remove background will say so; run 'make run' again, or '$(BIN) models pull selfie-segmentation -dir $(MODELS_DIR)', once npm reaches its registry."; }
 
 $(BIN): $(GO_SOURCES) go.mod $(wildcard go.sum) $(EMBED_DIR)/index.html $(DEMO_MODEL)
 	go build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/hybridgen

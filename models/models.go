@@ -32,14 +32,15 @@ const SchemaVersion = 1
 var Backends = []string{"webgpu-f16", "webgpu-f32", "wasm"}
 
 // Roles a file may play in a pipeline.
-var Roles = []string{"tokenizer", "text_encoder", "unet", "vae_decoder", "vae_encoder", "tiny_decoder", "tiny_encoder", "external_data", "upscaler"}
+var Roles = []string{"tokenizer", "text_encoder", "unet", "vae_decoder", "vae_encoder", "tiny_decoder", "tiny_encoder", "external_data", "upscaler", "segmenter"}
 
 // Converters are the conversions a file's [Source] may ask for:
 // "taesd-decoder" and "taesd-encoder" turn the TAESD decoder's or encoder's
 // PyTorch state dict into ONNX (internal/taesd); "upscalerjs-esrgan-slim-x2"
 // and "-x4" convert UpscalerJS's TF.js ESRGAN models from their npm tarball
-// (internal/tfjs).
-var Converters = []string{"taesd-decoder", "taesd-encoder", "upscalerjs-esrgan-slim-x2", "upscalerjs-esrgan-slim-x4"}
+// (internal/tfjs); "mediapipe-selfie-segmentation" converts MediaPipe's
+// TFLite selfie segmenter from its npm tarball (internal/tflite).
+var Converters = []string{"mediapipe-selfie-segmentation", "taesd-decoder", "taesd-encoder", "upscalerjs-esrgan-slim-x2", "upscalerjs-esrgan-slim-x4"}
 
 // nonGraphRoles are the roles whose file is not an ONNX graph (no graph summary).
 var nonGraphRoles = []string{"tokenizer", "external_data"}

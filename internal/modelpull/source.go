@@ -18,6 +18,7 @@ import (
 	"hybridgen/internal/mirror"
 	"hybridgen/internal/taesd"
 	"hybridgen/internal/tfjs"
+	"hybridgen/internal/tflite"
 )
 
 // Errors of converted files (a manifest file with a source); test with errors.Is.
@@ -31,10 +32,11 @@ var (
 // converters turn a verified source into the file the manifest lists, by
 // the name in its source.convert (models.Converters).
 var converters = map[string]func([]byte) ([]byte, error){
-	"taesd-decoder":             taesd.ConvertDecoder,
-	"taesd-encoder":             taesd.ConvertEncoder,
-	"upscalerjs-esrgan-slim-x2": tfjs.ESRGANSlim(2),
-	"upscalerjs-esrgan-slim-x4": tfjs.ESRGANSlim(4),
+	"mediapipe-selfie-segmentation": tflite.MediaPipeSelfie,
+	"taesd-decoder":                 taesd.ConvertDecoder,
+	"taesd-encoder":                 taesd.ConvertEncoder,
+	"upscalerjs-esrgan-slim-x2":     tfjs.ESRGANSlim(2),
+	"upscalerjs-esrgan-slim-x4":     tfjs.ESRGANSlim(4),
 }
 
 // Converters lists the conversions [Pull] can make, sorted.

@@ -15,9 +15,11 @@ import type { RunningServer } from '../harness/server.js';
 // @upscalerjs/esrgan-slim's npm tarball by `hybridgen models pull`, as in upscale.test.ts): a picture
 // dropped on the canvas, right-click, Upscale 2x; the result is a new image shape twice the size,
 // linked to its source in meta (read back from the document tldraw persisted in IndexedDB), and a
-// ledger row of task "upscale" at $0. Then the image-generation shape's own panel button.
+// ledger row of task "upscale" at $0. Then the image-generation shape's own panel button, and
+// "Remove background" (real MediaPipe selfie segmenter, as in remove-background.test.ts) the same way.
 const run = promisify(execFile);
 const PACKAGE = '@upscalerjs/esrgan-slim@1.0.0';
+const SEGMENTER_PACKAGE = '@mediapipe/selfie_segmentation@0.1.1675465747';
 const LONG = 300_000;
 const modelsDir = mkdtempSync(join(tmpdir(), 'hybridgen-models-'));
 const packs = mkdtempSync(join(tmpdir(), 'hybridgen-npm-'));
@@ -25,6 +27,7 @@ const packs = mkdtempSync(join(tmpdir(), 'hybridgen-npm-'));
 interface UsageTotal {
   local_drafts: number;
   local_upscales: number;
+  local_background_removals: number;
   cost_usd: number;
 }
 async function usage(server: RunningServer): Promise<UsageTotal> {
@@ -82,6 +85,8 @@ describe('upscaling on the canvas (real esrgan-slim weights, WASM)', () => {
     await run('npm', ['pack', PACKAGE, '--pack-destination', packs, '--silent', '--prefer-offline'], { cwd: testsDir });
     await run('tar', ['xzf', join(packs, 'upscalerjs-esrgan-slim-1.0.0.tgz'), '-C', packs, 'package/assets/fixture.png']);
     await run(hybridgenBinary(), ['models', 'pull', 'esrgan-slim', '-dir', modelsDir, '-npm-packs', packs]);
+    await run('npm', ['pack', SEGMENTER_PACKAGE, '--pack-destination', packs, '--silent', '--prefer-offline'], { cwd: testsDir });
+    await run(hybridgenBinary(), ['models', 'pull', 'selfie-segmentation', '-dir', modelsDir, '-npm-packs', packs]);
   }, 120_000);
 
   it(
@@ -161,6 +166,44 @@ describe('upscaling on the canvas (real esrgan-slim weights, WASM)', () => {
         .poll(async () => (await persisted(page, resultId))?.meta.hybridgen, { timeout: 10_000 })
         .toMatchObject({ sourceShapeId: sourceId, scale: 2 });
       await expect.poll(async () => (await usage(server)).local_upscales, { timeout: 30_000 }).toBe(before.local_upscales + 1);
+      await context.close();
+    },
+    LONG,
+  );
+
+  it(
+    'right-click, Remove background: a same-size image shape with alpha, linked in meta, in the ledger at $0',
+    async () => {
+      const { server, browser } = suite();
+      const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      const page = await context.newPage();
+      const pageErrors: string[] = [];
+      page.on('pageerror', (e) => pageErrors.push(e.message));
+      await openApp(page, server.url);
+      const before = await usage(server);
+      await dropPng(page, readFileSync(join(testsDir, 'fixtures', 'astronaut-256.png')), 400, 300);
+      await expect.poll(() => imageShapeIds(page), { timeout: 30_000 }).toHaveLength(1);
+      const [sourceId] = await imageShapeIds(page);
+      const box = sourceId ? await page.locator(`.tl-shape[data-shape-id="${sourceId}"]`).boundingBox() : null;
+      if (!sourceId || !box) throw new Error('no image shape');
+      await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2, { button: 'right' });
+      await page.getByRole('menuitem', { name: 'Remove background' }).click();
+      await expect.poll(() => action(page, sourceId).getAttribute('data-status'), { timeout: 180_000 }).toMatch(/^(done|error)$/);
+      expect(await action(page, sourceId).getByTestId('hg-action-text').textContent()).toMatch(
+        /^Removed the background on this device \(WebAssembly\) in [\d.]+ s · \$0$/,
+      );
+      const resultId = (await action(page, sourceId).getAttribute('data-result-id')) ?? '';
+      await expect.poll(() => persisted(page, resultId), { timeout: 10_000 }).not.toBeNull();
+      const source = await persisted(page, sourceId);
+      const result = await persisted(page, resultId);
+      expect(result?.meta.hybridgen).toEqual({ sourceShapeId: sourceId, action: 'remove-background', model: 'selfie-segmentation' });
+      expect([result?.props.w, result?.props.h]).toEqual([source?.props.w, source?.props.h]);
+      const asset = await persisted(page, result?.props.assetId as string);
+      const png = new Uint8Array(await (await fetch(`${server.url}${String(asset?.props.src)}`)).arrayBuffer());
+      expect(png[25]).toBe(6); // PNG colour type 6: RGBA
+      await expect.poll(async () => (await usage(server)).local_background_removals, { timeout: 30_000 }).toBe(before.local_background_removals + 1);
+      expect((await usage(server)).cost_usd).toBe(before.cost_usd);
+      expect(pageErrors).toEqual([]);
       await context.close();
     },
     LONG,

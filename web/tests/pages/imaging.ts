@@ -1,7 +1,7 @@
 // On-device imaging hooks for browser tests, as `window.hgImaging`: an
 // upscaler over the real model store and its worker, and pixel readers.
 
-import { createUpscaler, parseManifest, type UpscaleBackend, type UpscaleStep } from '@hybridgen/core';
+import { createSegmenter, createUpscaler, parseManifest, type UpscaleBackend, type UpscaleStep } from '@hybridgen/core';
 import { newStore } from './workers.js';
 
 /** Decodes a picture into RGBA pixels. */
@@ -114,7 +114,74 @@ async function compare(png: number[], reference: number[], options: { scale: num
   return { width: a.width, height: a.height, meanAbs: sum / Math.max(1, compared), maxAbs, alphaMaxDiff, hasAlphaChannel: png[25] === 6 };
 }
 
-const hgImaging = { upscale, compare };
+/** Removes the background of `png` with the mirror's segmenter model; `abort` cancels once the model is downloaded. */
+async function removeBackground(
+  manifestJson: unknown,
+  png: number[],
+  options: { backend: UpscaleBackend; abort?: boolean },
+): Promise<{ width: number; height: number; png: number[]; inferenceMs: number; steps: string[] } | { aborted: true; sameReason: boolean }> {
+  const segmenter = createSegmenter({
+    createWorker: () => new Worker(new URL('./segment.worker.ts', import.meta.url), { type: 'module' }),
+    store: newStore({ mirrorRoot: '/models/' }),
+    manifest: parseManifest(manifestJson),
+    backend: options.backend,
+  });
+  const controller = new AbortController();
+  const reason = new DOMException('the test cancelled', 'AbortError');
+  const steps: string[] = [];
+  try {
+    const result = await segmenter.removeBackground(bytesToBlob(png), {
+      signal: controller.signal,
+      onProgress: (step) => {
+        if (steps.at(-1) !== step.phase) steps.push(step.phase);
+        if (step.phase === 'segment' && options.abort) controller.abort(reason);
+      },
+    });
+    const out = Array.from(new Uint8Array(await result.png.arrayBuffer()));
+    return { width: result.width, height: result.height, png: out, inferenceMs: result.inferenceMs, steps };
+  } catch (error) {
+    if (controller.signal.aborted) return { aborted: true, sameReason: error === reason };
+    throw error;
+  } finally {
+    segmenter.dispose();
+  }
+}
+
+/**
+ * Compares a background-removed PNG with its source and a golden alpha map (grey PNG): alpha mean and
+ * max absolute difference (0-255), RGB max difference where alpha is 255, and mean alpha in two boxes
+ * ([x0, y0, x1, y1]) of the picture, e.g. the person and the background.
+ */
+async function compareAlpha(png: number[], source: number[], golden: number[], boxes: { person: number[]; background: number[] }) {
+  const a = await pixels(bytesToBlob(png));
+  const src = await pixels(bytesToBlob(source));
+  const g = await pixels(bytesToBlob(golden));
+  let sum = 0;
+  let maxAbs = 0;
+  let rgbMaxDiff = 0;
+  for (let i = 0; i < a.width * a.height; i++) {
+    const alpha = a.rgba[i * 4 + 3] ?? 0;
+    const d = Math.abs(alpha - (g.rgba[i * 4] ?? 0));
+    sum += d;
+    maxAbs = Math.max(maxAbs, d);
+    if (alpha === 255) for (let c = 0; c < 3; c++) rgbMaxDiff = Math.max(rgbMaxDiff, Math.abs((a.rgba[i * 4 + c] ?? 0) - (src.rgba[i * 4 + c] ?? 0)));
+  }
+  const boxMean = ([x0 = 0, y0 = 0, x1 = 0, y1 = 0]: number[]) => {
+    let total = 0;
+    for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) total += a.rgba[(y * a.width + x) * 4 + 3] ?? 0;
+    return total / ((x1 - x0) * (y1 - y0));
+  };
+  return {
+    meanAbs: sum / (a.width * a.height),
+    maxAbs,
+    rgbMaxDiff,
+    personAlpha: boxMean(boxes.person),
+    backgroundAlpha: boxMean(boxes.background),
+    hasAlphaChannel: png[25] === 6,
+  };
+}
+
+const hgImaging = { upscale, compare, removeBackground, compareAlpha };
 declare global {
   interface Window {
     hgImaging: typeof hgImaging;

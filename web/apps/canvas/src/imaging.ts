@@ -1,8 +1,20 @@
-import { type CapabilityReport, createUpscaler, type DraftQueue, getManifest, type ModelStore, type ServerConfig, type UpscaleBackend } from '@hybridgen/core';
+import {
+  type CapabilityReport,
+  createSegmenter,
+  createUpscaler,
+  type DraftQueue,
+  getManifest,
+  type ModelStore,
+  type ServerConfig,
+  type UpscaleBackend,
+} from '@hybridgen/core';
 import { createImageActionController, type ImageActionController, type LocalEditRecord } from '@hybridgen/tldraw';
 
 /** The built-in upscaler model: its files come from the server's mirror (`hybridgen models pull esrgan-slim`). */
 export const UPSCALER_MODEL_ID = 'esrgan-slim';
+
+/** The built-in background remover: its file comes from the mirror (`hybridgen models pull selfie-segmentation`). */
+export const SEGMENTER_MODEL_ID = 'selfie-segmentation';
 
 /** What the image actions need from the app's services. */
 export interface ImagingDeps {
@@ -22,7 +34,7 @@ function upscaleBackend(capabilities: CapabilityReport): UpscaleBackend {
 }
 
 /**
- * The on-device image actions (upscaling): the upscaler runs in its own worker on the pinned
+ * The on-device image actions (upscaling, background removal): each model runs in its own worker on the pinned
  * built-in manifest, its files downloaded from the mirror into the model store on first use. Each
  * run is reported to the ledger as a local edit at $0, with the default target's price avoided.
  */
@@ -33,6 +45,13 @@ export function createImageActions(deps: ImagingDeps): ImageActionController {
     createWorker: () => new Worker(new URL('./upscale.worker.ts', import.meta.url), { type: 'module' }),
     store: deps.store,
     manifest,
+    backend,
+  });
+  const segmenterManifest = getManifest(SEGMENTER_MODEL_ID);
+  const segmenter = createSegmenter({
+    createWorker: () => new Worker(new URL('./segment.worker.ts', import.meta.url), { type: 'module' }),
+    store: deps.store,
+    manifest: segmenterManifest,
     backend,
   });
   const target = deps.config.cloud.default_target;
@@ -52,6 +71,8 @@ export function createImageActions(deps: ImagingDeps): ImageActionController {
   return createImageActionController({
     upscaler,
     upscalerModel: manifest.id,
+    segmenter,
+    segmenterModel: segmenterManifest.id,
     engine: backend === 'webgpu' ? 'WebGPU' : 'WebAssembly',
     record,
     onResult: deps.onResult,

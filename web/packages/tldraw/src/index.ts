@@ -7,7 +7,15 @@
  */
 export { actionErrorText, createImageActionController, type ImageActionControllerOptions } from './actions/image-actions.js';
 export { type ImageSource, imageSourceOf } from './actions/source.js';
-export type { ImageActionController, ImageActionMeta, ImageActionRun, ImageActionStatus, LocalEditRecord, UpscalerLike } from './actions/types.js';
+export type {
+  ImageActionController,
+  ImageActionMeta,
+  ImageActionRun,
+  ImageActionStatus,
+  LocalEditRecord,
+  SegmenterLike,
+  UpscalerLike,
+} from './actions/types.js';
 export { ImageActionButtons, ImageActionsContextMenu, ImageActionsProvider, ImageActionsStatus, useImageActions } from './actions/ui.js';
 export type { HybridAssetStore, HybridAssetStoreOptions } from './assets/asset-store.js';
 export { assetSha256, createHybridAssetStore, sha256Hex } from './assets/asset-store.js';

@@ -3,6 +3,7 @@
 // one copy. Add a model by adding its JSON there and one import below.
 import esrganSlimJson from '../../../../../models/esrgan-slim.json' with { type: 'json' };
 import sdTurboJson from '../../../../../models/sd-turbo.json' with { type: 'json' };
+import selfieSegmentationJson from '../../../../../models/selfie-segmentation.json' with { type: 'json' };
 import type { Backend, ModelRequirements } from '../backend/types.js';
 import { unsupportedOpsReason, variantUnsupportedGraphs } from './ops.js';
 import type { ManifestVariant, ModelManifest } from './types.js';
@@ -47,6 +48,7 @@ export function assertDraftingModel(manifest: ModelManifest): ModelManifest {
 export const BUILTIN_MANIFESTS: readonly ModelManifest[] = [
   parseManifest(sdTurboJson, { source: 'models/sd-turbo.json' }),
   parseManifest(esrganSlimJson, { source: 'models/esrgan-slim.json' }),
+  parseManifest(selfieSegmentationJson, { source: 'models/selfie-segmentation.json' }),
 ];
 
 /** The built-in manifest with this id; throws {@link UnknownModelError}. */

@@ -1,7 +1,17 @@
 import type { Backend, VariantRequirements } from '../backend/types.js';
 
 /** What a file does in a pipeline. */
-export type FileRole = 'tokenizer' | 'text_encoder' | 'unet' | 'vae_decoder' | 'vae_encoder' | 'tiny_decoder' | 'tiny_encoder' | 'external_data' | 'upscaler';
+export type FileRole =
+  | 'tokenizer'
+  | 'text_encoder'
+  | 'unet'
+  | 'vae_decoder'
+  | 'vae_encoder'
+  | 'tiny_decoder'
+  | 'tiny_encoder'
+  | 'external_data'
+  | 'upscaler'
+  | 'segmenter';
 
 /** Every role, for validation. */
 export const FILE_ROLES: readonly FileRole[] = [
@@ -14,13 +24,21 @@ export const FILE_ROLES: readonly FileRole[] = [
   'tiny_encoder',
   'external_data',
   'upscaler',
+  'segmenter',
 ];
 
 /**
  * Conversions a file's {@link ManifestFileSource} may name (`taesd-decoder` / `taesd-encoder`: TAESD's PyTorch
- * weights to ONNX; `upscalerjs-esrgan-slim-x2`/`-x4`: UpscalerJS's TF.js ESRGAN models from their npm tarball).
+ * weights to ONNX; `upscalerjs-esrgan-slim-x2`/`-x4`: UpscalerJS's TF.js ESRGAN models from their npm tarball;
+ * `mediapipe-selfie-segmentation`: MediaPipe's TFLite selfie segmenter from its npm tarball).
  */
-export const FILE_CONVERTERS = ['taesd-decoder', 'taesd-encoder', 'upscalerjs-esrgan-slim-x2', 'upscalerjs-esrgan-slim-x4'] as const;
+export const FILE_CONVERTERS = [
+  'mediapipe-selfie-segmentation',
+  'taesd-decoder',
+  'taesd-encoder',
+  'upscalerjs-esrgan-slim-x2',
+  'upscalerjs-esrgan-slim-x4',
+] as const;
 
 /**
  * The published file a mirror's file is converted from by `hybridgen models pull`

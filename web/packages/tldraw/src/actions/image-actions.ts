@@ -4,7 +4,7 @@ import { assetBlob, storeImageAsset } from '../controller/assets.js';
 import { errorText } from '../controller/words.js';
 import { PLACEMENT_GAP, placeWithoutOverlap } from '../tool/placement.js';
 import { imageSourceOf } from './source.js';
-import type { ImageActionController, ImageActionMeta, ImageActionRun, LocalEditRecord, UpscalerLike } from './types.js';
+import type { ImageActionController, ImageActionMeta, ImageActionRun, LocalEditRecord, SegmenterLike, UpscalerLike } from './types.js';
 
 /** Options of {@link createImageActionController}. */
 export interface ImageActionControllerOptions {
@@ -12,6 +12,10 @@ export interface ImageActionControllerOptions {
   readonly upscaler: UpscalerLike;
   /** The upscaler's model id (its manifest's), for meta, the ledger and the words. */
   readonly upscalerModel: string;
+  /** The on-device background remover (`@hybridgen/core`'s `createSegmenter`), when the app has one. */
+  readonly segmenter?: SegmenterLike;
+  /** The background remover's model id, e.g. `selfie-segmentation`. */
+  readonly segmenterModel?: string;
   /** Where it runs, in words people know, e.g. "WebGPU". */
   readonly engine: string;
   /** Records a finished edit in the ledger (at $0, with the cloud price avoided); may queue offline. */
@@ -58,19 +62,29 @@ export function createImageActionController(options: ImageActionControllerOption
     if (run) set(id, { ...run, ...patch });
   };
 
-  async function upscale(editor: Editor, sourceId: TLShapeId, scale: number, signal: AbortSignal): Promise<void> {
-    const label = `Upscale ${scale}x`;
+  /** One action: what it runs on the source's image, and how its result is named and sized. */
+  interface ActionSpec {
+    readonly label: string;
+    readonly meta: ImageActionMeta;
+    readonly fileName: string;
+    /** The result's size in page units relative to the source's. */
+    readonly sizeFactor: number;
+    readonly done: string;
+    readonly run: (image: Blob, signal: AbortSignal) => Promise<{ png: Blob; width: number; height: number }>;
+  }
+
+  async function runAction(editor: Editor, sourceId: TLShapeId, signal: AbortSignal, spec: ActionSpec): Promise<void> {
+    const { label, meta } = spec;
     set(sourceId, { status: 'running', label, progress: 0, text: 'Starting…', error: null, resultShapeId: null });
     try {
       const source = imageSourceOf(editor, editor.getShape(sourceId));
       const image = source ? await assetBlob(editor, source.assetId) : undefined;
-      if (!source || !image) throw new Error('the shape has no image to upscale');
+      if (!source || !image) throw new Error('the shape has no image to work on');
       const started = performance.now();
-      const result = await options.upscaler.upscale(image, { scale, signal, onProgress: (step) => update(sourceId, progressText(step, scale)) });
-      const meta: ImageActionMeta = { sourceShapeId: sourceId, action: 'upscale', scale, model: options.upscalerModel };
+      const result = await spec.run(image, signal);
       const assetId = await storeImageAsset(
         editor,
-        { image: result.png, width: result.width, height: result.height, name: `upscaled-${scale}x.png`, meta: { hybridgen: { ...meta } } },
+        { image: result.png, width: result.width, height: result.height, name: spec.fileName, meta: { hybridgen: { ...meta } } },
         signal,
       );
       signal.throwIfAborted();
@@ -81,7 +95,7 @@ export function createImageActionController(options: ImageActionControllerOption
         type: 'image',
         x: (bounds?.maxX ?? 0) + PLACEMENT_GAP,
         y: bounds?.y ?? 0,
-        props: { assetId, w: source.width * scale, h: source.height * scale },
+        props: { assetId, w: source.width * spec.sizeFactor, h: source.height * spec.sizeFactor },
         meta: { hybridgen: { ...meta } },
       });
       placeWithoutOverlap(editor, id);
@@ -90,31 +104,65 @@ export function createImageActionController(options: ImageActionControllerOption
         status: 'done',
         label,
         progress: 1,
-        text: `Upscaled ${scale}x on this device (${options.engine}) in ${seconds} s · $0`,
+        text: `${spec.done} on this device (${options.engine}) in ${seconds} s · $0`,
         error: null,
         resultShapeId: id,
       });
       await options
-        .record({ task: 'upscale', model: options.upscalerModel, width: result.width, height: result.height })
-        .catch((e: unknown) => console.warn('hybridgen: the upscale was not recorded in the ledger', e));
+        .record({ task: meta.action, model: meta.model, width: result.width, height: result.height })
+        .catch((e: unknown) => console.warn(`hybridgen: the ${meta.action} was not recorded in the ledger`, e));
       options.onResult?.();
     } catch (error) {
-      if (!signal.aborted)
-        set(sourceId, { status: 'error', label, progress: 0, text: '', error: actionErrorText(error, options.upscalerModel), resultShapeId: null });
+      if (!signal.aborted) set(sourceId, { status: 'error', label, progress: 0, text: '', error: actionErrorText(error, meta.model), resultShapeId: null });
       else if (!(signal.reason instanceof Replaced))
         set(sourceId, { status: 'cancelled', label, progress: 0, text: 'Cancelled', error: null, resultShapeId: null });
     }
   }
 
+  const upscaleSpec = (sourceId: TLShapeId, scale: number): ActionSpec => ({
+    label: `Upscale ${scale}x`,
+    meta: { sourceShapeId: sourceId, action: 'upscale', scale, model: options.upscalerModel },
+    fileName: `upscaled-${scale}x.png`,
+    sizeFactor: scale,
+    done: `Upscaled ${scale}x`,
+    run: (image, signal) => options.upscaler.upscale(image, { scale, signal, onProgress: (step) => update(sourceId, progressText(step, scale)) }),
+  });
+
+  const segmentSpec = (sourceId: TLShapeId, segmenter: SegmenterLike, model: string): ActionSpec => ({
+    label: 'Remove background',
+    meta: { sourceShapeId: sourceId, action: 'remove-background', model },
+    fileName: 'background-removed.png',
+    sizeFactor: 1,
+    done: 'Removed the background',
+    run: (image, signal) =>
+      segmenter.removeBackground(image, {
+        signal,
+        onProgress: (step) =>
+          update(
+            sourceId,
+            step.phase === 'download'
+              ? { progress: step.event.fraction * 0.5, text: `Downloading the background remover · ${Math.round(step.event.fraction * 100)}%` }
+              : { progress: 0.5, text: 'Removing the background…' },
+          ),
+      }),
+  });
+
+  const start = (editor: Editor, sourceId: TLShapeId, spec: ActionSpec) => {
+    running.get(sourceId)?.abort(new Replaced());
+    const controller = new AbortController();
+    running.set(sourceId, controller);
+    void runAction(editor, sourceId, controller.signal, spec).finally(() => {
+      if (running.get(sourceId) === controller) running.delete(sourceId);
+    });
+  };
+
   return {
     upscaleScales: options.upscaler.scales,
-    upscale(editor, sourceId, scale) {
-      running.get(sourceId)?.abort(new Replaced());
-      const controller = new AbortController();
-      running.set(sourceId, controller);
-      void upscale(editor, sourceId, scale, controller.signal).finally(() => {
-        if (running.get(sourceId) === controller) running.delete(sourceId);
-      });
+    upscale: (editor, sourceId, scale) => start(editor, sourceId, upscaleSpec(sourceId, scale)),
+    canRemoveBackground: options.segmenter !== undefined,
+    removeBackground(editor, sourceId) {
+      const { segmenter, segmenterModel } = options;
+      if (segmenter && segmenterModel) start(editor, sourceId, segmentSpec(sourceId, segmenter, segmenterModel));
     },
     cancel(sourceId) {
       running.get(sourceId)?.abort(new DOMException('cancelled by the user', 'AbortError'));

@@ -1,4 +1,4 @@
-import type { UpscaleOptions, UpscaleResult } from '@hybridgen/core';
+import type { SegmentOptions, SegmentResult, UpscaleOptions, UpscaleResult } from '@hybridgen/core';
 import type { Editor, TLShapeId } from 'tldraw';
 
 /** What an image action run is doing; run state only, never in the document. */
@@ -35,6 +35,11 @@ export interface UpscalerLike {
   upscale(image: Blob, options: UpscaleOptions): Promise<UpscaleResult>;
 }
 
+/** The part of `@hybridgen/core`'s `Segmenter` the actions use. */
+export interface SegmenterLike {
+  removeBackground(image: Blob, options?: SegmentOptions): Promise<SegmentResult>;
+}
+
 /**
  * Runs on-device actions on image shapes (tldraw `image` shapes and image-generation shapes with
  * an image). Each result is a new `image` shape beside its source, its file in the asset store,
@@ -46,6 +51,10 @@ export interface ImageActionController {
   readonly upscaleScales: readonly number[];
   /** Upscales the shape's image; a running action on the same shape is replaced. */
   upscale(editor: Editor, sourceId: TLShapeId, scale: number): void;
+  /** Whether a background remover is configured (the "Remove background" action shows). */
+  readonly canRemoveBackground: boolean;
+  /** Makes the shape's image background transparent into a new shape; a running action on the same shape is replaced. */
+  removeBackground(editor: Editor, sourceId: TLShapeId): void;
   /** Cancels the shape's running action, if any. */
   cancel(sourceId: TLShapeId): void;
   /** Every source shape's latest run. Reactive: read it inside `useValue`. */

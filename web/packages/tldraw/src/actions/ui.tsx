@@ -25,7 +25,7 @@ export function useImageActions(): ImageActionController | null {
   return useContext(ActionsContext);
 }
 
-/** tldraw's context menu with "Upscale 2x" / "Upscale 4x" first when one image shape is selected. */
+/** tldraw's context menu with "Upscale 2x" / "Upscale 4x" / "Remove background" first when one image shape is selected. */
 export function ImageActionsContextMenu(props: TLUiContextMenuProps) {
   const editor = useEditor();
   const actions = useImageActions();
@@ -42,6 +42,9 @@ export function ImageActionsContextMenu(props: TLUiContextMenuProps) {
               onSelect={() => actions.upscale(editor, target, scale)}
             />
           ))}
+          {actions.canRemoveBackground && (
+            <TldrawUiMenuItem id="hybridgen-remove-background" label="Remove background" onSelect={() => actions.removeBackground(editor, target)} />
+          )}
         </TldrawUiMenuGroup>
       )}
       <DefaultContextMenuContent />
@@ -90,7 +93,7 @@ export function ImageActionsStatus() {
   );
 }
 
-/** "Upscale 2x" / "Upscale 4x" buttons for an image-generation shape's panel. */
+/** "Upscale 2x" / "Upscale 4x" / "Remove background" buttons for an image-generation shape's panel. */
 export function ImageActionButtons({ shapeId, disabled }: { shapeId: TLShapeId; disabled: boolean }) {
   const editor = useEditor();
   const actions = useImageActions();
@@ -109,6 +112,17 @@ export function ImageActionButtons({ shapeId, disabled }: { shapeId: TLShapeId; 
           Upscale {scale}x
         </button>
       ))}
+      {actions.canRemoveBackground && (
+        <button
+          type="button"
+          style={styles.secondary}
+          data-testid="hg-remove-background"
+          disabled={disabled}
+          onClick={() => actions.removeBackground(editor, shapeId)}
+        >
+          Remove background
+        </button>
+      )}
     </>
   );
 }
