@@ -71,16 +71,23 @@ func parsePullFlags(args []string, stderr io.Writer) (pullOptions, error) {
 		fmt.Fprintln(stderr, "verifying SHA-256 (pinned, else the server's) and renaming each into place.")
 		fs.PrintDefaults()
 	}
+	var err error
+	o.model, err = onePositional(fs, args, "model id or manifest file")
+	return o, err
+}
+
+// onePositional parses fs's flags anywhere in args and returns the one
+// positional argument; a usage error naming what is wanted otherwise.
+func onePositional(fs *flag.FlagSet, args []string, what string) (string, error) {
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
-		return o, err
+		return "", err
 	}
 	if len(positional) != 1 {
 		fs.Usage()
-		return o, usageError{fmt.Errorf("models pull: want one model id or manifest file, got %q", positional)}
+		return "", usageError{fmt.Errorf("%s: want one %s, got %q", fs.Name(), what, positional)}
 	}
-	o.model = positional[0]
-	return o, nil
+	return positional[0], nil
 }
 
 // allConverted reports whether pull makes every file of m from a source,

@@ -34,16 +34,9 @@ func parseCheckFlags(args []string, stderr io.Writer) (checkOptions, error) {
 		fmt.Fprintln(stderr, "onnxruntime-web cannot run. Exit status 1 when a variant cannot run.")
 		fs.PrintDefaults()
 	}
-	positional, err := parseInterspersed(fs, args)
-	if err != nil {
-		return o, err
-	}
-	if len(positional) != 1 {
-		fs.Usage()
-		return o, usageError{fmt.Errorf("models check: want one model folder, manifest file or model id, got %q", positional)}
-	}
-	o.target = positional[0]
-	return o, nil
+	var err error
+	o.target, err = onePositional(fs, args, "model folder, manifest file or model id")
+	return o, err
 }
 
 // loadCheckTarget finds the manifest to check and the folder its files are

@@ -27,20 +27,7 @@ func (c *converter) conv(name string, o *Operator, depthwise bool) (string, erro
 	if len(o.Inputs) != 3 || !o.hasOptions {
 		return "", fmt.Errorf("%w: want input, filter, bias and options", ErrModel)
 	}
-	x, err := c.value(o.Inputs[0])
-	if err != nil {
-		return "", err
-	}
-	f, okF := c.consts[o.Inputs[1]]
-	bias, okB := c.consts[o.Inputs[2]]
-	if !okF || !okB || len(f.Shape) != 4 {
-		return "", fmt.Errorf("%w: filter or bias is not a 4-D constant", ErrUnsupported)
-	}
-	w, err := f.Floats()
-	if err != nil {
-		return "", err
-	}
-	bv, err := bias.Floats()
+	x, f, w, bv, err := c.filterInputs(o)
 	if err != nil {
 		return "", err
 	}
@@ -150,20 +137,7 @@ func (c *converter) transposeConv(name string, o *Operator) (string, error) {
 	if len(p) < 12 || len(o.Inputs) != 3 {
 		return "", fmt.Errorf("%w: want 12 bytes of options and 3 inputs", ErrModel)
 	}
-	x, err := c.value(o.Inputs[0])
-	if err != nil {
-		return "", err
-	}
-	f, okF := c.consts[o.Inputs[1]]
-	bias, okB := c.consts[o.Inputs[2]]
-	if !okF || !okB || len(f.Shape) != 4 {
-		return "", fmt.Errorf("%w: filter or bias is not a 4-D constant", ErrUnsupported)
-	}
-	w, err := f.Floats()
-	if err != nil {
-		return "", err
-	}
-	bv, err := bias.Floats()
+	x, f, w, bv, err := c.filterInputs(o)
 	if err != nil {
 		return "", err
 	}
@@ -194,4 +168,24 @@ func (c *converter) transposeConv(name string, o *Operator) (string, error) {
 	}
 	return c.node(name, "ConvTranspose", []string{x, c.initializer(name+".weight", []int64{cin, cout, kh, kw}, weight), c.initializer(name+".bias", []int64{cout}, bv)},
 		onnxwrite.Ints("kernel_shape", kh, kw), onnxwrite.Ints("pads", pads...), onnxwrite.Ints("strides", sh, sw)), nil
+}
+
+// filterInputs reads a convolution's operands: the input value, and the
+// filter (4-D) and bias constants with their weights as float32.
+func (c *converter) filterInputs(o *Operator) (x string, f *Tensor, w, bias []float32, err error) {
+	if x, err = c.value(o.Inputs[0]); err != nil {
+		return "", nil, nil, nil, err
+	}
+	f, okF := c.consts[o.Inputs[1]]
+	b, okB := c.consts[o.Inputs[2]]
+	if !okF || !okB || len(f.Shape) != 4 {
+		return "", nil, nil, nil, fmt.Errorf("%w: filter or bias is not a 4-D constant", ErrUnsupported)
+	}
+	if w, err = f.Floats(); err != nil {
+		return "", nil, nil, nil, fmt.Errorf("filter: %w", err)
+	}
+	if bias, err = b.Floats(); err != nil {
+		return "", nil, nil, nil, fmt.Errorf("bias: %w", err)
+	}
+	return x, f, w, bias, nil
 }
