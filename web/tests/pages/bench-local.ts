@@ -13,10 +13,13 @@
 // an image (img2img, strength 0.5: the tiny encoder, one UNet step, the tiny decoder, PNG);
 // `strokeToImageMs` runs from the end of the stroke to the PNG in hand, the lens's 250 ms pause
 // excluded; the first run includes the encoder's session creation. Long tasks on the main thread are
-// counted throughout (PerformanceObserver).
+// counted throughout (PerformanceObserver). Last, upscaling (upscale=N, issue 17): a 512 px picture
+// to 2048 px (4x) with the real ESRGAN-slim weights from the mirror, N runs on one upscaler, the
+// first cold (bench-upscale.ts).
 //
 // Query: model=<mirrored manifest id> (required), threads=<WASM threads> (default: the engine's),
-// drafts=<count> (default 2), fullDrafts=<count> (default 0), hq=1, lens=<count> (default 0), backend=wasm (hide WebGPU from the renderer) | auto (default),
+// drafts=<count> (default 2), fullDrafts=<count> (default 0), hq=1, lens=<count> (default 0),
+// upscale=<count> (default 0; needs esrgan-slim in the mirror), backend=wasm (hide WebGPU from the renderer) | auto (default),
 // label=<free text>, probe=1 (report the capabilities and stop), fallbackAdapter=1 (let a software
 // WebGPU adapter such as SwiftShader run the model, as chooseBackend's allowFallbackAdapter). Output: console lines `HG_PROGRESS <json>`, then one `HG_RESULT <json>` or
 // `HG_ERROR <json>`; bench/gpu/browser_bench.py reads them from the browser's log.
@@ -36,6 +39,7 @@ import {
   opfsDirectory,
 } from '@hybridgen/core';
 import engineWorkerUrl from './bench-engine.worker.ts?worker&url';
+import { benchUpscale } from './bench-upscale.js';
 import { createPngWorker, newStore } from './workers.js';
 
 const params = new URLSearchParams(location.search);
@@ -45,6 +49,7 @@ const drafts = Number(params.get('drafts') ?? '2');
 const fullDrafts = Number(params.get('fullDrafts') ?? '0');
 const hq = params.get('hq') === '1';
 const lensRuns = Number(params.get('lens') ?? '0');
+const upscaleRuns = Number(params.get('upscale') ?? '0');
 const backendParam = params.get('backend') ?? 'auto';
 const label = params.get('label') ?? '';
 const allowFallbackAdapter = params.get('fallbackAdapter') === '1';
@@ -233,6 +238,7 @@ async function main(): Promise<void> {
     );
     lens.push({ strokeToImageMs: Math.round(performance.now() - strokeEnd), exportMs: Math.round(exportMs), ...output.timings, pngBytes: output.image.size });
   }
+  const upscale = upscaleRuns > 0 ? await benchUpscale(upscaleRuns, capabilities, backendParam === 'wasm') : null;
   const estimate = await navigator.storage.estimate();
   emit('HG_RESULT', {
     label,
@@ -255,6 +261,7 @@ async function main(): Promise<void> {
     fullVaeDrafts: fullRuns,
     hq: hqRun,
     lens,
+    upscale,
     storageUsageBytes: estimate.usage ?? null,
     derivedVariants: await derivedVariants(manifest.id),
     totalMs: Math.round(performance.now() - start),
