@@ -56,6 +56,15 @@ unpack_browser() {
   echo "libraries not found: $(ldd $X/chromium-headless-shell | grep -c 'not found') alone, $(LD_LIBRARY_PATH=$X/libs ldd $X/chromium-headless-shell | grep -c 'not found') with the carried ones"
 }
 
+# upscaler_mirror: the upscaler (bench-local's upscale=N, issue 17) beside the benchmark model: the
+# esrgan-slim mirror folder pack-browser.sh converted from the npm package (this machine reaches no
+# registry), served by hybridgen from the same mirror as `make run` serves it.
+upscaler_mirror() {
+  [ -f $W/mirror/esrgan-slim/manifest.json ] && return
+  mkdir -p $W/mirror
+  tar -xJf .devweb/esrgan-slim.tar.xz -C $W/mirror || { echo "no .devweb/esrgan-slim.tar.xz: run pack-browser.sh again"; exit 1; }
+}
+
 # The flags that give a headless page the GPU through Vulkan (shared/notes/environment.md).
 WEBGPU_FLAGS="--chrome-arg=--enable-unsafe-webgpu --chrome-arg=--enable-features=Vulkan --chrome-arg=--use-vulkan=native --chrome-arg=--use-angle=vulkan --chrome-arg=--ignore-gpu-blocklist --chrome-arg=--disable-vulkan-surface"
 
@@ -195,6 +204,7 @@ for step in "$@"; do
         [ -f $M/fp16/$n/files.json ] || { python3 "$B/build_models.py" --export $M --dtypes fp16 --only text_encoder,unet,vae_decoder --summary "$OUT/export-fp16.json" || exit 1; break; }
       done
       [ -f $W/mirror/sd-turbo-bench-f16/manifest.json ] || python3 "$B/make_mirror.py" --export $M/fp16 --tokenizer .devweb/tokenizer --out $W/mirror || exit 1
+      upscaler_mirror
       browser_bench browser-wasm "threads=4,drafts=2 threads=16,drafts=2 threads=1,drafts=1" --backend wasm
       cp $W/server.log "$OUT/" 2>/dev/null ;;
     browser-webgpu)
@@ -210,14 +220,16 @@ for step in "$@"; do
       # anchor page (bench-bare, the demo's way, on the fp32 files bench-local derived; with the demo's
       # session options and with ORT's defaults, for peak memory), then WASM (WebGPU hidden: int8
       # derivation + load + drafts, then a revisit). The export includes the tiny decoder and the tiny
-      # encoder; lens=6 times the Sketch lens's stroke-to-image path (issue 17) after the drafts.
+      # encoder; lens=6 times the Sketch lens's stroke-to-image path (issue 17) after the drafts, and
+      # upscale=2 upscaling 512 -> 2048 px with ESRGAN-slim (cold, then warm; WebGPU, then WASM).
       unpack_browser
       for f in .devweb/debs/*.deb; do dpkg -x "$f" /; done; ldconfig
       for n in text_encoder unet vae_decoder tiny_decoder tiny_encoder; do
         [ -f $M/fp16/$n/files.json ] || { python3 "$B/build_models.py" --export $M --dtypes fp16 --only text_encoder,unet,vae_decoder,tiny_decoder,tiny_encoder --summary "$OUT/export-fp16.json" || exit 1; rm -rf $W/mirror/sd-turbo-bench-f16; break; }
       done
       [ -f $W/mirror/sd-turbo-bench-f16/manifest.json ] || python3 "$B/make_mirror.py" --export $M/fp16 --tokenizer .devweb/tokenizer --out $W/mirror || exit 1
-      browser_bench browser-drafts "label=first,drafts=6,fullDrafts=5,hq=1,lens=6 label=revisit,drafts=6,fullDrafts=5,lens=6 page=bench-bare,opts=demo,runs=10 page=bench-bare,opts=plain,runs=5 label=wasm-first,backend=wasm,drafts=3 label=wasm-revisit,backend=wasm,drafts=3" \
+      upscaler_mirror
+      browser_bench browser-drafts "label=first,drafts=6,fullDrafts=5,hq=1,lens=6,upscale=2 label=revisit,drafts=6,fullDrafts=5,lens=6,upscale=2 page=bench-bare,opts=demo,runs=10 page=bench-bare,opts=plain,runs=5 label=wasm-first,backend=wasm,drafts=3,upscale=2 label=wasm-revisit,backend=wasm,drafts=3,upscale=2" \
         $WEBGPU_FLAGS ${CHROME_EXTRA:-}
       cp $W/server.log "$OUT/" 2>/dev/null ;;
     *) echo "unknown step $step"; exit 2 ;;

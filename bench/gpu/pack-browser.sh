@@ -8,7 +8,8 @@
 #                libEGL.so, libGLESv2.so (unpacked beside the binary: without them the page gets no
 #                WebGPU adapter on the GPU machine), the shared libraries the browser links that a bare
 #                CUDA image lacks, hybridgen (the Go binary), the built test pages (bench-local.html,
-#                bench-bare.html), the tokenizer, and the Vulkan loader + GLVND .debs
+#                bench-bare.html), the tokenizer, the Vulkan loader + GLVND .debs, and the upscaler's
+#                mirror folder (esrgan-slim.tar.xz: ESRGAN-slim converted to ONNX by `models pull`)
 #   .devbench/   this folder's scripts and models/sd-turbo.json (small: carried in every call, since the
 #                device tool sends the main checkout, whose tracked files may be older than yours)
 # Run here, from the repo root, after `npm ci` in web/:  bash bench/gpu/pack-browser.sh
@@ -45,6 +46,12 @@ tar -C "$S" -cJf "$W/libs.tar.xz" libs
 # The server and the page.
 CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$S/hybridgen" ./cmd/hybridgen
 xz -9 -T0 -c "$S/hybridgen" >"$W/hybridgen.xz"
+# The upscaler's real weights (issue 17, bench-local's upscale=N): the device reaches no registry, so
+# the binary above converts them here from @upscalerjs/esrgan-slim's npm tarball (npm's cache), as
+# `make run` does, and the mirror folder travels as it is (manifest with the pinned hashes, 1.7 MB xz).
+(cd web && npm pack @upscalerjs/esrgan-slim@1.0.0 --pack-destination "$S" --silent --prefer-offline >/dev/null)
+"$S/hybridgen" models pull esrgan-slim -dir "$S/mirror" -npm-packs "$S" >"$S/pull.log" 2>&1 || { cat "$S/pull.log"; exit 1; }
+tar -C "$S/mirror" -cJf "$W/esrgan-slim.tar.xz" esrgan-slim
 (cd web && npx vite build --config tests/pages/vite.config.ts >/dev/null)
 tar -C web/tests/.build -cJf "$W/pages.tar.xz" --exclude='*.map' pages
 mkdir -p "$W/tokenizer"
