@@ -1,12 +1,14 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createImageShape, openApp } from '../harness/app.js';
+import { createImageShape, openApp, snapCanvas } from '../harness/app.js';
 import { mirrorArgs } from '../harness/engine-models.js';
 import { useSuite } from '../harness/fixtures.js';
 import type { RunningServer } from '../harness/server.js';
 
 // Image-to-image on the canvas (issue 17) with the test model on WebAssembly, against the real
-// server and its ledger: Refine a draft, Style an image, and the Sketch lens.
+// server and its ledger: Refine a draft, Style an image, and the Sketch lens. Each leaves README's
+// picture of its action (docs/screenshots/img2img-*.png with HYBRIDGEN_SCREENSHOTS=1), taken after
+// its assertions.
 
 async function usage(server: RunningServer): Promise<{ local_drafts: number; cloud_jobs: number; cost_usd: number }> {
   return ((await (await fetch(`${server.url}/api/usage`)).json()) as { total: { local_drafts: number; cloud_jobs: number; cost_usd: number } }).total;
@@ -69,6 +71,7 @@ describe('image-to-image on the canvas (test model, WebAssembly, no cloud target
     expect(refined?.meta).toMatchObject({ sourceShapeId: shapeId, prompt: 'a lighthouse on a cliff', strength: 0.6, source: 'local', costUsd: 0 });
     expect(refined?.imageWidth).toBe(512);
     expect(await usage(server)).toMatchObject({ local_drafts: 2, cloud_jobs: 0, cost_usd: 0 });
+    await snapCanvas(page, [shapeId ?? '', refined?.id ?? ''], 'img2img-refine');
 
     await page.evaluate(
       (id) => (window as unknown as { editor: import('tldraw').Editor }).editor.select(id as import('tldraw').TLShapeId) && undefined,
@@ -83,6 +86,8 @@ describe('image-to-image on the canvas (test model, WebAssembly, no cloud target
     expect(styled?.x).toBeGreaterThan((refined?.x ?? 0) + (refined?.w ?? 0));
     expect(styled?.assetId).not.toBe(refined?.assetId);
     expect(await usage(server)).toMatchObject({ local_drafts: 3, cost_usd: 0 });
+    // The refined image stays selected: the bar shows Style's controls beside the result.
+    await snapCanvas(page, [refined?.id ?? '', styled?.id ?? ''], 'img2img-style', [page.getByTestId('hg-img2img')]);
   }, 420_000);
 
   it('the Sketch lens: strokes in a frame become one image beside it per burst, without long tasks', async () => {
@@ -146,6 +151,8 @@ describe('image-to-image on the canvas (test model, WebAssembly, no cloud target
     expect(after.map((r) => r.id)).toEqual([output?.id]);
     expect(after[0]?.assetId).not.toBe(output?.assetId);
     const longTasks = await page.evaluate(() => (window as unknown as { longTasks: { at: number; ms: number }[] }).longTasks);
+    // The picture after the long tasks are read: moving the camera repaints the canvas.
+    await snapCanvas(page, [frame.id, output?.id ?? ''], 'img2img-lens', [page.getByTestId('hg-img2img')]);
     const drawing = longTasks.filter((t) => t.at < strokeEnd).map((t) => Math.round(t.ms));
     console.info(
       `lens: stroke end to image ${Math.round(landed - strokeEnd)} ms; long tasks while drawing: ${drawing.length}, max ${Math.max(0, ...drawing)} ms`,
