@@ -10,6 +10,7 @@ import { modelsDir as testModels } from '../harness/engine-models.js';
 import { useSuite } from '../harness/fixtures.js';
 import { hybridgenBinary, testsDir } from '../harness/paths.js';
 import type { RunningServer } from '../harness/server.js';
+import { pullEsrganSlim } from '../harness/upscaler-model.js';
 
 // "Upscale 2x" on the canvas, end to end, with the REAL esrgan-slim weights (pulled from
 // @upscalerjs/esrgan-slim's npm tarball by `hybridgen models pull`, as in upscale.test.ts): a picture
@@ -18,11 +19,10 @@ import type { RunningServer } from '../harness/server.js';
 // ledger row of task "upscale" at $0. Then the image-generation shape's own panel button, and
 // "Remove background" (real MediaPipe selfie segmenter, as in remove-background.test.ts) the same way.
 const run = promisify(execFile);
-const PACKAGE = '@upscalerjs/esrgan-slim@1.0.0';
 const SEGMENTER_PACKAGE = '@mediapipe/selfie_segmentation@0.1.1675465747';
 const LONG = 300_000;
 const modelsDir = mkdtempSync(join(tmpdir(), 'hybridgen-models-'));
-const packs = mkdtempSync(join(tmpdir(), 'hybridgen-npm-'));
+let packs = '';
 
 interface UsageTotal {
   local_drafts: number;
@@ -82,9 +82,8 @@ describe('upscaling on the canvas (real esrgan-slim weights, WASM)', () => {
 
   beforeAll(async () => {
     cpSync(join(testModels, 'test-tiny-sd'), join(modelsDir, 'test-tiny-sd'), { recursive: true });
-    await run('npm', ['pack', PACKAGE, '--pack-destination', packs, '--silent', '--prefer-offline'], { cwd: testsDir });
+    packs = await pullEsrganSlim(modelsDir);
     await run('tar', ['xzf', join(packs, 'upscalerjs-esrgan-slim-1.0.0.tgz'), '-C', packs, 'package/assets/fixture.png']);
-    await run(hybridgenBinary(), ['models', 'pull', 'esrgan-slim', '-dir', modelsDir, '-npm-packs', packs]);
     await run('npm', ['pack', SEGMENTER_PACKAGE, '--pack-destination', packs, '--silent', '--prefer-offline'], { cwd: testsDir });
     await run(hybridgenBinary(), ['models', 'pull', 'selfie-segmentation', '-dir', modelsDir, '-npm-packs', packs]);
   }, 120_000);

@@ -1,13 +1,13 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openPage } from '../harness/browser.js';
 import { useSuite } from '../harness/fixtures.js';
 import { makeModelsDir } from '../harness/mirror.js';
-import { buildDir, hybridgenBinary, testsDir } from '../harness/paths.js';
+import { buildDir } from '../harness/paths.js';
+import { pullEsrganSlim } from '../harness/upscaler-model.js';
 
 // Upscaling with the REAL weights of @upscalerjs/esrgan-slim 1.0.0 (MIT): npm pack fetches the
 // published tarball (npm's cache after the first run), `hybridgen models pull` checks its pinned git
@@ -19,9 +19,8 @@ import { buildDir, hybridgenBinary, testsDir } from '../harness/paths.js';
 // the same function as TF.js; what differs is float rounding order (tiles, WASM vs TF.js kernels),
 // which moves a few pixels by one level (measured: max 1, mean 0.0001 in onnxruntime-node).
 const run = promisify(execFile);
-const PACKAGE = '@upscalerjs/esrgan-slim@1.0.0';
 const modelsDir = makeModelsDir();
-const packs = mkdtempSync(join(tmpdir(), 'hybridgen-npm-'));
+let packs = '';
 const asset = (path: string) => Array.from(readFileSync(join(packs, 'package', 'assets', path)));
 
 describe('upscaling with ESRGAN slim (real weights, WASM)', () => {
@@ -29,9 +28,8 @@ describe('upscaling with ESRGAN slim (real weights, WASM)', () => {
   let manifest: unknown;
 
   beforeAll(async () => {
-    await run('npm', ['pack', PACKAGE, '--pack-destination', packs, '--silent', '--prefer-offline'], { cwd: testsDir });
+    packs = await pullEsrganSlim(modelsDir);
     await run('tar', ['xzf', join(packs, 'upscalerjs-esrgan-slim-1.0.0.tgz'), '-C', packs, 'package/assets']);
-    await run(hybridgenBinary(), ['models', 'pull', 'esrgan-slim', '-dir', modelsDir, '-npm-packs', packs]);
     manifest = JSON.parse(readFileSync(join(modelsDir, 'esrgan-slim', 'manifest.json'), 'utf8'));
   }, 120_000);
 
