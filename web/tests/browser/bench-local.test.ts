@@ -59,7 +59,7 @@ describe('bench-local.html: the local path timed with nobody driving (what the G
   it('downloads the fp16 files, derives int8, loads once, drafts with the tiny decoder, HQ with the VAE decoder, upscales 4x', async () => {
     const { kind, payload } = await runBenchPage(
       page,
-      `${suite().server.url}/bench-local.html?model=test-tiny-sd-f16&backend=wasm&threads=2&drafts=3&hq=1&lens=2&upscale=1`,
+      `${suite().server.url}/bench-local.html?model=test-tiny-sd-f16&backend=wasm&threads=2&drafts=3&hq=1&lens=2&upscale=1&upscaleSide=128`,
     );
     expect(kind, JSON.stringify(payload)).toBe('HG_RESULT');
     expect(payload).toMatchObject({ model: 'test-tiny-sd-f16', threadsAsked: 2, crossOriginIsolated: true, alreadyStored: false });
@@ -92,21 +92,21 @@ describe('bench-local.html: the local path timed with nobody driving (what the G
       expect(l.strokeToImageMs).toBeGreaterThanOrEqual(l.total);
       expect(l.pngBytes).toBeGreaterThan(100);
     }
-    // Upscaling (issue 17): 512 px to 2048 px with the real ESRGAN-slim weights, downloaded from the
+    // Upscaling (issue 17): 128 px to 512 px here (the GPU run uses 512 to 2048) with the real ESRGAN-slim weights, downloaded from the
     // mirror on this cold run (both scales of the wasm variant: models/esrgan-slim.json's 1829224
     // bytes), 128 px tiles.
-    expect(payload.upscale).toMatchObject({ model: 'esrgan-slim', backend: 'wasm', scale: 4, inputSide: 512, alreadyStored: false });
+    expect(payload.upscale).toMatchObject({ model: 'esrgan-slim', backend: 'wasm', scale: 4, inputSide: 128, alreadyStored: false });
     const [up, ...moreUps] = (payload.upscale as { runs: UpscaleRun[] }).runs;
     expect(moreUps).toEqual([]);
-    expect(up).toMatchObject({ width: 2048, height: 2048, tiles: 16, downloadedBytes: 1829224 });
+    expect(up).toMatchObject({ width: 512, height: 512, tiles: 1, downloadedBytes: 1829224 });
     if (!up) throw new Error('no upscale run');
     expect(up.storeMs).toBeGreaterThan(0);
     expect(up.firstTileMs).toBeGreaterThanOrEqual(up.storeMs);
     expect(up.wallMs).toBeGreaterThanOrEqual(Math.max(up.firstTileMs, up.inferenceMs));
     expect(up.inferenceMs).toBeGreaterThan(0);
-    expect(up.pngBytes).toBeGreaterThan(100_000);
+    expect(up.pngBytes).toBeGreaterThan(10_000);
     expect((payload.upscale as { coldMs: number }).coldMs).toBe(up.wallMs);
-    console.info(`upscale 512 -> 2048 on WASM, cold: ${up.wallMs} ms (model ${up.inferenceMs} ms, ${up.tiles} tiles)`);
+    console.info(`upscale 128 -> 512 on WASM, cold: ${up.wallMs} ms (model ${up.inferenceMs} ms, ${up.tiles} tiles)`);
     // The main thread stays free while the int8 weights are derived and the model loads (workers do
     // both). The goal, no task over 50 ms, is measured in Chromium on the GPU machine's host, where
     // every launch had none during download, derivation, load and drafts (BENCHMARKS.md, issue 14).

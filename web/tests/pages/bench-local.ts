@@ -19,7 +19,7 @@
 //
 // Query: model=<mirrored manifest id> (required), threads=<WASM threads> (default: the engine's),
 // drafts=<count> (default 2), fullDrafts=<count> (default 0), hq=1, lens=<count> (default 0),
-// upscale=<count> (default 0; needs esrgan-slim in the mirror), backend=wasm (hide WebGPU from the renderer) | auto (default),
+// upscale=<count> (default 0; needs esrgan-slim in the mirror), upscaleSide=<px> (default 512), backend=wasm (hide WebGPU from the renderer) | auto (default),
 // label=<free text>, probe=1 (report the capabilities and stop), fallbackAdapter=1 (let a software
 // WebGPU adapter such as SwiftShader run the model, as chooseBackend's allowFallbackAdapter). Output: console lines `HG_PROGRESS <json>`, then one `HG_RESULT <json>` or
 // `HG_ERROR <json>`; bench/gpu/browser_bench.py reads them from the browser's log.
@@ -50,6 +50,7 @@ const fullDrafts = Number(params.get('fullDrafts') ?? '0');
 const hq = params.get('hq') === '1';
 const lensRuns = Number(params.get('lens') ?? '0');
 const upscaleRuns = Number(params.get('upscale') ?? '0');
+const upscaleSide = Number(params.get('upscaleSide') ?? '512');
 const backendParam = params.get('backend') ?? 'auto';
 const label = params.get('label') ?? '';
 const allowFallbackAdapter = params.get('fallbackAdapter') === '1';
@@ -238,7 +239,7 @@ async function main(): Promise<void> {
     );
     lens.push({ strokeToImageMs: Math.round(performance.now() - strokeEnd), exportMs: Math.round(exportMs), ...output.timings, pngBytes: output.image.size });
   }
-  const upscale = upscaleRuns > 0 ? await benchUpscale(upscaleRuns, capabilities, backendParam === 'wasm') : null;
+  const upscale = upscaleRuns > 0 ? await benchUpscale(upscaleRuns, capabilities, backendParam === 'wasm', upscaleSide) : null;
   const estimate = await navigator.storage.estimate();
   emit('HG_RESULT', {
     label,

@@ -12,7 +12,8 @@ import { newStore } from './workers.js';
 /** The app's upscaler model id (apps/canvas/src/imaging.ts `UPSCALER_MODEL_ID`). */
 const MODEL_ID = 'esrgan-slim';
 const SCALE = 4;
-const INPUT_SIDE = 512;
+/** The GPU machine's input side; the dev machine's test asks for less (`upscaleSide`). */
+const DEFAULT_INPUT_SIDE = 512;
 
 /** One upscale as the benchmark reports it. */
 export interface UpscaleRun {
@@ -37,9 +38,8 @@ function upscaleBackend(capabilities: CapabilityReport): UpscaleBackend {
   return capabilities.webgpu.available && !capabilities.webgpu.adapter.isFallbackAdapter ? 'webgpu' : 'wasm';
 }
 
-/** A deterministic 512 px picture with edges, gradients and flat areas (what an upscaler has to keep apart). */
-async function testPicture(): Promise<Blob> {
-  const side = INPUT_SIDE;
+/** A deterministic picture with edges, gradients and flat areas (what an upscaler has to keep apart). */
+async function testPicture(side: number): Promise<Blob> {
   const canvas = new OffscreenCanvas(side, side);
   const ctx = canvas.getContext('2d');
   if (!ctx) throw new Error('no 2D context');
@@ -70,9 +70,9 @@ async function testPicture(): Promise<Blob> {
 
 /**
  * Upscales the test picture `runs` times with one upscaler (one worker, one session): run 0 cold,
- * the rest warm. `hideWebGpu`: the page's backend=wasm.
+ * the rest warm. `hideWebGpu`: the page's backend=wasm; `inputSide`: the picture's side (512 px by default).
  */
-export async function benchUpscale(runs: number, capabilities: CapabilityReport, hideWebGpu: boolean) {
+export async function benchUpscale(runs: number, capabilities: CapabilityReport, hideWebGpu: boolean, inputSide = DEFAULT_INPUT_SIDE) {
   const manifest = getManifest(MODEL_ID);
   const backend: UpscaleBackend = hideWebGpu ? 'wasm' : upscaleBackend(capabilities);
   const store = newStore({ mirrorRoot: '/models/' });
@@ -84,7 +84,7 @@ export async function benchUpscale(runs: number, capabilities: CapabilityReport,
     manifest,
     backend,
   });
-  const image = await testPicture();
+  const image = await testPicture(inputSide);
   const out: UpscaleRun[] = [];
   try {
     for (let i = 0; i < runs; i++) {
@@ -127,7 +127,7 @@ export async function benchUpscale(runs: number, capabilities: CapabilityReport,
     model: manifest.id,
     backend,
     scale: SCALE,
-    inputSide: INPUT_SIDE,
+    inputSide,
     alreadyStored,
     runs: out,
     coldMs: out[0]?.wallMs ?? null,
