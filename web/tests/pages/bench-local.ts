@@ -34,6 +34,7 @@ import {
   loadManifest,
   openStoredVariant,
   opfsDirectory,
+  readPipelineConfig,
 } from '@hybridgen/core';
 import engineWorkerUrl from './bench-engine.worker.ts?worker&url';
 import { createPngWorker, newStore } from './workers.js';
@@ -202,7 +203,7 @@ async function main(): Promise<void> {
   const clock = phaseClock(0);
   local.onPreparation((p) => clock.onPreparation(p));
   const jank = longTasks();
-  const size = (manifest.pipeline as { defaultSize?: number }).defaultSize ?? 512;
+  const size = readPipelineConfig(manifest.pipeline, manifest.id).defaultSize;
   // The canvas app starts loading a stored model at page open; the first draft is asked for at once.
   const atOpen = stored ? local.prepare().catch(() => {}) : null;
   const runs = [];

@@ -192,14 +192,13 @@ export function createLocalRenderer(options: LocalRendererOptions): LocalRendere
       return status();
     },
     async prepare(renderOptions = {}) {
-      const pipeline = manifest.pipeline as { defaultSize?: number };
-      await ensureLoaded(pipeline.defaultSize ?? 512, renderOptions);
+      await ensureLoaded(manifest.pipeline.defaultSize, renderOptions);
     },
     preparation: () => shared.snapshot,
     onPreparation: (listener) => shared.subscribe(listener),
     async render(request: RenderRequest, renderOptions: RenderOptions): Promise<RenderOutput> {
       const started = performance.now();
-      const size = request.width === request.height ? request.width : ((manifest.pipeline as { defaultSize?: number }).defaultSize ?? 512);
+      const size = request.width === request.height ? request.width : manifest.pipeline.defaultSize;
       await ensureLoaded(size, renderOptions);
       const plan = request.initImage ? img2imgSteps : steps;
       const totalSteps = request.settings === 'hq' ? plan.hq : plan.draft;
