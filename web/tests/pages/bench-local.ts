@@ -96,7 +96,7 @@ function phaseClock(start: number) {
       }
       if (now - lastLog > 5000 || p.state === 'ready') {
         lastLog = now;
-        emit('HG_PROGRESS', { t: Math.round(now - start), phase: p.state, fraction: Number(p.fraction?.toFixed(3) ?? 0), detail: p.detail });
+        emit('HG_PROGRESS', { t: Math.round(now - start), phase: p.state, fraction: Number(p.fraction?.toFixed(3) ?? 0), stage: p.stage });
       }
     },
   };

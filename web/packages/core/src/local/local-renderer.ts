@@ -6,7 +6,7 @@ import type { LocalEngine } from '../engine/types.js';
 import { variantUnsupportedGraphs } from '../models/ops.js';
 import { assertDraftingModel, manifestRequirements, type NotADraftingModelError } from '../models/registry.js';
 import type { ModelManifest } from '../models/types.js';
-import type { LocalRenderer, LocalStatus, RenderOptions, RenderOutput, RenderRequest } from '../router/types.js';
+import type { LocalRenderer, LocalStatus, ProgressStage, RenderOptions, RenderOutput, RenderRequest } from '../router/types.js';
 import type { ModelStore } from '../store/model-store.js';
 import { ensureDerivedVariant, withEstimatedDerivedVariants } from '../variants/prepare.js';
 import type { QuantizeOptions } from '../variants/quantize.js';
@@ -14,7 +14,6 @@ import type { VariantBuilder } from '../variants/worker.js';
 import { decodeInitImage } from './init-image.js';
 import { createPngEncoder, type PngEncoder } from './png-encoder.js';
 import { type LocalPreparation, type PreparationReporter, SharedPreparation } from './preparation.js';
-import { downloadProgressText } from './progress-text.js';
 
 /** Options of {@link createLocalRenderer}. */
 export interface LocalRendererOptions {
@@ -141,11 +140,8 @@ export function createLocalRenderer(options: LocalRendererOptions): LocalRendere
         ...(signal ? { signal } : {}),
         onProgress: (p) => {
           if (p.scope !== 'model' && p.status !== 'downloading') return;
-          report(
-            'downloading',
-            p.fraction,
-            `Downloading ${manifest.displayName}: ${downloadProgressText(p.doneBytes, p.totalBytes, p.bytesPerSecond, p.etaSeconds)}`,
-          );
+          const { doneBytes, totalBytes, bytesPerSecond, etaSeconds } = p;
+          report('downloading', p.fraction, { kind: 'download', model: manifest.displayName, doneBytes, totalBytes, bytesPerSecond, etaSeconds });
         },
       });
       stored = true;
@@ -170,7 +166,7 @@ export function createLocalRenderer(options: LocalRendererOptions): LocalRendere
         outDir: `variants/${manifest.id}`,
         ...(signal ? { signal } : {}),
         // Called only while a variant is built (not when a stored one is reused).
-        onProgress: (p) => report('deriving', p.totalBytes ? p.doneBytes / p.totalBytes : 0, `Preparing ${kind} weights for this device (once): ${p.role}`),
+        onProgress: (p) => report('deriving', p.totalBytes ? p.doneBytes / p.totalBytes : 0, { kind: 'derive', weights: kind, role: p.role }),
       });
       if (!ensured) throw new Error(`no ${kind} variant could be derived for ${manifest.displayName}`);
       model = ensured.model;
@@ -216,15 +212,10 @@ export function createLocalRenderer(options: LocalRendererOptions): LocalRendere
         {
           ...(renderOptions.signal ? { signal: renderOptions.signal } : {}),
           onProgress: (p) => {
-            if (p.stage === 'unet')
-              renderOptions.onProgress?.({
-                source: 'local',
-                phase: 'generating',
-                fraction: p.step / (p.steps + 1),
-                detail: `Step ${p.step} of ${p.steps}`,
-              });
-            else if (p.stage === 'encoder') renderOptions.onProgress?.({ source: 'local', phase: 'generating', fraction: 0.05, detail: 'Encoding the image' });
-            else if (p.stage === 'vae') renderOptions.onProgress?.({ source: 'local', phase: 'generating', fraction: 0.95, detail: 'Decoding' });
+            const report = (fraction: number, stage: ProgressStage) => renderOptions.onProgress?.({ source: 'local', phase: 'generating', fraction, stage });
+            if (p.stage === 'unet') report(p.step / (p.steps + 1), { kind: 'step', step: p.step, of: p.steps });
+            else if (p.stage === 'encoder') report(0.05, { kind: 'encode' });
+            else if (p.stage === 'vae') report(0.95, { kind: 'decode' });
           },
         },
       );
