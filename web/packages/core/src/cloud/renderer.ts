@@ -85,6 +85,7 @@ export function createCloudRenderer(options: CloudRendererOptions): CloudRendere
         seed: done.seed ?? request.seed,
         model: done.model,
         engine: done.target,
+        steps: done.steps,
         timings: { queue: done.queue_seconds * 1000, execution: done.execution_seconds * 1000, total },
         costUsd: done.cost_usd,
       };

@@ -113,8 +113,8 @@ export interface RenderOutput {
   /** Where exactly it ran, e.g. `webgpu-f16`, `wasm` or a cloud target's name. */
   readonly engine: string;
   readonly timings: StageTimings;
-  /** UNet steps the renderer ran, when it knows them (the ledger's record of a local draft). */
-  readonly steps?: number;
+  /** UNet steps the renderer ran (the ledger's record of a local draft). */
+  readonly steps: number;
   /** What this image cost in USD (0 for local). */
   readonly costUsd: number;
   /** For a local image: the decoder the engine reports it ran (`tiny` when asked and the model has one). */
@@ -180,8 +180,6 @@ export interface FallbackNote {
 export interface GenerateResult extends RenderOutput {
   readonly source: ImageSource;
   readonly settings: RenderSettings;
-  /** A short label for the UI, e.g. "Local · webgpu-f16" or "Local at HQ settings (no cloud target)". */
-  readonly label: string;
   /** Why the router sent it where it did, as a code for the UI. */
   readonly routeCode: RouteCode;
   /** Why the router sent it where it did, in words for logs. */
