@@ -10,7 +10,7 @@ export interface CloudRendererOptions {
   readonly config: ServerConfig;
   /** Identifies this browser in the ledger and for per-client budgets. */
   readonly clientId: string;
-  /** The long side of High Quality renders in pixels. Default 1024 (SDXL's native size). */
+  /** The long side of High Quality renders in pixels. Default the server's `limits.default_side` (the cloud model's native size). */
   readonly hqLongSide?: number;
   /** Makes idempotency keys. Default `crypto.randomUUID`. */
   readonly newKey?: () => string;
@@ -38,7 +38,7 @@ export function cloudSize(request: RenderRequest, config: ServerConfig, hqLongSi
 export function createCloudRenderer(options: CloudRendererOptions): CloudRenderer {
   const { client, config, clientId } = options;
   const newKey = options.newKey ?? (() => crypto.randomUUID());
-  const hqLongSide = options.hqLongSide ?? 1024;
+  const hqLongSide = options.hqLongSide ?? config.limits.default_side;
   const target = config.cloud.default_target ?? null;
   const targetInfo = target ? config.targets[target] : undefined;
   let expectedMs: number | null = null;
