@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"regexp"
 	"slices"
@@ -51,10 +52,7 @@ func (m *Manifest) Validate() error {
 	if problem := checkBaseURL(m.BaseURL); problem != "" {
 		bad("baseUrl", "%s", problem)
 	}
-	var pipeline map[string]json.RawMessage
-	if err := json.Unmarshal(m.Pipeline, &pipeline); err != nil || pipeline == nil {
-		bad("pipeline", "must be an object")
-	}
+	validatePipeline(m.Pipeline, bad)
 	if len(m.Variants) == 0 {
 		bad("variants", "must name at least one backend")
 	}
@@ -156,4 +154,60 @@ func checkBaseURL(s string) string {
 		}
 	}
 	return ""
+}
+
+// pipelineRule is one field of a known pipeline kind and what it must be.
+type pipelineRule struct {
+	field   string
+	want    string
+	integer bool
+	min     float64 // the smallest value allowed
+}
+
+// pipelineFields are the fields of the pipeline kinds the browser runs,
+// the same rules as its parsePipeline (web/packages/core/src/models/pipeline.ts).
+// Any other kind (a test model's "test") is checked no further.
+var pipelineFields = map[string][]pipelineRule{
+	"sd-turbo": {
+		{"textMaxLength", "a positive integer", true, 1},
+		{"padTokenId", "a non-negative integer", true, 0},
+		{"latentChannels", "a positive integer", true, 1},
+		{"vaeScaleFactor", "a positive integer", true, 1},
+		{"vaeScalingFactor", "a positive number", false, math.SmallestNonzeroFloat64},
+		{"defaultSize", "a positive integer", true, 1},
+	},
+	"upscaler": {
+		{"valueRange", "a positive number", false, math.SmallestNonzeroFloat64},
+		{"tilePadding", "a non-negative integer", true, 0},
+	},
+	"segmenter": {
+		{"inputSize", "a positive integer", true, 1},
+		{"valueRange", "a positive number", false, math.SmallestNonzeroFloat64},
+	},
+}
+
+// validatePipeline checks the pipeline block: an object with a kind, and
+// for a known kind its fields.
+func validatePipeline(raw json.RawMessage, bad func(field, format string, args ...any)) {
+	var pipeline map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &pipeline); err != nil || pipeline == nil {
+		bad("pipeline", "must be an object")
+		return
+	}
+	var kind string
+	if err := json.Unmarshal(pipeline["kind"], &kind); err != nil || kind == "" {
+		bad("pipeline.kind", "must be a non-empty string")
+		return
+	}
+	for _, rule := range pipelineFields[kind] {
+		var v float64
+		err := json.Unmarshal(pipeline[rule.field], &v)
+		if err != nil || v < rule.min || (rule.integer && v != math.Trunc(v)) {
+			got := string(pipeline[rule.field])
+			if got == "" {
+				got = "nothing"
+			}
+			bad("pipeline."+rule.field, "must be %s, got %s", rule.want, got)
+		}
+	}
 }

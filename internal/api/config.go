@@ -47,9 +47,13 @@ type TargetView struct {
 
 // LimitsView repeats the request bounds for client-side validation.
 type LimitsView struct {
-	MaxPromptChars    int     `json:"max_prompt_chars"`
-	MinSide           int     `json:"min_side"`
-	MaxSide           int     `json:"max_side"`
+	MaxPromptChars int `json:"max_prompt_chars"`
+	MinSide        int `json:"min_side"`
+	MaxSide        int `json:"max_side"`
+	// DefaultSide is the side a render gets when its request names none:
+	// the cloud model's native size, which the browser scales High
+	// Quality renders up to.
+	DefaultSide       int     `json:"default_side"`
 	SideMultiple      int     `json:"side_multiple"`
 	MinSteps          int     `json:"min_steps"`
 	MaxSteps          int     `json:"max_steps"`
@@ -79,7 +83,7 @@ func (a *API) handleConfig(http.ResponseWriter, *http.Request) (int, any, error)
 	v := ConfigView{
 		Targets: map[string]TargetView{},
 		Limits: LimitsView{
-			MaxPromptChars: jobs.MaxPromptRunes, MinSide: jobs.MinSide, MaxSide: jobs.MaxSide,
+			MaxPromptChars: jobs.MaxPromptRunes, MinSide: jobs.MinSide, MaxSide: jobs.MaxSide, DefaultSide: jobs.DefaultSide,
 			SideMultiple: jobs.SideMultiple, MinSteps: jobs.MinSteps, MaxSteps: jobs.MaxSteps,
 			MaxGuidance: jobs.MaxGuidance, MaxInitImageBytes: jobs.MaxInitImageBytes, MaxBodyBytes: jobs.MaxImageBodyBytes,
 		},

@@ -19,7 +19,7 @@ func useTinyModel(t *testing.T) map[string][]byte {
 	files := map[string][]byte{"unet/model.onnx": []byte("unet-bytes"), "tokenizer/tokenizer.json": []byte(`{"v":1}`)}
 	sum := func(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
 	manifest := fmt.Sprintf(`{"schemaVersion":1,"id":"test-tiny-sd","displayName":"Tiny","license":{"name":"CC0"},"baseUrl":"./",
-"pipeline":{"kind":"sd-turbo"},"variants":{"wasm":{"requirements":{"totalBytes":%d,"largestBufferBytes":1,"peakMemoryBytes":1,"needsShaderF16":false},
+"pipeline":{"kind":"sd-turbo","textMaxLength":77,"padTokenId":0,"latentChannels":4,"vaeScaleFactor":8,"vaeScalingFactor":0.18215,"defaultSize":512},"variants":{"wasm":{"requirements":{"totalBytes":%d,"largestBufferBytes":1,"peakMemoryBytes":1,"needsShaderF16":false},
 "files":[{"role":"tokenizer","path":"tokenizer/tokenizer.json","bytes":%d,"sha256":%q},{"role":"unet","path":"unet/model.onnx","bytes":%d,"sha256":%q}]}}}`,
 		len(files["unet/model.onnx"])+len(files["tokenizer/tokenizer.json"]),
 		len(files["tokenizer/tokenizer.json"]), sum(files["tokenizer/tokenizer.json"]),

@@ -66,7 +66,7 @@ func npmManifest(t *testing.T, blob string, size int) *models.Manifest {
 	t.Helper()
 	b, _ := json.Marshal(map[string]any{
 		"schemaVersion": 1, "id": "up", "displayName": "up", "license": map[string]any{"name": "test"},
-		"baseUrl": "/models/up/", "pipeline": map[string]any{"kind": "upscaler"},
+		"baseUrl": "/models/up/", "pipeline": map[string]any{"kind": "upscaler", "valueRange": 255, "tilePadding": 12},
 		"variants": map[string]any{"wasm": map[string]any{
 			"requirements": map[string]any{"totalBytes": size, "largestBufferBytes": 0, "peakMemoryBytes": 0, "needsShaderF16": false},
 			"files": []any{map[string]any{

@@ -37,6 +37,7 @@ import {
   loadManifest,
   openStoredVariant,
   opfsDirectory,
+  readPipelineConfig,
 } from '@hybridgen/core';
 import engineWorkerUrl from './bench-engine.worker.ts?worker&url';
 import { benchUpscale } from './bench-upscale.js';
@@ -101,7 +102,7 @@ function phaseClock(start: number) {
       }
       if (now - lastLog > 5000 || p.state === 'ready') {
         lastLog = now;
-        emit('HG_PROGRESS', { t: Math.round(now - start), phase: p.state, fraction: Number(p.fraction?.toFixed(3) ?? 0), detail: p.detail });
+        emit('HG_PROGRESS', { t: Math.round(now - start), phase: p.state, fraction: Number(p.fraction?.toFixed(3) ?? 0), stage: p.stage });
       }
     },
   };
@@ -208,7 +209,7 @@ async function main(): Promise<void> {
   const clock = phaseClock(0);
   local.onPreparation((p) => clock.onPreparation(p));
   const jank = longTasks();
-  const size = (manifest.pipeline as { defaultSize?: number }).defaultSize ?? 512;
+  const size = readPipelineConfig(manifest.pipeline, manifest.id).defaultSize;
   // The canvas app starts loading a stored model at page open; the first draft is asked for at once.
   const atOpen = stored ? local.prepare().catch(() => {}) : null;
   const runs = [];

@@ -1,7 +1,7 @@
 // Session-level checks of the SD-Turbo I/O contract for browser tests, as `window.hgContract`: onnxruntime-web
 // directly on the generated test model, with the engine's own static-shape derivation.
 
-import { expectedInputShapes, freeDimensionOverrides, onnxGraphInputs, type PipelineConfig } from '@hybridgen/core';
+import { expectedInputShapes, freeDimensionOverrides, onnxGraphInputs, parseManifest, readPipelineConfig, type SdTurboPipeline } from '@hybridgen/core';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 
 const MODEL_BASE = '/models/test-tiny-sd/';
@@ -19,9 +19,9 @@ async function graph(precision: string, role: string): Promise<Uint8Array> {
   return new Uint8Array(await response.arrayBuffer());
 }
 
-async function pipelineConfig(): Promise<PipelineConfig> {
-  const manifest = (await (await fetch(`${MODEL_BASE}manifest.json`)).json()) as { pipeline: PipelineConfig };
-  return manifest.pipeline;
+async function pipelineConfig(): Promise<SdTurboPipeline> {
+  const manifest = parseManifest(await (await fetch(`${MODEL_BASE}manifest.json`)).json());
+  return readPipelineConfig(manifest.pipeline, manifest.id);
 }
 
 /** Creates a session the way the engine does (same optimisation level and memory options) with the given overrides. */

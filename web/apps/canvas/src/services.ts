@@ -25,6 +25,7 @@ import {
 } from '@hybridgen/core';
 import { createHybridAssetStore, type HybridAssetStore } from '@hybridgen/tldraw';
 import { type Atom, atom } from 'tldraw';
+import LAST_KNOWN_LIMITS from './last-known-limits.json' with { type: 'json' };
 
 /** Everything the app runs on, created once at start. */
 export interface Services {
@@ -111,29 +112,36 @@ async function chooseManifest(config: ServerConfig): Promise<ModelManifest> {
   }
 }
 
-/** Offline, the server's config is unreachable: the app still drafts locally. */
-const OFFLINE_CONFIG: ServerConfig = {
-  cloud: { configured: false, message: 'the server cannot be reached' },
-  targets: {},
-  limits: {
-    max_prompt_chars: 2000,
-    min_side: 256,
-    max_side: 2048,
-    side_multiple: 8,
-    min_steps: 1,
-    max_steps: 100,
-    max_guidance: 30,
-    max_init_image_bytes: 6 << 20,
-    max_body_bytes: 8 << 20,
-  },
-  auth: { token_required: false },
-};
+const LIMITS_KEY = 'hybridgen-last-known-limits';
+
+/**
+ * The server's limits as last seen: the copy `/api/config` gave on an earlier start, or, before
+ * any, the one built into the app (`last-known-limits.json`, kept equal to the server's answer by
+ * the Go test `TestLastKnownLimitsMatchTheServer`).
+ */
+function lastKnownLimits(): ServerConfig['limits'] {
+  const cached = localStorage.getItem(LIMITS_KEY);
+  if (cached !== null) {
+    try {
+      return { ...LAST_KNOWN_LIMITS, ...(JSON.parse(cached) as Partial<ServerConfig['limits']>) };
+    } catch {
+      localStorage.removeItem(LIMITS_KEY);
+    }
+  }
+  return LAST_KNOWN_LIMITS;
+}
+
+/** Offline, the server's config is unreachable: the app still drafts locally, within the last known limits. */
+function offlineConfig(): ServerConfig {
+  return { cloud: { configured: false, message: 'the server cannot be reached' }, targets: {}, limits: lastKnownLimits(), auth: { token_required: false } };
+}
 
 /** Creates the app's services: capabilities, cloud client, model store, engine (in a worker), router. */
 export async function createServices(): Promise<Services> {
   const client = createCloudClient();
   const [capabilities, fetched] = await Promise.all([detectCapabilities(), client.config().catch(() => null)]);
-  const config = fetched ?? OFFLINE_CONFIG;
+  if (fetched) localStorage.setItem(LIMITS_KEY, JSON.stringify(fetched.limits));
+  const config = fetched ?? offlineConfig();
   const manifest = await chooseManifest(config);
   // Every worker is created here, where the bundler sees each `new URL(..., import.meta.url)`; core creates none.
   const store = new ModelStore({

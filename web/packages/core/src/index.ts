@@ -40,8 +40,6 @@ export { createLocalRenderer } from './local/local-renderer.js';
 export type { PngApi, PngEncoder, PngEncoderOptions } from './local/png-encoder.js';
 export { createPngEncoder, servePngEncoder } from './local/png-encoder.js';
 export type { LocalPreparation, LocalPreparationState } from './local/preparation.js';
-export { preparingText } from './local/preparation.js';
-export { downloadProgressText } from './local/progress-text.js';
 export * from './models/index.js';
 export type { RouteAttempt } from './router/errors.js';
 export { AllRoutesFailedError, NoRouteError } from './router/errors.js';
@@ -59,6 +57,7 @@ export type {
   LocalDraftReport,
   LocalRenderer,
   LocalStatus,
+  ProgressStage,
   Quality,
   RenderOptions,
   RenderOutput,

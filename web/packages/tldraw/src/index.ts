@@ -20,6 +20,7 @@ export { ImageActionButtons, ImageActionsContextMenu, ImageActionsProvider, Imag
 export type { HybridAssetStore, HybridAssetStoreOptions } from './assets/asset-store.js';
 export { assetSha256, createHybridAssetStore, sha256Hex } from './assets/asset-store.js';
 export { ImageGenControllerProvider, useImageGenController } from './controller/context.js';
+export { downloadProgressText, formatProgress, stageText } from './controller/progress-words.js';
 export type { RouterControllerOptions } from './controller/router-controller.js';
 export { createRouterController } from './controller/router-controller.js';
 export type { RunStatus, ShapeRun } from './controller/run-state.js';

@@ -6,7 +6,7 @@
  * those of the files written.
  */
 
-import type { ManifestFile as CoreManifestFile, ManifestVariant as CoreManifestVariant, ModelManifest, PipelineConfig } from '@hybridgen/core';
+import type { ManifestFile as CoreManifestFile, ManifestVariant as CoreManifestVariant, ModelManifest, SdTurboPipeline } from '@hybridgen/core';
 import {
   DEFAULT_SIZE,
   LATENT_CHANNELS,
@@ -34,7 +34,7 @@ export interface ManifestVariant extends CoreManifestVariant {
 /** The manifest the generator writes (a subset of the format: no external data, no VAE encoder), with all three variants. */
 export interface TestModelManifest extends Omit<ModelManifest, 'license' | 'pipeline' | 'variants'> {
   readonly license: { readonly name: string; readonly url: string };
-  readonly pipeline: PipelineConfig & { readonly kind: 'sd-turbo' };
+  readonly pipeline: SdTurboPipeline;
   readonly variants: Readonly<Record<'webgpu-f16' | 'webgpu-f32' | 'wasm', ManifestVariant>>;
 }
 

@@ -1,4 +1,5 @@
 import { type CachedModel, formatBytes, type StoreUsage } from '@hybridgen/core';
+import { formatProgress } from '@hybridgen/tldraw';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useValue } from 'tldraw';
 import type { Services } from '../services.js';
@@ -64,7 +65,7 @@ export function ModelPanel({ services }: { services: Services }) {
     abort.current = new AbortController();
     setError(null);
     try {
-      await local.prepare({ signal: abort.current.signal, onProgress: (p) => setOwnProgress(p.detail ?? p.phase) });
+      await local.prepare({ signal: abort.current.signal, onProgress: (p) => setOwnProgress(formatProgress(p)) });
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e));
     } finally {
@@ -73,7 +74,8 @@ export function ModelPanel({ services }: { services: Services }) {
       await reload();
     }
   };
-  const progress = ownProgress ?? shapeProgress?.detail ?? (shapeProgress ? 'Preparing the model…' : null);
+  const shapeText = shapeProgress?.stage ? formatProgress(shapeProgress) : 'Preparing the model…';
+  const progress = ownProgress ?? (shapeProgress ? shapeText : null);
 
   return (
     <div data-testid="hg-model-panel" style={{ display: 'grid', gap: 6, fontSize: 12 }}>

@@ -26,12 +26,16 @@ describe('jobProgress', () => {
 
   it('passes on the server notice of an unconfirmed job instead of calling it queued', () => {
     const notice = 'the cloud may have run this job; it is not retried automatically';
-    expect(jobProgress(job('UNCONFIRMED', notice))).toEqual({ phase: 'queued', fraction: 0.1, detail: notice });
-    expect(jobProgress(job('UNCONFIRMED')).detail).toBe('waiting for a100 to confirm the job');
+    expect(jobProgress(job('UNCONFIRMED', notice))).toEqual({
+      phase: 'queued',
+      fraction: 0.1,
+      stage: { kind: 'cloud-job', status: 'unconfirmed', target: 'a100', notice },
+    });
+    expect(jobProgress(job('UNCONFIRMED')).stage).toEqual({ kind: 'cloud-job', status: 'unconfirmed', target: 'a100' });
   });
 
-  it('says queued or rendering for the other states', () => {
-    expect(jobProgress(job('IN_QUEUE')).detail).toBe('queued at a100');
-    expect(jobProgress(job('IN_PROGRESS'))).toEqual({ phase: 'generating', fraction: 0.5, detail: 'rendering on a100' });
+  it('says queued or running for the other states', () => {
+    expect(jobProgress(job('IN_QUEUE')).stage).toEqual({ kind: 'cloud-job', status: 'queued', target: 'a100' });
+    expect(jobProgress(job('IN_PROGRESS'))).toEqual({ phase: 'generating', fraction: 0.5, stage: { kind: 'cloud-job', status: 'running', target: 'a100' } });
   });
 });

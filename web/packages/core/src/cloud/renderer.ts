@@ -1,4 +1,4 @@
-import type { CloudRenderer, CloudStatus, LocalDraftReport, RenderOptions, RenderOutput, RenderRequest } from '../router/types.js';
+import type { CloudRenderer, CloudStatus, LocalDraftReport, ProgressStage, RenderOptions, RenderOutput, RenderRequest } from '../router/types.js';
 import { blobToDataUrl } from '../util/data-url.js';
 import type { CloudClient } from './client.js';
 import type { DraftReportBody, JobView, ServerConfig } from './wire.js';
@@ -10,7 +10,7 @@ export interface CloudRendererOptions {
   readonly config: ServerConfig;
   /** Identifies this browser in the ledger and for per-client budgets. */
   readonly clientId: string;
-  /** The long side of High Quality renders in pixels. Default 1024 (SDXL's native size). */
+  /** The long side of High Quality renders in pixels. Default the server's `limits.default_side` (the cloud model's native size). */
   readonly hqLongSide?: number;
   /** Makes idempotency keys. Default `crypto.randomUUID`. */
   readonly newKey?: () => string;
@@ -38,7 +38,7 @@ export function cloudSize(request: RenderRequest, config: ServerConfig, hqLongSi
 export function createCloudRenderer(options: CloudRendererOptions): CloudRenderer {
   const { client, config, clientId } = options;
   const newKey = options.newKey ?? (() => crypto.randomUUID());
-  const hqLongSide = options.hqLongSide ?? 1024;
+  const hqLongSide = options.hqLongSide ?? config.limits.default_side;
   const target = config.cloud.default_target ?? null;
   const targetInfo = target ? config.targets[target] : undefined;
   let expectedMs: number | null = null;
@@ -56,7 +56,7 @@ export function createCloudRenderer(options: CloudRendererOptions): CloudRendere
     async render(request: RenderRequest, { signal, onProgress }: RenderOptions): Promise<RenderOutput> {
       const started = performance.now();
       const size = cloudSize(request, config, hqLongSide);
-      onProgress?.({ source: 'cloud', phase: 'uploading', fraction: 0, detail: `sending to ${target ?? 'the cloud'}` });
+      onProgress?.({ source: 'cloud', phase: 'uploading', fraction: 0, stage: { kind: 'send', target } });
       const job = await client.submitImage(
         {
           prompt: request.prompt,
@@ -85,6 +85,7 @@ export function createCloudRenderer(options: CloudRendererOptions): CloudRendere
         seed: done.seed ?? request.seed,
         model: done.model,
         engine: done.target,
+        steps: done.steps,
         timings: { queue: done.queue_seconds * 1000, execution: done.execution_seconds * 1000, total },
         costUsd: done.cost_usd,
       };
@@ -110,8 +111,13 @@ export function createCloudRenderer(options: CloudRendererOptions): CloudRendere
  * Where a cloud job stands, for the progress line. An UNCONFIRMED job may have run in the cloud
  * (the server lost RunPod's answer): the server's notice says so and that it is not retried.
  */
-export function jobProgress(j: JobView): { phase: 'generating' | 'queued'; fraction: number; detail: string } {
-  if (j.status === 'IN_PROGRESS') return { phase: 'generating', fraction: 0.5, detail: `rendering on ${j.target}` };
-  if (j.status === 'UNCONFIRMED') return { phase: 'queued', fraction: 0.1, detail: j.error ?? `waiting for ${j.target} to confirm the job` };
-  return { phase: 'queued', fraction: 0.1, detail: `queued at ${j.target}` };
+export function jobProgress(j: JobView): { phase: 'generating' | 'queued'; fraction: number; stage: ProgressStage } {
+  const stage = (status: 'queued' | 'running' | 'unconfirmed'): ProgressStage => ({
+    kind: 'cloud-job',
+    status,
+    target: j.target,
+    ...(status === 'unconfirmed' && j.error ? { notice: j.error } : {}),
+  });
+  if (j.status === 'IN_PROGRESS') return { phase: 'generating', fraction: 0.5, stage: stage('running') };
+  return { phase: 'queued', fraction: 0.1, stage: stage(j.status === 'UNCONFIRMED' ? 'unconfirmed' : 'queued') };
 }

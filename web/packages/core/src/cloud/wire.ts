@@ -99,6 +99,8 @@ export interface ServerConfig {
     readonly max_prompt_chars: number;
     readonly min_side: number;
     readonly max_side: number;
+    /** The side a render gets when its request names none: the cloud model's native size (1024 for SDXL). */
+    readonly default_side: number;
     readonly side_multiple: number;
     readonly min_steps: number;
     readonly max_steps: number;

@@ -28,7 +28,6 @@ export {
   type ModelFileRole,
   type ModelFileSource,
   type ModelVariant,
-  type PipelineConfig,
 } from './model.js';
 export { type DeclaredInput, onnxGraphInputs, onnxGraphUsesFloat16 } from './onnx-scan.js';
 export { readPipelineConfig } from './pipeline-config.js';

@@ -12,13 +12,12 @@ import { generateTestModels } from '@hybridgen/testmodels';
 import type * as OrtWeb from 'onnxruntime-web/webgpu';
 import { afterAll, describe, expect, it } from 'vitest';
 import { expectedInputShapes, freeDimensionOverrides } from './input-shapes.js';
-import type { PipelineConfig } from './model.js';
 import { onnxGraphInputs } from './onnx-scan.js';
 
 const out = mkdtempSync(join(tmpdir(), 'hg-shapes-f16-'));
 const { modelDir, manifest } = generateTestModels({ outDir: out });
 afterAll(() => rmSync(out, { recursive: true, force: true }));
-const pipeline = manifest.pipeline as PipelineConfig;
+const pipeline = manifest.pipeline;
 
 /** Runs the graph once with `overrides`, the engine's other session options, and returns the output's float32 values. */
 async function runWith(ort: typeof OrtWeb, bytes: Uint8Array, overrides: Record<string, number>, feeds: Record<string, OrtWeb.Tensor>, output: string) {

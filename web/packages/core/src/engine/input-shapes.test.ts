@@ -5,14 +5,14 @@ import { generateTestModels } from '@hybridgen/testmodels';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ModelFormatError } from './errors.js';
 import { expectedInputShapes, freeDimensionOverrides } from './input-shapes.js';
-import type { PipelineConfig } from './model.js';
+import type { SdTurboPipeline } from './model.js';
 import { onnxGraphInputs } from './onnx-scan.js';
 
 const out = mkdtempSync(join(tmpdir(), 'hg-shapes-'));
 const { modelDir } = generateTestModels({ outDir: out });
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-const pipeline: PipelineConfig = {
+const pipeline: SdTurboPipeline = {
   kind: 'sd-turbo',
   textMaxLength: 77,
   padTokenId: 0,

@@ -9,7 +9,7 @@
  */
 
 import { ModelFormatError } from './errors.js';
-import type { PipelineConfig } from './model.js';
+import type { SdTurboPipeline } from './model.js';
 import type { DeclaredInput } from './onnx-scan.js';
 
 /** Per axis: the size an input must have, or null to leave the axis as the graph declares it. */
@@ -30,7 +30,7 @@ export type ExpectedShape = readonly (number | null)[];
  * - `encoder_hidden_states` [1, textMaxLength, free]: the hidden width is fixed
  *   in the published files; a graph that leaves it symbolic keeps it so.
  */
-export function expectedInputShapes(pipeline: PipelineConfig, size: number): Readonly<Record<string, ExpectedShape>> {
+export function expectedInputShapes(pipeline: SdTurboPipeline, size: number): Readonly<Record<string, ExpectedShape>> {
   const latent = size / pipeline.vaeScaleFactor;
   const latents = [1, pipeline.latentChannels, latent, latent];
   return {

@@ -5,6 +5,7 @@
  */
 
 import type { Backend, VariantRequirements } from '../backend/types.js';
+import type { PipelineConfig } from '../models/pipeline.js';
 
 /** A file's role in the pipeline (manifest `files[].role`). */
 export type ModelFileRole = 'tokenizer' | 'text_encoder' | 'unet' | 'vae_decoder' | 'vae_encoder' | 'tiny_decoder' | 'external_data';
@@ -23,22 +24,14 @@ export interface ModelVariant {
   readonly files: readonly ModelFileEntry[];
 }
 
-/** The pipeline constants from the manifest. */
-export interface PipelineConfig {
-  readonly kind: 'sd-turbo' | (string & {});
-  readonly textMaxLength: number;
-  readonly padTokenId: number;
-  readonly latentChannels: number;
-  readonly vaeScaleFactor: number;
-  readonly vaeScalingFactor: number;
-  readonly defaultSize: number;
-}
+/** The manifest's pipeline block (its parser is the manifest's: `../models/pipeline.ts`). */
+export type { PipelineConfig, SdTurboPipeline } from '../models/pipeline.js';
 
 /** The manifest fields the engine reads (a `ModelManifest` from the model registry is one). */
 export interface EngineModel {
   readonly id: string;
-  /** The manifest's `pipeline` block; checked by the engine (see {@link PipelineConfig}). */
-  readonly pipeline: object;
+  /** The manifest's `pipeline` block; the engine runs only `sd-turbo` (see {@link readPipelineConfig}). */
+  readonly pipeline: PipelineConfig;
   readonly variants: Partial<Readonly<Record<Backend, ModelVariant>>>;
 }
 

@@ -15,7 +15,7 @@ describe('readPipelineConfig', () => {
     [{ latentChannels: '4' }, /pipeline\.latentChannels must be a positive integer, got "4"/],
     [{ padTokenId: -1 }, /pipeline\.padTokenId must be a non-negative integer/],
     [{ vaeScalingFactor: 0 }, /pipeline\.vaeScalingFactor must be a positive number/],
-    [{ defaultSize: undefined }, /pipeline\.defaultSize must be a positive integer, got undefined/],
+    [{ defaultSize: undefined }, /pipeline\.defaultSize must be a positive integer, got nothing/],
   ])('rejects %o', (change, message) => {
     expect(() => readPipelineConfig({ ...good, ...change }, 'm')).toThrow(ModelFormatError);
     expect(() => readPipelineConfig({ ...good, ...change }, 'm')).toThrow(message);

@@ -14,7 +14,7 @@ import { float32ToHalf, halfToFloat32 } from './half.js';
 import { vaeOutputToRgba } from './image.js';
 import { addNoise, checkInitImage, img2imgSchedule, rgbaToPlanarUnit } from './img2img.js';
 import { ENCODER_IO, type LazyEncoder } from './lazy-encoder.js';
-import type { PipelineConfig } from './model.js';
+import type { SdTurboPipeline } from './model.js';
 import { gaussianNoise, MAX_SEED, randomSeed } from './prng.js';
 import type { OrtModule } from './runtime.js';
 import { eulerSchedule, eulerStep, MAX_STEPS, scaleModelInput } from './scheduler.js';
@@ -70,7 +70,7 @@ export interface PipelineParts {
   /** Text embeddings of recent prompts (owned by the loaded model; cleared before its sessions are released). */
   readonly embeddings: EmbeddingCache;
   readonly tokenizer: ClipTokenizer;
-  readonly config: PipelineConfig;
+  readonly config: SdTurboPipeline;
   readonly ioTypes: Readonly<Record<string, string>>;
   readonly size: number;
   readonly backend: Backend;

@@ -11,7 +11,7 @@ import { throwIfAborted } from '../rpc/abort.js';
 import { BackendUnavailableError, ModelFormatError } from './errors.js';
 import { readModelFile } from './files.js';
 import { type ExpectedShape, expectedInputShapes, freeDimensionOverrides } from './input-shapes.js';
-import type { ModelFileEntry, ModelFileSource, ModelVariant, PipelineConfig } from './model.js';
+import type { ModelFileEntry, ModelFileSource, ModelVariant, SdTurboPipeline } from './model.js';
 import { type DeclaredInput, onnxGraphInputs, onnxGraphUsesFloat16 } from './onnx-scan.js';
 import type { OrtModule } from './runtime.js';
 import { type ClipTokenizerFiles, readVariantTokenizerFiles } from './tokenizer-files.js';
@@ -52,7 +52,7 @@ export interface CreateSessionsOptions {
   readonly variant: ModelVariant;
   readonly source: ModelFileSource;
   readonly backend: Backend;
-  readonly pipeline: PipelineConfig;
+  readonly pipeline: SdTurboPipeline;
   readonly size: number;
   /** The WebGPU adapter has `shader-f16`. */
   readonly shaderF16: boolean;

@@ -5,7 +5,9 @@
  */
 
 import type { Backend } from '../backend/types.js';
+import { isPipeline } from '../models/pipeline.js';
 import type { ModelManifest } from '../models/types.js';
+import { ManifestError } from '../models/validate.js';
 import { createRpcClient, type RpcWorker } from '../rpc/index.js';
 import type { DownloadProgress } from '../store/events.js';
 import type { ModelStore } from '../store/model-store.js';
@@ -48,14 +50,15 @@ export class NoSegmenterFileError extends Error {
   }
 }
 
-function pipelineNumber(manifest: ModelManifest, key: string, fallback: number): number {
-  const value = manifest.pipeline[key];
-  return typeof value === 'number' && value > 0 ? value : fallback;
-}
-
-/** Creates a {@link Segmenter}. */
+/** Creates a {@link Segmenter}; throws {@link ManifestError} for a manifest whose pipeline is not a segmenter. */
 export function createSegmenter(options: SegmenterOptions): Segmenter {
   const { manifest, store, backend } = options;
+  const pipeline = manifest.pipeline;
+  if (!isPipeline(pipeline, 'segmenter')) {
+    throw new ManifestError([{ field: 'pipeline.kind', problem: `must be "segmenter" for background removal, got ${JSON.stringify(pipeline.kind)}` }], {
+      source: manifest.id,
+    });
+  }
   const variant: Backend = backend === 'webgpu' ? 'webgpu-f32' : 'wasm';
   const rpc = createRpcClient<SegmentApi>({ name: 'the background remover worker', createWorker: options.createWorker, errors: SEGMENT_ERRORS });
   return {
@@ -73,8 +76,8 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
           model: model.file,
           modelKey: `${manifest.id}/${model.path}/${model.sha256}`,
           backend,
-          inputSize: pipelineNumber(manifest, 'inputSize', 256),
-          valueRange: pipelineNumber(manifest, 'valueRange', 1),
+          inputSize: pipeline.inputSize,
+          valueRange: pipeline.valueRange,
         },
         { ...(signal ? { signal } : {}) },
       );

@@ -5,7 +5,9 @@
  */
 
 import type { Backend } from '../backend/types.js';
+import { isPipeline } from '../models/pipeline.js';
 import type { ModelManifest } from '../models/types.js';
+import { ManifestError } from '../models/validate.js';
 import { createRpcClient, type RpcWorker } from '../rpc/index.js';
 import type { DownloadProgress } from '../store/events.js';
 import type { ModelStore } from '../store/model-store.js';
@@ -57,14 +59,15 @@ export class UnsupportedScaleError extends Error {
   }
 }
 
-function pipelineNumber(manifest: ModelManifest, key: string, fallback: number): number {
-  const value = manifest.pipeline[key];
-  return typeof value === 'number' && value > 0 ? value : fallback;
-}
-
-/** Creates an {@link Upscaler}. */
+/** Creates an {@link Upscaler}; throws {@link ManifestError} for a manifest whose pipeline is not an upscaler. */
 export function createUpscaler(options: UpscalerOptions): Upscaler {
   const { manifest, store, backend } = options;
+  const pipeline = manifest.pipeline;
+  if (!isPipeline(pipeline, 'upscaler')) {
+    throw new ManifestError([{ field: 'pipeline.kind', problem: `must be "upscaler" for the upscaler, got ${JSON.stringify(pipeline.kind)}` }], {
+      source: manifest.id,
+    });
+  }
   const variant: Backend = backend === 'webgpu' ? 'webgpu-f32' : 'wasm';
   const files = manifest.variants[variant]?.files.filter((f) => f.role === 'upscaler') ?? [];
   const byScale = new Map<number, string>();
@@ -92,8 +95,8 @@ export function createUpscaler(options: UpscalerOptions): Upscaler {
           scale,
           backend,
           tileSize: options.tileSize ?? 128,
-          tilePadding: pipelineNumber(manifest, 'tilePadding', 16),
-          valueRange: pipelineNumber(manifest, 'valueRange', 1),
+          tilePadding: pipeline.tilePadding,
+          valueRange: pipeline.valueRange,
         },
         { signal, onProgress: (p) => onProgress?.({ phase: 'upscale', ...p }) },
       );

@@ -1,12 +1,12 @@
 import { chooseBackend } from '../backend/choose-backend.js';
 import type { Backend, BackendChoice, ChooseBackendOptions } from '../backend/types.js';
 import type { CapabilityReport } from '../capabilities/types.js';
-import { blobSource, type EngineModel } from '../engine/model.js';
-import type { LocalEngine } from '../engine/types.js';
+import { blobSource, type EngineModel, type ModelFileSource } from '../engine/model.js';
+import type { EngineProgress, GeneratedImage, LocalEngine } from '../engine/types.js';
 import { variantUnsupportedGraphs } from '../models/ops.js';
-import { assertDraftingModel, manifestRequirements, type NotADraftingModelError } from '../models/registry.js';
+import { assertDraftingModel, type DraftingManifest, manifestRequirements, type NotADraftingModelError } from '../models/registry.js';
 import type { ModelManifest } from '../models/types.js';
-import type { LocalRenderer, LocalStatus, RenderOptions, RenderOutput, RenderRequest } from '../router/types.js';
+import type { LocalRenderer, LocalStatus, ProgressStage, RenderOptions, RenderOutput, RenderRequest, StageTimings } from '../router/types.js';
 import type { ModelStore } from '../store/model-store.js';
 import { ensureDerivedVariant } from '../variants/prepare.js';
 import type { QuantizeOptions } from '../variants/quantize.js';
@@ -14,7 +14,6 @@ import type { VariantBuilder } from '../variants/worker.js';
 import { decodeInitImage } from './init-image.js';
 import { createPngEncoder, type PngEncoder } from './png-encoder.js';
 import { type LocalPreparation, type PreparationReporter, SharedPreparation } from './preparation.js';
-import { downloadProgressText } from './progress-text.js';
 
 /** Options of {@link createLocalRenderer}. */
 export interface LocalRendererOptions {
@@ -52,6 +51,106 @@ function derivableBackend(caps: CapabilityReport, options: LocalRendererOptions)
   return caps.wasm.supported && caps.wasm.simd && runs('wasm') ? 'wasm' : null;
 }
 
+/** Where the model runs and which of its variants is downloaded for it. */
+interface BackendPlan {
+  readonly choice: BackendChoice;
+  /** The backend that runs, or null when none can. */
+  readonly backend: Backend | null;
+  /** The variant whose files are downloaded: the shipped one, or the fp16 weights a variant is derived from. */
+  readonly downloadVariant: Backend | null;
+  /** Set when the run variant is built on this device from the fp16 download. */
+  readonly derived: Backend | null;
+}
+
+/** Picks the shipped variant that runs here or, when none does, one to derive from the fp16 weights. */
+function planBackend(manifest: ModelManifest, options: LocalRendererOptions): BackendPlan {
+  const { capabilities } = options;
+  const shipped = chooseBackend(capabilities, manifestRequirements(manifest), { requirePersistentStorage: true, ...options.choose });
+  // No shipped variant runs here, but one can be derived from the fp16 weights after download.
+  const derived = shipped.backend === 'none' ? derivableBackend(capabilities, options) : null;
+  const f16 = manifest.variants['webgpu-f16'];
+  if (!derived || !f16) {
+    return {
+      choice: shipped,
+      backend: shipped.backend === 'none' ? null : shipped.backend,
+      downloadVariant: shipped.backend === 'none' ? null : shipped.backend,
+      derived: null,
+    };
+  }
+  const choice: BackendChoice = {
+    backend: derived,
+    reasons: [`${derived === 'wasm' ? 'int8' : 'fp32'} weights built on this device from the fp16 download (once)`, ...shipped.reasons],
+    rejected: shipped.rejected,
+    variant: f16.requirements,
+  };
+  return { choice, backend: derived, downloadVariant: 'webgpu-f16', derived };
+}
+
+/** What {@link deriveModel} works on. */
+interface Derivation {
+  readonly manifest: DraftingManifest;
+  readonly backend: Backend;
+  readonly derive: NonNullable<LocalRendererOptions['derive']>;
+  /** The stored fp16 files. */
+  readonly files: readonly { readonly path: string; readonly file: Blob }[];
+  readonly signal: AbortSignal;
+  readonly report: PreparationReporter;
+}
+
+/**
+ * Builds (once; later a stored one is reused) the fp32 or int8 variant `backend` runs from the
+ * stored fp16 files, and returns the model and source the engine loads.
+ */
+async function deriveModel(d: Derivation): Promise<{ model: EngineModel; source: ModelFileSource }> {
+  const f16 = d.manifest.variants['webgpu-f16'];
+  if (!f16) throw new Error(`${d.manifest.displayName} has no fp16 weights to derive from`);
+  const kind = d.backend === 'wasm' ? 'int8' : 'fp32';
+  const derivation = {
+    files: f16.files,
+    blobs: Object.fromEntries(d.files.map((f) => [f.path, f.file])),
+    ...(d.derive.quantize ? { quantize: d.derive.quantize } : {}),
+  };
+  // The stored derived variant, or a new build: no header scan of the fp16 graphs on the way
+  // (that estimate is for choosing a backend; a revisit has chosen and built already).
+  const ensured = await ensureDerivedVariant({
+    model: d.manifest,
+    backend: d.backend,
+    source: derivation,
+    builder: d.derive.builder,
+    outDir: `variants/${d.manifest.id}`,
+    signal: d.signal,
+    // Called only while a variant is built (not when a stored one is reused).
+    onProgress: (p) => d.report('deriving', p.totalBytes ? p.doneBytes / p.totalBytes : 0, { kind: 'derive', weights: kind, role: p.role }),
+  });
+  if (!ensured) throw new Error(`no ${kind} variant could be derived for ${d.manifest.displayName}`);
+  return { model: ensured.model, source: ensured.source };
+}
+
+/** The engine's progress as the router's: UNet steps, the init image's encoding, decoding. */
+function generationProgress(onProgress: RenderOptions['onProgress']): (p: EngineProgress) => void {
+  const report = (fraction: number, stage: ProgressStage) => onProgress?.({ source: 'local', phase: 'generating', fraction, stage });
+  return (p) => {
+    if (p.stage === 'unet') report(p.step / (p.steps + 1), { kind: 'step', step: p.step, of: p.steps });
+    else if (p.stage === 'encoder') report(0.05, { kind: 'encode' });
+    else if (p.stage === 'vae') report(0.95, { kind: 'decode' });
+  };
+}
+
+/** A generated image's timings by stage, `total` (ms) including the wait for the model and the PNG. */
+function stageTimings(image: GeneratedImage, total: number): StageTimings {
+  const t = image.timings;
+  return {
+    tokenize: t.tokenizeMs,
+    text_encoder: t.textEncoderMs,
+    unet: t.unetStepMs.reduce((a, b) => a + b, 0),
+    ...(t.encoderMs !== undefined ? { tiny_encoder: t.encoderMs } : {}),
+    // The key says which decoder ran: `tiny_decoder` for drafts when the variant has one, else `vae`.
+    [image.decoder === 'tiny' ? 'tiny_decoder' : 'vae']: t.vaeMs,
+    engine: t.totalMs,
+    total,
+  };
+}
+
 /** The router's local half, plus what the app's model panel needs. */
 export interface LocalRendererHandle extends LocalRenderer {
   /** The backend decision and its reasons. */
@@ -80,28 +179,13 @@ export interface LocalRendererHandle extends LocalRenderer {
  * (such as the `esrgan-slim` upscaler named by `?model=`).
  */
 export function createLocalRenderer(options: LocalRendererOptions): LocalRendererHandle {
-  const { engine, store, capabilities } = options;
+  const { engine, store } = options;
   // An upscaler's manifest (say ?model=esrgan-slim) must never reach the drafting engine.
   const manifest = assertDraftingModel(options.manifest);
   const steps = options.steps ?? { draft: 1, hq: 4 };
   const img2imgSteps = options.img2imgSteps ?? { draft: 2, hq: 4 };
   const encodePng = options.encodePng ?? createPngEncoder();
-  const shipped = chooseBackend(capabilities, manifestRequirements(manifest), { requirePersistentStorage: true, ...options.choose });
-  // No shipped variant runs here, but one can be derived from the fp16 weights after download.
-  const derived = shipped.backend === 'none' ? derivableBackend(capabilities, options) : null;
-  const f16 = manifest.variants['webgpu-f16'];
-  const choice: BackendChoice =
-    derived && f16
-      ? {
-          backend: derived,
-          reasons: [`${derived === 'wasm' ? 'int8' : 'fp32'} weights built on this device from the fp16 download (once)`, ...shipped.reasons],
-          rejected: shipped.rejected,
-          variant: f16.requirements,
-        }
-      : shipped;
-  const backend: Backend | null = choice.backend === 'none' ? null : choice.backend;
-  /** The variant whose files are downloaded: the shipped one, or the fp16 weights a variant is derived from. */
-  const downloadVariant: Backend | null = derived ? 'webgpu-f16' : backend;
+  const { choice, backend, downloadVariant, derived } = planBackend(manifest, options);
   let stored = false;
   let loadedSize: number | null = null;
   let expectedDraftMs: number | null = null;
@@ -141,42 +225,18 @@ export function createLocalRenderer(options: LocalRendererOptions): LocalRendere
         ...(signal ? { signal } : {}),
         onProgress: (p) => {
           if (p.scope !== 'model' && p.status !== 'downloading') return;
-          report(
-            'downloading',
-            p.fraction,
-            `Downloading ${manifest.displayName}: ${downloadProgressText(p.doneBytes, p.totalBytes, p.bytesPerSecond, p.etaSeconds)}`,
-          );
+          const { doneBytes, totalBytes, bytesPerSecond, etaSeconds } = p;
+          report('downloading', p.fraction, { kind: 'download', model: manifest.displayName, doneBytes, totalBytes, bytesPerSecond, etaSeconds });
         },
       });
       stored = true;
     }
     if (loadedSize === size) return;
     const files = await store.openFiles(manifest, downloadVariant);
-    let model: EngineModel = manifest;
-    let source = blobSource(files.files);
-    if (derived && f16 && options.derive) {
-      const kind = derived === 'wasm' ? 'int8' : 'fp32';
-      const derivation = {
-        files: f16.files,
-        blobs: Object.fromEntries(files.files.map((f) => [f.path, f.file])),
-        ...(options.derive.quantize ? { quantize: options.derive.quantize } : {}),
-      };
-      // The stored derived variant, or a new build: no header scan of the fp16 graphs on the way
-      // (that estimate is for choosing a backend; a revisit has chosen and built already).
-      const ensured = await ensureDerivedVariant({
-        model: manifest,
-        backend: derived,
-        source: derivation,
-        builder: options.derive.builder,
-        outDir: `variants/${manifest.id}`,
-        ...(signal ? { signal } : {}),
-        // Called only while a variant is built (not when a stored one is reused).
-        onProgress: (p) => report('deriving', p.totalBytes ? p.doneBytes / p.totalBytes : 0, `Preparing ${kind} weights for this device (once): ${p.role}`),
-      });
-      if (!ensured) throw new Error(`no ${kind} variant could be derived for ${manifest.displayName}`);
-      model = ensured.model;
-      source = ensured.source;
-    }
+    const { model, source } =
+      derived && options.derive
+        ? await deriveModel({ manifest, backend: derived, derive: options.derive, files: files.files, signal, report })
+        : { model: manifest, source: blobSource(files.files) };
     report('loading', null, null);
     await engine.load({ model, source, backend, size }, { signal });
     loadedSize = size;
@@ -193,14 +253,13 @@ export function createLocalRenderer(options: LocalRendererOptions): LocalRendere
       return status();
     },
     async prepare(renderOptions = {}) {
-      const pipeline = manifest.pipeline as { defaultSize?: number };
-      await ensureLoaded(pipeline.defaultSize ?? 512, renderOptions);
+      await ensureLoaded(manifest.pipeline.defaultSize, renderOptions);
     },
     preparation: () => shared.snapshot,
     onPreparation: (listener) => shared.subscribe(listener),
     async render(request: RenderRequest, renderOptions: RenderOptions): Promise<RenderOutput> {
       const started = performance.now();
-      const size = request.width === request.height ? request.width : ((manifest.pipeline as { defaultSize?: number }).defaultSize ?? 512);
+      const size = request.width === request.height ? request.width : manifest.pipeline.defaultSize;
       await ensureLoaded(size, renderOptions);
       const plan = request.initImage ? img2imgSteps : steps;
       const totalSteps = request.settings === 'hq' ? plan.hq : plan.draft;
@@ -217,24 +276,13 @@ export function createLocalRenderer(options: LocalRendererOptions): LocalRendere
         },
         {
           ...(renderOptions.signal ? { signal: renderOptions.signal } : {}),
-          onProgress: (p) => {
-            if (p.stage === 'unet')
-              renderOptions.onProgress?.({
-                source: 'local',
-                phase: 'generating',
-                fraction: p.step / (p.steps + 1),
-                detail: `Step ${p.step} of ${p.steps}`,
-              });
-            else if (p.stage === 'encoder') renderOptions.onProgress?.({ source: 'local', phase: 'generating', fraction: 0.05, detail: 'Encoding the image' });
-            else if (p.stage === 'vae') renderOptions.onProgress?.({ source: 'local', phase: 'generating', fraction: 0.95, detail: 'Decoding' });
-          },
+          onProgress: generationProgress(renderOptions.onProgress),
         },
       );
       const png = await encodePng(image);
       const total = performance.now() - started;
       if (request.settings === 'draft' && request.decoder !== 'full')
         expectedDraftMs = expectedDraftMs === null ? image.timings.totalMs : expectedDraftMs * 0.7 + image.timings.totalMs * 0.3;
-      const t = image.timings;
       return {
         image: png,
         width: image.width,
@@ -243,16 +291,7 @@ export function createLocalRenderer(options: LocalRendererOptions): LocalRendere
         model: manifest.id,
         engine: image.backend,
         steps: totalSteps,
-        timings: {
-          tokenize: t.tokenizeMs,
-          text_encoder: t.textEncoderMs,
-          unet: t.unetStepMs.reduce((a, b) => a + b, 0),
-          ...(t.encoderMs !== undefined ? { tiny_encoder: t.encoderMs } : {}),
-          // The key says which decoder ran: `tiny_decoder` for drafts when the variant has one, else `vae`.
-          [image.decoder === 'tiny' ? 'tiny_decoder' : 'vae']: t.vaeMs,
-          engine: t.totalMs,
-          total,
-        },
+        timings: stageTimings(image, total),
         costUsd: 0,
         decoder: image.decoder,
       };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RouteProgress } from '../router/types.js';
-import { preparingText, SharedPreparation } from './preparation.js';
+import { SharedPreparation } from './preparation.js';
 
 function deferred() {
   let resolve!: () => void;
@@ -31,7 +31,7 @@ describe('SharedPreparation', () => {
     expect(shared.busy).toBe(false);
   });
 
-  it('reports "Preparing the model · x s" to a waiting caller while the load phase runs', async () => {
+  it('reports the load stage with a growing elapsed time to a waiting caller while the load phase runs', async () => {
     const shared = new SharedPreparation();
     const gate = deferred();
     const seen: RouteProgress[] = [];
@@ -47,7 +47,10 @@ describe('SharedPreparation', () => {
     gate.resolve();
     await run;
     expect(seen.length).toBeGreaterThanOrEqual(2);
-    expect(seen.every((p) => p.source === 'local' && p.phase === 'loading' && /^Preparing the model · \d+ s$/.test(p.detail ?? ''))).toBe(true);
+    expect(seen.every((p) => p.source === 'local' && p.phase === 'loading' && p.stage?.kind === 'load')).toBe(true);
+    const elapsed = seen.map((p) => (p.stage?.kind === 'load' ? p.stage.elapsedMs : -1));
+    expect(elapsed.at(-1)).toBeGreaterThan(elapsed[0] ?? 0);
+    expect(elapsed.at(-1)).toBeGreaterThanOrEqual(200);
   });
 
   it('aborts the shared work only when every waiting caller has aborted', async () => {
@@ -79,10 +82,5 @@ describe('SharedPreparation', () => {
     expect(shared.snapshot).toMatchObject({ state: 'failed', error: 'disk full' });
     await shared.run(512, async () => {});
     expect(shared.snapshot.state).toBe('ready');
-  });
-
-  it('formats whole seconds', () => {
-    expect(preparingText(0)).toBe('Preparing the model · 0 s');
-    expect(preparingText(4400)).toBe('Preparing the model · 4 s');
   });
 });

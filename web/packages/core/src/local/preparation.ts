@@ -1,10 +1,10 @@
 /**
  * One shared preparation (download, derivation, engine load) of the local model: whoever asks while
  * it runs waits for the same one, so the model is never loaded twice, and sees its progress; the
- * engine load phase reports "Preparing the model · 4 s" as it goes.
+ * engine load phase reports its elapsed time (a `load` stage) as it goes.
  */
 
-import type { RouteProgress } from '../router/types.js';
+import type { ProgressStage, RouteProgress } from '../router/types.js';
 
 /** Where the local model's preparation stands. */
 export type LocalPreparationState = 'idle' | 'downloading' | 'deriving' | 'loading' | 'ready' | 'failed';
@@ -16,21 +16,24 @@ export interface LocalPreparation {
   readonly startedAt: number | null;
   /** 0..1 within the current phase, when known. */
   readonly fraction: number | null;
-  /** What the UI shows, e.g. "Downloading SD-Turbo: 812 MB of 2.4 GB · 24 MB/s" or "Preparing the model · 4 s". */
-  readonly detail: string | null;
+  /**
+   * What exactly, as data (a download's bytes, a derivation's graph, a load's elapsed time as of
+   * this snapshot: `startedAt` gives it now); `formatProgress` in `@hybridgen/tldraw` words it.
+   */
+  readonly stage: ProgressStage | null;
   /** The failure's message, when `state` is `failed`. */
   readonly error?: string;
 }
 
 /** Reports a phase of a running preparation. */
-export type PreparationReporter = (state: 'downloading' | 'deriving' | 'loading', fraction: number | null, detail: string | null) => void;
+export type PreparationReporter = (state: 'downloading' | 'deriving' | 'loading', fraction: number | null, stage: ProgressStage | null) => void;
 
 /** How often a waiting caller's progress is refreshed (the seconds counter). */
 const TICK_MS = 250;
 
-/** "Preparing the model · 4 s". */
-export function preparingText(elapsedMs: number): string {
-  return `Preparing the model · ${Math.max(0, Math.round(elapsedMs / 1000))} s`;
+/** The load stage `elapsedMs` after the preparation started. */
+function loadStage(startedAt: number): ProgressStage {
+  return { kind: 'load', elapsedMs: Math.max(0, performance.now() - startedAt) };
 }
 
 function abortReason(signal: AbortSignal): unknown {
@@ -47,7 +50,7 @@ interface Running {
 /** The shared preparation: at most one per key (the image size) runs at a time. */
 export class SharedPreparation {
   private running: Running | null = null;
-  private current: LocalPreparation = { state: 'idle', startedAt: null, fraction: null, detail: null };
+  private current: LocalPreparation = { state: 'idle', startedAt: null, fraction: null, stage: null };
   private readonly listeners = new Set<(p: LocalPreparation) => void>();
 
   /** The current snapshot. */
@@ -85,13 +88,12 @@ export class SharedPreparation {
   private start(key: number, work: (signal: AbortSignal, report: PreparationReporter) => Promise<void>): Running {
     const controller = new AbortController();
     const startedAt = performance.now();
-    this.set({ state: 'loading', startedAt, fraction: null, detail: preparingText(0) });
-    const report: PreparationReporter = (state, fraction, detail) =>
-      this.set({ state, startedAt, fraction, detail: detail ?? preparingText(performance.now() - startedAt) });
+    this.set({ state: 'loading', startedAt, fraction: null, stage: loadStage(startedAt) });
+    const report: PreparationReporter = (state, fraction, stage) => this.set({ state, startedAt, fraction, stage: stage ?? loadStage(startedAt) });
     const promise = work(controller.signal, report).then(
-      () => this.set({ state: 'ready', startedAt, fraction: 1, detail: null }),
+      () => this.set({ state: 'ready', startedAt, fraction: 1, stage: null }),
       (error: unknown) => {
-        this.set({ state: 'failed', startedAt, fraction: null, detail: null, error: error instanceof Error ? error.message : String(error) });
+        this.set({ state: 'failed', startedAt, fraction: null, stage: null, error: error instanceof Error ? error.message : String(error) });
         throw error;
       },
     );
@@ -124,12 +126,12 @@ export class SharedPreparation {
       const emit = () => {
         const p = this.current;
         if (p.state === 'ready' || p.state === 'failed' || p.state === 'idle' || !p.startedAt) return;
-        const detail = p.state === 'loading' ? preparingText(performance.now() - p.startedAt) : p.detail;
+        const stage = p.state === 'loading' ? loadStage(p.startedAt) : p.stage;
         onProgress?.({
           source: 'local',
           phase: p.state === 'downloading' ? 'downloading' : 'loading',
           fraction: p.fraction ?? 0,
-          ...(detail ? { detail } : {}),
+          ...(stage ? { stage } : {}),
         });
       };
       emit();

@@ -7,6 +7,9 @@
 export { loadManifest, ManifestFetchError, resolveManifestBase } from './load.js';
 export type { UnsupportedGraph } from './ops.js';
 export { unsupportedOps, unsupportedOpsReason, variantUnsupportedGraphs } from './ops.js';
+export type { KnownPipelines, OtherPipeline, PipelineConfig, SdTurboPipeline, UpscalerPipeline } from './pipeline.js';
+export { isPipeline, PIPELINE_KINDS, parsePipeline } from './pipeline.js';
+export type { DraftingManifest } from './registry.js';
 export {
   assertDraftingModel,
   BUILTIN_MANIFESTS,

@@ -6,6 +6,7 @@ import sdTurboJson from '../../../../../models/sd-turbo.json' with { type: 'json
 import selfieSegmentationJson from '../../../../../models/selfie-segmentation.json' with { type: 'json' };
 import type { Backend, ModelRequirements } from '../backend/types.js';
 import { unsupportedOpsReason, variantUnsupportedGraphs } from './ops.js';
+import { isPipeline, type SdTurboPipeline } from './pipeline.js';
 import type { ManifestVariant, ModelManifest } from './types.js';
 import { parseManifest } from './validate.js';
 
@@ -37,11 +38,14 @@ export class NotADraftingModelError extends Error {
   }
 }
 
+/** A manifest of a model that drafts images from prompts: its pipeline is SD-Turbo's. */
+export type DraftingManifest = ModelManifest & { readonly pipeline: SdTurboPipeline };
+
 /** Returns the manifest when it drafts images from prompts; throws {@link NotADraftingModelError} otherwise. */
-export function assertDraftingModel(manifest: ModelManifest): ModelManifest {
-  const kind = String(manifest.pipeline.kind ?? '');
-  if (!DRAFTING_PIPELINES.includes(kind)) throw new NotADraftingModelError(manifest.id, kind);
-  return manifest;
+export function assertDraftingModel(manifest: ModelManifest): DraftingManifest {
+  const pipeline = manifest.pipeline;
+  if (!isPipeline(pipeline, 'sd-turbo')) throw new NotADraftingModelError(manifest.id, pipeline.kind);
+  return { ...manifest, pipeline };
 }
 
 /** The built-in manifests, validated when the module loads. */

@@ -1,4 +1,5 @@
 import type { Backend, VariantRequirements } from '../backend/types.js';
+import type { PipelineConfig } from './pipeline.js';
 
 /** What a file does in a pipeline. */
 export type FileRole =
@@ -112,7 +113,7 @@ export interface ModelManifest {
   readonly comment?: string;
   /** Where the files live: an http(s) URL or a path on the app's own server, ending in `/`, at a pinned revision. */
   readonly baseUrl: string;
-  /** What the engine needs to run the model; the engine validates it. */
-  readonly pipeline: Readonly<Record<string, unknown>>;
+  /** What the model's pipeline needs (SD-Turbo's constants, the upscaler's tiling), checked by kind when parsed. */
+  readonly pipeline: PipelineConfig;
   readonly variants: Partial<Readonly<Record<Backend, ManifestVariant>>>;
 }

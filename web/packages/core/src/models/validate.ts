@@ -1,4 +1,5 @@
 import { BACKENDS, type Backend } from '../backend/types.js';
+import { parsePipeline } from './pipeline.js';
 import { FILE_CONVERTERS, FILE_ROLES, type FileRole, type ManifestFile, type ManifestVariant, type ModelManifest } from './types.js';
 import { checkGraph } from './validate-graph.js';
 
@@ -172,7 +173,7 @@ export function parseManifest(value: unknown, options?: { readonly source?: stri
   if (value.comment !== undefined && typeof value.comment !== 'string') issues.push({ field: 'comment', problem: 'must be a string' });
   const base = baseUrlProblem(value.baseUrl);
   if (base) issues.push({ field: 'baseUrl', problem: base });
-  if (!isObject(value.pipeline)) issues.push({ field: 'pipeline', problem: 'must be an object' });
+  const pipeline = parsePipeline(value.pipeline, issues);
   if (!isObject(value.variants) || Object.keys(value.variants).length === 0) {
     issues.push({ field: 'variants', problem: 'must name at least one backend' });
   } else {
@@ -182,7 +183,7 @@ export function parseManifest(value: unknown, options?: { readonly source?: stri
     }
   }
   if (issues.length > 0) throw new ManifestError(issues, options);
-  return value as unknown as ModelManifest;
+  return { ...value, pipeline } as unknown as ModelManifest;
 }
 
 /** The files of `variant`, or every distinct file of every variant when it is omitted. */

@@ -21,6 +21,7 @@ function renderer<S>(status: S, engine: string, behaviour: (request: RenderReque
         seed: request.seed,
         model: 'test',
         engine,
+        steps: 3,
         timings: { total: 5 },
         costUsd: engine === 'runpod' ? 0.004 : 0,
       };
@@ -43,9 +44,9 @@ describe('createRouter', () => {
     const cloud = renderer(cloudOn, 'runpod');
     const { router, reports } = setup(local, cloud);
     const result = await router.generate({ prompt: 'a cat', width: 512, height: 512, quality: 'draft', mode: 'auto' });
-    expect(result).toMatchObject({ source: 'local', costUsd: 0, avoidedCostUsd: 0.002, seed: 42, fallback: null, label: 'Local · webgpu-f32' });
+    expect(result).toMatchObject({ source: 'local', costUsd: 0, avoidedCostUsd: 0.002, seed: 42, fallback: null, routeCode: 'local-draft' });
     expect(cloud.calls).toHaveLength(0);
-    expect(reports).toEqual([expect.objectContaining({ engine: 'webgpu-f32', avoidedCostUsd: 0.002, steps: 1 })]);
+    expect(reports).toEqual([expect.objectContaining({ engine: 'webgpu-f32', avoidedCostUsd: 0.002, steps: 3 })]);
   });
 
   it('passes the decoder to the local renderer, and records no draft for a re-decode (Keep)', async () => {
@@ -110,11 +111,11 @@ describe('createRouter', () => {
     expect((error as Error).message).toMatch(/local: TypeError: boom\ncloud: TypeError: boom/);
   });
 
-  it('labels a High Quality render made locally because no cloud target exists', async () => {
+  it('codes a High Quality render made locally because no cloud target exists', async () => {
     const local = renderer(ready, 'webgpu-f32');
     const { router } = setup(local, renderer({ ...cloudOn, configured: false, target: null }, 'runpod'));
     const result = await router.generate({ prompt: 'x', width: 512, height: 512, quality: 'final', mode: 'cloud' });
-    expect(result.label).toBe('Local at HQ settings (no cloud target) · webgpu-f32');
+    expect(result.routeCode).toBe('no-cloud-target');
     expect(local.calls[0]?.settings).toBe('hq');
   });
 

@@ -1,6 +1,6 @@
 import { AllRoutesFailedError, describeError, NoRouteError, type RouteAttempt } from './errors.js';
-import { decideRoute, type RouteCode } from './policy.js';
-import type { CloudRenderer, GenerateRequest, GenerateResult, ImageSource, LocalRenderer, RenderOutput, RenderRequest, RenderSettings } from './types.js';
+import { decideRoute } from './policy.js';
+import type { CloudRenderer, GenerateRequest, GenerateResult, ImageSource, LocalRenderer, RenderOutput, RenderRequest } from './types.js';
 
 /** Options of {@link createRouter}. */
 export interface RouterOptions {
@@ -31,12 +31,6 @@ function randomSeed(): number {
   return crypto.getRandomValues(new Uint32Array(1))[0] ?? 0;
 }
 
-function label(source: ImageSource, settings: RenderSettings, output: RenderOutput, code: RouteCode): string {
-  if (source === 'cloud') return `Cloud · ${output.engine}`;
-  if (settings === 'hq' && code === 'no-cloud-target') return `Local at HQ settings (no cloud target) · ${output.engine}`;
-  return `Local · ${output.engine}`;
-}
-
 /** Creates a {@link Router} over a local and a cloud renderer. */
 export function createRouter(options: RouterOptions): Router {
   const allowCloudFallback = options.allowCloudFallback ?? true;
@@ -51,15 +45,15 @@ export function createRouter(options: RouterOptions): Router {
     return renderer.render(request, renderOptions);
   }
 
-  async function report(output: RenderOutput, request: RenderRequest, avoided: number, durationMs: number): Promise<void> {
+  async function report(output: RenderOutput, avoided: number, durationMs: number): Promise<void> {
     try {
       await options.cloud.reportLocalDraft({
         model: output.model,
         engine: output.engine,
         width: output.width,
         height: output.height,
-        // The renderer says how many steps it ran; the settings' usual counts only when it does not.
-        steps: output.steps ?? (request.settings === 'hq' ? 4 : 1),
+        // The renderer says how many steps it ran (its own plan: the router keeps none).
+        steps: output.steps,
         avoidedCostUsd: avoided,
         durationMs,
       });
@@ -98,12 +92,11 @@ export function createRouter(options: RouterOptions): Router {
           const output = await run(source, request, generate);
           const first = attempts[0];
           const avoided = source === 'local' ? options.cloud.status().draftPriceUsd : 0;
-          if (source === 'local' && generate.recordDraft !== false) await report(output, request, avoided, performance.now() - started);
+          if (source === 'local' && generate.recordDraft !== false) await report(output, avoided, performance.now() - started);
           return {
             ...output,
             source,
             settings: decision.settings,
-            label: label(source, decision.settings, output, decision.code),
             routeCode: decision.code,
             routeReason: first ? `${first.source} failed (${describeError(first.error)}), so the ${source} made it` : decision.reason,
             fallback: first ? { from: first.source, reason: describeError(first.error) } : null,

@@ -24,9 +24,38 @@ export interface RouteProgress {
   readonly phase: 'downloading' | 'loading' | 'queued' | 'generating' | 'uploading';
   /** 0..1 when known. */
   readonly fraction?: number;
-  /** Words for people, e.g. "812 MB of 2.4 GB, 24 MB/s, 1 min left". */
-  readonly detail?: string;
+  /** What exactly, as data: the UI words it (`formatProgress` in `@hybridgen/tldraw`). */
+  readonly stage?: ProgressStage;
 }
+
+/**
+ * What a render or the model's preparation is doing, as data (core builds no words for people).
+ * `kind` says which; the other fields are its figures.
+ */
+export type ProgressStage =
+  /** The model's download (`model`: its display name). */
+  | {
+      readonly kind: 'download';
+      readonly model: string;
+      readonly doneBytes: number;
+      readonly totalBytes: number;
+      readonly bytesPerSecond: number;
+      readonly etaSeconds: number | null;
+    }
+  /** Building `weights` the device can run from the fp16 download, once; `role` is the graph at work. */
+  | { readonly kind: 'derive'; readonly weights: 'fp32' | 'int8'; readonly role: string }
+  /** Loading the model into the engine, `elapsedMs` after the preparation started. */
+  | { readonly kind: 'load'; readonly elapsedMs: number }
+  /** Encoding the init image (image-to-image). */
+  | { readonly kind: 'encode' }
+  /** UNet step `step` of `of`. */
+  | { readonly kind: 'step'; readonly step: number; readonly of: number }
+  /** Decoding the latents into pixels. */
+  | { readonly kind: 'decode' }
+  /** Sending the request to a cloud target (`null`: the server's default). */
+  | { readonly kind: 'send'; readonly target: string | null }
+  /** A cloud job at `target`: queued, running, or unconfirmed (`notice`: the server's word on it). */
+  | { readonly kind: 'cloud-job'; readonly status: 'queued' | 'running' | 'unconfirmed'; readonly target: string; readonly notice?: string };
 
 /** What {@link Router.generate} is asked for. */
 export interface GenerateRequest {
@@ -84,8 +113,8 @@ export interface RenderOutput {
   /** Where exactly it ran, e.g. `webgpu-f16`, `wasm` or a cloud target's name. */
   readonly engine: string;
   readonly timings: StageTimings;
-  /** UNet steps the renderer ran, when it knows them (the ledger's record of a local draft). */
-  readonly steps?: number;
+  /** UNet steps the renderer ran (the ledger's record of a local draft). */
+  readonly steps: number;
   /** What this image cost in USD (0 for local). */
   readonly costUsd: number;
   /** For a local image: the decoder the engine reports it ran (`tiny` when asked and the model has one). */
@@ -151,8 +180,6 @@ export interface FallbackNote {
 export interface GenerateResult extends RenderOutput {
   readonly source: ImageSource;
   readonly settings: RenderSettings;
-  /** A short label for the UI, e.g. "Local · webgpu-f16" or "Local at HQ settings (no cloud target)". */
-  readonly label: string;
   /** Why the router sent it where it did, as a code for the UI. */
   readonly routeCode: RouteCode;
   /** Why the router sent it where it did, in words for logs. */

@@ -3,6 +3,7 @@ import type { Editor, TLAssetId, TLImageAsset, TLShapeId } from 'tldraw';
 import { createImg2ImgActions } from '../img2img/actions.js';
 import { IMAGE_GEN_SHAPE_TYPE, type ImageGenMode, type ImageGenShape } from '../shape/props.js';
 import { assetBlob, storeImageAsset } from './assets.js';
+import { formatProgress } from './progress-words.js';
 import { createRunStore, type RunStatus } from './run-state.js';
 import type { GenerateIntent, ImageGenController } from './types.js';
 import { errorText, keptText, resultLabel, resultText, type WordsContext } from './words.js';
@@ -132,9 +133,9 @@ export function createRouterController(options: RouterControllerOptions): ImageG
             options.onPreparing?.(null);
           }
           const percent = Math.round((p.fraction ?? 0) * 100);
-          if (percent === lastPercent && !p.detail) return;
+          if (percent === lastPercent && !p.stage) return;
           lastPercent = percent;
-          runs.update(id, { status: PHASE_STATUS[p.phase], progress: Math.min(1, Math.max(0, p.fraction ?? 0)), text: p.detail ?? p.phase });
+          runs.update(id, { status: PHASE_STATUS[p.phase], progress: Math.min(1, Math.max(0, p.fraction ?? 0)), text: formatProgress(p) });
         },
       });
       if (signal.aborted) return;

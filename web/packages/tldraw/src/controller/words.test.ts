@@ -22,10 +22,10 @@ describe('words for results', () => {
     height: 512,
     seed: 1,
     model: 'm',
+    steps: 1,
     costUsd: 0,
     fallback: null,
     avoidedCostUsd: 0,
-    label: '',
     routeReason: '',
   } as const;
 
