@@ -13,11 +13,12 @@
 // an image (img2img, strength 0.5: the tiny encoder, one UNet step, the tiny decoder, PNG);
 // `strokeToImageMs` runs from the end of the stroke to the PNG in hand, the lens's 250 ms pause
 // excluded; the first run includes the encoder's session creation. Long tasks on the main thread are
-// counted throughout (PerformanceObserver).
+// counted throughout (PerformanceObserver). Last, background removal (bgremove=N, bench-bgremove.ts):
+// a 1024 px picture through the app's segmenter path N times, first run (download + session) vs warm.
 //
-// Query: model=<mirrored manifest id> (required), threads=<WASM threads> (default: the engine's),
+// Query: model=<mirrored manifest id> (required, unless bgremove=N alone: then only that runs), threads=<WASM threads> (default: the engine's),
 // drafts=<count> (default 2), fullDrafts=<count> (default 0), hq=1, lens=<count> (default 0), backend=wasm (hide WebGPU from the renderer) | auto (default),
-// label=<free text>, probe=1 (report the capabilities and stop), fallbackAdapter=1 (let a software
+// bgremove=<count> (default 0), label=<free text>, probe=1 (report the capabilities and stop), fallbackAdapter=1 (let a software
 // WebGPU adapter such as SwiftShader run the model, as chooseBackend's allowFallbackAdapter). Output: console lines `HG_PROGRESS <json>`, then one `HG_RESULT <json>` or
 // `HG_ERROR <json>`; bench/gpu/browser_bench.py reads them from the browser's log.
 
@@ -35,6 +36,7 @@ import {
   openStoredVariant,
   opfsDirectory,
 } from '@hybridgen/core';
+import { benchBackgroundRemoval, bgRemoveBackend } from './bench-bgremove.js';
 import engineWorkerUrl from './bench-engine.worker.ts?worker&url';
 import { createPngWorker, newStore } from './workers.js';
 
@@ -46,6 +48,7 @@ const fullDrafts = Number(params.get('fullDrafts') ?? '0');
 const hq = params.get('hq') === '1';
 const lensRuns = Number(params.get('lens') ?? '0');
 const backendParam = params.get('backend') ?? 'auto';
+const bgremoveRuns = Number(params.get('bgremove') ?? '0');
 const label = params.get('label') ?? '';
 const allowFallbackAdapter = params.get('fallbackAdapter') === '1';
 
@@ -163,8 +166,16 @@ async function sketch(strokes: number, side: number): Promise<Blob> {
 
 const PROMPTS = ['a watercolor fox in a forest', 'a red cat on a blue chair', 'a lighthouse at dusk, oil painting', 'a bowl of ramen, studio photo'];
 
+/** Background removal alone (bgremove=N without model=): the segmenter's path, no drafts. */
+async function backgroundRemovalOnly(): Promise<void> {
+  const capabilities = await detectCapabilities();
+  const bgremove = await benchBackgroundRemoval(bgremoveRuns, bgRemoveBackend(capabilities, backendParam, allowFallbackAdapter));
+  emit('HG_RESULT', { label, crossOriginIsolated, userAgent: navigator.userAgent, webgpu: capabilities.webgpu, bgremove });
+}
+
 async function main(): Promise<void> {
-  if (!modelId) throw new Error('the query needs model=<mirrored manifest id>');
+  if (!modelId && bgremoveRuns > 0) return backgroundRemovalOnly();
+  if (!modelId) throw new Error('the query needs model=<mirrored manifest id> (or bgremove=N alone)');
   const start = performance.now();
   const [capabilities, manifest] = await Promise.all([detectCapabilities(), loadManifest(`/models/${encodeURIComponent(modelId)}/manifest.json`)]);
   if (params.get('probe')) {
@@ -233,6 +244,7 @@ async function main(): Promise<void> {
     );
     lens.push({ strokeToImageMs: Math.round(performance.now() - strokeEnd), exportMs: Math.round(exportMs), ...output.timings, pngBytes: output.image.size });
   }
+  const bgremove = bgremoveRuns > 0 ? await benchBackgroundRemoval(bgremoveRuns, bgRemoveBackend(capabilities, backendParam, allowFallbackAdapter)) : null;
   const estimate = await navigator.storage.estimate();
   emit('HG_RESULT', {
     label,
@@ -255,6 +267,7 @@ async function main(): Promise<void> {
     fullVaeDrafts: fullRuns,
     hq: hqRun,
     lens,
+    bgremove,
     storageUsageBytes: estimate.usage ?? null,
     derivedVariants: await derivedVariants(manifest.id),
     totalMs: Math.round(performance.now() - start),
