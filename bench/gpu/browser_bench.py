@@ -9,7 +9,7 @@ log; this script reads them, and samples every Chromium process's resident memor
 (peak of the renderer, which holds the page and its workers, and of all processes together).
 
 Usage:
-  browser_bench.py --chrome BIN --hybridgen BIN --web-dir DIR --models-dir DIR --model ID
+  browser_bench.py --chrome BIN --hybridgen BIN --web-dir DIR --models-dir DIR [--model ID]
                    --config threads=4,drafts=2 [--config threads=1,drafts=1 ...]
                    [--backend wasm] [--profile DIR] [--deadline-s N] --out FILE.json
 A configuration's keys go into the page's query (threads, drafts, backend, label), except `page`:
@@ -138,7 +138,7 @@ class GpuMemorySampler(threading.Thread):
 def run_config(args, base: str, config: dict[str, str], deadline: float) -> dict:
     config = dict(config)
     page = config.pop("page", "bench-local")
-    query = {"model": args.model, **({"backend": args.backend} if args.backend else {}), **config}
+    query = {**({"model": args.model} if args.model else {}), **({"backend": args.backend} if args.backend else {}), **config}
     url = f"{base}/{page}.html?" + "&".join(f"{k}={v}" for k, v in query.items())
     cmd = [
         args.chrome,
@@ -215,7 +215,7 @@ def main() -> int:
     p.add_argument("--hybridgen", required=True)
     p.add_argument("--web-dir", required=True)
     p.add_argument("--models-dir", required=True)
-    p.add_argument("--model", required=True)
+    p.add_argument("--model", default="", help="the page's model= (empty: none, e.g. for bgremove=N alone)")
     p.add_argument("--backend", default="")
     p.add_argument("--config", action="append", required=True, help="k=v,k=v (page query)")
     p.add_argument("--profile", default="/tmp/hybridgen-bench-profile")

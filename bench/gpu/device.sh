@@ -7,7 +7,7 @@
 #   .devrun/bench/gpu/       this folder, .build/engine.mjs (the bundled engine) included
 #   .devrun/tokenizer/       the test model's CLIP tokenizer files (vocab.json, merges.txt, ...) for the engine
 #   .devrun/tiny/            the tiny test model's fp32 graphs (the probe's smoke test)
-# Usage: bash .devrun/bench/gpu/device.sh STEP...   STEP: probe | vkprobe | variants | variants-ab | chrome-unpack | browser-wasm | browser-webgpu | browser-drafts | export-fp16 | export-fp32 | export-mha | torch | gpu | gpu2 | gpu-mha | gpu-stages | wasm
+# Usage: bash .devrun/bench/gpu/device.sh STEP...   STEP: probe | vkprobe | variants | variants-ab | chrome-unpack | browser-wasm | browser-webgpu | browser-drafts | browser-bgremove | export-fp16 | export-fp32 | export-mha | torch | gpu | gpu2 | gpu-mha | gpu-stages | wasm
 # Results go to $OUT (or ./out).
 set -u
 D=$(cd "$(dirname "$0")/../.." && pwd)
@@ -40,7 +40,7 @@ browser_bench() {
   for c in ${BROWSER_CONFIGS:-$defaults}; do configs+=(--config "$c"); done
   local left=$(( ${DEADLINE_S:-560} - ($(date +%s) - START) ))
   python3 "$B/browser_bench.py" --chrome /tmp/chrome/chromium-headless-shell --lib-dir /tmp/chrome/libs --hybridgen /tmp/chrome/hybridgen \
-    --web-dir /tmp/chrome/pages --models-dir $W/mirror --model sd-turbo-bench-f16 --profile $W/profile \
+    --web-dir /tmp/chrome/pages --models-dir $W/mirror --model "${BENCH_MODEL-sd-turbo-bench-f16}" --profile $W/profile \
     "${configs[@]}" --deadline-s $left --out "$OUT/$name.json" "$@"
 }
 
@@ -230,6 +230,17 @@ for step in "$@"; do
       [ -f $W/mirror/sd-turbo-bench-f16/manifest.json ] || python3 "$B/make_mirror.py" --export $M/fp16 --tokenizer .devweb/tokenizer --out $W/mirror || exit 1
       upscaler_mirror
       browser_bench browser-drafts "label=first,drafts=6,fullDrafts=5,hq=1,lens=6,upscale=2 label=revisit,drafts=6,fullDrafts=5,lens=6,upscale=2 page=bench-bare,opts=demo,runs=10 page=bench-bare,opts=plain,runs=5 label=wasm-first,backend=wasm,drafts=3,upscale=2 label=wasm-revisit,backend=wasm,drafts=3,upscale=2" \
+        $WEBGPU_FLAGS ${CHROME_EXTRA:-}
+      cp $W/server.log "$OUT/" 2>/dev/null ;;
+    browser-bgremove)
+      # Background removal (issue 17): bench-local.html?bgremove=N alone (no SD model, no export), a
+      # 1024 px picture through the app's segmenter path, on WebGPU then on WASM, each a first run
+      # (download into OPFS + session) then warm ones. The converted model (442 KB) travels in
+      # .devbench/mirror (pack-browser.sh pulls it here: the machine reaches no registry).
+      unpack_browser
+      for f in .devweb/debs/*.deb; do dpkg -x "$f" /; done; ldconfig
+      mkdir -p $W/mirror && cp -r "$D/mirror/selfie-segmentation" $W/mirror/ || exit 1
+      BENCH_MODEL= browser_bench browser-bgremove "label=bgremove-webgpu,bgremove=6 label=bgremove-wasm,backend=wasm,bgremove=6" \
         $WEBGPU_FLAGS ${CHROME_EXTRA:-}
       cp $W/server.log "$OUT/" 2>/dev/null ;;
     *) echo "unknown step $step"; exit 2 ;;

@@ -10,8 +10,10 @@
 #                CUDA image lacks, hybridgen (the Go binary), the built test pages (bench-local.html,
 #                bench-bare.html), the tokenizer, the Vulkan loader + GLVND .debs, and the upscaler's
 #                mirror folder (esrgan-slim.tar.xz: ESRGAN-slim converted to ONNX by `models pull`)
-#   .devbench/   this folder's scripts and models/sd-turbo.json (small: carried in every call, since the
-#                device tool sends the main checkout, whose tracked files may be older than yours)
+#   .devbench/   this folder's scripts, models/sd-turbo.json and mirror/selfie-segmentation (the background
+#                remover converted from its npm tarball, 442 KB, for browser-bgremove; small: carried in
+#                every call, since the device tool sends the main checkout, whose tracked files may be
+#                older than yours)
 # Run here, from the repo root, after `npm ci` in web/:  bash bench/gpu/pack-browser.sh
 set -eu
 ROOT=$(pwd)
@@ -65,5 +67,6 @@ fi
 # The scripts, from this checkout.
 rm -rf "$K" && mkdir -p "$K/bench/gpu" "$K/models"
 cp bench/gpu/*.py bench/gpu/*.sh "$K/bench/gpu/" && cp models/sd-turbo.json "$K/models/"
+"$S/hybridgen" models pull selfie-segmentation -dir "$K/mirror" >/dev/null
 cd "$ROOT"
 du -sh "$C" "$W" "$K"

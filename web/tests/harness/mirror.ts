@@ -2,10 +2,13 @@
 // temporary models folder served by `hybridgen serve -models-dir`, their
 // manifests, and the mirror's test-fault control API (-mirror-test-faults).
 
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { hybridgenBinary, testsDir } from './paths.js';
 
 /** Deterministic pseudo-random bytes (xorshift32), seeded. */
 export function randomBytes(length: number, seed: number): Buffer {
@@ -47,6 +50,24 @@ export interface TestModel {
 /** A temporary folder to serve as the mirror. */
 export function makeModelsDir(): string {
   return mkdtempSync(join(tmpdir(), 'hybridgen-models-'));
+}
+
+/** The npm package whose real weights the background remover converts (Apache-2.0). */
+export const SELFIE_PACKAGE = '@mediapipe/selfie_segmentation@0.1.1675465747';
+
+/**
+ * Puts the real background remover into the mirror `modelsDir`: `npm pack` fetches the published
+ * tarball (npm's cache after the first run), `hybridgen models pull` checks its pinned git blob SHA-1
+ * and converts its TFLite model to ONNX. Returns the tarball's path.
+ */
+export async function pullSelfieSegmentation(modelsDir: string): Promise<string> {
+  const run = promisify(execFile);
+  const packs = mkdtempSync(join(tmpdir(), 'hybridgen-npm-'));
+  await run('npm', ['pack', SELFIE_PACKAGE, '--pack-destination', packs, '--silent', '--prefer-offline'], { cwd: testsDir });
+  await run(hybridgenBinary(), ['models', 'pull', 'selfie-segmentation', '-dir', modelsDir, '-npm-packs', packs]);
+  const tarball = readdirSync(packs).find((name) => name.endsWith('.tgz'));
+  if (!tarball) throw new Error(`npm pack left no tarball in ${packs}`);
+  return join(packs, tarball);
 }
 
 /** Writes a model's files under `dir/<id>/` and returns it with its manifest (variant `wasm`, baseUrl `/models/<id>/`). */

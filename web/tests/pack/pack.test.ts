@@ -45,7 +45,7 @@ afterAll(() => {
 it('finds the workspace packages and their worker entries', () => {
   expect(packages.map((p) => p.name)).toEqual(expect.arrayContaining(['@hybridgen/core', '@hybridgen/tldraw']));
   const core = packages.find((p) => p.name === '@hybridgen/core');
-  expect(core?.workers).toEqual(expect.arrayContaining(['download', 'engine', 'hash', 'png', 'upscale']));
+  expect(core?.workers).toEqual(expect.arrayContaining(['download', 'engine', 'hash', 'png', 'segment', 'upscale']));
 });
 
 it('ships dist with no TypeScript sources, tests or out-of-package paths', () => {

@@ -13,14 +13,15 @@
 // an image (img2img, strength 0.5: the tiny encoder, one UNet step, the tiny decoder, PNG);
 // `strokeToImageMs` runs from the end of the stroke to the PNG in hand, the lens's 250 ms pause
 // excluded; the first run includes the encoder's session creation. Long tasks on the main thread are
-// counted throughout (PerformanceObserver). Last, upscaling (upscale=N, issue 17): a 512 px picture
+// counted throughout (PerformanceObserver). Then upscaling (upscale=N, issue 17): a 512 px picture
 // to 2048 px (4x) with the real ESRGAN-slim weights from the mirror, N runs on one upscaler, the
-// first cold (bench-upscale.ts).
+// first cold (bench-upscale.ts). Last, background removal (bgremove=N, bench-bgremove.ts): a 1024 px
+// picture through the app's segmenter path N times, first run (download + session) vs warm.
 //
-// Query: model=<mirrored manifest id> (required), threads=<WASM threads> (default: the engine's),
+// Query: model=<mirrored manifest id> (required, unless bgremove=N alone: then only that runs), threads=<WASM threads> (default: the engine's),
 // drafts=<count> (default 2), fullDrafts=<count> (default 0), hq=1, lens=<count> (default 0),
 // upscale=<count> (default 0; needs esrgan-slim in the mirror), upscaleSide=<px> (default 512), backend=wasm (hide WebGPU from the renderer) | auto (default),
-// label=<free text>, probe=1 (report the capabilities and stop), fallbackAdapter=1 (let a software
+// bgremove=<count> (default 0), label=<free text>, probe=1 (report the capabilities and stop), fallbackAdapter=1 (let a software
 // WebGPU adapter such as SwiftShader run the model, as chooseBackend's allowFallbackAdapter). Output: console lines `HG_PROGRESS <json>`, then one `HG_RESULT <json>` or
 // `HG_ERROR <json>`; bench/gpu/browser_bench.py reads them from the browser's log.
 
@@ -39,6 +40,7 @@ import {
   opfsDirectory,
   readPipelineConfig,
 } from '@hybridgen/core';
+import { benchBackgroundRemoval, bgRemoveBackend } from './bench-bgremove.js';
 import engineWorkerUrl from './bench-engine.worker.ts?worker&url';
 import { benchUpscale } from './bench-upscale.js';
 import { createPngWorker, newStore } from './workers.js';
@@ -53,6 +55,7 @@ const lensRuns = Number(params.get('lens') ?? '0');
 const upscaleRuns = Number(params.get('upscale') ?? '0');
 const upscaleSide = Number(params.get('upscaleSide') ?? '512');
 const backendParam = params.get('backend') ?? 'auto';
+const bgremoveRuns = Number(params.get('bgremove') ?? '0');
 const label = params.get('label') ?? '';
 const allowFallbackAdapter = params.get('fallbackAdapter') === '1';
 
@@ -170,8 +173,16 @@ async function sketch(strokes: number, side: number): Promise<Blob> {
 
 const PROMPTS = ['a watercolor fox in a forest', 'a red cat on a blue chair', 'a lighthouse at dusk, oil painting', 'a bowl of ramen, studio photo'];
 
+/** Background removal alone (bgremove=N without model=): the segmenter's path, no drafts. */
+async function backgroundRemovalOnly(): Promise<void> {
+  const capabilities = await detectCapabilities();
+  const bgremove = await benchBackgroundRemoval(bgremoveRuns, bgRemoveBackend(capabilities, backendParam, allowFallbackAdapter));
+  emit('HG_RESULT', { label, crossOriginIsolated, userAgent: navigator.userAgent, webgpu: capabilities.webgpu, bgremove });
+}
+
 async function main(): Promise<void> {
-  if (!modelId) throw new Error('the query needs model=<mirrored manifest id>');
+  if (!modelId && bgremoveRuns > 0) return backgroundRemovalOnly();
+  if (!modelId) throw new Error('the query needs model=<mirrored manifest id> (or bgremove=N alone)');
   const start = performance.now();
   const [capabilities, manifest] = await Promise.all([detectCapabilities(), loadManifest(`/models/${encodeURIComponent(modelId)}/manifest.json`)]);
   if (params.get('probe')) {
@@ -241,6 +252,7 @@ async function main(): Promise<void> {
     lens.push({ strokeToImageMs: Math.round(performance.now() - strokeEnd), exportMs: Math.round(exportMs), ...output.timings, pngBytes: output.image.size });
   }
   const upscale = upscaleRuns > 0 ? await benchUpscale(upscaleRuns, capabilities, backendParam === 'wasm', upscaleSide) : null;
+  const bgremove = bgremoveRuns > 0 ? await benchBackgroundRemoval(bgremoveRuns, bgRemoveBackend(capabilities, backendParam, allowFallbackAdapter)) : null;
   const estimate = await navigator.storage.estimate();
   emit('HG_RESULT', {
     label,
@@ -264,6 +276,7 @@ async function main(): Promise<void> {
     hq: hqRun,
     lens,
     upscale,
+    bgremove,
     storageUsageBytes: estimate.usage ?? null,
     derivedVariants: await derivedVariants(manifest.id),
     totalMs: Math.round(performance.now() - start),

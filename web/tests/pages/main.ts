@@ -4,6 +4,7 @@ import type { CapabilityReport } from '@hybridgen/core';
 import * as core from '@hybridgen/core';
 import './engine.js';
 import './imaging.js';
+import './mediapipe.js';
 import './store.js';
 import './variants.js';
 import './contract.js';
