@@ -43,6 +43,7 @@ export type { LocalPreparation, LocalPreparationState } from './local/preparatio
 export { preparingText } from './local/preparation.js';
 export { downloadProgressText } from './local/progress-text.js';
 export * from './models/index.js';
+export * from './onnx/index.js';
 export type { RouteAttempt } from './router/errors.js';
 export { AllRoutesFailedError, NoRouteError } from './router/errors.js';
 export type { NoRoute, RouteCode, RouteInput, RoutePlan } from './router/policy.js';

@@ -13,6 +13,7 @@ export {
   EngineError,
   EngineNotLoadedError,
   InvalidRequestError,
+  MalformedModelError,
   ModelFormatError,
   ModelTooLargeError,
 } from './errors.js';
@@ -30,7 +31,6 @@ export {
   type ModelVariant,
   type PipelineConfig,
 } from './model.js';
-export { type DeclaredInput, onnxGraphInputs, onnxGraphUsesFloat16 } from './onnx-scan.js';
 export { readPipelineConfig } from './pipeline-config.js';
 export { gaussianNoise, MAX_SEED, Pcg32 } from './prng.js';
 export type * as EngineProtocol from './protocol.js';

@@ -7,12 +7,12 @@
  */
 
 import type { Backend } from '../backend/types.js';
+import { type DeclaredInput, onnxGraphInputs, onnxGraphUsesFloat16 } from '../onnx/graph-scan.js';
 import { throwIfAborted } from '../rpc/abort.js';
 import { BackendUnavailableError, ModelFormatError } from './errors.js';
 import { readModelFile } from './files.js';
 import { type ExpectedShape, expectedInputShapes, freeDimensionOverrides } from './input-shapes.js';
 import type { ModelFileEntry, ModelFileSource, ModelVariant, PipelineConfig } from './model.js';
-import { type DeclaredInput, onnxGraphInputs, onnxGraphUsesFloat16 } from './onnx-scan.js';
 import type { OrtModule } from './runtime.js';
 import { type ClipTokenizerFiles, readVariantTokenizerFiles } from './tokenizer-files.js';
 import type { EngineProgress } from './types.js';

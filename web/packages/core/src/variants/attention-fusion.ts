@@ -33,9 +33,9 @@
  * everything else is untouched.
  */
 
+import { encodeVarint, ProtoWriter, WIRE } from '../onnx/wire.js';
 import type { GraphView } from './graph-view.js';
 import { ATTR, ATTR_TYPE, DataType, NODE, TENSOR } from './onnx-schema.js';
-import { encodeVarint, ProtoWriter, WIRE } from './proto/wire.js';
 import type { NodeInfo } from './scan.js';
 
 /** The contrib-op domain MultiHeadAttention lives in. */

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { CapabilityReport } from '../capabilities/types.js';
 import { ModelTooLargeError } from '../engine/errors.js';
+import type { BlobLike } from '../onnx/blob-reader.js';
 import { fakeCapabilities, fakeWebGPU, NO_ADAPTER } from '../testing/capabilities.js';
 import { GiB, MiB } from '../util/bytes.js';
 import { pickFittingVariant, requirementsFromFiles, scanModelFile, type VariantCandidate } from './budget.js';
 import { MemoryFolder } from './output.js';
-import type { BlobLike } from './proto/blob-reader.js';
 import { blobOf, f16, f32, modelBytes, T, valueInfo, wave } from './testing/crafted-graphs.js';
 import { convertToFloat32 } from './transform.js';
 

@@ -9,9 +9,9 @@ import { chooseBackend } from '../backend/choose-backend.js';
 import type { Backend, VariantRequirements } from '../backend/types.js';
 import type { CapabilityReport } from '../capabilities/types.js';
 import { ModelTooLargeError } from '../engine/errors.js';
+import { type BlobLike, BlobReader } from '../onnx/blob-reader.js';
 import { formatBytes } from '../util/bytes.js';
 import { DataType, dataTypeName } from './onnx-schema.js';
-import { type BlobLike, BlobReader } from './proto/blob-reader.js';
 import { initializersOf, scanModel } from './scan.js';
 
 /** What a header scan learns about one ONNX file. */

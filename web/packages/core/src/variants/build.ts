@@ -8,13 +8,13 @@
 
 import type { Backend } from '../backend/types.js';
 import type { ModelFileEntry, ModelVariant } from '../engine/model.js';
+import { type BlobLike, BlobReader } from '../onnx/blob-reader.js';
 import { throwIfAborted } from '../rpc/abort.js';
 import { formatBytes } from '../util/bytes.js';
 import { requirementsFromFiles, type ScannedRequirements, type VariantGraphFile } from './budget.js';
 import { VariantQuotaError } from './errors.js';
 import { DataType } from './onnx-schema.js';
 import { type OutputFolder, PARTIAL_SUFFIX } from './output.js';
-import { type BlobLike, BlobReader } from './proto/blob-reader.js';
 import { planQuantization, type QuantizeOptions } from './quantize.js';
 import { initializersOf, scanModel } from './scan.js';
 import { convertToFloat32, quantizeWeightsInt8, type TransformResult } from './transform.js';

@@ -8,8 +8,8 @@
  * inputs would need renaming too).
  */
 
+import { fieldString, fields, ProtoWriter, WIRE } from '../onnx/wire.js';
 import { ATTR, DataType, GRAPH, NODE, TYPE, VALUE_INFO } from './onnx-schema.js';
-import { fieldString, fields, ProtoWriter, WIRE } from './proto/wire.js';
 import type { ModelLayout, NodeInfo } from './scan.js';
 
 const FLOATS = new Set<number>([DataType.FLOAT, DataType.FLOAT16, DataType.DOUBLE]);

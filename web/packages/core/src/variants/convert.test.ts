@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MalformedModelError, UnsupportedModelError } from './errors.js';
+import { MalformedModelError } from '../engine/errors.js';
+import { UnsupportedModelError } from './errors.js';
 import { MemoryFolder } from './output.js';
 import {
   attr,

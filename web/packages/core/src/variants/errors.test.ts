@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { MalformedModelError } from '../engine/errors.js';
 import { reviveError, serializeError } from '../rpc/errors.js';
-import { MalformedModelError, UnsupportedModelError, VariantQuotaError } from './errors.js';
+import { UnsupportedModelError, VariantQuotaError } from './errors.js';
 
 describe('variant errors across the worker boundary (the rpc registry)', () => {
   it('keep class, message, stack and details, even through JSON', () => {

@@ -13,18 +13,6 @@ export class VariantError extends EngineError {
   override name = 'VariantError';
 }
 
-/**
- * The input is not a well-formed ONNX protobuf: truncated file, a length
- * that runs past its parent, a bad wire type. `details.offset` is the byte
- * offset where reading failed.
- */
-export class MalformedModelError extends VariantError {
-  override name = 'MalformedModelError';
-  constructor(message: string, offset: number, options: { cause?: unknown } = {}) {
-    super(`malformed ONNX model at byte ${offset}: ${message}`, { ...options, details: { offset } });
-  }
-}
-
 /** The model holds a tensor type or layout the transform does not handle (e.g. an unknown data type number, bfloat16). */
 export class UnsupportedModelError extends VariantError {
   override name = 'UnsupportedModelError';
@@ -43,6 +31,6 @@ export class VariantQuotaError extends VariantError {
 }
 
 /** Every variant error class, by name, for the rpc module's registry. */
-export const VARIANT_ERRORS = { VariantError, MalformedModelError, UnsupportedModelError, VariantQuotaError } as const;
+export const VARIANT_ERRORS = { VariantError, UnsupportedModelError, VariantQuotaError } as const;
 
 registerErrors(VARIANT_ERRORS);

@@ -4,10 +4,10 @@
  * small constants (Constant nodes and small initializers, read once).
  */
 
+import { type BlobLike, BlobReader } from '../onnx/blob-reader.js';
+import { type Field, fieldString, fields, WIRE } from '../onnx/wire.js';
 import { widenFloat16Bytes } from './float16.js';
 import { ATTR, DataType, NODE } from './onnx-schema.js';
-import { type BlobLike, BlobReader } from './proto/blob-reader.js';
-import { type Field, fieldString, fields, WIRE } from './proto/wire.js';
 import { type ExternalDataResolver, type ModelLayout, type NodeInfo, type TensorHeader, tensorHeaderFromBytes } from './scan.js';
 import { valueChunks } from './tensor-io.js';
 

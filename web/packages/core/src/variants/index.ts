@@ -29,7 +29,7 @@ export {
   type VariantKind,
 } from './build.js';
 export { derivedKindFor, engineInputsFor } from './engine-inputs.js';
-export { MalformedModelError, UnsupportedModelError, VARIANT_ERRORS, VariantError, VariantQuotaError } from './errors.js';
+export { UnsupportedModelError, VARIANT_ERRORS, VariantError, VariantQuotaError } from './errors.js';
 export { openStoredVariant, opfsDirectory, opfsFolder, opfsTree } from './opfs.js';
 export { ExternalDataWriter, MemoryFolder, type OutputFile, type OutputFolder, PARTIAL_SUFFIX } from './output.js';
 export {
@@ -40,9 +40,6 @@ export {
   estimateDerivedRequirements,
   withEstimatedDerivedVariants,
 } from './prepare.js';
-export type { BlobLike } from './proto/blob-reader.js';
-/** Low-level protobuf writing, for tools that write models (e.g. synthetic benchmark models). */
-export { encodeVarint, ProtoWriter } from './proto/wire.js';
 export type { QuantizableOp, QuantizeOptions } from './quantize.js';
 export type { ExternalDataResolver } from './scan.js';
 export { convertToFloat32, quantizeWeightsInt8, type TransformOptions, type TransformProgress, type TransformResult } from './transform.js';

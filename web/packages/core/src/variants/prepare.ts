@@ -6,12 +6,12 @@
 
 import type { Backend, VariantRequirements } from '../backend/types.js';
 import type { EngineModel, ModelFileEntry, ModelFileSource, ModelVariant } from '../engine/model.js';
+import { BlobReader } from '../onnx/blob-reader.js';
 import { requirementsFromFacts } from './budget.js';
 import { type BuildProgress, type BuiltVariant, estimateVariantBytes, type VariantKind } from './build.js';
 import { derivedKindFor, engineInputsFor } from './engine-inputs.js';
 import { DataType } from './onnx-schema.js';
 import { openStoredVariant, opfsDirectory } from './opfs.js';
-import { BlobReader } from './proto/blob-reader.js';
 import { planQuantization, type QuantizeOptions } from './quantize.js';
 import { initializersOf, scanModel } from './scan.js';
 import type { VariantBuilder } from './worker.js';

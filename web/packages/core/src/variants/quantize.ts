@@ -7,8 +7,8 @@
  * original name when the op runs.
  */
 
+import { fieldString, fields, ProtoWriter, WIRE } from '../onnx/wire.js';
 import { ATTR, ATTR_TYPE, NODE } from './onnx-schema.js';
-import { fieldString, fields, ProtoWriter, WIRE } from './proto/wire.js';
 import type { ModelLayout, NodeInfo, TensorHeader } from './scan.js';
 
 /** Ops whose weight input (index 1) is quantized. */

@@ -8,11 +8,11 @@
  * fields included.
  */
 
+import { fieldString, fields, ProtoWriter, readInts, WIRE } from '../onnx/wire.js';
 import { UnsupportedModelError } from './errors.js';
 import { widenFloat16Bytes, widenFloat16Values } from './float16.js';
 import { narrowFloat64Bytes, TO_FLOAT32 } from './float64.js';
 import { ATTR, DataType, FUNCTION, GRAPH, NODE, SPARSE, TENSOR, TYPE, VALUE_INFO } from './onnx-schema.js';
-import { fieldString, fields, ProtoWriter, readInts, WIRE } from './proto/wire.js';
 import { tensorHeaderFromBytes } from './scan.js';
 
 /** Counts of what a rewrite changed. */

@@ -5,10 +5,11 @@
  * reading weight payloads. The budget check and both transforms start here.
  */
 
-import { MalformedModelError, UnsupportedModelError } from './errors.js';
+import { MalformedModelError } from '../engine/errors.js';
+import type { BlobLike, BlobReader } from '../onnx/blob-reader.js';
+import { type Field, fieldString, fields, readInts, WIRE } from '../onnx/wire.js';
+import { UnsupportedModelError } from './errors.js';
 import { bitsPerElement, DATA_LOCATION_EXTERNAL, dataTypeName, ENTRY, GRAPH, MODEL, NODE, OPSET, TENSOR } from './onnx-schema.js';
-import type { BlobLike, BlobReader } from './proto/blob-reader.js';
-import { type Field, fieldString, fields, readInts, WIRE } from './proto/wire.js';
 
 /** Where an initializer's values are. */
 export type TensorData =

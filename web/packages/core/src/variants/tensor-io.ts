@@ -4,11 +4,12 @@
  * encoding with inline or external data.
  */
 
-import { MalformedModelError, UnsupportedModelError } from './errors.js';
+import { MalformedModelError } from '../engine/errors.js';
+import type { BlobLike, BlobReader } from '../onnx/blob-reader.js';
+import { fields, ProtoWriter, readInts, WIRE } from '../onnx/wire.js';
+import { UnsupportedModelError } from './errors.js';
 import { widenFloat16Values } from './float16.js';
 import { DATA_LOCATION_EXTERNAL, DataType, ENTRY, TENSOR } from './onnx-schema.js';
-import type { BlobLike, BlobReader } from './proto/blob-reader.js';
-import { fields, ProtoWriter, readInts, WIRE } from './proto/wire.js';
 import type { ExternalDataResolver, TensorHeader } from './scan.js';
 
 /** Reads an initializer's values as little-endian bytes of its own type, `chunkBytes` at a time (a multiple of 8). */

@@ -8,6 +8,8 @@
  * memory. Peak memory: a few chunks plus the small part of the graph.
  */
 
+import { type BlobLike, BlobReader } from '../onnx/blob-reader.js';
+import { ProtoWriter, WIRE } from '../onnx/wire.js';
 import { throwIfAborted } from '../rpc/abort.js';
 import { type AttentionFusionPlan, MS_DOMAIN, NO_FUSION, planAttentionFusion } from './attention-fusion.js';
 import { isValueInfoOfRemoved, planCastElimination, renameNodeInputs, valueInfoNameAndType } from './cast-elimination.js';
@@ -17,8 +19,6 @@ import { narrowFloat64Bytes, TO_FLOAT32 } from './float64.js';
 import { GraphView } from './graph-view.js';
 import { DataType, GRAPH, MODEL, OPSET } from './onnx-schema.js';
 import { ExternalDataWriter, type OutputFolder, PARTIAL_SUFFIX } from './output.js';
-import { type BlobLike, BlobReader } from './proto/blob-reader.js';
-import { ProtoWriter, WIRE } from './proto/wire.js';
 import { accumulateAbsMax, dequantizeNode, planQuantization, type QuantizeOptions, type QuantizeTarget, quantizeChunk, scalesFromAbsMax } from './quantize.js';
 import { emptyCounts, type RewriteCounts, rewriteFunctionBytes, rewriteGraphBytes, rewriteNode, rewriteValueInfo } from './rewrite.js';
 import { type ExternalDataResolver, scanModel, type TensorHeader } from './scan.js';

@@ -5,7 +5,7 @@
  * Memory stays at one window plus whatever the caller asks for.
  */
 
-import { MalformedModelError } from '../errors.js';
+import { MalformedModelError } from '../engine/errors.js';
 import { type Field, readField } from './wire.js';
 
 /** What the reader needs from a Blob: its size and byte slices. */

@@ -5,7 +5,7 @@
  * large payloads twice.
  */
 
-import { MalformedModelError } from '../errors.js';
+import { MalformedModelError } from '../engine/errors.js';
 
 /** Wire types. */
 export const WIRE = { VARINT: 0, I64: 1, LEN: 2, I32: 5 } as const;

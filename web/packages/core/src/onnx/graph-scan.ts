@@ -3,51 +3,14 @@
  * whole protobuf, whether the graph holds float16 data (initializers, graph
  * inputs or outputs), and the graph's inputs with their declared dimensions.
  * The engine uses it to refuse putting an fp16 graph on a WebGPU device
- * without `shader-f16`, and to pin the inputs' symbolic dimensions.
+ * without `shader-f16`, and to pin the inputs' symbolic dimensions. It
+ * reads through the one protobuf reader (`wire.ts`) the variant transforms
+ * use too.
  */
 
+import { type Field, fieldString, fields } from './wire.js';
+
 const FLOAT16 = 10;
-
-type Field = { field: number; wire: number; value: number; start: number; end: number };
-
-function readVarint(bytes: Uint8Array, pos: number): [number, number] {
-  let result = 0;
-  let shift = 0;
-  let p = pos;
-  for (;;) {
-    if (p >= bytes.length) throw new RangeError('truncated varint');
-    const b = bytes[p++] ?? 0;
-    result += (b & 0x7f) * 2 ** shift;
-    if (!(b & 0x80)) return [result, p];
-    shift += 7;
-    if (shift > 63) throw new RangeError('varint too long');
-  }
-}
-
-function* fields(bytes: Uint8Array, start: number, end: number): Generator<Field> {
-  let pos = start;
-  while (pos < end) {
-    const [key, afterKey] = readVarint(bytes, pos);
-    const field = Math.floor(key / 8);
-    const wire = key % 8;
-    pos = afterKey;
-    if (wire === 0) {
-      const [value, next] = readVarint(bytes, pos);
-      yield { field, wire, value, start: pos, end: next };
-      pos = next;
-    } else if (wire === 2) {
-      const [len, next] = readVarint(bytes, pos);
-      yield { field, wire, value: len, start: next, end: next + len };
-      pos = next + len;
-    } else if (wire === 1) {
-      pos += 8;
-    } else if (wire === 5) {
-      pos += 4;
-    } else {
-      throw new RangeError(`unsupported wire type ${wire}`);
-    }
-  }
-}
 
 function sub(bytes: Uint8Array, f: Field, field: number): Field | undefined {
   for (const g of fields(bytes, f.start, f.end)) if (g.field === field && g.wire === 2) return g;
@@ -62,7 +25,7 @@ function valueInfoIsHalf(bytes: Uint8Array, info: Field): boolean {
   return false;
 }
 
-/** True when the model's graph has a float16 initializer, input or output. Throws RangeError on bytes that are not a protobuf. */
+/** True when the model's graph has a float16 initializer, input or output. Throws `MalformedModelError` on bytes that are not a protobuf. */
 export function onnxGraphUsesFloat16(model: Uint8Array): boolean {
   for (const top of fields(model, 0, model.length)) {
     if (top.field !== 7 || top.wire !== 2) continue; // ModelProto.graph
@@ -85,10 +48,6 @@ export interface DeclaredInput {
   readonly dims: readonly (number | string | null)[];
 }
 
-function utf8(bytes: Uint8Array, f: Field): string {
-  return new TextDecoder().decode(bytes.subarray(f.start, f.end));
-}
-
 function declaredDims(bytes: Uint8Array, info: Field): (number | string | null)[] {
   const type = sub(bytes, info, 2); // ValueInfoProto.type
   const tensor = type && sub(bytes, type, 1); // TypeProto.tensor_type
@@ -101,7 +60,7 @@ function declaredDims(bytes: Uint8Array, info: Field): (number | string | null)[
     for (const g of fields(bytes, d.start, d.end)) {
       if (g.field === 1 && g.wire === 0)
         dim = g.value; // dim_value
-      else if (g.field === 2 && g.wire === 2) dim = utf8(bytes, g); // dim_param
+      else if (g.field === 2 && g.wire === 2) dim = fieldString(bytes, g); // dim_param
     }
     dims.push(dim);
   }
@@ -110,8 +69,8 @@ function declaredDims(bytes: Uint8Array, info: Field): (number | string | null)[
 
 /**
  * The graph's inputs (not those that are initializers, as old exports list
- * them) with their declared dimensions, in order. Throws RangeError on bytes
- * that are not a protobuf.
+ * them) with their declared dimensions, in order. Throws `MalformedModelError` on
+ * bytes that are not a protobuf.
  */
 export function onnxGraphInputs(model: Uint8Array): DeclaredInput[] {
   const inputs: DeclaredInput[] = [];
@@ -122,10 +81,10 @@ export function onnxGraphInputs(model: Uint8Array): DeclaredInput[] {
       if (g.wire !== 2) continue;
       if (g.field === 11) {
         const name = sub(model, g, 1); // ValueInfoProto.name
-        inputs.push({ name: name ? utf8(model, name) : '', dims: declaredDims(model, g) });
+        inputs.push({ name: name ? fieldString(model, name) : '', dims: declaredDims(model, g) });
       } else if (g.field === 5) {
         const name = sub(model, g, 8); // TensorProto.name
-        if (name) initializers.add(utf8(model, name));
+        if (name) initializers.add(fieldString(model, name));
       }
     }
   }

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateTestModels } from '@hybridgen/testmodels';
 import { afterAll, describe, expect, it } from 'vitest';
-import { onnxGraphUsesFloat16 } from './onnx-scan.js';
+import { MalformedModelError } from '../engine/errors.js';
+import { onnxGraphUsesFloat16 } from './graph-scan.js';
 
 const out = mkdtempSync(join(tmpdir(), 'hg-scan-'));
 const { modelDir } = generateTestModels({ outDir: out });
@@ -16,6 +17,6 @@ describe('onnxGraphUsesFloat16', () => {
   });
 
   it('throws on bytes that are not a protobuf', () => {
-    expect(() => onnxGraphUsesFloat16(new TextEncoder().encode('<!doctype html><html>'))).toThrow(RangeError);
+    expect(() => onnxGraphUsesFloat16(new TextEncoder().encode('<!doctype html><html>'))).toThrow(MalformedModelError);
   });
 });
