@@ -29,6 +29,7 @@ import {
   createLocalRenderer,
   createPngEncoder,
   createVariantBuilder,
+  createVariantDeriver,
   createWorkerEngine,
   detectCapabilities,
   type EngineLoadResult,
@@ -199,7 +200,7 @@ async function main(): Promise<void> {
     store,
     manifest,
     capabilities: forBackend(capabilities),
-    derive: { builder },
+    derive: createVariantDeriver({ builder }),
     encodePng: createPngEncoder({ createWorker: createPngWorker }),
     ...(allowFallbackAdapter ? { choose: { allowFallbackAdapter } } : {}),
   });

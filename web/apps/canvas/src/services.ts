@@ -8,6 +8,7 @@ import {
   createPngEncoder,
   createRouter,
   createVariantBuilder,
+  createVariantDeriver,
   createWorkerEngine,
   type DraftQueue,
   detectCapabilities,
@@ -146,7 +147,7 @@ export async function createServices(): Promise<Services> {
   const encodePng = createPngEncoder({
     createWorker: () => new Worker(new URL('./png.worker.ts', import.meta.url), { type: 'module', name: 'hybridgen-png' }),
   });
-  const local = createLocalRenderer({ engine, store, manifest, capabilities, derive: { builder }, encodePng });
+  const local = createLocalRenderer({ engine, store, manifest, capabilities, derive: createVariantDeriver({ builder }), encodePng });
   // A hidden tab gives its GPU memory back after five minutes; the next draft reloads.
   unloadWhenHidden(engine, { hiddenMs: 5 * 60_000, onUnload: () => void local.refresh() });
   await local.refresh();

@@ -42,6 +42,7 @@ export { createPngEncoder, servePngEncoder } from './local/png-encoder.js';
 export type { LocalPreparation, LocalPreparationState } from './local/preparation.js';
 export { preparingText } from './local/preparation.js';
 export { downloadProgressText } from './local/progress-text.js';
+export type { DerivationFiles, DerivedInputs, DeriveProgress, DeriveRequest, VariantDeriver } from './local/variant-deriver.js';
 export * from './models/index.js';
 export * from './onnx/index.js';
 export type { RouteAttempt } from './router/errors.js';

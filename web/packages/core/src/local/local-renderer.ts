@@ -8,13 +8,11 @@ import { assertDraftingModel, manifestRequirements, type NotADraftingModelError 
 import type { ModelManifest } from '../models/types.js';
 import type { LocalRenderer, LocalStatus, RenderOptions, RenderOutput, RenderRequest } from '../router/types.js';
 import type { ModelStore } from '../store/model-store.js';
-import { ensureDerivedVariant } from '../variants/prepare.js';
-import type { QuantizeOptions } from '../variants/quantize.js';
-import type { VariantBuilder } from '../variants/worker.js';
 import { decodeInitImage } from './init-image.js';
 import { createPngEncoder, type PngEncoder } from './png-encoder.js';
 import { type LocalPreparation, type PreparationReporter, SharedPreparation } from './preparation.js';
 import { downloadProgressText } from './progress-text.js';
+import type { VariantDeriver } from './variant-deriver.js';
 
 /** Options of {@link createLocalRenderer}. */
 export interface LocalRendererOptions {
@@ -37,9 +35,9 @@ export interface LocalRendererOptions {
   /**
    * Builds a variant the model does not ship (fp32 for WebGPU without shader-f16, int8 for WASM)
    * from its fp16 weights, once, after download. Without it such a device cannot run an
-   * fp16-only model locally.
+   * fp16-only model locally. `@hybridgen/variants`' `createVariantDeriver` makes one.
    */
-  readonly derive?: { readonly builder: VariantBuilder; readonly quantize?: QuantizeOptions };
+  readonly derive?: VariantDeriver;
 }
 
 /** Where a model that ships only fp16 weights can still run once a variant is derived. */
@@ -159,15 +157,13 @@ export function createLocalRenderer(options: LocalRendererOptions): LocalRendere
       const derivation = {
         files: f16.files,
         blobs: Object.fromEntries(files.files.map((f) => [f.path, f.file])),
-        ...(options.derive.quantize ? { quantize: options.derive.quantize } : {}),
       };
       // The stored derived variant, or a new build: no header scan of the fp16 graphs on the way
       // (that estimate is for choosing a backend; a revisit has chosen and built already).
-      const ensured = await ensureDerivedVariant({
+      const ensured = await options.derive.ensureDerivedVariant({
         model: manifest,
         backend: derived,
         source: derivation,
-        builder: options.derive.builder,
         outDir: `variants/${manifest.id}`,
         ...(signal ? { signal } : {}),
         // Called only while a variant is built (not when a stored one is reused).

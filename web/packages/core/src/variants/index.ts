@@ -33,11 +33,13 @@ export { UnsupportedModelError, VARIANT_ERRORS, VariantError, VariantQuotaError 
 export { openStoredVariant, opfsDirectory, opfsFolder, opfsTree } from './opfs.js';
 export { ExternalDataWriter, MemoryFolder, type OutputFile, type OutputFolder, PARTIAL_SUFFIX } from './output.js';
 export {
+  createVariantDeriver,
   type DerivationSource,
   type EnsureDerivedVariantOptions,
   type EnsuredVariant,
   ensureDerivedVariant,
   estimateDerivedRequirements,
+  type VariantDeriverOptions,
   withEstimatedDerivedVariants,
 } from './prepare.js';
 export type { QuantizableOp, QuantizeOptions } from './quantize.js';

@@ -6,6 +6,7 @@
 
 import type { Backend, VariantRequirements } from '../backend/types.js';
 import type { EngineModel, ModelFileEntry, ModelFileSource, ModelVariant } from '../engine/model.js';
+import type { VariantDeriver } from '../local/variant-deriver.js';
 import { BlobReader } from '../onnx/blob-reader.js';
 import { requirementsFromFacts } from './budget.js';
 import { type BuildProgress, type BuiltVariant, estimateVariantBytes, type VariantKind } from './build.js';
@@ -135,4 +136,23 @@ export async function ensureDerivedVariant(options: EnsureDerivedVariantOptions)
   const fresh = await openStoredVariant(root);
   if (!fresh) throw new Error(`the ${kind} build finished but ${outDir} holds no complete variant`);
   return { ...engineInputsFor(model, backend, fresh), built };
+}
+
+/** Options of {@link createVariantDeriver}. */
+export interface VariantDeriverOptions {
+  /** Runs the builds, in its worker (`createVariantBuilder`). */
+  readonly builder: VariantBuilder;
+  /** Which weights the int8 variant quantizes. */
+  readonly quantize?: QuantizeOptions;
+}
+
+/**
+ * The local renderer's {@link VariantDeriver} (its `derive` option):
+ * {@link ensureDerivedVariant} with this builder and quantize options.
+ */
+export function createVariantDeriver(options: VariantDeriverOptions): VariantDeriver {
+  const withQuantize = (source: DerivationSource): DerivationSource => (options.quantize ? { ...source, quantize: options.quantize } : source);
+  return {
+    ensureDerivedVariant: (request) => ensureDerivedVariant({ ...request, source: withQuantize(request.source), builder: options.builder }),
+  };
 }
