@@ -28,17 +28,14 @@ import {
   type CapabilityReport,
   createLocalRenderer,
   createPngEncoder,
-  createVariantBuilder,
-  createVariantDeriver,
   createWorkerEngine,
   detectCapabilities,
   type EngineLoadResult,
   type LocalEngine,
   type LocalPreparation,
   loadManifest,
-  openStoredVariant,
-  opfsDirectory,
 } from '@hybridgen/core';
+import { createVariantBuilder, createVariantDeriver, openStoredVariant, opfsDirectory } from '@hybridgen/variants';
 import engineWorkerUrl from './bench-engine.worker.ts?worker&url';
 import { benchUpscale } from './bench-upscale.js';
 import { createPngWorker, newStore } from './workers.js';

@@ -7,8 +7,6 @@ import {
   createLocalRenderer,
   createPngEncoder,
   createRouter,
-  createVariantBuilder,
-  createVariantDeriver,
   createWorkerEngine,
   type DraftQueue,
   detectCapabilities,
@@ -25,6 +23,7 @@ import {
   unloadWhenHidden,
 } from '@hybridgen/core';
 import { createHybridAssetStore, type HybridAssetStore } from '@hybridgen/tldraw';
+import { createVariantBuilder, createVariantDeriver } from '@hybridgen/variants';
 import { type Atom, atom } from 'tldraw';
 
 /** Everything the app runs on, created once at start. */

@@ -74,4 +74,3 @@ export * from './rpc/index.js';
 export * from './store/index.js';
 export { formatBytes, GiB, MiB } from './util/bytes.js';
 export { blobToDataUrl } from './util/data-url.js';
-export * from './variants/index.js';

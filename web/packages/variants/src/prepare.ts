@@ -4,10 +4,8 @@
  * it once into OPFS, reusing the stored one afterwards.
  */
 
-import type { Backend, VariantRequirements } from '../backend/types.js';
-import type { EngineModel, ModelFileEntry, ModelFileSource, ModelVariant } from '../engine/model.js';
-import type { VariantDeriver } from '../local/variant-deriver.js';
-import { BlobReader } from '../onnx/blob-reader.js';
+import type { Backend, EngineModel, ModelFileEntry, ModelFileSource, ModelVariant, VariantDeriver, VariantRequirements } from '@hybridgen/core';
+import { BlobReader } from '@hybridgen/core';
 import { requirementsFromFacts } from './budget.js';
 import { type BuildProgress, type BuiltVariant, estimateVariantBytes, type VariantKind } from './build.js';
 import { derivedKindFor, engineInputsFor } from './engine-inputs.js';

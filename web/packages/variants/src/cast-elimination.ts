@@ -8,7 +8,7 @@
  * inputs would need renaming too).
  */
 
-import { fieldString, fields, ProtoWriter, WIRE } from '../onnx/wire.js';
+import { fieldString, fields, ProtoWriter, WIRE } from '@hybridgen/core';
 import { ATTR, DataType, GRAPH, NODE, TYPE, VALUE_INFO } from './onnx-schema.js';
 import type { ModelLayout, NodeInfo } from './scan.js';
 

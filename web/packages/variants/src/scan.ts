@@ -5,9 +5,8 @@
  * reading weight payloads. The budget check and both transforms start here.
  */
 
-import { MalformedModelError } from '../engine/errors.js';
-import type { BlobLike, BlobReader } from '../onnx/blob-reader.js';
-import { type Field, fieldString, fields, readInts, WIRE } from '../onnx/wire.js';
+import type { BlobLike, BlobReader } from '@hybridgen/core';
+import { type Field, fieldString, fields, MalformedModelError, readInts, WIRE } from '@hybridgen/core';
 import { UnsupportedModelError } from './errors.js';
 import { bitsPerElement, DATA_LOCATION_EXTERNAL, dataTypeName, ENTRY, GRAPH, MODEL, NODE, OPSET, TENSOR } from './onnx-schema.js';
 

@@ -1,6 +1,5 @@
+import { MalformedModelError, reviveError, serializeError } from '@hybridgen/core';
 import { describe, expect, it } from 'vitest';
-import { MalformedModelError } from '../engine/errors.js';
-import { reviveError, serializeError } from '../rpc/errors.js';
 import { UnsupportedModelError, VariantQuotaError } from './errors.js';
 
 describe('variant errors across the worker boundary (the rpc registry)', () => {

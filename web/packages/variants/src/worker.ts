@@ -6,9 +6,7 @@
  * timeout, errors that keep their class, message and stack).
  */
 
-import { ENGINE_ERRORS } from '../engine/errors.js';
-import { createRpcClient, type RpcWorker } from '../rpc/client.js';
-import { type RpcScope, serveRpc } from '../rpc/server.js';
+import { createRpcClient, ENGINE_ERRORS, type RpcScope, type RpcWorker, serveRpc } from '@hybridgen/core';
 import { type BuildProgress, type BuiltVariant, buildVariant } from './build.js';
 import { VARIANT_ERRORS } from './errors.js';
 import { opfsDirectory, opfsTree } from './opfs.js';

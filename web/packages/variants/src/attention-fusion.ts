@@ -33,7 +33,7 @@
  * everything else is untouched.
  */
 
-import { encodeVarint, ProtoWriter, WIRE } from '../onnx/wire.js';
+import { encodeVarint, ProtoWriter, WIRE } from '@hybridgen/core';
 import type { GraphView } from './graph-view.js';
 import { ATTR, ATTR_TYPE, DataType, NODE, TENSOR } from './onnx-schema.js';
 import type { NodeInfo } from './scan.js';

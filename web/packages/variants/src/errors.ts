@@ -5,8 +5,7 @@
  * cause and details.
  */
 
-import { EngineError } from '../engine/errors.js';
-import { registerErrors } from '../rpc/errors.js';
+import { EngineError, registerErrors } from '@hybridgen/core';
 
 /** Base class of every variant-transform error. */
 export class VariantError extends EngineError {

@@ -7,7 +7,7 @@
  * original name when the op runs.
  */
 
-import { fieldString, fields, ProtoWriter, WIRE } from '../onnx/wire.js';
+import { fieldString, fields, ProtoWriter, WIRE } from '@hybridgen/core';
 import { ATTR, ATTR_TYPE, NODE } from './onnx-schema.js';
 import type { ModelLayout, NodeInfo, TensorHeader } from './scan.js';
 

@@ -6,11 +6,8 @@
  * `variant.json` is incomplete and never used.
  */
 
-import type { Backend } from '../backend/types.js';
-import type { ModelFileEntry, ModelVariant } from '../engine/model.js';
-import { type BlobLike, BlobReader } from '../onnx/blob-reader.js';
-import { throwIfAborted } from '../rpc/abort.js';
-import { formatBytes } from '../util/bytes.js';
+import type { Backend, ModelFileEntry, ModelVariant } from '@hybridgen/core';
+import { type BlobLike, BlobReader, formatBytes, throwIfAborted } from '@hybridgen/core';
 import { requirementsFromFiles, type ScannedRequirements, type VariantGraphFile } from './budget.js';
 import { VariantQuotaError } from './errors.js';
 import { DataType } from './onnx-schema.js';

@@ -4,7 +4,7 @@
  * whole-file buffers), renamed with `FileSystemFileHandle.move`.
  */
 
-import type { ModelVariant } from '../engine/model.js';
+import type { ModelVariant } from '@hybridgen/core';
 import type { OutputTree } from './build.js';
 import { VARIANT_FILE } from './build.js';
 import type { OutputFile, OutputFolder } from './output.js';

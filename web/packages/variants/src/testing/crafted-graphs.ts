@@ -7,9 +7,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { float32ToHalf } from '@hybridgen/core/half';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
-import { float32ToHalf } from '../../engine/half.js';
 import type { MemoryFolder } from '../output.js';
 
 export const { onnx } = onnxProto;

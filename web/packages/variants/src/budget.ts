@@ -5,12 +5,8 @@
  * `peakMemoryBytes`), and fail with a typed error that says what fits.
  */
 
-import { chooseBackend } from '../backend/choose-backend.js';
-import type { Backend, VariantRequirements } from '../backend/types.js';
-import type { CapabilityReport } from '../capabilities/types.js';
-import { ModelTooLargeError } from '../engine/errors.js';
-import { type BlobLike, BlobReader } from '../onnx/blob-reader.js';
-import { formatBytes } from '../util/bytes.js';
+import type { Backend, CapabilityReport, VariantRequirements } from '@hybridgen/core';
+import { type BlobLike, BlobReader, chooseBackend, formatBytes, ModelTooLargeError } from '@hybridgen/core';
 import { DataType, dataTypeName } from './onnx-schema.js';
 import { initializersOf, scanModel } from './scan.js';
 

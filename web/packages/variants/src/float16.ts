@@ -4,7 +4,7 @@
  * converting a 1.7 GB UNet is bounded by I/O, not arithmetic.
  */
 
-import { fromHalf } from '../engine/half.js';
+import { fromHalf } from '@hybridgen/core/half';
 
 let table: Float32Array | undefined;
 

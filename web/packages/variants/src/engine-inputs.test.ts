@@ -1,5 +1,5 @@
+import type { EngineModel, ModelVariant } from '@hybridgen/core';
 import { describe, expect, it } from 'vitest';
-import type { EngineModel, ModelVariant } from '../engine/model.js';
 import { derivedKindFor, engineInputsFor } from './engine-inputs.js';
 
 describe('engine inputs for derived variants', () => {

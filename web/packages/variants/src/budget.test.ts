@@ -1,9 +1,7 @@
+import type { BlobLike, CapabilityReport } from '@hybridgen/core';
+import { GiB, MiB, ModelTooLargeError } from '@hybridgen/core';
 import { describe, expect, it } from 'vitest';
-import type { CapabilityReport } from '../capabilities/types.js';
-import { ModelTooLargeError } from '../engine/errors.js';
-import type { BlobLike } from '../onnx/blob-reader.js';
-import { fakeCapabilities, fakeWebGPU, NO_ADAPTER } from '../testing/capabilities.js';
-import { GiB, MiB } from '../util/bytes.js';
+import { fakeCapabilities, fakeWebGPU, NO_ADAPTER } from '../../core/src/testing/capabilities.js';
 import { pickFittingVariant, requirementsFromFiles, scanModelFile, type VariantCandidate } from './budget.js';
 import { MemoryFolder } from './output.js';
 import { blobOf, f16, f32, modelBytes, T, valueInfo, wave } from './testing/crafted-graphs.js';

@@ -4,9 +4,8 @@
  * encoding with inline or external data.
  */
 
-import { MalformedModelError } from '../engine/errors.js';
-import type { BlobLike, BlobReader } from '../onnx/blob-reader.js';
-import { fields, ProtoWriter, readInts, WIRE } from '../onnx/wire.js';
+import type { BlobLike, BlobReader } from '@hybridgen/core';
+import { fields, MalformedModelError, ProtoWriter, readInts, WIRE } from '@hybridgen/core';
 import { UnsupportedModelError } from './errors.js';
 import { widenFloat16Values } from './float16.js';
 import { DATA_LOCATION_EXTERNAL, DataType, ENTRY, TENSOR } from './onnx-schema.js';

@@ -1,5 +1,5 @@
+import { MalformedModelError } from '@hybridgen/core';
 import { describe, expect, it } from 'vitest';
-import { MalformedModelError } from '../engine/errors.js';
 import { UnsupportedModelError } from './errors.js';
 import { MemoryFolder } from './output.js';
 import {

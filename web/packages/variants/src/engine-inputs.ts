@@ -4,8 +4,7 @@
  * inputs for a derived variant opened from OPFS.
  */
 
-import type { Backend } from '../backend/types.js';
-import type { EngineModel, ModelFileSource, ModelVariant } from '../engine/model.js';
+import type { Backend, EngineModel, ModelFileSource, ModelVariant } from '@hybridgen/core';
 import type { VariantKind } from './build.js';
 
 /**

@@ -8,9 +8,7 @@
  * memory. Peak memory: a few chunks plus the small part of the graph.
  */
 
-import { type BlobLike, BlobReader } from '../onnx/blob-reader.js';
-import { ProtoWriter, WIRE } from '../onnx/wire.js';
-import { throwIfAborted } from '../rpc/abort.js';
+import { type BlobLike, BlobReader, ProtoWriter, throwIfAborted, WIRE } from '@hybridgen/core';
 import { type AttentionFusionPlan, MS_DOMAIN, NO_FUSION, planAttentionFusion } from './attention-fusion.js';
 import { isValueInfoOfRemoved, planCastElimination, renameNodeInputs, valueInfoNameAndType } from './cast-elimination.js';
 import { UnsupportedModelError } from './errors.js';

@@ -8,7 +8,7 @@
  * fields included.
  */
 
-import { fieldString, fields, ProtoWriter, readInts, WIRE } from '../onnx/wire.js';
+import { fieldString, fields, ProtoWriter, readInts, WIRE } from '@hybridgen/core';
 import { UnsupportedModelError } from './errors.js';
 import { widenFloat16Bytes, widenFloat16Values } from './float16.js';
 import { narrowFloat64Bytes, TO_FLOAT32 } from './float64.js';

@@ -4,8 +4,7 @@
  * small constants (Constant nodes and small initializers, read once).
  */
 
-import { type BlobLike, BlobReader } from '../onnx/blob-reader.js';
-import { type Field, fieldString, fields, WIRE } from '../onnx/wire.js';
+import { type BlobLike, BlobReader, type Field, fieldString, fields, WIRE } from '@hybridgen/core';
 import { widenFloat16Bytes } from './float16.js';
 import { ATTR, DataType, NODE } from './onnx-schema.js';
 import { type ExternalDataResolver, type ModelLayout, type NodeInfo, type TensorHeader, tensorHeaderFromBytes } from './scan.js';
