@@ -1,7 +1,7 @@
 import { ClipTokenizer } from '@hybridgen/core';
 import { describe, expect, it } from 'vitest';
-import { fixtureTokenizerFiles } from '../../core/src/engine/tokenizer.fixture.js';
-import { readVariantTokenizerFiles, TOKENIZER_FILE_NAMES } from '../../core/src/engine/tokenizer-files.js';
+import { fixtureTokenizerFiles } from '../../core/src/engine/tokenizer/tokenizer.fixture.js';
+import { readVariantTokenizerFiles, TOKENIZER_FILE_NAMES } from '../../core/src/engine/tokenizer/tokenizer-files.js';
 import { buildVariant, estimateVariantBytes, type OutputTree, VARIANT_FILE } from './build.js';
 import { VariantQuotaError } from './errors.js';
 import { MemoryFolder } from './output.js';

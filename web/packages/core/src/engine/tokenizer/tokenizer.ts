@@ -9,9 +9,9 @@
  * keeping the end token last.
  */
 
+import { ModelFormatError } from '../errors.js';
 import { ClipBpe, clipPreTokenizer } from './clip-bpe.js';
 import { normalizeClipText } from './clip-text.js';
-import { ModelFormatError } from './errors.js';
 import { type ClipTokenizerFiles, parseTokenizerFiles } from './tokenizer-files.js';
 
 export { CLIP_SPECIAL_TOKENS } from './clip-bpe.js';

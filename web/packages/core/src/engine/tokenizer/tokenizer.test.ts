@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { ModelFormatError } from '../errors.js';
 import { normalizeClipText } from './clip-text.js';
-import { ModelFormatError } from './errors.js';
 import { FIXTURE_IDS, fixtureTokenizerFiles } from './tokenizer.fixture.js';
 import { ClipTokenizer } from './tokenizer.js';
 import { readVariantTokenizerFiles } from './tokenizer-files.js';

@@ -10,9 +10,9 @@
  * ```
  */
 
-import { type RpcScope, serveRpc, withTransfer } from '../rpc/server.js';
-import { ENGINE_ERRORS } from './errors.js';
-import { InPageEngine, type InPageEngineOptions } from './in-page-engine.js';
+import { type RpcScope, serveRpc, withTransfer } from '../../rpc/server.js';
+import { ENGINE_ERRORS } from '../errors.js';
+import { InPageEngine, type InPageEngineOptions } from '../runtime/in-page-engine.js';
 import type { EngineApi, EngineEvent } from './protocol.js';
 
 /** The part of a worker's global scope the host uses. */

@@ -6,10 +6,9 @@
  * starts a new worker, reloading the last model first.
  */
 
-import { createRpcClient, type RpcClient, type RpcWorker } from '../rpc/client.js';
-import { WorkerCrashedError } from '../rpc/errors.js';
-import { ENGINE_ERRORS } from './errors.js';
-import type { EngineApi, EngineEvent, EngineOperation } from './protocol.js';
+import { createRpcClient, type RpcClient, type RpcWorker } from '../../rpc/client.js';
+import { WorkerCrashedError } from '../../rpc/errors.js';
+import { ENGINE_ERRORS } from '../errors.js';
 import type {
   EngineCallOptions,
   EngineDebugAction,
@@ -21,7 +20,8 @@ import type {
   EngineUnloadResult,
   GeneratedImage,
   LocalEngine,
-} from './types.js';
+} from '../types.js';
+import type { EngineApi, EngineEvent, EngineOperation } from './protocol.js';
 
 /** Default timeouts per operation, in milliseconds. */
 export const DEFAULT_TIMEOUTS: Readonly<Record<EngineOperation, number>> = {

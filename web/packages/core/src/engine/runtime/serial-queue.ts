@@ -1,6 +1,6 @@
 /** Runs tasks one at a time, in order; a task whose signal fired before its turn is skipped with its abort error. */
 
-import { raceAbort, throwIfAborted } from '../rpc/abort.js';
+import { raceAbort, throwIfAborted } from '../../rpc/abort.js';
 
 /** A FIFO of async tasks with AbortSignal support. */
 export class SerialQueue {

@@ -6,9 +6,9 @@
  * tokenizer (`tokenizer.ts`) uses it.
  */
 
+import { ModelFormatError } from '../errors.js';
+import type { ModelFileEntry } from '../model.js';
 import { CLIP_SPECIAL_TOKENS } from './clip-bpe.js';
-import { ModelFormatError } from './errors.js';
-import type { ModelFileEntry } from './model.js';
 
 /** File names of the layout, as they appear under a variant's `tokenizer/` folder. */
 export const TOKENIZER_FILE_NAMES = {

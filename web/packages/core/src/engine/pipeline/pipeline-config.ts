@@ -1,7 +1,7 @@
 /** Reading and checking a manifest's `pipeline` block (the manifest types leave it open; the engine validates it). */
 
-import { ModelFormatError } from './errors.js';
-import type { PipelineConfig } from './model.js';
+import { ModelFormatError } from '../errors.js';
+import type { PipelineConfig } from '../model.js';
 
 const POSITIVE_INTEGERS = ['textMaxLength', 'latentChannels', 'vaeScaleFactor', 'defaultSize'] as const;
 

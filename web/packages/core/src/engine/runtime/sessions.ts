@@ -6,16 +6,16 @@
  * or WASM options.
  */
 
-import type { Backend } from '../backend/types.js';
-import { type DeclaredInput, onnxGraphInputs, onnxGraphUsesFloat16 } from '../onnx/graph-scan.js';
-import { throwIfAborted } from '../rpc/abort.js';
-import { BackendUnavailableError, ModelFormatError } from './errors.js';
+import type { Backend } from '../../backend/types.js';
+import { type DeclaredInput, onnxGraphInputs, onnxGraphUsesFloat16 } from '../../onnx/graph-scan.js';
+import { throwIfAborted } from '../../rpc/abort.js';
+import { BackendUnavailableError, ModelFormatError } from '../errors.js';
+import type { ModelFileEntry, ModelFileSource, ModelVariant, PipelineConfig } from '../model.js';
+import { type ExpectedShape, expectedInputShapes, freeDimensionOverrides } from '../pipeline/input-shapes.js';
+import { type ClipTokenizerFiles, readVariantTokenizerFiles } from '../tokenizer/tokenizer-files.js';
+import type { EngineProgress } from '../types.js';
 import { readModelFile } from './files.js';
-import { type ExpectedShape, expectedInputShapes, freeDimensionOverrides } from './input-shapes.js';
-import type { ModelFileEntry, ModelFileSource, ModelVariant, PipelineConfig } from './model.js';
 import type { OrtModule } from './runtime.js';
-import { type ClipTokenizerFiles, readVariantTokenizerFiles } from './tokenizer-files.js';
-import type { EngineProgress } from './types.js';
 
 /** The roles that are ONNX graphs, in load order. */
 export const GRAPH_ROLES = ['text_encoder', 'unet', 'vae_decoder'] as const;

@@ -4,10 +4,10 @@
  */
 
 import type { InferenceSession } from 'onnxruntime-web/webgpu';
-import { ModelFormatError } from './errors.js';
+import { ModelFormatError } from '../errors.js';
+import type { EngineProgress } from '../types.js';
 import type { OrtModule } from './runtime.js';
 import { type CreateSessionsOptions, createGraphSession, LAZY_GRAPH_ROLES, variantFileReader } from './sessions.js';
-import type { EngineProgress } from './types.js';
 
 /** Told about the session's creation (`create-session`), by the call that needs it first. */
 type ProgressSink = ((progress: EngineProgress) => void) | undefined;

@@ -7,17 +7,17 @@
  */
 
 import type { InferenceSession } from 'onnxruntime-web/webgpu';
-import type { Backend } from '../backend/types.js';
-import { throwIfAborted } from '../rpc/abort.js';
-import { EmbeddingCache } from './embedding-cache.js';
-import { EngineError } from './errors.js';
+import type { Backend } from '../../backend/types.js';
+import { throwIfAborted } from '../../rpc/abort.js';
+import { EngineError } from '../errors.js';
+import { EmbeddingCache } from '../pipeline/embedding-cache.js';
+import type { readPipelineConfig } from '../pipeline/pipeline-config.js';
+import { ClipTokenizer } from '../tokenizer/tokenizer.js';
+import type { BackendFallback, EngineCallOptions, EngineLoadRequest, EngineLoadResult } from '../types.js';
 import { lazyEncoderFor } from './lazy-encoder.js';
 import { checkContract, type PipelineParts, warmUpPipeline } from './pipeline.js';
-import type { readPipelineConfig } from './pipeline-config.js';
 import { type OrtModule, ortWebGpuDevice } from './runtime.js';
 import { createSessions } from './sessions.js';
-import { ClipTokenizer } from './tokenizer.js';
-import type { BackendFallback, EngineCallOptions, EngineLoadRequest, EngineLoadResult } from './types.js';
 
 /** What every backend's load shares. */
 export interface LoadContext extends EngineCallOptions {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { CapabilityReport } from '../capabilities/types.js';
-import { fakeCapabilities, fakeWebGPU, NO_ADAPTER } from '../testing/capabilities.js';
-import { GiB, MiB } from '../util/bytes.js';
-import { BackendUnavailableError, ModelTooLargeError } from './errors.js';
-import type { EngineModel } from './model.js';
+import type { CapabilityReport } from '../../capabilities/types.js';
+import { fakeCapabilities, fakeWebGPU, NO_ADAPTER } from '../../testing/capabilities.js';
+import { GiB, MiB } from '../../util/bytes.js';
+import { BackendUnavailableError, ModelTooLargeError } from '../errors.js';
+import type { EngineModel } from '../model.js';
 import { planBackends } from './select-backend.js';
 
 const pipeline = { kind: 'sd-turbo', textMaxLength: 77, padTokenId: 0, latentChannels: 4, vaeScaleFactor: 8, vaeScalingFactor: 0.18215, defaultSize: 512 };

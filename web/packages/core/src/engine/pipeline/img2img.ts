@@ -18,9 +18,9 @@
  * SD-Turbo example: 2 steps at strength 0.5, one UNet run at t = 499).
  */
 
-import { InvalidRequestError } from './errors.js';
+import { InvalidRequestError } from '../errors.js';
+import type { InitImage } from '../types.js';
 import { type EulerSchedule, eulerSchedule } from './scheduler.js';
-import type { InitImage } from './types.js';
 
 /** The biggest init image side the engine takes (it is resized to the session size anyway). */
 export const MAX_INIT_SIDE = 4096;

@@ -13,7 +13,7 @@ import type {
   EngineStatus,
   EngineUnloadResult,
   GeneratedImage,
-} from './types.js';
+} from '../types.js';
 
 /** The engine worker's operations: payload, result and progress of each. */
 export type EngineApi = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ModelFormatError } from './errors.js';
+import { ModelFormatError } from '../errors.js';
 import { readPipelineConfig } from './pipeline-config.js';
 
 const good = { kind: 'sd-turbo', textMaxLength: 77, padTokenId: 0, latentChannels: 4, vaeScaleFactor: 8, vaeScalingFactor: 0.18215, defaultSize: 512 };

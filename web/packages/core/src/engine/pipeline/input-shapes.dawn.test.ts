@@ -11,9 +11,9 @@ import { getDawnGpu, loadOrtWebGpu, withDawnGpu } from '@hybridgen/dawn-f16';
 import { generateTestModels } from '@hybridgen/testmodels';
 import type * as OrtWeb from 'onnxruntime-web/webgpu';
 import { afterAll, describe, expect, it } from 'vitest';
-import { onnxGraphInputs } from '../onnx/graph-scan.js';
+import { onnxGraphInputs } from '../../onnx/graph-scan.js';
+import type { PipelineConfig } from '../model.js';
 import { expectedInputShapes, freeDimensionOverrides } from './input-shapes.js';
-import type { PipelineConfig } from './model.js';
 
 const out = mkdtempSync(join(tmpdir(), 'hg-shapes-f16-'));
 const { modelDir, manifest } = generateTestModels({ outDir: out });

@@ -5,18 +5,12 @@
  */
 
 import type { InferenceSession } from 'onnxruntime-web/webgpu';
-import type { Backend } from '../backend/types.js';
-import { detectCapabilities } from '../capabilities/detect.js';
-import type { CapabilityReport } from '../capabilities/types.js';
-import { isAbortError, throwIfAborted } from '../rpc/abort.js';
-import { DeviceLostError, EngineError, EngineNotLoadedError, InvalidRequestError } from './errors.js';
-import { type LoadContext, loadInOrder, loadOn } from './load-on.js';
-import { type PipelineParts, runPipeline } from './pipeline.js';
-import { readPipelineConfig } from './pipeline-config.js';
-import { loadOrt, type OrtModule, ortWebGpuDevice, type RuntimeOptions } from './runtime.js';
-import { planBackends } from './select-backend.js';
-import { SerialQueue } from './serial-queue.js';
-import type { GraphRole } from './sessions.js';
+import type { Backend } from '../../backend/types.js';
+import { detectCapabilities } from '../../capabilities/detect.js';
+import type { CapabilityReport } from '../../capabilities/types.js';
+import { isAbortError, throwIfAborted } from '../../rpc/abort.js';
+import { DeviceLostError, EngineError, EngineNotLoadedError, InvalidRequestError } from '../errors.js';
+import { readPipelineConfig } from '../pipeline/pipeline-config.js';
 import type {
   BackendFallback,
   EngineCallOptions,
@@ -30,7 +24,13 @@ import type {
   EngineUnloadResult,
   GeneratedImage,
   LocalEngine,
-} from './types.js';
+} from '../types.js';
+import { type LoadContext, loadInOrder, loadOn } from './load-on.js';
+import { type PipelineParts, runPipeline } from './pipeline.js';
+import { loadOrt, type OrtModule, ortWebGpuDevice, type RuntimeOptions } from './runtime.js';
+import { planBackends } from './select-backend.js';
+import { SerialQueue } from './serial-queue.js';
+import type { GraphRole } from './sessions.js';
 
 /** Options of {@link createInPageEngine}. */
 export interface InPageEngineOptions {

@@ -6,13 +6,13 @@
  * is the problem, {@link BackendUnavailableError} otherwise.
  */
 
-import { chooseBackend, WASM32_MEMORY_LIMIT_BYTES } from '../backend/choose-backend.js';
-import type { Backend, BackendRejection, ChooseBackendOptions, ModelRequirements, VariantRequirements } from '../backend/types.js';
-import { BACKENDS } from '../backend/types.js';
-import type { CapabilityReport } from '../capabilities/types.js';
-import { formatBytes } from '../util/bytes.js';
-import { BackendUnavailableError, ModelTooLargeError } from './errors.js';
-import type { EngineModel } from './model.js';
+import { chooseBackend, WASM32_MEMORY_LIMIT_BYTES } from '../../backend/choose-backend.js';
+import type { Backend, BackendRejection, ChooseBackendOptions, ModelRequirements, VariantRequirements } from '../../backend/types.js';
+import { BACKENDS } from '../../backend/types.js';
+import type { CapabilityReport } from '../../capabilities/types.js';
+import { formatBytes } from '../../util/bytes.js';
+import { BackendUnavailableError, ModelTooLargeError } from '../errors.js';
+import type { EngineModel } from '../model.js';
 
 /** The plan `load` follows. */
 export interface BackendPlan {

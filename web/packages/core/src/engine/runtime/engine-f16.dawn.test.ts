@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { getDawnGpu, ortWebGpuWasmPath, preventWasmTierUp, withDawnGpu } from '@hybridgen/dawn-f16';
 import { generateTestModels } from '@hybridgen/testmodels';
 import { afterAll, describe, expect, it } from 'vitest';
-import { pixelDifference, referenceImage } from '../../../../tests/harness/engine-reference.js';
+import { pixelDifference, referenceImage } from '../../../../../tests/harness/engine-reference.js';
+import type { EngineModel, ModelFileSource } from '../model.js';
 import { createInPageEngine } from './in-page-engine.js';
-import type { EngineModel, ModelFileSource } from './model.js';
 
 /** fp16 weights and activations on the GPU vs fp32 on the CPU, in 0..255 levels per channel. */
 const F16_TOLERANCE = { max: 8, mean: 1 };

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateTestModels } from '@hybridgen/testmodels';
 import { afterAll, describe, expect, it } from 'vitest';
-import { onnxGraphInputs } from '../onnx/graph-scan.js';
-import { ModelFormatError } from './errors.js';
+import { onnxGraphInputs } from '../../onnx/graph-scan.js';
+import { ModelFormatError } from '../errors.js';
+import type { PipelineConfig } from '../model.js';
 import { expectedInputShapes, freeDimensionOverrides } from './input-shapes.js';
-import type { PipelineConfig } from './model.js';
 
 const out = mkdtempSync(join(tmpdir(), 'hg-shapes-'));
 const { modelDir } = generateTestModels({ outDir: out });

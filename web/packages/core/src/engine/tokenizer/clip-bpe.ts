@@ -4,8 +4,8 @@
  * with `</w>` on the last symbol of a word. Results are cached per word.
  */
 
+import { ModelFormatError } from '../errors.js';
 import { PYTHON_WHITESPACE } from './clip-text.js';
-import { ModelFormatError } from './errors.js';
 
 /** The end-of-word suffix CLIP's vocabulary puts on a word's last symbol. */
 export const END_OF_WORD = '</w>';

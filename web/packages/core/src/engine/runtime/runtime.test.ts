@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MAX_DEFAULT_WASM_THREADS } from '../backend/wasm-threads.js';
+import { MAX_DEFAULT_WASM_THREADS } from '../../backend/wasm-threads.js';
 import { defaultThreadCount } from './runtime.js';
 
 function inWorker(options: { cores: number | undefined; isolated: boolean }): void {

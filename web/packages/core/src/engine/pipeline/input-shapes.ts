@@ -8,9 +8,9 @@
  * take the graph's own dimension names.
  */
 
-import type { DeclaredInput } from '../onnx/graph-scan.js';
-import { ModelFormatError } from './errors.js';
-import type { PipelineConfig } from './model.js';
+import type { DeclaredInput } from '../../onnx/graph-scan.js';
+import { ModelFormatError } from '../errors.js';
+import type { PipelineConfig } from '../model.js';
 
 /** Per axis: the size an input must have, or null to leave the axis as the graph declares it. */
 export type ExpectedShape = readonly (number | null)[];

@@ -6,7 +6,7 @@
  */
 
 import type * as Ort from 'onnxruntime-web/webgpu';
-import { defaultWasmThreads } from '../backend/wasm-threads.js';
+import { defaultWasmThreads } from '../../backend/wasm-threads.js';
 
 /** The ORT module type. */
 export type OrtModule = typeof Ort;

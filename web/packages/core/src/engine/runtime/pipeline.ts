@@ -6,21 +6,21 @@
  */
 
 import type { InferenceSession, Tensor } from 'onnxruntime-web/webgpu';
-import type { Backend } from '../backend/types.js';
-import { throwIfAborted } from '../rpc/abort.js';
-import { EmbeddingCache } from './embedding-cache.js';
-import { InvalidRequestError, ModelFormatError } from './errors.js';
-import { float32ToHalf, halfToFloat32 } from './half.js';
-import { vaeOutputToRgba } from './image.js';
-import { addNoise, checkInitImage, img2imgSchedule, rgbaToPlanarUnit } from './img2img.js';
+import type { Backend } from '../../backend/types.js';
+import { throwIfAborted } from '../../rpc/abort.js';
+import { InvalidRequestError, ModelFormatError } from '../errors.js';
+import type { PipelineConfig } from '../model.js';
+import { EmbeddingCache } from '../pipeline/embedding-cache.js';
+import { float32ToHalf, halfToFloat32 } from '../pipeline/half.js';
+import { vaeOutputToRgba } from '../pipeline/image.js';
+import { addNoise, checkInitImage, img2imgSchedule, rgbaToPlanarUnit } from '../pipeline/img2img.js';
+import { gaussianNoise, MAX_SEED, randomSeed } from '../pipeline/prng.js';
+import { eulerSchedule, eulerStep, MAX_STEPS, scaleModelInput } from '../pipeline/scheduler.js';
+import type { ClipTokenizer } from '../tokenizer/tokenizer.js';
+import type { DecoderChoice, EngineGenerateRequest, EngineProgress, GeneratedImage, GenerationTimings, InitImage } from '../types.js';
 import { ENCODER_IO, type LazyEncoder } from './lazy-encoder.js';
-import type { PipelineConfig } from './model.js';
-import { gaussianNoise, MAX_SEED, randomSeed } from './prng.js';
 import type { OrtModule } from './runtime.js';
-import { eulerSchedule, eulerStep, MAX_STEPS, scaleModelInput } from './scheduler.js';
 import type { PipelineSessions } from './sessions.js';
-import type { ClipTokenizer } from './tokenizer.js';
-import type { DecoderChoice, EngineGenerateRequest, EngineProgress, GeneratedImage, GenerationTimings, InitImage } from './types.js';
 
 /** Tensor names of the production contract. */
 const NAMES = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidRequestError } from './errors.js';
+import { InvalidRequestError } from '../errors.js';
 import { addNoise, checkInitImage, img2imgSchedule, img2imgStepCount, rgbaToPlanarUnit } from './img2img.js';
 import { eulerSchedule } from './scheduler.js';
 

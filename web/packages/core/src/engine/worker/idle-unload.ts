@@ -1,6 +1,6 @@
 /** Unloads an engine after the tab has been hidden for a while; the next `generate` reloads it. */
 
-import type { LocalEngine } from './types.js';
+import type { LocalEngine } from '../types.js';
 
 /** What {@link unloadWhenHidden} watches (a `Document` by default). */
 export interface VisibilitySource {

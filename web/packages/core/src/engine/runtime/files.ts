@@ -1,8 +1,8 @@
 /** Reads model files from a {@link ModelFileSource}, with progress and abort. */
 
-import { raceAbort, throwIfAborted } from '../rpc/abort.js';
-import { ModelFormatError } from './errors.js';
-import type { ModelFileSource } from './model.js';
+import { raceAbort, throwIfAborted } from '../../rpc/abort.js';
+import { ModelFormatError } from '../errors.js';
+import type { ModelFileSource } from '../model.js';
 
 /** Called as bytes of one file arrive. */
 export type ByteProgress = (loadedBytes: number, totalBytes: number | null) => void;

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
-import { CallTimeoutError, WorkerCrashedError } from '../rpc/errors.js';
-import type { RpcFromWorker as FromWorkerMessage, RpcToWorker as ToWorkerMessage } from '../rpc/protocol.js';
-import { InvalidRequestError, ModelFormatError } from './errors.js';
+import { CallTimeoutError, WorkerCrashedError } from '../../rpc/errors.js';
+import type { RpcFromWorker as FromWorkerMessage, RpcToWorker as ToWorkerMessage } from '../../rpc/protocol.js';
+import { InvalidRequestError, ModelFormatError } from '../errors.js';
 import { WorkerEngine } from './worker-engine.js';
 import { serveEngine } from './worker-host.js';
 
