@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Derives the CLIP tokenizer goldens of web/packages/core/src/engine/tokenizer.golden.test.ts.
+"""Derives the CLIP tokenizer goldens of web/packages/core/src/engine/tokenizer/tokenizer.golden.test.ts.
 
 Runs the reference tokenizer, openai/CLIP `clip/simple_tokenizer.py` (MIT; the tokenizer OpenCLIP
 and so SD 2.x / SD-Turbo were trained with), on PROMPTS and prints, for each, the text's ids (no

@@ -1,6 +1,6 @@
 /**
  * CLIP tokenizer speed on CLIP's real vocabulary (the merges in
- * packages/core/src/engine/testdata, as in the golden test):
+ * packages/core/src/engine/tokenizer/testdata, as in the golden test):
  *
  *   cd web && npm run bench:tokenizer -- [--runs N]
  *
@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
-import { ClipTokenizer, clipTokenizerFiles } from '../packages/core/src/engine/tokenizer.js';
+import { ClipTokenizer, clipTokenizerFiles } from '../packages/core/src/engine/tokenizer/tokenizer.js';
 
 const { values } = parseArgs({ args: process.argv.slice(3), options: { runs: { type: 'string', default: '2000' } } });
 const runs = Number(values.runs);
@@ -22,7 +22,7 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)] ?? 0;
 }
 
-const gz = readFileSync(new URL('../packages/core/src/engine/testdata/bpe_simple_vocab_16e6.txt.gz', import.meta.url));
+const gz = readFileSync(new URL('../packages/core/src/engine/tokenizer/testdata/bpe_simple_vocab_16e6.txt.gz', import.meta.url));
 const merges = gunzipSync(gz)
   .toString('utf8')
   .split('\n')

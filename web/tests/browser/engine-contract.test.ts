@@ -108,7 +108,7 @@ describe('the contract on WASM', () => {
 
   // fp32, as the engine runs WASM (fp32 or int8 variants). On fp16 graphs the CPU EP differs by one fp16 ulp
   // with the pin (static shapes change what it folds around its fp32 fallbacks); fp16 on WebGPU is
-  // bit-identical (packages/core/src/engine/input-shapes.dawn.test.ts).
+  // bit-identical (packages/core/src/engine/pipeline/input-shapes.dawn.test.ts).
   it('pinning the text encoder sequence_length changes no bit; pinning the UNet steps only rounding', { timeout: SLOW }, async () => {
     const text = await page.evaluate(() => window.hgContract.textEncoderSequencePin('wasm', 'fp32'));
     expect(text.free).toEqual({ batch_size: 1 });

@@ -7,8 +7,15 @@ import { build } from 'vite';
 import { buildDir, hybridgenBinary, pagesDir, repoRoot, testModelsDir, testsDir } from './paths.js';
 
 const webDir = join(testsDir, '..');
-/** What the test pages are built from: their sources, the core package's, and the locked dependencies. */
-const PAGE_INPUTS = [join(testsDir, 'pages'), join(webDir, 'packages/core/src'), join(webDir, 'packages/core/package.json'), join(webDir, 'package-lock.json')];
+/** What the test pages are built from: their sources, the core and variants packages', and the locked dependencies. */
+const PAGE_INPUTS = [
+  join(testsDir, 'pages'),
+  join(webDir, 'packages/core/src'),
+  join(webDir, 'packages/core/package.json'),
+  join(webDir, 'packages/variants/src'),
+  join(webDir, 'packages/variants/package.json'),
+  join(webDir, 'package-lock.json'),
+];
 /** Where the build of the test pages records the hash of the inputs it was made from. */
 const pagesStamp = join(buildDir, 'pages.sha256');
 

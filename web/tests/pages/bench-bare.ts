@@ -13,7 +13,7 @@
 // location: the memory comparison). Output: `HG_RESULT <json>` or `HG_ERROR <json>` on the console.
 
 import type { ModelVariant } from '@hybridgen/core';
-import { createVariantBuilder, openStoredVariant, opfsDirectory } from '@hybridgen/core/variants';
+import { createVariantBuilder, openStoredVariant, opfsDirectory } from '@hybridgen/variants';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import * as ort from 'onnxruntime-web/webgpu';
 

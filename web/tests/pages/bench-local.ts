@@ -29,17 +29,15 @@ import {
   type CapabilityReport,
   createLocalRenderer,
   createPngEncoder,
-  createVariantBuilder,
   createWorkerEngine,
   detectCapabilities,
   type EngineLoadResult,
   type LocalEngine,
   type LocalPreparation,
   loadManifest,
-  openStoredVariant,
-  opfsDirectory,
   readPipelineConfig,
 } from '@hybridgen/core';
+import { createVariantBuilder, createVariantDeriver, openStoredVariant, opfsDirectory } from '@hybridgen/variants';
 import { benchBackgroundRemoval, bgRemoveBackend } from './bench-bgremove.js';
 import engineWorkerUrl from './bench-engine.worker.ts?worker&url';
 import { benchUpscale } from './bench-upscale.js';
@@ -211,7 +209,7 @@ async function main(): Promise<void> {
     store,
     manifest,
     capabilities: forBackend(capabilities),
-    derive: { builder },
+    derive: createVariantDeriver({ builder }),
     encodePng: createPngEncoder({ createWorker: createPngWorker }),
     ...(allowFallbackAdapter ? { choose: { allowFallbackAdapter } } : {}),
   });

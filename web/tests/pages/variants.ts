@@ -2,20 +2,18 @@
 // test model into OPFS in a worker, run them (or the original fp16 files) through the in-page engine,
 // and report the wasm heap's high-water mark.
 
-import type { Backend, BuiltVariant, EngineModel, ModelFileSource, ModelVariant, VariantKind } from '@hybridgen/core';
+import type { Backend, EngineModel, ModelFileSource, ModelVariant } from '@hybridgen/core';
+import { chooseBackend, createInPageEngine, detectCapabilities, serializeError } from '@hybridgen/core';
+import type { BuiltVariant, VariantKind } from '@hybridgen/variants';
 import {
-  chooseBackend,
-  createInPageEngine,
   createVariantBuilder,
-  detectCapabilities,
   engineInputsFor,
   ensureDerivedVariant,
   openStoredVariant,
   opfsDirectory,
-  serializeError,
   VARIANT_FILE,
   withEstimatedDerivedVariants,
-} from '@hybridgen/core';
+} from '@hybridgen/variants';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 
 // The generated test model, served by the Go model mirror (`hybridgen serve -models-dir`, see harness/engine-models.ts).

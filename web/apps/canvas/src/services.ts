@@ -7,7 +7,6 @@ import {
   createLocalRenderer,
   createPngEncoder,
   createRouter,
-  createVariantBuilder,
   createWorkerEngine,
   type DraftQueue,
   detectCapabilities,
@@ -24,6 +23,7 @@ import {
   unloadWhenHidden,
 } from '@hybridgen/core';
 import { createHybridAssetStore, type HybridAssetStore } from '@hybridgen/tldraw';
+import { createVariantBuilder, createVariantDeriver } from '@hybridgen/variants';
 import { type Atom, atom } from 'tldraw';
 import LAST_KNOWN_LIMITS from './last-known-limits.json' with { type: 'json' };
 
@@ -154,7 +154,7 @@ export async function createServices(): Promise<Services> {
   const encodePng = createPngEncoder({
     createWorker: () => new Worker(new URL('./png.worker.ts', import.meta.url), { type: 'module', name: 'hybridgen-png' }),
   });
-  const local = createLocalRenderer({ engine, store, manifest, capabilities, derive: { builder }, encodePng });
+  const local = createLocalRenderer({ engine, store, manifest, capabilities, derive: createVariantDeriver({ builder }), encodePng });
   // A hidden tab gives its GPU memory back after five minutes; the next draft reloads.
   unloadWhenHidden(engine, { hiddenMs: 5 * 60_000, onUnload: () => void local.refresh() });
   await local.refresh();

@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { convertToFloat32, quantizeWeightsInt8, scanModelFile, type TransformOptions } from '@hybridgen/core/variants';
+import { convertToFloat32, quantizeWeightsInt8, scanModelFile, type TransformOptions } from '@hybridgen/variants';
 import { withMemoryPeaks } from './memory.js';
 import { DiskFolder, externalResolver, FileBlob } from './node-files.js';
 import { writeSyntheticModel } from './synthetic.js';

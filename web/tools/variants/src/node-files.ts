@@ -6,7 +6,8 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { BlobLike, OutputFile, OutputFolder } from '@hybridgen/core/variants';
+import type { BlobLike } from '@hybridgen/core';
+import type { OutputFile, OutputFolder } from '@hybridgen/variants';
 
 /** A file read by positioned reads (like a Blob backed by a file, without loading it). */
 export class FileBlob implements BlobLike {

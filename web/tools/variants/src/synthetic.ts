@@ -6,7 +6,7 @@
  */
 
 import { open } from 'node:fs/promises';
-import { encodeVarint, ProtoWriter } from '@hybridgen/core/variants';
+import { encodeVarint, ProtoWriter } from '@hybridgen/core';
 
 const FLOAT = 1;
 const FLOAT16 = 10;

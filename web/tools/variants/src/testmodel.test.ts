@@ -6,9 +6,9 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { convertToFloat32, quantizeWeightsInt8, scanModelFile } from '@hybridgen/core/variants';
 import { type GeneratedTestModel, GRAPH_ROLES, generateTestModels } from '@hybridgen/testmodels';
 import { type FloatTensor, maxAbsDiff, ReferenceRunner, rms } from '@hybridgen/testmodels/reference';
+import { convertToFloat32, quantizeWeightsInt8, scanModelFile } from '@hybridgen/variants';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiskFolder, FileBlob } from './node-files.js';

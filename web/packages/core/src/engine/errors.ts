@@ -49,6 +49,19 @@ export class ModelFormatError extends EngineError {
   override name = 'ModelFormatError';
 }
 
+/**
+ * The bytes are not a well-formed ONNX protobuf: truncated file, a length
+ * that runs past its parent, a bad wire type. `details.offset` is the byte
+ * offset where reading failed. Thrown by the protobuf reader (`../onnx/`)
+ * that the engine's graph scan and the variant transforms share.
+ */
+export class MalformedModelError extends ModelFormatError {
+  override name = 'MalformedModelError';
+  constructor(message: string, offset: number, options: { cause?: unknown } = {}) {
+    super(`malformed ONNX model at byte ${offset}: ${message}`, { ...options, details: { offset } });
+  }
+}
+
 /** The GPU device was lost and the engine could neither recover nor fall back. */
 export class DeviceLostError extends EngineError {
   override name = 'DeviceLostError';
@@ -66,6 +79,7 @@ export const ENGINE_ERRORS = {
   ModelTooLargeError,
   EngineNotLoadedError,
   ModelFormatError,
+  MalformedModelError,
   DeviceLostError,
   InvalidRequestError,
 } as const;

@@ -5,7 +5,6 @@
  * @packageDocumentation
  */
 
-export { DEFAULT_EMBEDDING_CACHE_SIZE, EmbeddingCache } from './embedding-cache.js';
 export {
   BackendUnavailableError,
   DeviceLostError,
@@ -13,14 +12,10 @@ export {
   EngineError,
   EngineNotLoadedError,
   InvalidRequestError,
+  MalformedModelError,
   ModelFormatError,
   ModelTooLargeError,
 } from './errors.js';
-export { type IdleUnloadOptions, unloadWhenHidden, type VisibilitySource } from './idle-unload.js';
-export { type DecoderRange, imageToPngBlob, vaeOutputToRgba } from './image.js';
-export { addNoise, img2imgSchedule, img2imgStepCount, MAX_INIT_SIDE } from './img2img.js';
-export { createInPageEngine, InPageEngine, type InPageEngineOptions } from './in-page-engine.js';
-export { type ExpectedShape, expectedInputShapes, freeDimensionOverrides } from './input-shapes.js';
 export {
   blobSource,
   type EngineModel,
@@ -29,13 +24,16 @@ export {
   type ModelFileSource,
   type ModelVariant,
 } from './model.js';
-export { type DeclaredInput, onnxGraphInputs, onnxGraphUsesFloat16 } from './onnx-scan.js';
-export { readPipelineConfig } from './pipeline-config.js';
-export { gaussianNoise, MAX_SEED, Pcg32 } from './prng.js';
-export type * as EngineProtocol from './protocol.js';
-export type { RuntimeOptions } from './runtime.js';
-export { eulerSchedule, eulerStep, MAX_STEPS, SD_TURBO_SCHEDULER, scaleModelInput, trailingTimesteps } from './scheduler.js';
-export { type BackendPlan, planBackends } from './select-backend.js';
+export { DEFAULT_EMBEDDING_CACHE_SIZE, EmbeddingCache } from './pipeline/embedding-cache.js';
+export { type DecoderRange, imageToPngBlob, vaeOutputToRgba } from './pipeline/image.js';
+export { addNoise, img2imgSchedule, img2imgStepCount, MAX_INIT_SIDE } from './pipeline/img2img.js';
+export { type ExpectedShape, expectedInputShapes, freeDimensionOverrides } from './pipeline/input-shapes.js';
+export { readPipelineConfig } from './pipeline/pipeline-config.js';
+export { gaussianNoise, MAX_SEED, Pcg32 } from './pipeline/prng.js';
+export { eulerSchedule, eulerStep, MAX_STEPS, SD_TURBO_SCHEDULER, scaleModelInput, trailingTimesteps } from './pipeline/scheduler.js';
+export { createInPageEngine, InPageEngine, type InPageEngineOptions } from './runtime/in-page-engine.js';
+export type { RuntimeOptions } from './runtime/runtime.js';
+export { type BackendPlan, planBackends } from './runtime/select-backend.js';
 export {
   ClipTokenizer,
   type ClipTokenizerFiles,
@@ -43,7 +41,9 @@ export {
   TOKENIZER_FILE_NAMES,
   type TokenizedPrompt,
   type TokenizerFileContent,
-} from './tokenizer.js';
+} from './tokenizer/tokenizer.js';
 export type * from './types.js';
-export { createWorkerEngine, DEFAULT_TIMEOUTS, WorkerEngine, type WorkerEngineOptions } from './worker-engine.js';
-export { serveEngine, type WorkerScope } from './worker-host.js';
+export { type IdleUnloadOptions, unloadWhenHidden, type VisibilitySource } from './worker/idle-unload.js';
+export type * as EngineProtocol from './worker/protocol.js';
+export { createWorkerEngine, DEFAULT_TIMEOUTS, WorkerEngine, type WorkerEngineOptions } from './worker/worker-engine.js';
+export { serveEngine, type WorkerScope } from './worker/worker-host.js';

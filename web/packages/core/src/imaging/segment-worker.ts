@@ -6,7 +6,7 @@
  */
 
 import type * as Ort from 'onnxruntime-web/webgpu';
-import { loadOrt } from '../engine/runtime.js';
+import { loadOrt } from '../engine/runtime/runtime.js';
 import { type RpcScope, serveRpc } from '../rpc/index.js';
 import { MAX_SEGMENT_SIDE, SEGMENT_ERRORS, type SegmentApi, type SegmentRequest, type SegmentResult } from './segment-api.js';
 import { ImageTooLargeError } from './upscale-api.js';

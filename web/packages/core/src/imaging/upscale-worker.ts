@@ -5,7 +5,7 @@
  */
 
 import type * as Ort from 'onnxruntime-web/webgpu';
-import { loadOrt, type RuntimeOptions } from '../engine/runtime.js';
+import { loadOrt, type RuntimeOptions } from '../engine/runtime/runtime.js';
 import { type RpcScope, serveRpc } from '../rpc/index.js';
 import { planTiles, rgbPlanes, writeTile } from './tiles.js';
 import {

@@ -8,12 +8,10 @@ import { assertDraftingModel, type DraftingManifest, manifestRequirements, type 
 import type { ModelManifest } from '../models/types.js';
 import type { LocalRenderer, LocalStatus, ProgressStage, RenderOptions, RenderOutput, RenderRequest, StageTimings } from '../router/types.js';
 import type { ModelStore } from '../store/model-store.js';
-import { ensureDerivedVariant } from '../variants/prepare.js';
-import type { QuantizeOptions } from '../variants/quantize.js';
-import type { VariantBuilder } from '../variants/worker.js';
 import { decodeInitImage } from './init-image.js';
 import { createPngEncoder, type PngEncoder } from './png-encoder.js';
 import { type LocalPreparation, type PreparationReporter, SharedPreparation } from './preparation.js';
+import type { VariantDeriver } from './variant-deriver.js';
 
 /** Options of {@link createLocalRenderer}. */
 export interface LocalRendererOptions {
@@ -36,9 +34,9 @@ export interface LocalRendererOptions {
   /**
    * Builds a variant the model does not ship (fp32 for WebGPU without shader-f16, int8 for WASM)
    * from its fp16 weights, once, after download. Without it such a device cannot run an
-   * fp16-only model locally.
+   * fp16-only model locally. `@hybridgen/variants`' `createVariantDeriver` makes one.
    */
-  readonly derive?: { readonly builder: VariantBuilder; readonly quantize?: QuantizeOptions };
+  readonly derive?: VariantDeriver;
 }
 
 /** Where a model that ships only fp16 weights can still run once a variant is derived. */
@@ -105,18 +103,13 @@ async function deriveModel(d: Derivation): Promise<{ model: EngineModel; source:
   const f16 = d.manifest.variants['webgpu-f16'];
   if (!f16) throw new Error(`${d.manifest.displayName} has no fp16 weights to derive from`);
   const kind = d.backend === 'wasm' ? 'int8' : 'fp32';
-  const derivation = {
-    files: f16.files,
-    blobs: Object.fromEntries(d.files.map((f) => [f.path, f.file])),
-    ...(d.derive.quantize ? { quantize: d.derive.quantize } : {}),
-  };
+  const derivation = { files: f16.files, blobs: Object.fromEntries(d.files.map((f) => [f.path, f.file])) };
   // The stored derived variant, or a new build: no header scan of the fp16 graphs on the way
   // (that estimate is for choosing a backend; a revisit has chosen and built already).
-  const ensured = await ensureDerivedVariant({
+  const ensured = await d.derive.ensureDerivedVariant({
     model: d.manifest,
     backend: d.backend,
     source: derivation,
-    builder: d.derive.builder,
     outDir: `variants/${d.manifest.id}`,
     signal: d.signal,
     // Called only while a variant is built (not when a stored one is reused).

@@ -1,4 +1,4 @@
-import { imageToPngBlob } from '../engine/image.js';
+import { imageToPngBlob } from '../engine/pipeline/image.js';
 import { createRpcClient, type RpcWorker } from '../rpc/client.js';
 import { type RpcScope, serveRpc } from '../rpc/server.js';
 
