@@ -9,6 +9,7 @@ import type * as Ort from 'onnxruntime-web/webgpu';
 import { loadOrt } from '../engine/runtime/runtime.js';
 import { type RpcScope, serveRpc } from '../rpc/index.js';
 import { MAX_SEGMENT_SIDE, SEGMENT_ERRORS, type SegmentApi, type SegmentRequest, type SegmentResult } from './segment-api.js';
+import { createSessionCache } from './session-cache.js';
 import { ImageTooLargeError } from './upscale-api.js';
 import type { ServeUpscalerOptions } from './upscale-worker.js';
 
@@ -17,19 +18,7 @@ export type ServeSegmenterOptions = ServeUpscalerOptions;
 
 /** Serves {@link SegmentApi} on a worker's global scope. */
 export function serveSegmenter(scope: RpcScope, options: ServeSegmenterOptions = {}): void {
-  const sessions = new Map<string, Promise<Ort.InferenceSession>>();
-  const session = async (req: SegmentRequest): Promise<Ort.InferenceSession> => {
-    const key = `${req.backend}:${req.modelKey}`;
-    let found = sessions.get(key);
-    if (!found) {
-      found = loadOrt(options.runtime).then(async (ort) =>
-        ort.InferenceSession.create(new Uint8Array(await req.model.arrayBuffer()), { executionProviders: [req.backend], graphOptimizationLevel: 'all' }),
-      );
-      found.catch(() => sessions.delete(key));
-      sessions.set(key, found);
-    }
-    return found;
-  };
+  const session = createSessionCache(options.runtime);
   serveRpc<SegmentApi>(
     scope,
     { removeBackground: async (req, { signal }) => removeBackground(req, await session(req), signal) },

@@ -7,6 +7,7 @@
 import type * as Ort from 'onnxruntime-web/webgpu';
 import { loadOrt, type RuntimeOptions } from '../engine/runtime/runtime.js';
 import { type RpcScope, serveRpc } from '../rpc/index.js';
+import { createSessionCache } from './session-cache.js';
 import { planTiles, rgbPlanes, writeTile } from './tiles.js';
 import {
   ImageTooLargeError,
@@ -26,19 +27,7 @@ export interface ServeUpscalerOptions {
 
 /** Serves {@link UpscaleApi} on a worker's global scope. */
 export function serveUpscaler(scope: RpcScope, options: ServeUpscalerOptions = {}): void {
-  const sessions = new Map<string, Promise<Ort.InferenceSession>>();
-  const session = async (req: UpscaleRequest): Promise<Ort.InferenceSession> => {
-    const key = `${req.backend}:${req.modelKey}`;
-    let found = sessions.get(key);
-    if (!found) {
-      found = loadOrt(options.runtime).then(async (ort) =>
-        ort.InferenceSession.create(new Uint8Array(await req.model.arrayBuffer()), { executionProviders: [req.backend], graphOptimizationLevel: 'all' }),
-      );
-      found.catch(() => sessions.delete(key));
-      sessions.set(key, found);
-    }
-    return found;
-  };
+  const session = createSessionCache(options.runtime);
   serveRpc<UpscaleApi>(
     scope,
     { upscale: async (req, { signal, progress }) => upscale(req, await session(req), signal, progress) },
