@@ -1,5 +1,5 @@
 import type { BrowserContext, Page } from 'playwright-core';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPage, type PageProblems, watchPage } from '../harness/browser.js';
 import { mirrorArgs } from '../harness/engine-models.js';
 import { useSuite } from '../harness/fixtures.js';
@@ -12,7 +12,12 @@ async function ready(page: Page): Promise<void> {
   await page.waitForFunction(() => document.documentElement.dataset.ready === 'true');
 }
 
-function unwrap<T>(result: { ok: true; value: T } | { ok: false; error: { name: string; message: string; stack?: string } }): T {
+type Settled<T> = { ok: true; value: T } | { ok: false; error: { name: string; message: string; stack?: string } };
+type Value<S> = S extends { ok: true; value: infer T } ? T : never;
+type BuiltResult = Value<Awaited<ReturnType<typeof window.hgVariants.build>>>;
+type GenerateResult = Value<Awaited<ReturnType<typeof window.hgVariants.generate>>>;
+
+function unwrap<T>(result: Settled<T>): T {
   if (!result.ok) throw new Error(`${result.error.name}: ${result.error.message}\n${result.error.stack ?? ''}`);
   return result.value;
 }
@@ -32,10 +37,22 @@ async function freshPage(context: BrowserContext, url: string): Promise<{ page: 
 
 describe('variants with WebGPU (SwiftShader: no shader-f16)', () => {
   const suite = useSuite({ webgpu: true, server: { args: mirrorArgs } });
+  // The first three tests share one page, in order: SwiftShader compiles every WebGPU shader anew on
+  // a new page's device (tens of seconds on 2 cores), and the fusion test compares with the first
+  // test's fp32 build and image rather than making the same ones again. OPFS folders differ per test.
+  let shared: { page: Page; context: BrowserContext; problems: PageProblems };
+  let fp32: { built: BuiltResult; image: GenerateResult } | undefined;
+
+  beforeAll(async () => {
+    shared = await openPage(suite().browser, suite().server.url);
+    await ready(shared.page);
+  });
+  afterAll(async () => {
+    await shared?.context.close();
+  });
 
   it('converts the fp16 model to fp32 in a worker into OPFS; on WebGPU it matches the fp16 model on WASM', async () => {
-    const { page, context, problems } = await openPage(suite().browser, suite().server.url);
-    await ready(page);
+    const { page, problems } = shared;
     const built = unwrap(await page.evaluate(() => window.hgVariants.build('fp32')));
     expect(built.backend).toBe('webgpu-f32');
     expect(built.requirements.needsShaderF16).toBe(false);
@@ -50,6 +67,7 @@ describe('variants with WebGPU (SwiftShader: no shader-f16)', () => {
 
     const converted = unwrap(await page.evaluate((r) => window.hgVariants.generate('fp32', 'webgpu-f32', r), REQUEST));
     expect(converted.backend).toBe('webgpu-f32');
+    fp32 = { built, image: converted };
     const fp16OnWasm = unwrap(await page.evaluate((r) => window.hgVariants.generate('fp16-original', 'wasm', r), REQUEST));
     expect(fp16OnWasm.backend).toBe('wasm');
     const a = pixels(converted.rgbaBase64);
@@ -65,17 +83,16 @@ describe('variants with WebGPU (SwiftShader: no shader-f16)', () => {
     expect(maxDiff).toBeLessThanOrEqual(3);
     expect(problems.gpuErrors).toEqual([]);
     expect(problems.pageErrors).toEqual([]);
-    await context.close();
   });
 
   it("fuses the UNet's attention into MultiHeadAttention; on WebGPU the image matches the unfused fp32 variant's", async () => {
-    const { page, context, problems } = await openPage(suite().browser, suite().server.url);
-    await ready(page);
-    const fused = unwrap(await page.evaluate(() => window.hgVariants.build('fp32')));
+    // The fused variant is the first test's fp32 build (the builder fuses by default) and its image.
+    if (!fp32) throw new Error('the fp32 conversion test above did not run');
+    const { page, problems } = shared;
+    const { built: fused, image: a } = fp32;
     expect(fused.attentionFused).toMatchObject({ text_encoder: 0, unet: 2, vae_decoder: 0 }); // self- and cross-attention
     const plain = unwrap(await page.evaluate(() => window.hgVariants.build('fp32', { fuseAttention: false })));
     expect(plain.attentionFused.unet).toBe(0);
-    const a = unwrap(await page.evaluate((r) => window.hgVariants.generate('fp32', 'webgpu-f32', r), REQUEST));
     const b = unwrap(await page.evaluate((r) => window.hgVariants.generate('fp32-plain', 'webgpu-f32', r), REQUEST));
     expect([a.backend, b.backend]).toEqual(['webgpu-f32', 'webgpu-f32']);
     const [pa, pb] = [pixels(a.rgbaBase64), pixels(b.rgbaBase64)];
@@ -86,12 +103,11 @@ describe('variants with WebGPU (SwiftShader: no shader-f16)', () => {
     expect(maxDiff).toBeLessThanOrEqual(1);
     expect(problems.gpuErrors).toEqual([]);
     expect(problems.pageErrors).toEqual([]);
-    await context.close();
-  }, 400_000); // two builds and two WebGPU runs on SwiftShader
+  }, 400_000); // a build and a WebGPU run of new attention kernels on SwiftShader
 
+  // Last of the shared page's tests: it reloads the page. Its variant goes to an OPFS folder of its own.
   it('a model with only fp16 files: estimated variants, chooseBackend picks webgpu-f32, built once into OPFS, reused after', async () => {
-    const { page, context, problems } = await openPage(suite().browser, suite().server.url);
-    await ready(page);
+    const { page, problems } = shared;
     const first = unwrap(await page.evaluate((r) => window.hgVariants.prepareAndGenerate(r), REQUEST));
     expect(first.backend).toBe('webgpu-f32');
     expect(first.rebuilt).toBe(true);
@@ -107,9 +123,9 @@ describe('variants with WebGPU (SwiftShader: no shader-f16)', () => {
     expect(second.backend).toBe('webgpu-f32');
     expect(problems.gpuErrors).toEqual([]);
     expect(problems.pageErrors).toEqual([]);
-    await context.close();
   });
 
+  // A fresh context: its OPFS has no fp32 variant from the tests above.
   it('a truncated download fails with MalformedModelError and leaves no usable variant', async () => {
     const { page, context } = await openPage(suite().browser, suite().server.url);
     await ready(page);
