@@ -140,26 +140,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	logger := newLogger(stderr, opts.logFormat)
 
-	var app fs.FS = webapp.Embedded()
-	if opts.webDir != "" {
-		app = os.DirFS(opts.webDir)
-	}
-	if !webapp.HasIndex(app) {
-		logger.Warn("no web app to serve: build it with `make run`", "web_dir", opts.webDir)
-	}
-
+	app := webApp(opts, logger)
 	cloud, err := targets.Load(opts.targetsFile, os.Getenv)
 	if err != nil {
 		return err
 	}
-	tokens, err := loadTokens(opts.tokensFile, os.Getenv("HYBRIDGEN_TOKENS"))
+	loopback := api.IsLoopback(opts.addr)
+	access, err := accessRules(opts, loopback, logger)
 	if err != nil {
 		return err
-	}
-	loopback := api.IsLoopback(opts.addr)
-	access := api.Access{RequireToken: !loopback || opts.requireToken, Tokens: tokens}
-	if access.RequireToken && len(tokens) == 0 {
-		logger.Warn("listening off loopback with no bearer tokens: every cloud render will be refused (401); set -tokens")
 	}
 
 	defaultModel, demo := prepareModels(opts, logger)
@@ -200,27 +189,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer stopReconciling()
 
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
-		_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok", "version": version})
-	})
+	mux.HandleFunc("GET /healthz", serveHealth)
 	cloudAPI.Register(mux)
 	mux.Handle("/", webapp.Handler(app))
-	if opts.modelsDir != "" {
-		mirrorOpts := mirror.Options{Logger: logger}
-		if opts.mirrorTestFaults {
-			mirrorOpts.Faults = mirror.NewFaults()
-			logger.Warn("model mirror test faults enabled: not for production", "route", mirror.FaultsRoute)
-		}
-		models, err := mirror.New(opts.modelsDir, mirrorOpts)
-		if err != nil {
-			return err
-		}
-		defer models.Close()
-		models.Mount(mux)
-		logger.Info("mirroring models", "dir", opts.modelsDir, "route", mirror.RoutePrefix)
+	closeMirror, err := mountMirror(mux, opts, logger)
+	if err != nil {
+		return err
 	}
+	defer closeMirror()
 
 	headers := server.DefaultHeaderPolicy()
 	headers.CrossOriginIsolation = opts.isolation
@@ -234,6 +210,59 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	logger.Info("serving", "url", srv.URL(), "version", version, "db", ledger.Redact(opts.db), "token_required", access.RequireToken)
 	fmt.Fprintf(stdout, "hybridgen %s listening on %s\n", version, srv.URL())
 	return srv.Serve(ctx)
+}
+
+// webApp is the app to serve: the embedded build, or -web-dir.
+func webApp(opts serveOptions, logger *slog.Logger) fs.FS {
+	var app fs.FS = webapp.Embedded()
+	if opts.webDir != "" {
+		app = os.DirFS(opts.webDir)
+	}
+	if !webapp.HasIndex(app) {
+		logger.Warn("no web app to serve: build it with `make run`", "web_dir", opts.webDir)
+	}
+	return app
+}
+
+// accessRules are the bearer-token rules: required off loopback (or when
+// asked), with the tokens from -tokens or HYBRIDGEN_TOKENS.
+func accessRules(opts serveOptions, loopback bool, logger *slog.Logger) (api.Access, error) {
+	tokens, err := loadTokens(opts.tokensFile, os.Getenv("HYBRIDGEN_TOKENS"))
+	if err != nil {
+		return api.Access{}, err
+	}
+	access := api.Access{RequireToken: !loopback || opts.requireToken, Tokens: tokens}
+	if access.RequireToken && len(tokens) == 0 {
+		logger.Warn("listening off loopback with no bearer tokens: every cloud render will be refused (401); set -tokens")
+	}
+	return access, nil
+}
+
+// serveHealth answers GET /healthz with the version.
+func serveHealth(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok", "version": version})
+}
+
+// mountMirror serves -models-dir under the mirror's route, when set; the
+// returned func closes it.
+func mountMirror(mux *http.ServeMux, opts serveOptions, logger *slog.Logger) (func(), error) {
+	if opts.modelsDir == "" {
+		return func() {}, nil
+	}
+	mirrorOpts := mirror.Options{Logger: logger}
+	if opts.mirrorTestFaults {
+		mirrorOpts.Faults = mirror.NewFaults()
+		logger.Warn("model mirror test faults enabled: not for production", "route", mirror.FaultsRoute)
+	}
+	models, err := mirror.New(opts.modelsDir, mirrorOpts)
+	if err != nil {
+		return nil, fmt.Errorf("model mirror: %w", err)
+	}
+	models.Mount(mux)
+	logger.Info("mirroring models", "dir", opts.modelsDir, "route", mirror.RoutePrefix)
+	return func() { _ = models.Close() }, nil
 }
 
 // servedHosts are the Host names served on loopback besides the loopback
