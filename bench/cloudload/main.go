@@ -16,24 +16,17 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"runtime"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"hybridgen/internal/emulator"
-	"hybridgen/internal/jobs"
-	"hybridgen/internal/ledger"
 	"hybridgen/internal/runpod"
 	"hybridgen/internal/targets"
 )
@@ -111,142 +104,37 @@ func run(n, workers int, execTime time.Duration, faultRate float64, db string, s
 	}
 	defer stop()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1000}}
-
-	// Warm both paths' connections with n concurrent cheap requests, so
-	// neither measurement pays TCP connection setup.
 	rp, err := runpod.NewClient(runpod.ClientConfig{BaseURL: tg.BaseURL, EndpointID: tg.EndpointID, APIKey: key,
 		HTTPClient: &http.Client{Transport: transport}})
 	if err != nil {
 		return res, err
 	}
-	concurrently(n, func(int) error { _, err := rp.Health(ctx); return err })
-	concurrently(n, func(i int) error {
-		resp, err := client.Get(urls[i%len(urls)] + "/api/config")
-		if err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-		}
-		return err
-	})
-
-	// Baseline: the bare client submitting n jobs concurrently.
-	baseline := concurrently(n, func(i int) error {
-		_, err := rp.Run(ctx, runpod.SDXLInput{Prompt: "baseline", Width: 512, Height: 512, NumInferenceSteps: 1}, runpod.RunOptions{})
-		return err
-	})
-	// Drop the baseline's jobs so the API run starts from an idle queue.
-	if _, err := rp.PurgeQueue(ctx); err != nil {
+	warmConnections(ctx, n, rp, client, urls)
+	baseline, err := runBaseline(ctx, n, rp, emu, execTime)
+	if err != nil {
 		return res, err
 	}
-	time.Sleep(execTime)
-	emu.Reset()
 	faults := faultMix(n, faultRate)
 	if err := emu.InjectFaults(faults...); err != nil {
 		return res, err
 	}
-
-	// The API: each goroutine submits, then follows its job to the end.
-	ids := make([]string, n)
-	var mu sync.Mutex
-	var submit latencies
-	var unconfirmed atomic.Int32
-	start := time.Now()
-	endToEnd := concurrently(n, func(i int) error {
-		t0 := time.Now()
-		body, _ := json.Marshal(map[string]any{"prompt": fmt.Sprintf("load %d", i), "width": 512, "height": 512,
-			"steps": 25, "client_id": fmt.Sprintf("client-%d", i%20), "idempotency_key": fmt.Sprintf("k-%d", i)})
-		base := urls[i%len(urls)]
-		resp, err := client.Post(base+"/api/images", "application/json", bytes.NewReader(body))
-		if err != nil {
-			return err
-		}
-		var v jobs.JobView
-		err = json.NewDecoder(resp.Body).Decode(&v)
-		resp.Body.Close()
-		if err != nil || resp.StatusCode != http.StatusAccepted {
-			return fmt.Errorf("POST = %d (%v)", resp.StatusCode, err)
-		}
-		if v.Status == string(ledger.StatusUnconfirmed) {
-			unconfirmed.Add(1)
-		}
-		mu.Lock()
-		submit.d = append(submit.d, time.Since(t0))
-		mu.Unlock()
-		ids[i] = v.ID
-		for {
-			resp, err := client.Get(base + "/api/images/" + ids[i])
-			if err != nil {
-				return err
-			}
-			var v jobs.JobView
-			err = json.NewDecoder(resp.Body).Decode(&v)
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if err != nil {
-				return err
-			}
-			if v.Settled {
-				if v.Status != "COMPLETED" && faultRate == 0 {
-					return fmt.Errorf("job %s ended %s: %s", v.ID, v.Status, v.Error)
-				}
-				return nil
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	})
-	slices.Sort(submit.d)
-	submit.errors = n - len(submit.d)
-	wall := time.Since(start)
-
-	// The ledger must hold exactly one settled, correctly charged row per job.
-	rows, err := lg.Jobs(ctx, time.Unix(0, 0), time.Now().Add(time.Hour))
+	api := runAPI(n, client, urls, faultRate)
+	audit, err := auditLedger(ctx, lg, api.ids)
 	if err != nil {
 		return res, err
 	}
-	byID := map[string]ledger.Job{}
-	for _, r := range rows {
-		byID[r.ID] = r
-	}
-	lost, unsettled, mischarged := 0, 0, 0
-	var total ledger.Micros
-	for _, id := range ids {
-		r, ok := byID[id]
-		switch {
-		case id == "" || !ok:
-			lost++
-		case !r.Settled:
-			unsettled++
-		case r.Cost != ledger.CostOf(price, r.Execution) || r.Cost == 0 || r.Estimated:
-			mischarged++
-		}
-		total += r.Cost
-	}
 	reqs := emu.Requests()
-	backend := "sqlite"
-	if db != "" {
-		backend = "postgres"
-	}
-	fmt.Printf("cloud path load: %d concurrent renders, emulator %d workers, %v per 25-step image, GOMAXPROCS %d, ledger %s, %d server(s)\n",
-		n, workers, execTime, runtime.GOMAXPROCS(0), backend, servers)
-	fmt.Printf("baseline  bare runpod client POST /run:     p50 %7.2f ms  p99 %7.2f ms  errors %d\n", ms(baseline.p(50)), ms(baseline.p(99)), baseline.errors)
-	fmt.Printf("api       POST /api/images (ledger+budget): p50 %7.2f ms  p99 %7.2f ms  errors %d\n", ms(submit.p(50)), ms(submit.p(99)), submit.errors)
-	fmt.Printf("api       submit to settled, end to end:    p50 %7.2f ms  p99 %7.2f ms  errors %d\n", ms(endToEnd.p(50)), ms(endToEnd.p(99)), endToEnd.errors)
-	fmt.Printf("overhead  api/baseline submit latency:      p50 x%.2f  p99 x%.2f\n",
-		submit.p(50).Seconds()/baseline.p(50).Seconds(), submit.p(99).Seconds()/baseline.p(99).Seconds())
-	fmt.Printf("ledger    rows %d for %d jobs: lost %d, unsettled %d, mischarged %d; RunPod jobs created %d; total $%.6f; wall %v\n",
-		len(rows), n, lost, unsettled, mischarged, reqs.JobsCreated, total.USD(), wall.Round(time.Millisecond))
-	for _, e := range append(baseline.errs, endToEnd.errs...) {
-		fmt.Println("error:", e)
-	}
-	money, err := checkMoney(ctx, lg, emu.Requests(), faults, int(unconfirmed.Load()))
+	printRun(runReport{n: n, workers: workers, execTime: execTime, db: db, servers: servers,
+		baseline: baseline, api: api, audit: audit, jobsCreated: reqs.JobsCreated})
+	money, err := checkMoney(ctx, lg, reqs, faults, api.unconfirmed)
 	fmt.Println(money)
 	if err != nil {
 		return res, err
 	}
-	if lost+unsettled+mischarged != 0 || len(rows) != n || reqs.JobsCreated != n || submit.errors+endToEnd.errors+baseline.errors != 0 {
+	if audit.bad() != 0 || audit.rows != n || reqs.JobsCreated != n || api.submit.errors+api.endToEnd.errors+baseline.errors != 0 {
 		return res, fmt.Errorf("ledger or jobs inconsistent")
 	}
-	return result{baseline.p(50), baseline.p(99), submit.p(50), submit.p(99), endToEnd.p(50), endToEnd.p(99)}, nil
+	return result{baseline.p(50), baseline.p(99), api.submit.p(50), api.submit.p(99), api.endToEnd.p(50), api.endToEnd.p(99)}, nil
 }
 
 type latencies struct {
