@@ -115,94 +115,81 @@ export class ModelStore {
    */
   async download(manifest: ModelManifest, options: DownloadOptions): Promise<DownloadResult> {
     const requestId = options.requestId ?? crypto.randomUUID();
-    const { variant, signal } = options;
-    signal?.throwIfAborted();
-    const files = manifestFiles(manifest, variant);
+    options.signal?.throwIfAborted();
+    const files = manifestFiles(manifest, options.variant);
     const converted = files.find((f) => f.source !== undefined);
     if (converted && !this.#options.mirrorRoot && !isOwnServerBase(manifest.baseUrl)) throw new NotMirroredError(converted.path);
     const totalBytes = files.reduce((a, f) => a + f.bytes, 0);
-    let seq = 0;
-    let last: { doneBytes: number; totalBytes: number } = { doneBytes: 0, totalBytes };
-    const broadcaster = progressBroadcaster();
-    const emit = (event: DownloadProgress, broadcast: boolean): void => {
-      const stamped = { ...event, requestId: event.fromOtherTab ? event.requestId : requestId, seq: ++seq };
-      last = { doneBytes: stamped.doneBytes, totalBytes: stamped.totalBytes };
-      if (broadcast) broadcaster.send(stamped);
-      options.onProgress?.(stamped);
-    };
-    const base = (): ProgressBase => ({
-      requestId,
-      modelId: manifest.id,
-      scope: 'model',
-      file: null,
-      totalBytes: last.totalBytes,
-      doneBytes: last.doneBytes,
-      fraction: last.totalBytes > 0 ? last.doneBytes / last.totalBytes : 0,
-      bytesPerSecond: 0,
-      etaSeconds: null,
-      fromOtherTab: false,
-      at: performance.timeOrigin + performance.now(),
-      seq: 0,
-    });
+    const progress = new RequestProgress(requestId, manifest.id, totalBytes, options.onProgress);
     let stopFollowing: (() => void) | null = null;
     let waited = false;
     try {
-      emit({ ...base(), status: 'queued', reason: 'starting' }, false);
-      const lock = modelLockName(this.#options.rootDirectory, manifest.id);
+      progress.emit({ ...progress.base(), status: 'queued', reason: 'starting' }, false);
       const onWaiting = (): void => {
         waited = true;
-        emit({ ...base(), status: 'queued', reason: 'waiting-for-other-tab' }, false);
+        progress.emit({ ...progress.base(), status: 'queued', reason: 'waiting-for-other-tab' }, false);
         stopFollowing = followOtherTabs(manifest.id, (event) => {
-          if (event.status !== 'error' && !(event.status === 'done' && event.scope === 'model')) emit(event, false);
+          if (event.status !== 'error' && !(event.status === 'done' && event.scope === 'model')) progress.emit(event, false);
         });
       };
-      return await withModelLock(lock, { signal, onWaiting }, async () => {
+      const lock = modelLockName(this.#options.rootDirectory, manifest.id);
+      return await withModelLock(lock, { signal: options.signal, onWaiting }, () => {
         stopFollowing?.();
-        const before = await modelStatus(this.#options.rootDirectory, manifest, variant);
-        if (before.state === 'ready') {
-          last = { doneBytes: before.totalBytes, totalBytes: before.totalBytes };
-          emit({ ...base(), fraction: 1, status: 'done', verifiedBy: null, downloadedBytes: 0 }, false);
-          return { requestId, modelId: manifest.id, variant, source: waited ? 'other-tab' : 'already-stored', persisted: false };
-        }
-        const neededBytes = Math.max(0, before.totalBytes - before.storedBytes);
-        await assertQuota(neededBytes);
-        const persistence = this.#options.requestPersistence ? requestPersistenceInBackground() : null;
-        const job: DownloadJob = {
-          modelId: manifest.id,
-          rootDirectory: this.#options.rootDirectory,
-          files: files.map((f) => ({
-            path: f.path,
-            url: this.fileUrl(manifest, f.path),
-            bytes: f.bytes,
-            bytesEstimated: f.bytesEstimated ?? false,
-            sha256: f.sha256,
-            gitBlobSha1: f.gitBlobSha1 ?? null,
-          })),
-          neededBytes,
-          checkpointBytes: this.#options.checkpointBytes,
-          maxRetries: this.#options.maxRetries,
-          stallTimeoutMs: this.#options.stallTimeoutMs,
-          progressIntervalMs: this.#options.progressIntervalMs,
-        };
-        const factory = this.#options.workerFactory;
-        if (!factory) throw new TypeError('ModelStore: downloading needs the download worker (the workerFactory option)');
-        await runInWorker(factory, job, {
-          requestId,
-          signal,
-          onProgress: (event) => emit(event, true),
-          abortGraceMs: 5000,
-          inactivityTimeoutMs: 2 * this.#options.stallTimeoutMs + 10_000,
-        });
-        return { requestId, modelId: manifest.id, variant, source: 'downloaded', persisted: persistence?.granted() ?? false };
+        return this.#downloadHoldingLock(manifest, options, progress, waited);
       });
     } catch (error) {
-      const event: DownloadProgress = { ...base(), status: 'error', error: serializeError(error) };
-      emit(event, true);
+      progress.emit({ ...progress.base(), status: 'error', error: serializeError(error) }, true);
       throw error;
     } finally {
       (stopFollowing as (() => void) | null)?.();
-      broadcaster.close();
+      progress.close();
     }
+  }
+
+  /** The download's work once this tab holds the model's lock: nothing when stored (maybe by another tab), else the worker's job. */
+  async #downloadHoldingLock(manifest: ModelManifest, options: DownloadOptions, progress: RequestProgress, waited: boolean): Promise<DownloadResult> {
+    const { variant, signal } = options;
+    const requestId = progress.requestId;
+    const before = await modelStatus(this.#options.rootDirectory, manifest, variant);
+    if (before.state === 'ready') {
+      progress.complete(before.totalBytes);
+      progress.emit({ ...progress.base(), fraction: 1, status: 'done', verifiedBy: null, downloadedBytes: 0 }, false);
+      return { requestId, modelId: manifest.id, variant, source: waited ? 'other-tab' : 'already-stored', persisted: false };
+    }
+    const neededBytes = Math.max(0, before.totalBytes - before.storedBytes);
+    await assertQuota(neededBytes);
+    const persistence = this.#options.requestPersistence ? requestPersistenceInBackground() : null;
+    const factory = this.#options.workerFactory;
+    if (!factory) throw new TypeError('ModelStore: downloading needs the download worker (the workerFactory option)');
+    await runInWorker(factory, this.#job(manifest, variant, neededBytes), {
+      requestId,
+      signal,
+      onProgress: (event) => progress.emit(event, true),
+      abortGraceMs: 5000,
+      inactivityTimeoutMs: 2 * this.#options.stallTimeoutMs + 10_000,
+    });
+    return { requestId, modelId: manifest.id, variant, source: 'downloaded', persisted: persistence?.granted() ?? false };
+  }
+
+  /** The download worker's job for the variant's files. */
+  #job(manifest: ModelManifest, variant: Backend, neededBytes: number): DownloadJob {
+    return {
+      modelId: manifest.id,
+      rootDirectory: this.#options.rootDirectory,
+      files: manifestFiles(manifest, variant).map((f) => ({
+        path: f.path,
+        url: this.fileUrl(manifest, f.path),
+        bytes: f.bytes,
+        bytesEstimated: f.bytesEstimated ?? false,
+        sha256: f.sha256,
+        gitBlobSha1: f.gitBlobSha1 ?? null,
+      })),
+      neededBytes,
+      checkpointBytes: this.#options.checkpointBytes,
+      maxRetries: this.#options.maxRetries,
+      stallTimeoutMs: this.#options.stallTimeoutMs,
+      progressIntervalMs: this.#options.progressIntervalMs,
+    };
   }
 
   /** How much of the variant is stored. */
@@ -240,5 +227,56 @@ export class ModelStore {
       originUsageBytes: estimate?.usageBytes ?? null,
       originQuotaBytes: estimate?.quotaBytes ?? null,
     };
+  }
+}
+
+/** One download request's events: numbered, stamped with its id (unless from another tab), sent to other tabs when asked. */
+class RequestProgress {
+  #seq = 0;
+  #last: { doneBytes: number; totalBytes: number };
+  readonly #broadcaster = progressBroadcaster();
+
+  constructor(
+    readonly requestId: string,
+    private readonly modelId: string,
+    totalBytes: number,
+    private readonly onProgress: ((event: DownloadProgress) => void) | undefined,
+  ) {
+    this.#last = { doneBytes: 0, totalBytes };
+  }
+
+  emit(event: DownloadProgress, broadcast: boolean): void {
+    const stamped = { ...event, requestId: event.fromOtherTab ? event.requestId : this.requestId, seq: ++this.#seq };
+    this.#last = { doneBytes: stamped.doneBytes, totalBytes: stamped.totalBytes };
+    if (broadcast) this.#broadcaster.send(stamped);
+    this.onProgress?.(stamped);
+  }
+
+  /** The model is all there: the next events say so. */
+  complete(totalBytes: number): void {
+    this.#last = { doneBytes: totalBytes, totalBytes };
+  }
+
+  /** A model-scope event's common fields, from the last event's byte counts. */
+  base(): ProgressBase {
+    const { doneBytes, totalBytes } = this.#last;
+    return {
+      requestId: this.requestId,
+      modelId: this.modelId,
+      scope: 'model',
+      file: null,
+      totalBytes,
+      doneBytes,
+      fraction: totalBytes > 0 ? doneBytes / totalBytes : 0,
+      bytesPerSecond: 0,
+      etaSeconds: null,
+      fromOtherTab: false,
+      at: performance.timeOrigin + performance.now(),
+      seq: 0,
+    };
+  }
+
+  close(): void {
+    this.#broadcaster.close();
   }
 }
