@@ -8,7 +8,7 @@
  * memory. Peak memory: a few chunks plus the small part of the graph.
  */
 
-import { type BlobLike, BlobReader, ProtoWriter, throwIfAborted, WIRE } from '@hybridgen/core';
+import { type BlobLike, BlobReader, type Field, ProtoWriter, throwIfAborted, WIRE } from '@hybridgen/core';
 import { type AttentionFusionPlan, MS_DOMAIN, NO_FUSION, planAttentionFusion } from './attention-fusion.js';
 import { isValueInfoOfRemoved, planCastElimination, renameNodeInputs, valueInfoNameAndType } from './cast-elimination.js';
 import { UnsupportedModelError } from './errors.js';
@@ -224,6 +224,14 @@ function msOpsetImport(): ProtoWriter {
   return new ProtoWriter().string(OPSET.domain, MS_DOMAIN).varint(OPSET.version, 1);
 }
 
+/** What writing one graph needs: the source, the plans and the job's writers. */
+interface GraphPlans {
+  readonly layout: Awaited<ReturnType<typeof scanModel>>;
+  readonly plan: Map<string, QuantizeTarget>;
+  readonly renames: Map<string, string>;
+  readonly fusion: Awaited<ReturnType<typeof planFusion>>;
+}
+
 async function transform(input: BlobLike, folder: OutputFolder, options: TransformOptions, quantize: QuantizeOptions | null): Promise<TransformResult> {
   const reader = new BlobReader(input);
   const layout = await scanModel(reader);
@@ -251,81 +259,15 @@ async function transform(input: BlobLike, folder: OutputFolder, options: Transfo
       : await graphIO(reader, layout).then((io) => planCastElimination(layout, io.inputs, io.outputs));
   const fusion = await planFusion(reader, layout, options);
   job.counts.attentionFused = fusion.fused;
-  const partials: string[] = [];
   try {
-    const graph = new ProtoWriter();
-    let dequantizeEmitted = plan.size === 0;
-    const emitDequantize = () => {
-      for (const target of plan.values()) graph.bytes(GRAPH.node, dequantizeNode(target));
-      dequantizeEmitted = true;
-    };
-    for (const entry of layout.graphEntries) {
-      if (entry.kind === 'node') {
-        if (!dequantizeEmitted) emitDequantize();
-        if (fusion.dropped.has(entry.node)) continue;
-        for (const added of fusion.insertBefore.get(entry.node) ?? []) graph.bytes(GRAPH.node, added);
-        const output = entry.node.outputs[0];
-        if (entry.node.opType === 'Cast' && output !== undefined && renames.has(output)) {
-          job.counts.castsRemoved++;
-          continue;
-        }
-        const rewired = renameNodeInputs(entry.node.bytes, fusion.rewire.get(entry.node) ?? NO_RENAMES);
-        graph.bytes(GRAPH.node, rewriteNode(renameNodeInputs(rewired, renames), job.counts));
-      } else if (entry.kind === 'initializer') {
-        if (fusion.removedInitializers.has(entry.tensor.name)) continue;
-        const target = plan.get(entry.tensor.name);
-        if (target) {
-          for (const t of await quantizeWeight(job, target)) graph.bytes(GRAPH.initializer, t);
-          continue;
-        }
-        const wide = convertedBytes(entry.tensor, true);
-        const streamable = entry.tensor.data.kind === 'raw' || entry.tensor.data.kind === 'external';
-        const bytes =
-          wide >= job.threshold && streamable ? await streamWidened(job, entry.tensor, true) : await inlineWidened(job, entry.tensor, entry.field, true);
-        graph.bytes(GRAPH.initializer, bytes);
-      } else {
-        const f = entry.field;
-        const bytes = await reader.read(f.headerStart, f.end);
-        if (f.wire !== WIRE.LEN) {
-          graph.raw(bytes);
-          continue;
-        }
-        const payload = bytes.subarray(f.start - f.headerStart);
-        if (f.field === GRAPH.input && plan.has(nameOfValueInfo(payload))) continue; // now made by DequantizeLinear
-        if (isValueInfoOfRemoved(f.field, payload, renames)) continue;
-        if (f.field === GRAPH.valueInfo && fusion.removedTensors.has(nameOfValueInfo(payload))) continue;
-        if (f.field === GRAPH.input || f.field === GRAPH.output || f.field === GRAPH.valueInfo) graph.bytes(f.field, rewriteValueInfo(payload, job.counts));
-        else if (f.field === GRAPH.sparseInitializer)
-          graph.raw(rewriteGraphBytes(new ProtoWriter().bytes(GRAPH.sparseInitializer, payload).finish(), job.counts));
-        else graph.raw(bytes);
-      }
-    }
-    if (!dequantizeEmitted) emitDequantize();
+    const graph = await writeGraph(job, { layout, plan, renames, fusion });
     await external.close();
-    partials.push(...external.names.map((n) => n + PARTIAL_SUFFIX));
-
-    const model = new ProtoWriter();
-    for (const f of layout.modelFields) {
-      if (f.field === MODEL.graph && f.wire === WIRE.LEN) model.message(MODEL.graph, graph);
-      else if (f.field === MODEL.functions && f.wire === WIRE.LEN) model.bytes(f.field, rewriteFunctionBytes(await reader.read(f.start, f.end), job.counts));
-      else model.raw(await reader.read(f.headerStart, f.end));
-    }
-    if (fusion.fused && !layout.opsets.has(MS_DOMAIN)) model.message(MODEL.opsetImport, msOpsetImport());
-    const modelBytes = model.finish();
-    partials.push(modelName + PARTIAL_SUFFIX);
+    const modelBytes = await modelFileBytes(job, layout, graph, fusion.fused > 0);
     const file = await folder.create(modelName + PARTIAL_SUFFIX);
     await file.write(modelBytes);
     await file.close();
     throwIfAborted(options.signal);
-
-    // Commit: data files first, the model last, so a model file always has its data.
-    const files: { name: string; bytes: number }[] = [];
-    for (const [i, name] of external.names.entries()) {
-      await folder.rename(name + PARTIAL_SUFFIX, name);
-      files.push({ name, bytes: external.sizes[i] ?? 0 });
-    }
-    await folder.rename(modelName + PARTIAL_SUFFIX, modelName);
-    files.push({ name: modelName, bytes: modelBytes.byteLength });
+    const files = await commitFiles(folder, external, modelName, modelBytes.byteLength);
     return {
       files,
       modelName,
@@ -339,6 +281,89 @@ async function transform(input: BlobLike, folder: OutputFolder, options: Transfo
     for (const name of [...external.names.map((n) => n + PARTIAL_SUFFIX), modelName + PARTIAL_SUFFIX]) await folder.remove(name).catch(() => {});
     throw error;
   }
+}
+
+/** The rewritten graph: nodes (fused, casts removed, DequantizeLinear first), initializers widened or quantized, value infos retyped. */
+async function writeGraph(job: Job, p: GraphPlans): Promise<ProtoWriter> {
+  const graph = new ProtoWriter();
+  let dequantizeEmitted = p.plan.size === 0;
+  const emitDequantize = () => {
+    for (const target of p.plan.values()) graph.bytes(GRAPH.node, dequantizeNode(target));
+    dequantizeEmitted = true;
+  };
+  for (const entry of p.layout.graphEntries) {
+    if (entry.kind === 'node') {
+      if (!dequantizeEmitted) emitDequantize();
+      if (p.fusion.dropped.has(entry.node)) continue;
+      for (const added of p.fusion.insertBefore.get(entry.node) ?? []) graph.bytes(GRAPH.node, added);
+      const output = entry.node.outputs[0];
+      if (entry.node.opType === 'Cast' && output !== undefined && p.renames.has(output)) {
+        job.counts.castsRemoved++;
+        continue;
+      }
+      const rewired = renameNodeInputs(entry.node.bytes, p.fusion.rewire.get(entry.node) ?? NO_RENAMES);
+      graph.bytes(GRAPH.node, rewriteNode(renameNodeInputs(rewired, p.renames), job.counts));
+    } else if (entry.kind === 'initializer') {
+      if (p.fusion.removedInitializers.has(entry.tensor.name)) continue;
+      const target = p.plan.get(entry.tensor.name);
+      if (target) for (const t of await quantizeWeight(job, target)) graph.bytes(GRAPH.initializer, t);
+      else graph.bytes(GRAPH.initializer, await widenedInitializer(job, entry.tensor, entry.field));
+    } else await writeGraphField(job, p, entry.field, graph);
+  }
+  if (!dequantizeEmitted) emitDequantize();
+  return graph;
+}
+
+/** An fp16/fp64 initializer as fp32: streamed into external data when large, else inline. */
+async function widenedInitializer(job: Job, tensor: TensorHeader, field: Field): Promise<Uint8Array> {
+  const wide = convertedBytes(tensor, true);
+  const streamable = tensor.data.kind === 'raw' || tensor.data.kind === 'external';
+  return wide >= job.threshold && streamable ? streamWidened(job, tensor, true) : inlineWidened(job, tensor, field, true);
+}
+
+/** Any other graph field: inputs, outputs and value infos retyped (or dropped with what they describe), the rest as it is. */
+async function writeGraphField(job: Job, p: GraphPlans, f: Field, graph: ProtoWriter): Promise<void> {
+  const bytes = await job.reader.read(f.headerStart, f.end);
+  if (f.wire !== WIRE.LEN) {
+    graph.raw(bytes);
+    return;
+  }
+  const payload = bytes.subarray(f.start - f.headerStart);
+  if (f.field === GRAPH.input && p.plan.has(nameOfValueInfo(payload))) return; // now made by DequantizeLinear
+  if (isValueInfoOfRemoved(f.field, payload, p.renames)) return;
+  if (f.field === GRAPH.valueInfo && p.fusion.removedTensors.has(nameOfValueInfo(payload))) return;
+  if (f.field === GRAPH.input || f.field === GRAPH.output || f.field === GRAPH.valueInfo) graph.bytes(f.field, rewriteValueInfo(payload, job.counts));
+  else if (f.field === GRAPH.sparseInitializer) graph.raw(rewriteGraphBytes(new ProtoWriter().bytes(GRAPH.sparseInitializer, payload).finish(), job.counts));
+  else graph.raw(bytes);
+}
+
+/** The model file's bytes: its fields as they were, the new graph, functions retyped, the com.microsoft opset when attention was fused. */
+async function modelFileBytes(job: Job, layout: GraphPlans['layout'], graph: ProtoWriter, fused: boolean): Promise<Uint8Array> {
+  const model = new ProtoWriter();
+  for (const f of layout.modelFields) {
+    if (f.field === MODEL.graph && f.wire === WIRE.LEN) model.message(MODEL.graph, graph);
+    else if (f.field === MODEL.functions && f.wire === WIRE.LEN) model.bytes(f.field, rewriteFunctionBytes(await job.reader.read(f.start, f.end), job.counts));
+    else model.raw(await job.reader.read(f.headerStart, f.end));
+  }
+  if (fused && !layout.opsets.has(MS_DOMAIN)) model.message(MODEL.opsetImport, msOpsetImport());
+  return model.finish();
+}
+
+/** Commit: data files first, the model last, so a model file always has its data. */
+async function commitFiles(
+  folder: OutputFolder,
+  external: ExternalDataWriter,
+  modelName: string,
+  modelBytes: number,
+): Promise<{ name: string; bytes: number }[]> {
+  const files: { name: string; bytes: number }[] = [];
+  for (const [i, name] of external.names.entries()) {
+    await folder.rename(name + PARTIAL_SUFFIX, name);
+    files.push({ name, bytes: external.sizes[i] ?? 0 });
+  }
+  await folder.rename(modelName + PARTIAL_SUFFIX, modelName);
+  files.push({ name: modelName, bytes: modelBytes });
+  return files;
 }
 
 /**
