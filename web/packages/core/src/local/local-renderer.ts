@@ -164,6 +164,135 @@ export interface LocalRendererHandle extends LocalRenderer {
   onPreparation(listener: (p: LocalPreparation) => void): () => void;
 }
 
+/** What the functions of {@link createLocalRenderer} share: its settings and its mutable state. */
+interface LocalState {
+  readonly options: LocalRendererOptions;
+  readonly manifest: DraftingManifest;
+  readonly steps: { readonly draft: number; readonly hq: number };
+  readonly img2imgSteps: { readonly draft: number; readonly hq: number };
+  readonly encodePng: PngEncoder;
+  readonly plan: BackendPlan;
+  readonly shared: SharedPreparation;
+  /** Whether the store holds the download variant's files. */
+  stored: boolean;
+  /** The size the engine has the model loaded for, or null. */
+  loadedSize: number | null;
+  expectedDraftMs: number | null;
+}
+
+/** The renderer's status: unavailable without a backend, or offline without the model. */
+function localStatus(st: LocalState): LocalStatus {
+  const { backend, choice } = st.plan;
+  if (!backend)
+    return {
+      available: false,
+      warm: false,
+      backend: 'none',
+      expectedDraftMs: null,
+      reason: `no backend can run ${st.manifest.displayName} here: ${choice.reasons.join('; ')}`,
+    };
+  const offlineWithoutModel = !st.stored && globalThis.navigator?.onLine === false;
+  return {
+    available: !offlineWithoutModel,
+    warm: st.loadedSize !== null,
+    backend,
+    expectedDraftMs: st.expectedDraftMs,
+    ...(offlineWithoutModel ? { reason: 'the model is not downloaded and the browser is offline' } : {}),
+  };
+}
+
+/** Loads the model for `size` unless it is, joining a preparation that runs. */
+async function ensureLoaded(st: LocalState, size: number, { signal, onProgress }: RenderOptions): Promise<void> {
+  if (!st.plan.backend || !st.plan.downloadVariant) throw new Error(localStatus(st).reason);
+  if (st.stored && st.loadedSize === size && !st.shared.busy) return;
+  await st.shared.run(size, (sharedSignal, report) => prepareModel(st, size, sharedSignal, report), { signal, onProgress });
+}
+
+/** Downloads the download variant into the store, reporting MB of MB, speed and ETA. */
+async function downloadModel(st: LocalState, variant: Backend, signal: AbortSignal, report: PreparationReporter): Promise<void> {
+  const { manifest } = st;
+  await st.options.store.download(manifest, {
+    variant,
+    ...(signal ? { signal } : {}),
+    onProgress: (p) => {
+      if (p.scope !== 'model' && p.status !== 'downloading') return;
+      const { doneBytes, totalBytes, bytesPerSecond, etaSeconds } = p;
+      report('downloading', p.fraction, { kind: 'download', model: manifest.displayName, doneBytes, totalBytes, bytesPerSecond, etaSeconds });
+    },
+  });
+}
+
+/** Download if needed, derive if needed, load: the one preparation every caller waits for. */
+async function prepareModel(st: LocalState, size: number, signal: AbortSignal, report: PreparationReporter): Promise<void> {
+  const { backend, downloadVariant, derived } = st.plan;
+  const { manifest, options } = st;
+  if (!backend || !downloadVariant) throw new Error(localStatus(st).reason);
+  if (!st.stored) {
+    await downloadModel(st, downloadVariant, signal, report);
+    st.stored = true;
+  }
+  if (st.loadedSize === size) return;
+  const files = await options.store.openFiles(manifest, downloadVariant);
+  const { model, source } =
+    derived && options.derive
+      ? await deriveModel({ manifest, backend: derived, derive: options.derive, files: files.files, signal, report })
+      : { model: manifest, source: blobSource(files.files) };
+  report('loading', null, null);
+  await options.engine.load({ model, source, backend, size }, { signal });
+  st.loadedSize = size;
+}
+
+/** Re-reads what the store holds and whether the engine still has the model loaded. */
+async function refreshStatus(st: LocalState): Promise<LocalStatus> {
+  const { downloadVariant } = st.plan;
+  if (downloadVariant) st.stored = (await st.options.store.status(st.manifest, downloadVariant)).state === 'ready';
+  const engineStatus = await st.options.engine.status();
+  if (engineStatus.state === 'unloaded' || engineStatus.state === 'idle') st.loadedSize = null;
+  return localStatus(st);
+}
+
+/** Loads the model if needed, generates, encodes the PNG and updates the expected draft time. */
+async function renderLocally(st: LocalState, request: RenderRequest, renderOptions: RenderOptions): Promise<RenderOutput> {
+  const { manifest } = st;
+  const started = performance.now();
+  const size = request.width === request.height ? request.width : manifest.pipeline.defaultSize;
+  await ensureLoaded(st, size, renderOptions);
+  const plan = request.initImage ? st.img2imgSteps : st.steps;
+  const totalSteps = request.settings === 'hq' ? plan.hq : plan.draft;
+  const init = request.initImage ? await decodeInitImage(request.initImage, size, request.strength ?? 0.5) : undefined;
+  const image = await st.options.engine.generate(
+    // Drafts decode with the tiny decoder when the variant has one (unless asked otherwise, as
+    // "Keep" does); High Quality with the VAE decoder.
+    {
+      prompt: request.prompt,
+      seed: request.seed,
+      steps: totalSteps,
+      decoder: request.decoder ?? (request.settings === 'hq' ? 'full' : 'tiny'),
+      ...(init ? { init } : {}),
+    },
+    {
+      ...(renderOptions.signal ? { signal: renderOptions.signal } : {}),
+      onProgress: generationProgress(renderOptions.onProgress),
+    },
+  );
+  const png = await st.encodePng(image);
+  const total = performance.now() - started;
+  if (request.settings === 'draft' && request.decoder !== 'full')
+    st.expectedDraftMs = st.expectedDraftMs === null ? image.timings.totalMs : st.expectedDraftMs * 0.7 + image.timings.totalMs * 0.3;
+  return {
+    image: png,
+    width: image.width,
+    height: image.height,
+    seed: image.seed,
+    model: manifest.id,
+    engine: image.backend,
+    steps: totalSteps,
+    timings: stageTimings(image, total),
+    costUsd: 0,
+    decoder: image.decoder,
+  };
+}
+
 /**
  * The local half of the router: downloads the model into the store on first
  * use (progress as MB of MB, speed and ETA), loads it into the engine once
@@ -172,123 +301,30 @@ export interface LocalRendererHandle extends LocalRenderer {
  * (such as the `esrgan-slim` upscaler named by `?model=`).
  */
 export function createLocalRenderer(options: LocalRendererOptions): LocalRendererHandle {
-  const { engine, store } = options;
   // An upscaler's manifest (say ?model=esrgan-slim) must never reach the drafting engine.
   const manifest = assertDraftingModel(options.manifest);
-  const steps = options.steps ?? { draft: 1, hq: 4 };
-  const img2imgSteps = options.img2imgSteps ?? { draft: 2, hq: 4 };
-  const encodePng = options.encodePng ?? createPngEncoder();
-  const { choice, backend, downloadVariant, derived } = planBackend(manifest, options);
-  let stored = false;
-  let loadedSize: number | null = null;
-  let expectedDraftMs: number | null = null;
-  const shared = new SharedPreparation();
-
-  function status(): LocalStatus {
-    if (!backend)
-      return {
-        available: false,
-        warm: false,
-        backend: 'none',
-        expectedDraftMs: null,
-        reason: `no backend can run ${manifest.displayName} here: ${choice.reasons.join('; ')}`,
-      };
-    const offlineWithoutModel = !stored && globalThis.navigator?.onLine === false;
-    return {
-      available: !offlineWithoutModel,
-      warm: loadedSize !== null,
-      backend,
-      expectedDraftMs,
-      ...(offlineWithoutModel ? { reason: 'the model is not downloaded and the browser is offline' } : {}),
-    };
-  }
-
-  async function ensureLoaded(size: number, { signal, onProgress }: RenderOptions): Promise<void> {
-    if (!backend || !downloadVariant) throw new Error(status().reason);
-    if (stored && loadedSize === size && !shared.busy) return;
-    await shared.run(size, (sharedSignal, report) => prepareModel(size, sharedSignal, report), { signal, onProgress });
-  }
-
-  /** Download if needed, derive if needed, load: the one preparation every caller waits for. */
-  async function prepareModel(size: number, signal: AbortSignal, report: PreparationReporter): Promise<void> {
-    if (!backend || !downloadVariant) throw new Error(status().reason);
-    if (!stored) {
-      await store.download(manifest, {
-        variant: downloadVariant,
-        ...(signal ? { signal } : {}),
-        onProgress: (p) => {
-          if (p.scope !== 'model' && p.status !== 'downloading') return;
-          const { doneBytes, totalBytes, bytesPerSecond, etaSeconds } = p;
-          report('downloading', p.fraction, { kind: 'download', model: manifest.displayName, doneBytes, totalBytes, bytesPerSecond, etaSeconds });
-        },
-      });
-      stored = true;
-    }
-    if (loadedSize === size) return;
-    const files = await store.openFiles(manifest, downloadVariant);
-    const { model, source } =
-      derived && options.derive
-        ? await deriveModel({ manifest, backend: derived, derive: options.derive, files: files.files, signal, report })
-        : { model: manifest, source: blobSource(files.files) };
-    report('loading', null, null);
-    await engine.load({ model, source, backend, size }, { signal });
-    loadedSize = size;
-  }
-
-  const handle: LocalRendererHandle = {
-    choice,
-    downloadVariant,
-    status,
-    async refresh() {
-      if (downloadVariant) stored = (await store.status(manifest, downloadVariant)).state === 'ready';
-      const engineStatus = await engine.status();
-      if (engineStatus.state === 'unloaded' || engineStatus.state === 'idle') loadedSize = null;
-      return status();
-    },
-    async prepare(renderOptions = {}) {
-      await ensureLoaded(manifest.pipeline.defaultSize, renderOptions);
-    },
-    preparation: () => shared.snapshot,
-    onPreparation: (listener) => shared.subscribe(listener),
-    async render(request: RenderRequest, renderOptions: RenderOptions): Promise<RenderOutput> {
-      const started = performance.now();
-      const size = request.width === request.height ? request.width : manifest.pipeline.defaultSize;
-      await ensureLoaded(size, renderOptions);
-      const plan = request.initImage ? img2imgSteps : steps;
-      const totalSteps = request.settings === 'hq' ? plan.hq : plan.draft;
-      const init = request.initImage ? await decodeInitImage(request.initImage, size, request.strength ?? 0.5) : undefined;
-      const image = await engine.generate(
-        // Drafts decode with the tiny decoder when the variant has one (unless asked otherwise, as
-        // "Keep" does); High Quality with the VAE decoder.
-        {
-          prompt: request.prompt,
-          seed: request.seed,
-          steps: totalSteps,
-          decoder: request.decoder ?? (request.settings === 'hq' ? 'full' : 'tiny'),
-          ...(init ? { init } : {}),
-        },
-        {
-          ...(renderOptions.signal ? { signal: renderOptions.signal } : {}),
-          onProgress: generationProgress(renderOptions.onProgress),
-        },
-      );
-      const png = await encodePng(image);
-      const total = performance.now() - started;
-      if (request.settings === 'draft' && request.decoder !== 'full')
-        expectedDraftMs = expectedDraftMs === null ? image.timings.totalMs : expectedDraftMs * 0.7 + image.timings.totalMs * 0.3;
-      return {
-        image: png,
-        width: image.width,
-        height: image.height,
-        seed: image.seed,
-        model: manifest.id,
-        engine: image.backend,
-        steps: totalSteps,
-        timings: stageTimings(image, total),
-        costUsd: 0,
-        decoder: image.decoder,
-      };
-    },
+  const st: LocalState = {
+    options,
+    manifest,
+    steps: options.steps ?? { draft: 1, hq: 4 },
+    img2imgSteps: options.img2imgSteps ?? { draft: 2, hq: 4 },
+    encodePng: options.encodePng ?? createPngEncoder(),
+    plan: planBackend(manifest, options),
+    shared: new SharedPreparation(),
+    stored: false,
+    loadedSize: null,
+    expectedDraftMs: null,
   };
-  return handle;
+  return {
+    choice: st.plan.choice,
+    downloadVariant: st.plan.downloadVariant,
+    status: () => localStatus(st),
+    refresh: () => refreshStatus(st),
+    async prepare(renderOptions = {}) {
+      await ensureLoaded(st, manifest.pipeline.defaultSize, renderOptions);
+    },
+    preparation: () => st.shared.snapshot,
+    onPreparation: (listener) => st.shared.subscribe(listener),
+    render: (request, renderOptions) => renderLocally(st, request, renderOptions),
+  };
 }
