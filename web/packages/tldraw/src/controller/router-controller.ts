@@ -87,6 +87,107 @@ function routeFor(shape: ImageGenShape, intent: GenerateIntent): Pick<GenerateRe
   return { mode: intent.quality === 'final' && shape.props.mode === 'auto' ? 'auto' : ROUTE_MODE[shape.props.mode] };
 }
 
+/** What the functions of {@link createRouterController} share. */
+interface ControllerState {
+  readonly options: RouterControllerOptions;
+  /** Each shape's request in flight. */
+  readonly running: Map<TLShapeId, AbortController>;
+  readonly runs: ReturnType<typeof createRunStore>;
+  readonly words: () => WordsContext;
+}
+
+/** One run's wait for the model: whether it waited, and when the model was ready. */
+interface PreparationWatch {
+  preparedAt: number | null;
+  waitedForModel: boolean;
+}
+
+/** The router's progress as the shape's run state, telling `onPreparing` when the model is prepared. */
+function progressHandler(st: ControllerState, id: TLShapeId, signal: AbortSignal, watch: PreparationWatch): (p: RouteProgress) => void {
+  let lastPercent = -1;
+  return (p) => {
+    if (signal.aborted) return;
+    const preparing = p.phase === 'downloading' || p.phase === 'loading';
+    if (preparing) {
+      watch.waitedForModel = true;
+      st.options.onPreparing?.(p);
+    } else if (watch.waitedForModel && watch.preparedAt === null) {
+      watch.preparedAt = performance.now();
+      st.options.onPreparing?.(null);
+    }
+    const percent = Math.round((p.fraction ?? 0) * 100);
+    if (percent === lastPercent && !p.stage) return;
+    lastPercent = percent;
+    st.runs.update(id, { status: PHASE_STATUS[p.phase], progress: Math.min(1, Math.max(0, p.fraction ?? 0)), text: formatProgress(p) });
+  };
+}
+
+/** The run's state after a failure: cancelled (unless superseded) or the error in words. */
+function recordFailure(st: ControllerState, editor: Editor, id: TLShapeId, signal: AbortSignal, error: unknown): void {
+  if (signal.aborted) {
+    // A newer request for this shape owns its state now; a person's Cancel says so.
+    if (!(signal.reason instanceof Superseded)) {
+      st.runs.set(id, {
+        status: editor.getShape<ImageGenShape>(id)?.props.assetId ? 'done' : 'idle',
+        progress: 0,
+        text: 'Cancelled',
+        error: null,
+        preparation: null,
+      });
+    }
+    return;
+  }
+  st.runs.set(id, { status: 'error', progress: 0, text: '', error: errorText(error, st.words()), preparation: null });
+}
+
+/** Generates for one shape, stores the image in it and keeps its run state current. */
+async function runGeneration(st: ControllerState, editor: Editor, id: TLShapeId, intent: GenerateIntent, controller: AbortController): Promise<void> {
+  const shape = editor.getShape<ImageGenShape>(id);
+  if (!shape) return;
+  const { options, runs } = st;
+  const { signal } = controller;
+  const started = performance.now();
+  const watch: PreparationWatch = { preparedAt: null, waitedForModel: false };
+  runs.set(id, { status: 'generating', progress: 0, text: 'Starting…', error: null, preparation: null });
+  try {
+    const initImage = intent.fromShownImage ? await assetBlob(editor, shape.props.assetId) : undefined;
+    const seed = seedFor(shape, intent);
+    const prompt = promptFor(editor, shape, intent);
+    const result = await options.router.generate({
+      prompt,
+      negativePrompt: shape.props.negativePrompt,
+      width: shape.props.imageWidth,
+      height: shape.props.imageHeight,
+      quality: intent.quality,
+      ...routeFor(shape, intent),
+      ...(seed !== undefined ? { seed } : {}),
+      ...(initImage ? { initImage } : {}),
+      signal,
+      onProgress: progressHandler(st, id, signal, watch),
+    });
+    if (signal.aborted) return;
+    const assetId = await storeResult(editor, prompt, result, signal);
+    if (signal.aborted || !editor.getShape(id)) return;
+    editor.updateShape<ImageGenShape>({
+      id,
+      type: IMAGE_GEN_SHAPE_TYPE,
+      props: { assetId, seed: result.seed, source: result.source, quality: intent.quality, resultLabel: resultLabel(result), costUsd: result.costUsd },
+    });
+    const preparation =
+      watch.preparedAt === null || result.source !== 'local'
+        ? null
+        : `The model was made ready first, in ${((watch.preparedAt - started) / 1000).toFixed(1)} s`;
+    const text = intent.keep ? keptText(result) : resultText(result, st.words());
+    runs.set(id, { status: 'done', progress: 1, text, error: null, preparation });
+    options.onResult?.(result);
+  } catch (error) {
+    recordFailure(st, editor, id, signal, error);
+  } finally {
+    if (watch.waitedForModel && watch.preparedAt === null) options.onPreparing?.(null);
+    if (st.running.get(id) === controller) st.running.delete(id);
+  }
+}
+
 /**
  * An {@link ImageGenController} over `@hybridgen/core`'s router: it maps the
  * shape's mode to a route, keeps progress in its run store (read with
@@ -95,95 +196,24 @@ function routeFor(shape: ImageGenShape, intent: GenerateIntent): Pick<GenerateRe
  * replaced one stops without a word.
  */
 export function createRouterController(options: RouterControllerOptions): ImageGenController {
-  const running = new Map<TLShapeId, AbortController>();
-  const runs = createRunStore();
-  const words = (): WordsContext => ({ serverReachable: options.serverReachable?.() ?? true });
-
-  async function run(editor: Editor, id: TLShapeId, intent: GenerateIntent, controller: AbortController): Promise<void> {
-    const shape = editor.getShape<ImageGenShape>(id);
-    if (!shape) return;
-    const { signal } = controller;
-    const started = performance.now();
-    let preparedAt: number | null = null;
-    let waitedForModel = false;
-    runs.set(id, { status: 'generating', progress: 0, text: 'Starting…', error: null, preparation: null });
-    try {
-      const initImage = intent.fromShownImage ? await assetBlob(editor, shape.props.assetId) : undefined;
-      const seed = seedFor(shape, intent);
-      const prompt = promptFor(editor, shape, intent);
-      let lastPercent = -1;
-      const result = await options.router.generate({
-        prompt,
-        negativePrompt: shape.props.negativePrompt,
-        width: shape.props.imageWidth,
-        height: shape.props.imageHeight,
-        quality: intent.quality,
-        ...routeFor(shape, intent),
-        ...(seed !== undefined ? { seed } : {}),
-        ...(initImage ? { initImage } : {}),
-        signal,
-        onProgress: (p) => {
-          if (signal.aborted) return;
-          const preparing = p.phase === 'downloading' || p.phase === 'loading';
-          if (preparing) {
-            waitedForModel = true;
-            options.onPreparing?.(p);
-          } else if (waitedForModel && preparedAt === null) {
-            preparedAt = performance.now();
-            options.onPreparing?.(null);
-          }
-          const percent = Math.round((p.fraction ?? 0) * 100);
-          if (percent === lastPercent && !p.stage) return;
-          lastPercent = percent;
-          runs.update(id, { status: PHASE_STATUS[p.phase], progress: Math.min(1, Math.max(0, p.fraction ?? 0)), text: formatProgress(p) });
-        },
-      });
-      if (signal.aborted) return;
-      const assetId = await storeResult(editor, prompt, result, signal);
-      if (signal.aborted || !editor.getShape(id)) return;
-      editor.updateShape<ImageGenShape>({
-        id,
-        type: IMAGE_GEN_SHAPE_TYPE,
-        props: { assetId, seed: result.seed, source: result.source, quality: intent.quality, resultLabel: resultLabel(result), costUsd: result.costUsd },
-      });
-      const preparation =
-        preparedAt === null || result.source !== 'local' ? null : `The model was made ready first, in ${((preparedAt - started) / 1000).toFixed(1)} s`;
-      const text = intent.keep ? keptText(result) : resultText(result, words());
-      runs.set(id, { status: 'done', progress: 1, text, error: null, preparation });
-      options.onResult?.(result);
-    } catch (error) {
-      if (signal.aborted) {
-        // A newer request for this shape owns its state now; a person's Cancel says so.
-        if (!(signal.reason instanceof Superseded)) {
-          runs.set(id, {
-            status: editor.getShape<ImageGenShape>(id)?.props.assetId ? 'done' : 'idle',
-            progress: 0,
-            text: 'Cancelled',
-            error: null,
-            preparation: null,
-          });
-        }
-        return;
-      }
-      runs.set(id, { status: 'error', progress: 0, text: '', error: errorText(error, words()), preparation: null });
-    } finally {
-      if (waitedForModel && preparedAt === null) options.onPreparing?.(null);
-      if (running.get(id) === controller) running.delete(id);
-    }
-  }
-
+  const st: ControllerState = {
+    options,
+    running: new Map<TLShapeId, AbortController>(),
+    runs: createRunStore(),
+    words: () => ({ serverReachable: options.serverReachable?.() ?? true }),
+  };
   return {
     generate(editor, id, intent) {
-      running.get(id)?.abort(new Superseded());
+      st.running.get(id)?.abort(new Superseded());
       const controller = new AbortController();
-      running.set(id, controller);
-      void run(editor, id, intent, controller);
+      st.running.set(id, controller);
+      void runGeneration(st, editor, id, intent, controller);
     },
     cancel(id) {
-      running.get(id)?.abort(new DOMException('cancelled by the user', 'AbortError'));
+      st.running.get(id)?.abort(new DOMException('cancelled by the user', 'AbortError'));
     },
     isLocalReady: options.isLocalReady,
-    getRun: (id) => runs.get(id),
+    getRun: (id) => st.runs.get(id),
     img2img: createImg2ImgActions({ router: options.router, ...(options.onResult ? { onResult: options.onResult } : {}) }),
     maxPromptChars: options.maxPromptChars,
   };
