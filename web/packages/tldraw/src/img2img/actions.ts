@@ -8,7 +8,7 @@
  */
 
 import type { GenerateRequest, GenerateResult, Router } from '@hybridgen/core';
-import { createShapeId, type Editor, type TLImageShape, type TLShapeId } from 'tldraw';
+import { createShapeId, type Editor, type TLAssetId, type TLImageShape, type TLShapeId } from 'tldraw';
 import { assetBlob } from '../controller/assets.js';
 import { storeResult } from '../controller/router-controller.js';
 import { IMAGE_GEN_SHAPE_TYPE, type ImageGenShape } from '../shape/props.js';
@@ -87,93 +87,116 @@ function besideSource(editor: Editor, sourceId: TLShapeId, aspect: number): { x:
   return { x: bounds.maxX + 40, y: bounds.y, w: h * aspect, h };
 }
 
-/** Creates {@link Img2ImgActions} over the router. */
-export function createImg2ImgActions(options: Img2ImgActionsOptions): Img2ImgActions {
-  async function run(editor: Editor, r: Img2ImgRun): Promise<TLShapeId> {
-    const signal = r.signal ?? new AbortController().signal;
-    const result = await options.router.generate({
-      prompt: r.prompt,
-      width: 512,
-      height: 512,
-      quality: r.quality,
-      mode: r.mode,
-      initImage: r.initImage,
-      strength: r.strength,
-      ...(r.seed !== undefined ? { seed: r.seed } : {}),
-      signal,
-    });
-    signal.throwIfAborted();
-    const assetId = await storeResult(editor, r.prompt, result, signal);
-    signal.throwIfAborted();
-    const meta: Img2ImgMeta = {
-      action: r.action,
-      sourceShapeId: r.sourceShapeId,
-      prompt: r.prompt,
-      strength: r.strength,
-      seed: result.seed,
-      source: result.source,
-      engine: result.engine,
-      costUsd: result.costUsd,
-    };
-    const existing = r.target ? editor.getShape<TLImageShape>(r.target) : undefined;
-    let id: TLShapeId;
-    if (existing) {
-      id = existing.id;
-      const previous = existing.props.assetId;
-      editor.updateShape<TLImageShape>({ id, type: 'image', props: { assetId }, meta: { hybridgen: { ...meta } } });
-      // The lens replaces its picture: the one it showed before is nobody's any more.
-      if (previous && previous !== assetId) editor.deleteAssets([previous]);
-    } else {
-      id = r.target ?? createShapeId();
-      const place = besideSource(editor, r.sourceShapeId, r.aspect ?? result.width / result.height);
-      editor.createShape<TLImageShape>({
-        id,
-        type: 'image',
-        x: place.x,
-        y: place.y,
-        props: { assetId, w: place.w, h: place.h },
-        meta: { hybridgen: { ...meta } },
-      });
-    }
-    options.onResult?.(result);
+/** Puts the stored result in `r.target` when it exists (freeing its old picture), else in a new image shape. */
+function placeResult(editor: Editor, r: Img2ImgRun, result: GenerateResult, assetId: TLAssetId, meta: Img2ImgMeta): TLShapeId {
+  const existing = r.target ? editor.getShape<TLImageShape>(r.target) : undefined;
+  if (existing) {
+    const id = existing.id;
+    const previous = existing.props.assetId;
+    editor.updateShape<TLImageShape>({ id, type: 'image', props: { assetId }, meta: { hybridgen: { ...meta } } });
+    // The lens replaces its picture: the one it showed before is nobody's any more.
+    if (previous && previous !== assetId) editor.deleteAssets([previous]);
     return id;
   }
+  const id = r.target ?? createShapeId();
+  const place = besideSource(editor, r.sourceShapeId, r.aspect ?? result.width / result.height);
+  editor.createShape<TLImageShape>({
+    id,
+    type: 'image',
+    x: place.x,
+    y: place.y,
+    props: { assetId, w: place.w, h: place.h },
+    meta: { hybridgen: { ...meta } },
+  });
+  return id;
+}
 
+/** Runs one img2img request through the router, stores its image and places its shape. */
+async function runImg2Img(options: Img2ImgActionsOptions, editor: Editor, r: Img2ImgRun): Promise<TLShapeId> {
+  const signal = r.signal ?? new AbortController().signal;
+  const result = await options.router.generate({
+    prompt: r.prompt,
+    width: 512,
+    height: 512,
+    quality: r.quality,
+    mode: r.mode,
+    initImage: r.initImage,
+    strength: r.strength,
+    ...(r.seed !== undefined ? { seed: r.seed } : {}),
+    signal,
+  });
+  signal.throwIfAborted();
+  const assetId = await storeResult(editor, r.prompt, result, signal);
+  signal.throwIfAborted();
+  const meta: Img2ImgMeta = {
+    action: r.action,
+    sourceShapeId: r.sourceShapeId,
+    prompt: r.prompt,
+    strength: r.strength,
+    seed: result.seed,
+    source: result.source,
+    engine: result.engine,
+    costUsd: result.costUsd,
+  };
+  const id = placeResult(editor, r, result, assetId, meta);
+  options.onResult?.(result);
+  return id;
+}
+
+/** Runs one img2img request and resolves with its image shape id. */
+type RunFn = Img2ImgActions['run'];
+
+/** Refine: the draft of an image-generation shape, on this device, its prompt and seed. */
+async function refineDraft(run: RunFn, editor: Editor, shapeId: TLShapeId, strength: number, signal?: AbortSignal): Promise<TLShapeId> {
+  const shape = editor.getShape<ImageGenShape>(shapeId);
+  if (shape?.type !== IMAGE_GEN_SHAPE_TYPE) throw new Error('Refine needs an image-generation shape');
+  const initImage = await assetBlob(editor, shape.props.assetId);
+  if (!initImage) throw new Error('there is no draft to refine yet');
+  return run(editor, {
+    action: 'refine',
+    sourceShapeId: shapeId,
+    initImage,
+    prompt: shape.props.prompt,
+    strength,
+    quality: 'final',
+    mode: 'local',
+    ...(shape.props.seed !== null ? { seed: shape.props.seed } : {}),
+    ...(signal ? { signal } : {}),
+  });
+}
+
+/** Style: an image shape repainted with a style prompt, shown at the image's ratio. */
+async function restyleImage(
+  run: RunFn,
+  editor: Editor,
+  imageShapeId: TLShapeId,
+  stylePrompt: string,
+  strength: number,
+  signal?: AbortSignal,
+): Promise<TLShapeId> {
+  const shape = editor.getShape<TLImageShape>(imageShapeId);
+  if (shape?.type !== 'image') throw new Error('Style needs an image shape');
+  const initImage = await assetBlob(editor, shape.props.assetId);
+  if (!initImage) throw new Error('the image has no file in the asset store');
+  return run(editor, {
+    action: 'style',
+    aspect: shape.props.w / shape.props.h,
+    sourceShapeId: imageShapeId,
+    initImage,
+    prompt: stylePrompt,
+    strength,
+    quality: 'final',
+    mode: 'local',
+    ...(signal ? { signal } : {}),
+  });
+}
+
+/** Creates {@link Img2ImgActions} over the router. */
+export function createImg2ImgActions(options: Img2ImgActionsOptions): Img2ImgActions {
+  const run: RunFn = (editor, r) => runImg2Img(options, editor, r);
   return {
     run,
-    async refine(editor, shapeId, strength, signal) {
-      const shape = editor.getShape<ImageGenShape>(shapeId);
-      if (shape?.type !== IMAGE_GEN_SHAPE_TYPE) throw new Error('Refine needs an image-generation shape');
-      const initImage = await assetBlob(editor, shape.props.assetId);
-      if (!initImage) throw new Error('there is no draft to refine yet');
-      return run(editor, {
-        action: 'refine',
-        sourceShapeId: shapeId,
-        initImage,
-        prompt: shape.props.prompt,
-        strength,
-        quality: 'final',
-        mode: 'local',
-        ...(shape.props.seed !== null ? { seed: shape.props.seed } : {}),
-        ...(signal ? { signal } : {}),
-      });
-    },
-    async style(editor, imageShapeId, stylePrompt, strength, signal) {
-      const shape = editor.getShape<TLImageShape>(imageShapeId);
-      if (shape?.type !== 'image') throw new Error('Style needs an image shape');
-      const initImage = await assetBlob(editor, shape.props.assetId);
-      if (!initImage) throw new Error('the image has no file in the asset store');
-      return run(editor, {
-        action: 'style',
-        aspect: shape.props.w / shape.props.h,
-        sourceShapeId: imageShapeId,
-        initImage,
-        prompt: stylePrompt,
-        strength,
-        quality: 'final',
-        mode: 'local',
-        ...(signal ? { signal } : {}),
-      });
-    },
+    refine: (editor, shapeId, strength, signal) => refineDraft(run, editor, shapeId, strength, signal),
+    style: (editor, imageShapeId, stylePrompt, strength, signal) => restyleImage(run, editor, imageShapeId, stylePrompt, strength, signal),
   };
 }
