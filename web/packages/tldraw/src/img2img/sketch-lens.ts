@@ -57,89 +57,107 @@ export interface SketchLensOptions {
   readonly debounceMs?: number;
 }
 
+/** What the functions of {@link watchSketchLenses} share. */
+interface LensWatch {
+  readonly editor: Editor;
+  readonly options: SketchLensOptions;
+  /** Each lens's pending debounce. */
+  readonly timers: Map<TLShapeId, ReturnType<typeof setTimeout>>;
+  /** Each lens's run in flight. */
+  readonly inFlight: Map<TLShapeId, AbortController>;
+  readonly debounce: number;
+}
+
+/** Renders the lens `debounce` ms after its last change. */
+function scheduleLens(w: LensWatch, frameId: TLShapeId): void {
+  clearTimeout(w.timers.get(frameId));
+  w.timers.set(
+    frameId,
+    setTimeout(() => {
+      w.timers.delete(frameId);
+      void renderLens(w, frameId);
+    }, w.debounce),
+  );
+}
+
+/** Exports the lens's sketch and runs img2img on it into the lens's output, superseding a run in flight. */
+async function renderLens(w: LensWatch, frameId: TLShapeId): Promise<void> {
+  const { editor, options } = w;
+  w.inFlight.get(frameId)?.abort(new DOMException('superseded by a newer sketch', 'AbortError'));
+  const controller = new AbortController();
+  w.inFlight.set(frameId, controller);
+  const started = performance.now();
+  try {
+    const frame = editor.getShape<TLFrameShape>(frameId);
+    const lens = lensOf(frame);
+    const children = editor.getSortedChildIdsForParent(frameId);
+    if (!frame || !lens || children.length === 0 || !frame.props.name.trim()) return;
+    const bounds = editor.getShapePageBounds(frameId);
+    if (!bounds) return;
+    const { blob } = await editor.toImage(children, {
+      format: 'png',
+      background: true,
+      bounds,
+      padding: 0,
+      pixelRatio: 1,
+      scale: EXPORT_SIDE / Math.max(bounds.w, bounds.h),
+    });
+    controller.signal.throwIfAborted();
+    const outputId = await options.actions.run(editor, {
+      action: 'lens',
+      sourceShapeId: frameId,
+      target: lens.outputId as TLShapeId,
+      aspect: bounds.w / bounds.h,
+      initImage: blob,
+      prompt: frame.props.name,
+      strength: lens.strength,
+      quality: 'draft',
+      mode: 'auto',
+      signal: controller.signal,
+    });
+    options.onRun?.(frameId, { outputId, ms: performance.now() - started });
+  } catch (error) {
+    if (!controller.signal.aborted) options.onRun?.(frameId, { error, ms: performance.now() - started });
+  } finally {
+    if (w.inFlight.get(frameId) === controller) w.inFlight.delete(frameId);
+  }
+}
+
+/** The store's document changes, as the listener of `editor.store.listen` gets them. */
+type StoreChanges = Parameters<Parameters<Editor['store']['listen']>[0]>[0]['changes'];
+
+/** The lenses a change touches: the lens a shape is in now, and the lens it was in before. */
+function lensesTouched(editor: Editor, changes: StoreChanges): Set<TLShapeId> {
+  const touched = new Set<TLShapeId>();
+  const consider = (record: { typeName: string }) => {
+    if (record.typeName !== 'shape') return;
+    const shape = record as TLShape;
+    // The lens's own output never triggers it (it sits beside the frame, but may be moved in).
+    if ((shape.meta.hybridgen as { action?: string } | undefined)?.action === 'lens') return;
+    const frameId = editor.getShape(shape.id) ? lensFrameOf(editor, editor.getShape(shape.id) as TLShape) : null;
+    if (frameId) touched.add(frameId);
+    // A shape removed from, or moved out of, a lens: its old parent.
+    const parent = editor.getShape(shape.parentId as TLShapeId);
+    if (parent && lensOf(parent)) touched.add(parent.id);
+  };
+  for (const r of Object.values(changes.added)) consider(r);
+  for (const [, to] of Object.values(changes.updated)) consider(to);
+  for (const r of Object.values(changes.removed)) consider(r);
+  return touched;
+}
+
 /** Watches every lens frame of the editor; returns the function that stops it (and aborts runs). */
 export function watchSketchLenses(editor: Editor, options: SketchLensOptions): () => void {
-  const timers = new Map<TLShapeId, ReturnType<typeof setTimeout>>();
-  const inFlight = new Map<TLShapeId, AbortController>();
-  const debounce = options.debounceMs ?? LENS_DEBOUNCE_MS;
-
-  function schedule(frameId: TLShapeId): void {
-    clearTimeout(timers.get(frameId));
-    timers.set(
-      frameId,
-      setTimeout(() => {
-        timers.delete(frameId);
-        void render(frameId);
-      }, debounce),
-    );
-  }
-
-  async function render(frameId: TLShapeId): Promise<void> {
-    inFlight.get(frameId)?.abort(new DOMException('superseded by a newer sketch', 'AbortError'));
-    const controller = new AbortController();
-    inFlight.set(frameId, controller);
-    const started = performance.now();
-    try {
-      const frame = editor.getShape<TLFrameShape>(frameId);
-      const lens = lensOf(frame);
-      const children = editor.getSortedChildIdsForParent(frameId);
-      if (!frame || !lens || children.length === 0 || !frame.props.name.trim()) return;
-      const bounds = editor.getShapePageBounds(frameId);
-      if (!bounds) return;
-      const { blob } = await editor.toImage(children, {
-        format: 'png',
-        background: true,
-        bounds,
-        padding: 0,
-        pixelRatio: 1,
-        scale: EXPORT_SIDE / Math.max(bounds.w, bounds.h),
-      });
-      controller.signal.throwIfAborted();
-      const outputId = await options.actions.run(editor, {
-        action: 'lens',
-        sourceShapeId: frameId,
-        target: lens.outputId as TLShapeId,
-        aspect: bounds.w / bounds.h,
-        initImage: blob,
-        prompt: frame.props.name,
-        strength: lens.strength,
-        quality: 'draft',
-        mode: 'auto',
-        signal: controller.signal,
-      });
-      options.onRun?.(frameId, { outputId, ms: performance.now() - started });
-    } catch (error) {
-      if (!controller.signal.aborted) options.onRun?.(frameId, { error, ms: performance.now() - started });
-    } finally {
-      if (inFlight.get(frameId) === controller) inFlight.delete(frameId);
-    }
-  }
-
+  const w: LensWatch = { editor, options, timers: new Map(), inFlight: new Map(), debounce: options.debounceMs ?? LENS_DEBOUNCE_MS };
   const stop = editor.store.listen(
     ({ changes }) => {
-      const touched = new Set<TLShapeId>();
-      const consider = (record: { typeName: string }) => {
-        if (record.typeName !== 'shape') return;
-        const shape = record as TLShape;
-        // The lens's own output never triggers it (it sits beside the frame, but may be moved in).
-        if ((shape.meta.hybridgen as { action?: string } | undefined)?.action === 'lens') return;
-        const frameId = editor.getShape(shape.id) ? lensFrameOf(editor, editor.getShape(shape.id) as TLShape) : null;
-        if (frameId) touched.add(frameId);
-        // A shape removed from, or moved out of, a lens: its old parent.
-        const parent = editor.getShape(shape.parentId as TLShapeId);
-        if (parent && lensOf(parent)) touched.add(parent.id);
-      };
-      for (const r of Object.values(changes.added)) consider(r);
-      for (const [, to] of Object.values(changes.updated)) consider(to);
-      for (const r of Object.values(changes.removed)) consider(r);
-      for (const id of touched) schedule(id);
+      for (const id of lensesTouched(editor, changes)) scheduleLens(w, id);
     },
     { scope: 'document', source: 'user' },
   );
-
   return () => {
     stop();
-    for (const t of timers.values()) clearTimeout(t);
-    for (const c of inFlight.values()) c.abort(new DOMException('the lens stopped', 'AbortError'));
+    for (const t of w.timers.values()) clearTimeout(t);
+    for (const c of w.inFlight.values()) c.abort(new DOMException('the lens stopped', 'AbortError'));
   };
 }
