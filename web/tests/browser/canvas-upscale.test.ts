@@ -3,7 +3,7 @@ import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { draftQuickPreview, openApp, snapShape } from '../harness/app.js';
 import { modelsDir as testModels } from '../harness/engine-models.js';
@@ -77,6 +77,16 @@ async function imageShapeIds(page: Page): Promise<string[]> {
   return page.$$eval('.tl-shape[data-shape-type="image"]', (els) => els.map((el) => el.getAttribute('data-shape-id') ?? ''));
 }
 
+/** A fresh browser context on the app, with the page's uncaught errors collected. */
+async function openAppWithErrors(browser: Browser, url: string): Promise<{ context: BrowserContext; page: Page; pageErrors: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await openApp(page, url);
+  return { context, page, pageErrors };
+}
+
 describe('upscaling on the canvas (real esrgan-slim weights, WASM)', () => {
   const suite = useSuite({ webgpu: false, server: { webDir: null, args: ['-models-dir', modelsDir] } });
 
@@ -92,11 +102,7 @@ describe('upscaling on the canvas (real esrgan-slim weights, WASM)', () => {
     'right-click, Upscale 2x: a new image shape twice the size beside its source, linked in meta, in the ledger at $0',
     async () => {
       const { server, browser } = suite();
-      const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-      const page = await context.newPage();
-      const pageErrors: string[] = [];
-      page.on('pageerror', (e) => pageErrors.push(e.message));
-      await openApp(page, server.url);
+      const { context, page, pageErrors } = await openAppWithErrors(browser, server.url);
       const before = await usage(server);
 
       await dropPng(page, readFileSync(join(packs, 'package/assets/fixture.png')), 400, 300);
@@ -174,11 +180,7 @@ describe('upscaling on the canvas (real esrgan-slim weights, WASM)', () => {
     'right-click, Remove background: a same-size image shape with alpha, linked in meta, in the ledger at $0',
     async () => {
       const { server, browser } = suite();
-      const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-      const page = await context.newPage();
-      const pageErrors: string[] = [];
-      page.on('pageerror', (e) => pageErrors.push(e.message));
-      await openApp(page, server.url);
+      const { context, page, pageErrors } = await openAppWithErrors(browser, server.url);
       const before = await usage(server);
       await dropPng(page, readFileSync(join(testsDir, 'fixtures', 'astronaut-256.png')), 400, 300);
       await expect.poll(() => imageShapeIds(page), { timeout: 30_000 }).toHaveLength(1);
